@@ -1,0 +1,509 @@
+//! The emulator's in-memory state: one account, its bundles (customer profiles and trust products),
+//! assignments, evaluations, end users, supporting documents, addresses and phone numbers, plus the
+//! counters tests read.
+//!
+//! Everything lives behind one `std::sync::Mutex` that is never held across an `.await`.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use crate::callbacks::CallbackJob;
+use crate::catalog::{self, ObjectType};
+use crate::config::{ApiKey, Decision, EmulatorConfig};
+use crate::evaluation::RequirementResult;
+use crate::faults::FaultState;
+use crate::policies::PRIMARY_BUSINESS_PROFILE;
+use crate::sid;
+use crate::wire::{self, Record};
+
+/// Locks a mutex, recovering the data if a panicking thread poisoned it.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Counts of what the emulator created and served since it started (seeded resources are not counted).
+/// Tests use them to assert that a retried or reconciled flow created nothing twice.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counters {
+    /// Customer profiles created (`POST /v1/CustomerProfiles`).
+    pub customer_profiles: u64,
+    /// Trust products created.
+    pub trust_products: u64,
+    /// End users created.
+    pub end_users: u64,
+    /// Supporting documents created.
+    pub supporting_documents: u64,
+    /// Addresses created (2010 API).
+    pub addresses: u64,
+    /// Entity assignments created (customer profiles and trust products).
+    pub entity_assignments: u64,
+    /// Channel endpoint assignments created.
+    pub channel_endpoint_assignments: u64,
+    /// Evaluations created, through the API or run at submission.
+    pub evaluations: u64,
+    /// API requests received (control endpoints excluded), faulted or not.
+    pub requests_served: u64,
+    /// API requests that suffered a fault (429, 500, 503 or a dropped connection).
+    pub requests_faulted: u64,
+    /// Requests answered 429.
+    pub faults_429: u64,
+    /// Requests answered 500.
+    pub faults_500: u64,
+    /// Requests answered 503.
+    pub faults_503: u64,
+    /// POSTs handled and then dropped without a response.
+    pub connections_dropped: u64,
+    /// Status callbacks delivered with a 2xx answer.
+    pub status_callbacks_sent: u64,
+    /// Status callbacks that failed (connection error or non-2xx answer).
+    pub status_callbacks_failed: u64,
+    /// Status callbacks not sent because their host is not a loopback address.
+    pub status_callbacks_skipped: u64,
+}
+
+/// The shared application handle (cheap to clone).
+#[derive(Clone)]
+pub(crate) struct App(pub Arc<Inner>);
+
+impl Deref for App {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// What the handlers share.
+pub(crate) struct Inner {
+    pub account_sid: String,
+    pub auth_token: String,
+    pub api_key: Option<ApiKey>,
+    pub local_addr: SocketAddr,
+    pub primary_profile_sid: String,
+    pub auto_decision: Option<(Duration, Decision)>,
+    pub state: Mutex<State>,
+    pub faults: Mutex<FaultState>,
+    pub callbacks: mpsc::UnboundedSender<CallbackJob>,
+    pub tasks: Mutex<JoinSet<()>>,
+}
+
+impl App {
+    /// `http://127.0.0.1:PORT`, used when a request carries no `Host` header.
+    pub fn fallback_base(&self) -> String {
+        format!("http://{}", self.local_addr)
+    }
+
+    /// Runs a background task that stops with the emulator.
+    pub fn spawn_task(&self, task: impl Future<Output = ()> + Send + 'static) {
+        let mut tasks = lock(&self.tasks);
+        while tasks.try_join_next().is_some() {}
+        tasks.spawn(task);
+    }
+}
+
+/// Which Trust Hub collection a bundle (`BU...`) belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BundleKind {
+    CustomerProfile,
+    TrustProduct,
+}
+
+impl BundleKind {
+    /// Path segment: `CustomerProfiles` / `TrustProducts`.
+    pub fn collection(self) -> &'static str {
+        match self {
+            BundleKind::CustomerProfile => "CustomerProfiles",
+            BundleKind::TrustProduct => "TrustProducts",
+        }
+    }
+
+    /// Prefix of the `links` keys: `customer_profiles` / `trust_products`.
+    pub fn link_prefix(self) -> &'static str {
+        match self {
+            BundleKind::CustomerProfile => "customer_profiles",
+            BundleKind::TrustProduct => "trust_products",
+        }
+    }
+
+    /// The parent SID field of child resources: `customer_profile_sid` / `trust_product_sid`.
+    pub fn parent_field(self) -> &'static str {
+        match self {
+            BundleKind::CustomerProfile => "customer_profile_sid",
+            BundleKind::TrustProduct => "trust_product_sid",
+        }
+    }
+
+    /// Resource name in messages.
+    pub fn resource(self) -> &'static str {
+        match self {
+            BundleKind::CustomerProfile => "CustomerProfile",
+            BundleKind::TrustProduct => "TrustProduct",
+        }
+    }
+}
+
+/// A bundle's status (`customer_profile_enum_status` / `trust_product_enum_status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BundleStatus {
+    Draft,
+    PendingReview,
+    InReview,
+    TwilioRejected,
+    TwilioApproved,
+}
+
+impl BundleStatus {
+    /// Wire values, in the spec's order.
+    pub const WIRE: [&'static str; 5] = [
+        "draft",
+        "pending-review",
+        "in-review",
+        "twilio-rejected",
+        "twilio-approved",
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BundleStatus::Draft => "draft",
+            BundleStatus::PendingReview => "pending-review",
+            BundleStatus::InReview => "in-review",
+            BundleStatus::TwilioRejected => "twilio-rejected",
+            BundleStatus::TwilioApproved => "twilio-approved",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        [
+            BundleStatus::Draft,
+            BundleStatus::PendingReview,
+            BundleStatus::InReview,
+            BundleStatus::TwilioRejected,
+            BundleStatus::TwilioApproved,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == value)
+    }
+}
+
+/// One entry of a bundle's `errors`: `{code, message, fields}`. After a rejection at submission there is one
+/// per failed requirement (its error code, failure reason and the failing attribute fields); after a
+/// manual rejection there is one with code [`crate::lifecycle::MANUAL_REJECTION_CODE`] and the reason.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct BundleError {
+    pub code: u32,
+    pub message: String,
+    pub fields: Vec<String>,
+}
+
+/// A customer profile or trust product.
+pub(crate) struct Bundle {
+    pub seq: u64,
+    pub sid: String,
+    pub kind: BundleKind,
+    pub policy_sid: String,
+    pub friendly_name: String,
+    pub email: String,
+    pub status: BundleStatus,
+    pub status_callback: Option<String>,
+    pub valid_until: Option<OffsetDateTime>,
+    pub date_created: OffsetDateTime,
+    pub date_updated: OffsetDateTime,
+    pub errors: Option<Vec<BundleError>>,
+}
+
+/// An entity assignment (`BV...`): an end user, supporting document or bundle assigned to a bundle.
+pub(crate) struct EntityAssignment {
+    pub seq: u64,
+    pub sid: String,
+    pub bundle_sid: String,
+    pub object_sid: String,
+    pub date_created: OffsetDateTime,
+}
+
+/// A channel endpoint assignment (`RA...`).
+pub(crate) struct ChannelAssignment {
+    pub seq: u64,
+    pub sid: String,
+    pub bundle_sid: String,
+    pub channel_endpoint_type: String,
+    pub channel_endpoint_sid: String,
+    pub date_created: OffsetDateTime,
+}
+
+/// An evaluation (`EL...`).
+pub(crate) struct EvaluationRecord {
+    pub seq: u64,
+    pub sid: String,
+    pub bundle_sid: String,
+    pub policy_sid: String,
+    pub compliant: bool,
+    pub results: Vec<RequirementResult>,
+    pub date_created: OffsetDateTime,
+    /// [`State::version`] when it ran: a newer version means the bundle may have changed since.
+    pub version: u64,
+}
+
+/// An end user (`IT...`). Attributes are personal data: never logged.
+pub(crate) struct EndUser {
+    pub seq: u64,
+    pub sid: String,
+    pub friendly_name: String,
+    pub end_user_type: String,
+    pub attributes: Map<String, Value>,
+    pub date_created: OffsetDateTime,
+    pub date_updated: OffsetDateTime,
+}
+
+/// A supporting document (`RD...`).
+pub(crate) struct SupportingDocument {
+    pub seq: u64,
+    pub sid: String,
+    pub friendly_name: String,
+    pub document_type: String,
+    pub attributes: Map<String, Value>,
+    pub date_created: OffsetDateTime,
+    pub date_updated: OffsetDateTime,
+}
+
+/// A 2010 API address (`AD...`). Personal data: never logged.
+pub(crate) struct Address {
+    pub seq: u64,
+    pub sid: String,
+    pub customer_name: String,
+    pub street: String,
+    pub street_secondary: Option<String>,
+    pub city: String,
+    pub region: String,
+    pub postal_code: String,
+    pub iso_country: String,
+    pub friendly_name: Option<String>,
+    pub emergency_enabled: bool,
+    pub date_created: OffsetDateTime,
+    pub date_updated: OffsetDateTime,
+}
+
+/// A seeded incoming phone number (`PN...`).
+pub(crate) struct PhoneNumber {
+    pub seq: u64,
+    pub sid: String,
+    pub phone_number: String,
+    pub friendly_name: String,
+    pub date_created: OffsetDateTime,
+}
+
+/// An EndUserType or SupportingDocumentType with its seeded `OY` SID.
+pub(crate) struct TypeRecord {
+    pub seq: u64,
+    pub sid: String,
+    pub def: &'static ObjectType,
+}
+
+macro_rules! impl_record {
+    ($($t:ty),* $(,)?) => {
+        $(impl Record for $t {
+            fn seq(&self) -> u64 {
+                self.seq
+            }
+            fn sid(&self) -> &str {
+                &self.sid
+            }
+        })*
+    };
+}
+
+impl_record!(
+    Bundle,
+    EntityAssignment,
+    ChannelAssignment,
+    EvaluationRecord,
+    EndUser,
+    SupportingDocument,
+    Address,
+    PhoneNumber,
+    TypeRecord,
+);
+
+/// The record with this SID.
+pub(crate) fn find<'a, T: Record>(items: &'a [T], sid: &str) -> Option<&'a T> {
+    items.iter().find(|item| item.sid() == sid)
+}
+
+/// The record with this SID, mutably.
+pub(crate) fn find_mut<'a, T: Record>(items: &'a mut [T], sid: &str) -> Option<&'a mut T> {
+    items.iter_mut().find(|item| item.sid() == sid)
+}
+
+/// All mutable state.
+pub(crate) struct State {
+    rng: fastrand::Rng,
+    next_seq: u64,
+    /// Every SID ever issued and its sequence number (page tokens survive deletions).
+    issued: HashMap<String, u64>,
+    /// Bumped by every change that can alter an evaluation's outcome (assignments, attribute or address
+    /// edits, deletions, status changes).
+    pub version: u64,
+    pub bundles: Vec<Bundle>,
+    pub entity_assignments: Vec<EntityAssignment>,
+    pub channel_assignments: Vec<ChannelAssignment>,
+    pub evaluations: Vec<EvaluationRecord>,
+    pub end_users: Vec<EndUser>,
+    pub documents: Vec<SupportingDocument>,
+    pub addresses: Vec<Address>,
+    pub phone_numbers: Vec<PhoneNumber>,
+    pub end_user_types: Vec<TypeRecord>,
+    pub document_types: Vec<TypeRecord>,
+    pub counters: Counters,
+}
+
+/// Friendly name of the seeded primary profile.
+pub(crate) const PRIMARY_PROFILE_NAME: &str = "Emulator ISV primary business profile";
+
+impl State {
+    /// The seeded state. SIDs come from `fastrand::Rng::with_seed(config.seed)` in this order: EndUserTypes,
+    /// SupportingDocumentTypes, the primary profile, its business information end user and entity
+    /// assignment, then the phone numbers; later SIDs follow in request order.
+    pub fn seeded(config: &EmulatorConfig) -> State {
+        let mut state = State {
+            rng: fastrand::Rng::with_seed(config.seed),
+            next_seq: 0,
+            issued: HashMap::new(),
+            version: 0,
+            bundles: Vec::new(),
+            entity_assignments: Vec::new(),
+            channel_assignments: Vec::new(),
+            evaluations: Vec::new(),
+            end_users: Vec::new(),
+            documents: Vec::new(),
+            addresses: Vec::new(),
+            phone_numbers: Vec::new(),
+            end_user_types: Vec::new(),
+            document_types: Vec::new(),
+            counters: Counters::default(),
+        };
+        for def in catalog::END_USER_TYPES {
+            let (seq, sid) = state.mint("OY");
+            state.end_user_types.push(TypeRecord { seq, sid, def });
+        }
+        for def in catalog::SUPPORTING_DOCUMENT_TYPES {
+            let (seq, sid) = state.mint("OY");
+            state.document_types.push(TypeRecord { seq, sid, def });
+        }
+        let now = wire::now();
+        let (seq, primary) = state.mint("BU");
+        state.bundles.push(Bundle {
+            seq,
+            sid: primary.clone(),
+            kind: BundleKind::CustomerProfile,
+            policy_sid: PRIMARY_BUSINESS_PROFILE.to_owned(),
+            friendly_name: PRIMARY_PROFILE_NAME.to_owned(),
+            email: String::from("compliance@isv.example.com"),
+            status: BundleStatus::TwilioApproved,
+            status_callback: None,
+            valid_until: Some(now + time::Duration::days(365)),
+            date_created: now,
+            date_updated: now,
+            errors: None,
+        });
+        let attributes = [
+            ("business_name", "Emulator ISV Inc."),
+            ("business_identity", "isv_reseller_or_partner"),
+            ("business_type", "Corporation"),
+            ("business_industry", "TECHNOLOGY"),
+            ("business_registration_identifier", "EIN"),
+            ("business_registration_number", "12-3456789"),
+            ("business_regions_of_operation", "USA_AND_CANADA"),
+            ("website_url", "https://isv.example.com"),
+            ("social_media_profile_urls", ""),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
+        .collect();
+        let (seq, end_user) = state.mint("IT");
+        state.end_users.push(EndUser {
+            seq,
+            sid: end_user.clone(),
+            friendly_name: String::from("Emulator ISV business information"),
+            end_user_type: catalog::BUSINESS_INFORMATION_TYPE.to_owned(),
+            attributes,
+            date_created: now,
+            date_updated: now,
+        });
+        let (seq, assignment) = state.mint("BV");
+        state.entity_assignments.push(EntityAssignment {
+            seq,
+            sid: assignment,
+            bundle_sid: primary,
+            object_sid: end_user,
+            date_created: now,
+        });
+        for i in 0..config.phone_numbers {
+            let (seq, sid) = state.mint("PN");
+            let number = format!("+1555555{:04}", (i + 1) % 10_000);
+            state.phone_numbers.push(PhoneNumber {
+                seq,
+                sid,
+                friendly_name: format!("({}) {}-{}", &number[2..5], &number[5..8], &number[8..]),
+                phone_number: number,
+                date_created: now,
+            });
+        }
+        state
+    }
+
+    /// Mints a SID and its sequence number.
+    pub fn mint(&mut self, prefix: &str) -> (u64, String) {
+        self.next_seq += 1;
+        let sid = loop {
+            let candidate = sid::generate(&mut self.rng, prefix);
+            if !self.issued.contains_key(&candidate) {
+                break candidate;
+            }
+        };
+        self.issued.insert(sid.clone(), self.next_seq);
+        (self.next_seq, sid)
+    }
+
+    /// The sequence number of any SID ever issued (for page tokens).
+    pub fn seq_of(&self, sid: &str) -> Option<u64> {
+        self.issued.get(sid).copied()
+    }
+
+    /// Records a change that may alter evaluation outcomes.
+    pub fn touch(&mut self) {
+        self.version += 1;
+    }
+
+    /// Whether `sid` names an object that can be assigned to a bundle, and what it is.
+    pub fn object_kind(&self, sid: &str) -> Option<&'static str> {
+        if find(&self.end_users, sid).is_some() {
+            Some("end_user")
+        } else if find(&self.documents, sid).is_some() {
+            Some("supporting_document")
+        } else if let Some(bundle) = find(&self.bundles, sid) {
+            Some(match bundle.kind {
+                BundleKind::CustomerProfile => "customer_profile",
+                BundleKind::TrustProduct => "trust_product",
+            })
+        } else {
+            None
+        }
+    }
+
+    /// SIDs of the bundles an object is assigned to.
+    pub fn bundles_holding(&self, object_sid: &str) -> Vec<String> {
+        self.entity_assignments
+            .iter()
+            .filter(|a| a.object_sid == object_sid)
+            .map(|a| a.bundle_sid.clone())
+            .collect()
+    }
+}

@@ -1,0 +1,184 @@
+//! Pagination over both Twilio list envelopes.
+//!
+//! - Trust Hub (`/v1/...`): `{"results": [...], "meta": {"next_page_url": "https://...", ...}}`
+//!   (the item key is named by `meta.key`; generated pages name it directly);
+//! - 2010 API: a flat envelope `{"addresses": [...], "next_page_uri": "/2010-04-01/...", ...}`.
+//!
+//! Either way the next page is a `GET` of the link's path and query, sent to the configured host
+//! of the operation (see [`Transport::execute_next_page`]).
+
+use futures_util::stream;
+
+use crate::error::Error;
+use crate::operation::{Operation, Request};
+use crate::response::decode_json;
+use crate::transport::Transport;
+
+/// One page of a list answer, implemented by generated envelope types.
+///
+/// ```
+/// use trusthub_runtime::{ListMeta, Page};
+///
+/// #[derive(serde::Deserialize)]
+/// struct PolicyPage {
+///     results: Vec<serde_json::Value>,
+///     #[serde(default)]
+///     meta: ListMeta,
+/// }
+///
+/// impl Page for PolicyPage {
+///     type Item = serde_json::Value;
+///     fn next_page(&self) -> Option<&str> {
+///         self.meta.next_page_url.as_deref()
+///     }
+///     fn into_items(self) -> Vec<Self::Item> {
+///         self.results
+///     }
+/// }
+/// ```
+pub trait Page: serde::de::DeserializeOwned + Send + 'static {
+    /// The listed resource.
+    type Item: Send + 'static;
+    /// `meta.next_page_url` (Trust Hub) or `next_page_uri` (2010); `None` or `""` on the last page.
+    fn next_page(&self) -> Option<&str>;
+    /// The page's items, in order.
+    fn into_items(self) -> Vec<Self::Item>;
+}
+
+/// The `meta` object of Trust Hub list answers. Every field is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct ListMeta {
+    /// Index of this page (0-based).
+    pub page: Option<i64>,
+    /// Items per page.
+    pub page_size: Option<i64>,
+    /// Link to the first page.
+    pub first_page_url: Option<String>,
+    /// Link to the previous page; `null` on the first page.
+    pub previous_page_url: Option<String>,
+    /// Link to this page.
+    pub url: Option<String>,
+    /// Link to the next page; `null` on the last page.
+    pub next_page_url: Option<String>,
+    /// Name of the item array in the envelope, e.g. `results`.
+    pub key: Option<String>,
+}
+
+/// A boxed stream of items (or one final error), as returned by [`paginate`].
+pub type ItemStream<T> =
+    std::pin::Pin<Box<dyn futures_core::Stream<Item = Result<T, Error>> + Send>>;
+
+struct State<P: Page> {
+    transport: Transport,
+    operation: &'static Operation,
+    first: Option<Request>,
+    next: Option<String>,
+    /// The link that fetched the current page (`None` for the first request).
+    current_link: Option<String>,
+    items: std::vec::IntoIter<P::Item>,
+    remaining: Option<usize>,
+    /// An error to yield once the current page's items are used up.
+    pending_error: Option<Error>,
+    done: bool,
+}
+
+/// A stream whose first and only item is `error`: what a list gives when its parameters are
+/// refused before any request.
+pub fn error_stream<T: Send + 'static>(error: Error) -> ItemStream<T> {
+    Box::pin(stream::once(async move { Err(error) }))
+}
+
+/// Streams the items of a list across pages, starting with `first`.
+///
+/// Lazy: the first page is fetched on the first poll, the next one only when the items of the
+/// previous one are used up. Stops after `limit` items overall (without fetching a page it does
+/// not need), or after a page without a next link. An error (of a request or of decoding) is
+/// yielded once and ends the stream. A next link that repeats the link of the current page
+/// (which would loop forever) ends the stream with [`Error::InvalidNextPage`] after that page's
+/// items.
+///
+/// ```no_run
+/// # async fn demo(transport: trusthub_runtime::Transport, first: trusthub_runtime::Request) -> Result<(), trusthub_runtime::Error> {
+/// use futures_util::TryStreamExt;
+/// # #[derive(serde::Deserialize)] struct PolicyPage { results: Vec<serde_json::Value>, #[serde(default)] meta: trusthub_runtime::ListMeta }
+/// # impl trusthub_runtime::Page for PolicyPage { type Item = serde_json::Value;
+/// #   fn next_page(&self) -> Option<&str> { self.meta.next_page_url.as_deref() }
+/// #   fn into_items(self) -> Vec<serde_json::Value> { self.results } }
+/// let mut policies = trusthub_runtime::paginate::<PolicyPage>(transport, first, Some(100));
+/// while let Some(policy) = policies.try_next().await? {
+///     println!("{}", policy["sid"]);
+/// }
+/// # Ok(()) }
+/// ```
+pub fn paginate<P: Page>(
+    transport: Transport,
+    first: Request,
+    limit: Option<usize>,
+) -> ItemStream<P::Item> {
+    let state = State::<P> {
+        transport,
+        operation: first.operation,
+        first: Some(first),
+        next: None,
+        current_link: None,
+        items: Vec::new().into_iter(),
+        remaining: limit,
+        pending_error: None,
+        done: false,
+    };
+    Box::pin(stream::unfold(state, |mut state| async move {
+        loop {
+            if state.done || state.remaining == Some(0) {
+                return None;
+            }
+            if let Some(item) = state.items.next() {
+                if let Some(remaining) = state.remaining.as_mut() {
+                    *remaining -= 1;
+                }
+                return Some((Ok(item), state));
+            }
+            if let Some(error) = state.pending_error.take() {
+                state.done = true;
+                return Some((Err(error), state));
+            }
+            let response = if let Some(first) = state.first.take() {
+                state.transport.execute(first).await
+            } else if let Some(next) = state.next.take() {
+                let response = state
+                    .transport
+                    .execute_next_page(state.operation, &next)
+                    .await;
+                state.current_link = Some(next);
+                response
+            } else {
+                return None;
+            };
+            let page = response.and_then(|r| decode_json::<P>(state.operation, &r));
+            match page {
+                Err(error) => {
+                    state.done = true;
+                    return Some((Err(error), state));
+                }
+                Ok(page) => {
+                    let next = page
+                        .next_page()
+                        .map(str::trim)
+                        .filter(|link| !link.is_empty())
+                        .map(str::to_owned);
+                    if next.is_some() && next == state.current_link {
+                        state.pending_error = Some(Error::InvalidNextPage {
+                            operation: state.operation.id,
+                            detail: "the next-page link repeats the link of the current page"
+                                .to_owned(),
+                        });
+                        state.next = None;
+                    } else {
+                        state.next = next;
+                    }
+                    state.items = page.into_items().into_iter();
+                }
+            }
+        }
+    }))
+}

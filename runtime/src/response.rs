@@ -1,0 +1,319 @@
+//! A successful answer and its JSON decoding.
+
+use std::fmt;
+
+use bytes::Bytes;
+use reqwest::header::HeaderMap;
+
+use crate::error::{Error, REQUEST_ID_HEADER};
+use crate::operation::Operation;
+
+/// A 2xx answer, its body read in full (within `max_response_bytes`).
+///
+/// `Debug` shows the status, the header names and the body length, never the body.
+pub struct Response {
+    /// The HTTP status (2xx).
+    pub status: u16,
+    /// The answer's headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl Response {
+    /// The `Twilio-Request-Id` header, to quote to Twilio support.
+    pub fn request_id(&self) -> Option<&str> {
+        self.headers
+            .get(REQUEST_ID_HEADER)
+            .and_then(|v| v.to_str().ok())
+    }
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("header_names", &self.headers.keys().collect::<Vec<_>>())
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+/// Decodes the body of `response` as JSON into `T`.
+///
+/// A mismatch is an [`Error::Decode`] whose `detail` gives the path of the offending field
+/// (`results[3].date_created`), the category (syntax, data, end of input), the line and column
+/// and serde's reason with any value removed, e.g.
+/// `at results[0].status: data error (invalid type: integer, expected a string) at line 1
+/// column 88`. Body text and values are never included.
+///
+/// ```
+/// use trusthub_runtime::{decode_json, Error, HttpMethod, Operation, Response};
+///
+/// static FETCH: Operation = Operation {
+///     id: "FetchPolicy", method: HttpMethod::Get,
+///     base_url: "https://trusthub.twilio.com", path_template: "/v1/Policies/{Sid}",
+/// };
+/// #[derive(serde::Deserialize)]
+/// struct Policy { sid: String }
+///
+/// let ok = Response { status: 200, headers: Default::default(), body: r#"{"sid": "RN1"}"#.into() };
+/// assert_eq!(decode_json::<Policy>(&FETCH, &ok)?.sid, "RN1");
+///
+/// let bad = Response { status: 200, headers: Default::default(), body: r#"{"sid": 7}"#.into() };
+/// let Err(Error::Decode { detail, .. }) = decode_json::<Policy>(&FETCH, &bad) else { panic!() };
+/// assert!(detail.starts_with("at sid: data error (invalid type: integer, expected a string)"));
+/// # Ok::<(), Error>(())
+/// ```
+pub fn decode_json<T: serde::de::DeserializeOwned>(
+    operation: &'static Operation,
+    response: &Response,
+) -> Result<T, Error> {
+    let mut deserializer = serde_json::Deserializer::from_slice(&response.body);
+    let result = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|e| (e.path().to_string(), e.into_inner()))
+        .and_then(|value| {
+            deserializer
+                .end()
+                .map(|()| value)
+                .map_err(|e| (".".to_owned(), e))
+        });
+    result.map_err(|(path, error)| Error::Decode {
+        operation: operation.id,
+        status: response.status,
+        detail: describe(&path, &error),
+    })
+}
+
+fn describe(path: &str, error: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let category = match error.classify() {
+        Category::Io => "I/O error",
+        Category::Syntax => "syntax error (not valid JSON)",
+        Category::Data => "data error",
+        Category::Eof => "unexpected end of input",
+    };
+    let mut detail = if path == "." {
+        category.to_owned()
+    } else {
+        format!("at {path}: {category}")
+    };
+    if error.classify() == Category::Data {
+        if let Some(reason) = sanitized_reason(&error.to_string()) {
+            detail.push_str(&format!(" ({reason})"));
+        }
+    }
+    if error.line() != 0 {
+        detail.push_str(&format!(
+            " at line {} column {}",
+            error.line(),
+            error.column()
+        ));
+    }
+    detail
+}
+
+/// serde's reason without the offending value, for the forms serde itself produces; `None` for
+/// messages of unknown shape (they might hold a value).
+fn sanitized_reason(message: &str) -> Option<String> {
+    // serde_json appends " at line N column M"; drop it (line and column are added separately).
+    let message = match message.rfind(" at line ") {
+        Some(i) => &message[..i],
+        None => message,
+    };
+    let expected_part = |rest: &str| {
+        rest.find(", expected ")
+            .map(|i| rest[i + 2..].to_owned())
+            .unwrap_or_default()
+    };
+    for (prefix, label) in [
+        ("invalid type: ", "invalid type"),
+        ("invalid value: ", "invalid value"),
+    ] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            // rest = "<kind> [`value` | \"value\"], expected <what>"
+            let kind: String = rest
+                .split([' ', ','])
+                .next()
+                .unwrap_or("")
+                .chars()
+                .filter(char::is_ascii_alphabetic)
+                .collect();
+            let kind = match kind.as_str() {
+                "floating" => "floating point",
+                "unit" => "unit value",
+                "newtype" => "newtype struct",
+                "unit_variant" | "newtype_variant" | "tuple_variant" | "struct_variant" => {
+                    "variant"
+                }
+                other => other,
+            };
+            return Some(format!("{label}: {kind}, {}", expected_part(rest)));
+        }
+    }
+    if let Some(rest) = message.strip_prefix("invalid length ") {
+        return Some(format!("invalid length {}", rest.trim()));
+    }
+    for (prefix, label) in [
+        ("missing field `", "missing field"),
+        ("duplicate field `", "duplicate field"),
+        ("unknown field `", "unknown field"),
+    ] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            // Field names come from the Rust type or the JSON keys of the answer: not values.
+            let name = rest.split('`').next().unwrap_or("");
+            return Some(format!("{label} `{name}`"));
+        }
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant `") {
+        return Some(format!("unknown variant, {}", expected_part(rest)));
+    }
+    // Messages of this crate's own deserializers (dates) start with "expected " and hold no value.
+    if message.starts_with("expected ") {
+        return Some(message.to_owned());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operation::HttpMethod;
+    use serde::Deserialize;
+
+    static OP: Operation = Operation {
+        id: "ListEndUsers",
+        method: HttpMethod::Get,
+        base_url: "https://trusthub.twilio.com",
+        path_template: "/v1/EndUsers",
+    };
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Item {
+        sid: String,
+        count: Option<u32>,
+        #[serde(default, with = "crate::date::iso8601_option")]
+        date_created: Option<time::OffsetDateTime>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Page {
+        results: Vec<Item>,
+    }
+
+    fn decode(body: &str) -> Result<Page, Error> {
+        decode_json(
+            &OP,
+            &Response {
+                status: 200,
+                headers: HeaderMap::new(),
+                body: Bytes::copy_from_slice(body.as_bytes()),
+            },
+        )
+    }
+
+    fn detail(body: &str) -> String {
+        match decode(body) {
+            Err(Error::Decode {
+                operation,
+                status,
+                detail,
+            }) => {
+                assert_eq!((operation, status), ("ListEndUsers", 200));
+                detail
+            }
+            other => panic!("expected Decode, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn good_body_decodes() {
+        let page = decode(r#"{"results": [{"sid": "IT1", "count": 2}], "meta": {}}"#).unwrap();
+        assert_eq!(page.results[0].sid, "IT1");
+    }
+
+    #[test]
+    fn type_mismatch_names_the_path_not_the_value() {
+        let text = detail(
+            r#"{"results": [{"sid": "IT1"}, {"sid": "jane@example.com", "count": "jane@example.com"}]}"#,
+        );
+        assert!(
+            text.starts_with(
+                "at results[1].count: data error (invalid type: string, expected u32)"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("line 1 column"), "{text}");
+        assert!(!text.contains("jane"), "{text}");
+    }
+
+    #[test]
+    fn malformed_date_is_a_decode_error_naming_the_format() {
+        let text = detail(r#"{"results": [{"sid": "IT1", "date_created": "1999/12/31"}]}"#);
+        assert!(
+            text.starts_with("at results[0].date_created: data error (expected an ISO 8601"),
+            "{text}"
+        );
+        assert!(!text.contains("1999"), "{text}");
+    }
+
+    #[test]
+    fn missing_field_is_named() {
+        let text = detail(r#"{"results": [{"count": 1}]}"#);
+        assert!(text.contains("missing field `sid`"), "{text}");
+    }
+
+    #[test]
+    fn syntax_error_and_trailing_garbage() {
+        let text = detail(r#"{"results": [{"sid": "secret-value""#);
+        assert!(
+            text.contains("unexpected end of input") || text.contains("syntax"),
+            "{text}"
+        );
+        assert!(!text.contains("secret-value"), "{text}");
+        let text = detail(r#"{"results": []} <html>"#);
+        assert!(text.starts_with("syntax error"), "{text}");
+        let text = detail("<html>502</html>");
+        assert!(text.contains("syntax error"), "{text}");
+    }
+
+    #[test]
+    fn unknown_shapes_are_withheld() {
+        assert_eq!(
+            sanitized_reason("some custom message with jane@example.com"),
+            None
+        );
+        assert_eq!(
+            sanitized_reason("unknown variant `jane`, expected one of `a`, `b` at line 1 column 2")
+                .as_deref(),
+            Some("unknown variant, expected one of `a`, `b`")
+        );
+        assert_eq!(
+            sanitized_reason("invalid value: integer `-5`, expected u8").as_deref(),
+            Some("invalid value: integer, expected u8")
+        );
+        assert_eq!(
+            sanitized_reason("invalid type: floating point `1.5`, expected i64").as_deref(),
+            Some("invalid type: floating point, expected i64")
+        );
+    }
+
+    #[test]
+    fn response_debug_and_request_id() {
+        let mut headers = HeaderMap::new();
+        headers.insert("twilio-request-id", "RQabc".parse().unwrap());
+        let response = Response {
+            status: 201,
+            headers,
+            body: Bytes::from_static(b"{\"email\":\"jane@example.com\"}"),
+        };
+        assert_eq!(response.request_id(), Some("RQabc"));
+        let debug = format!("{response:?}");
+        assert!(
+            !debug.contains("jane") && !debug.contains("RQabc"),
+            "{debug}"
+        );
+    }
+}

@@ -1,0 +1,258 @@
+//! When to send a request again, and after how long.
+//!
+//! Rules (one place, used by [`Transport`](crate::Transport)):
+//! - **429 and 503**, every method: the server did not process the request. The delay is the
+//!   server's `Retry-After` (seconds or HTTP-date) when present, else exponential backoff.
+//! - **GET and DELETE** (idempotent) are also retried on connection and I/O errors, timeouts,
+//!   502 and 504.
+//! - **500 is never retried**: Twilio answers 500 for failures that usually repeat for the same
+//!   request; retrying only delays the error. (A gateway's transient failure is 502/503/504.)
+//! - **POST** is also retried on connect errors only ([`TransportErrorKind::Connect`]: the
+//!   request provably never left). Never on timeouts, 500, 502, 504 or a connection dropped after
+//!   sending: the server may have committed it, and the caller reconciles (lists) instead.
+//! - Backoff is exponential with FULL jitter: `random(0, min(max_backoff, initial * 2^n))` before
+//!   retry `n` (0-based).
+//! - Bounds: at most `max_attempts` requests in all; no retry starts whose delay would end after
+//!   `max_elapsed` from the first attempt (a `Retry-After` beyond the budget stops at once).
+
+use std::time::Duration;
+
+use crate::error::{Error, TransportErrorKind};
+use crate::operation::HttpMethod;
+
+/// How many times and how patiently a request is sent.
+///
+/// ```
+/// use std::time::Duration;
+/// use trusthub_runtime::RetryPolicy;
+///
+/// let policy = RetryPolicy::default();
+/// assert_eq!(policy.max_attempts, 4);
+/// assert_eq!(policy.initial_backoff, Duration::from_millis(200));
+/// assert_eq!(RetryPolicy::none().max_attempts, 1);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Requests sent at most, the first included (1 = no retry). Must be at least 1.
+    pub max_attempts: u32,
+    /// Cap of the first backoff delay; the cap doubles with each retry.
+    pub initial_backoff: Duration,
+    /// Largest backoff cap (a server's `Retry-After` may ask for longer and is honored).
+    pub max_backoff: Duration,
+    /// No retry is started if its delay would end later than this after the first attempt began.
+    pub max_elapsed: Duration,
+}
+
+impl RetryPolicy {
+    /// One attempt, no retry.
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// The backoff before retry number `retry` (0 for the first retry): a uniformly random
+    /// duration in `[0, min(max_backoff, initial_backoff * 2^retry)]` (full jitter).
+    pub fn backoff(&self, retry: u32) -> Duration {
+        let cap = self.backoff_cap(retry);
+        let nanos = u64::try_from(cap.as_nanos()).unwrap_or(u64::MAX);
+        Duration::from_nanos(fastrand::u64(0..=nanos))
+    }
+
+    /// `min(max_backoff, initial_backoff * 2^retry)`, saturating.
+    pub fn backoff_cap(&self, retry: u32) -> Duration {
+        let factor = 1u32.checked_shl(retry.min(31)).unwrap_or(u32::MAX);
+        self.initial_backoff
+            .checked_mul(factor)
+            .unwrap_or(Duration::MAX)
+            .min(self.max_backoff)
+    }
+}
+
+impl Default for RetryPolicy {
+    /// 4 attempts, 200 ms initial backoff, 10 s largest backoff, 60 s elapsed budget.
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(10),
+            max_elapsed: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Why a failed attempt may be sent again (`Some`, a short reason for traces), or `None` when
+/// it must not be, for a request of `method`.
+pub fn retry_reason(method: HttpMethod, error: &Error) -> Option<&'static str> {
+    match error {
+        Error::Api(api) => match api.status {
+            429 => Some("rate limited (429)"),
+            503 => Some("service unavailable (503)"),
+            502 if method.is_idempotent() => Some("bad gateway (502)"),
+            504 if method.is_idempotent() => Some("gateway timeout (504)"),
+            _ => None,
+        },
+        Error::Transport { kind, .. } => match kind {
+            TransportErrorKind::Connect => Some("connect error (request never sent)"),
+            TransportErrorKind::Request if method.is_idempotent() => Some("connection error"),
+            TransportErrorKind::Body if method.is_idempotent() => Some("body read error"),
+            TransportErrorKind::Other if method.is_idempotent() => Some("client error"),
+            _ => None,
+        },
+        Error::Timeout { .. } if method.is_idempotent() => Some("timeout"),
+        _ => None,
+    }
+}
+
+/// Parses a `Retry-After` value: delay seconds (`"120"`) or an HTTP-date
+/// (`"Sun, 06 Nov 1994 08:49:37 GMT"`, relative to `now`; a date in the past is zero).
+/// `None` when the value is neither.
+///
+/// ```
+/// use std::time::Duration;
+/// use trusthub_runtime::retry::parse_retry_after;
+/// use time::macros::datetime;
+///
+/// let now = datetime!(2024-01-01 00:00:00 UTC);
+/// assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
+/// assert_eq!(parse_retry_after("Mon, 01 Jan 2024 00:00:05 GMT", now), Some(Duration::from_secs(5)));
+/// assert_eq!(parse_retry_after("soon", now), None);
+/// ```
+pub fn parse_retry_after(value: &str, now: time::OffsetDateTime) -> Option<Duration> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)));
+    }
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    let at = time::PrimitiveDateTime::parse(value, format)
+        .ok()?
+        .assume_utc();
+    let delta = at - now;
+    Some(if delta.is_negative() {
+        Duration::ZERO
+    } else {
+        delta.unsigned_abs()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ApiError;
+    use reqwest::header::HeaderMap;
+    use time::macros::datetime;
+
+    fn api(status: u16) -> Error {
+        Error::Api(Box::new(ApiError::from_response(
+            "Op",
+            status,
+            HeaderMap::new(),
+            b"",
+        )))
+    }
+
+    #[test]
+    fn status_rules_per_method() {
+        use HttpMethod::*;
+        for method in [Get, Post, Delete] {
+            assert!(retry_reason(method, &api(429)).is_some(), "{method} 429");
+            assert!(retry_reason(method, &api(503)).is_some(), "{method} 503");
+            for status in [400, 401, 404, 409, 500] {
+                assert!(
+                    retry_reason(method, &api(status)).is_none(),
+                    "{method} {status}"
+                );
+            }
+        }
+        for status in [502, 504] {
+            assert!(retry_reason(Get, &api(status)).is_some());
+            assert!(retry_reason(Delete, &api(status)).is_some());
+            assert!(retry_reason(Post, &api(status)).is_none());
+        }
+    }
+
+    #[test]
+    fn timeouts_only_for_idempotent_methods() {
+        let timeout = Error::Timeout {
+            operation: "Op",
+            after: Duration::from_secs(1),
+        };
+        assert!(retry_reason(HttpMethod::Get, &timeout).is_some());
+        assert!(retry_reason(HttpMethod::Delete, &timeout).is_some());
+        assert!(retry_reason(HttpMethod::Post, &timeout).is_none());
+    }
+
+    #[test]
+    fn other_errors_are_final() {
+        for error in [
+            Error::Config("x".into()),
+            Error::BodyTooLarge {
+                operation: "Op",
+                limit: 1,
+            },
+            Error::Decode {
+                operation: "Op",
+                status: 200,
+                detail: "x".into(),
+            },
+        ] {
+            assert!(retry_reason(HttpMethod::Get, &error).is_none());
+        }
+    }
+
+    #[test]
+    fn backoff_cap_doubles_up_to_max() {
+        let policy = RetryPolicy {
+            max_attempts: 10,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(1),
+            max_elapsed: Duration::from_secs(60),
+        };
+        assert_eq!(policy.backoff_cap(0), Duration::from_millis(200));
+        assert_eq!(policy.backoff_cap(1), Duration::from_millis(400));
+        assert_eq!(policy.backoff_cap(2), Duration::from_millis(800));
+        assert_eq!(policy.backoff_cap(3), Duration::from_secs(1));
+        assert_eq!(policy.backoff_cap(200), Duration::from_secs(1));
+        for retry in 0..8 {
+            for _ in 0..50 {
+                assert!(policy.backoff(retry) <= policy.backoff_cap(retry));
+            }
+        }
+    }
+
+    #[test]
+    fn backoff_is_jittered_over_the_whole_range() {
+        let policy = RetryPolicy {
+            initial_backoff: Duration::from_secs(1),
+            ..RetryPolicy::default()
+        };
+        let samples: Vec<Duration> = (0..400).map(|_| policy.backoff(0)).collect();
+        assert!(samples.iter().any(|d| *d < Duration::from_millis(250)));
+        assert!(samples.iter().any(|d| *d > Duration::from_millis(750)));
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        let now = datetime!(2015-10-21 07:28:00 UTC);
+        assert_eq!(parse_retry_after("0", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after(" 120 ", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("-1", now), None);
+        assert_eq!(parse_retry_after("1.5", now), None);
+        assert_eq!(parse_retry_after("", now), None);
+        assert_eq!(parse_retry_after("tomorrow", now), None);
+    }
+}

@@ -1,0 +1,149 @@
+//! Authorized representatives: EndUsers of type `authorized_representative_1` / `_2`.
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use super::validation::{Validate, ValidationReport};
+use super::wire_enum::wire_enum;
+use super::Redacted;
+
+wire_enum! {
+    /// `job_position` of an authorized representative.
+    pub enum JobPosition {
+        /// Director.
+        Director = "Director",
+        /// General manager.
+        Gm = "GM",
+        /// Vice president.
+        Vp = "VP",
+        /// Chief executive officer.
+        Ceo = "CEO",
+        /// Chief financial officer.
+        Cfo = "CFO",
+        /// General counsel.
+        GeneralCounsel = "General Counsel",
+        /// Other position.
+        Other = "Other",
+    }
+}
+
+/// Which of the two representatives of a profile: decides the EndUser type and the
+/// validation path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RepresentativeSlot {
+    /// Authorized representative 1.
+    First,
+    /// Authorized representative 2.
+    Second,
+}
+
+impl RepresentativeSlot {
+    /// The EndUser `Type`: `authorized_representative_1` or `authorized_representative_2`.
+    pub const fn end_user_type(self) -> &'static str {
+        match self {
+            RepresentativeSlot::First => "authorized_representative_1",
+            RepresentativeSlot::Second => "authorized_representative_2",
+        }
+    }
+
+    /// The validation path prefix: `representative_1` or `representative_2`.
+    pub const fn path(self) -> &'static str {
+        match self {
+            RepresentativeSlot::First => "representative_1",
+            RepresentativeSlot::Second => "representative_2",
+        }
+    }
+}
+
+/// An authorized representative of the business: the attributes of an EndUser of type
+/// [`RepresentativeSlot::end_user_type`].
+///
+/// Names, email and phone number are PII: `Debug` redacts them and validation errors
+/// describe them without repeating them.
+///
+/// ```
+/// use trusthub::attributes::{AuthorizedRepresentative, JobPosition, RepresentativeSlot, Validate};
+///
+/// let rep = AuthorizedRepresentative {
+///     first_name: "rep1".into(),
+///     last_name: "acme".into(),
+///     email: "rep1@acme.com".into(),
+///     phone_number: "+11234567890".into(),
+///     business_title: "ceo".into(),
+///     job_position: JobPosition::Ceo,
+/// };
+/// let mut report = trusthub::attributes::ValidationReport::new();
+/// report.check(RepresentativeSlot::Second.path(), &rep);
+/// assert!(report.finish().is_ok());
+/// assert!(!format!("{rep:?}").contains("rep1@acme.com"));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthorizedRepresentative {
+    /// First name. PII.
+    pub first_name: String,
+    /// Last name. PII.
+    pub last_name: String,
+    /// Email address. PII.
+    pub email: String,
+    /// Phone number in E.164 form, e.g. `+11234567890` (country code included). PII.
+    pub phone_number: String,
+    /// Business title, free text (e.g. `"Head of Product Management"`).
+    pub business_title: String,
+    /// Job position.
+    pub job_position: JobPosition,
+}
+
+impl AuthorizedRepresentative {
+    /// The `Attributes` object of the EndUser: exactly the keys of the seed's example,
+    /// every value a JSON string.
+    pub fn to_attributes(&self) -> Value {
+        let mut m = Map::new();
+        for (k, v) in [
+            ("job_position", self.job_position.as_str()),
+            ("last_name", &self.last_name),
+            ("phone_number", &self.phone_number),
+            ("first_name", &self.first_name),
+            ("email", &self.email),
+            ("business_title", &self.business_title),
+        ] {
+            m.insert(k.to_owned(), Value::String(v.to_owned()));
+        }
+        Value::Object(m)
+    }
+}
+
+impl Validate for AuthorizedRepresentative {
+    /// The path of the first representative; use [`RepresentativeSlot::path`] with
+    /// [`ValidationReport::check`] for the second.
+    const DEFAULT_PATH: &'static str = "representative_1";
+
+    fn validate_at(&self, path: &str, r: &mut ValidationReport) {
+        r.required(path, "first_name", &self.first_name, "first name");
+        r.required(path, "last_name", &self.last_name, "last name");
+        r.email(path, "email", &self.email);
+        r.e164(path, "phone_number", &self.phone_number);
+        r.required(
+            path,
+            "business_title",
+            &self.business_title,
+            "business title",
+        );
+        if let JobPosition::Unlisted(u) = &self.job_position {
+            r.unlisted(path, "job_position", u.as_str(), false);
+        }
+    }
+}
+
+impl fmt::Debug for AuthorizedRepresentative {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthorizedRepresentative")
+            .field("first_name", &Redacted(&self.first_name))
+            .field("last_name", &Redacted(&self.last_name))
+            .field("email", &Redacted(&self.email))
+            .field("phone_number", &Redacted(&self.phone_number))
+            .field("business_title", &self.business_title)
+            .field("job_position", &self.job_position)
+            .finish()
+    }
+}

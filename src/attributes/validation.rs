@@ -1,0 +1,706 @@
+//! Local validation: every problem at once, named by field path, without echoing PII.
+//!
+//! Validation runs before any request is sent. It collects *every* problem into a
+//! [`ValidationReport`]; each [`ValidationError`] names the field path
+//! (`representative_2.phone_number`), the expected form and a description of what came
+//! that never repeats the value itself when it may be personal data
+//! (e.g. `"12 characters, no '@'"`). Advice that does not block a submission is a
+//! [`Warning`].
+//!
+//! The individual checks are public so that forms can reuse them:
+//! [`http_url_problem`], [`email_problem`], [`e164_problem`], [`is_po_box`].
+
+use std::borrow::Cow;
+use std::fmt;
+
+use super::countries::is_iso_country;
+
+/// Which rule a [`ValidationError`] broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProblemKind {
+    /// A required value is empty (or only whitespace).
+    Required,
+    /// Not an `http://` or `https://` URL with a host containing a dot.
+    Url,
+    /// Not shaped like an email address.
+    Email,
+    /// Not an E.164 phone number (`+` then 8 to 15 digits, the first not 0).
+    PhoneNumber,
+    /// A PO box where a physical street address is required.
+    PoBox,
+    /// Not an ISO 3166-1 alpha-2 country code.
+    Country,
+    /// Longer than the API accepts.
+    TooLong,
+    /// `Other` registration type without the name of that type.
+    MissingOtherTypeName,
+    /// An enum value given with `unlisted(..)` that cannot be sent (empty, or containing
+    /// the list separator `,`).
+    UnlistedValue,
+    /// An empty list where at least one value is required.
+    EmptyList,
+}
+
+/// One problem found by local validation.
+///
+/// `Display` gives `"<field>: expected <form>; found <description>"`. Neither `Display`
+/// nor `Debug` contains the offending value when it may be personal data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationError {
+    field: String,
+    kind: ProblemKind,
+    expected: Cow<'static, str>,
+    found: String,
+}
+
+impl ValidationError {
+    /// The field path, e.g. `"business_information.website_url"`.
+    pub fn field(&self) -> &str {
+        &self.field
+    }
+
+    /// The rule that was broken.
+    pub fn kind(&self) -> ProblemKind {
+        self.kind
+    }
+
+    /// The expected form, e.g. `"an E.164 phone number such as +11234567890"`.
+    pub fn expected(&self) -> &str {
+        &self.expected
+    }
+
+    /// What came, described without the value itself when that may be PII.
+    pub fn found(&self) -> &str {
+        &self.found
+    }
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: expected {}; found {}",
+            self.field, self.expected, self.found
+        )
+    }
+}
+
+/// Which advice a [`Warning`] gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WarningKind {
+    /// DUNS used for a US entity; Twilio advises EIN to avoid brand registration failures.
+    DunsForUsEntity,
+    /// CCN is no longer accepted for A2P 10DLC registration; use CBN.
+    CcnNotAcceptedForA2p,
+    /// The same region is listed twice.
+    DuplicateRegion,
+    /// An EIN that does not have 9 digits.
+    EinShape,
+}
+
+/// Advice that does not block a submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    field: String,
+    kind: WarningKind,
+    message: Cow<'static, str>,
+}
+
+impl Warning {
+    /// The field path the advice is about.
+    pub fn field(&self) -> &str {
+        &self.field
+    }
+
+    /// Which advice this is.
+    pub fn kind(&self) -> WarningKind {
+        self.kind
+    }
+
+    /// The advice, in words.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Every problem found, plus the warnings gathered along the way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationErrors {
+    errors: Vec<ValidationError>,
+    warnings: Vec<Warning>,
+}
+
+impl ValidationErrors {
+    /// The problems, in the order the fields were checked. Never empty.
+    pub fn errors(&self) -> &[ValidationError] {
+        &self.errors
+    }
+
+    /// Warnings found alongside the errors.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// How many problems were found.
+    pub fn len(&self) -> usize {
+        self.errors.len()
+    }
+
+    /// Always `false`: a `ValidationErrors` holds at least one error.
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// The field paths with problems, in order (a field may appear more than once).
+    pub fn fields(&self) -> impl Iterator<Item = &str> {
+        self.errors.iter().map(ValidationError::field)
+    }
+
+    /// Iterates over the problems.
+    pub fn iter(&self) -> std::slice::Iter<'_, ValidationError> {
+        self.errors.iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a ValidationErrors {
+    type Item = &'a ValidationError;
+    type IntoIter = std::slice::Iter<'a, ValidationError>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.errors.iter()
+    }
+}
+
+impl fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.errors.len();
+        write!(
+            f,
+            "{n} problem{} found by local validation:",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for e in &self.errors {
+            write!(f, "\n  - {e}")?;
+        }
+        for w in &self.warnings {
+            write!(f, "\n  - warning: {w}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ValidationErrors {}
+
+/// Collects problems and warnings from one or more [`Validate`] values.
+///
+/// ```
+/// use trusthub::attributes::{AuthorizedRepresentative, JobPosition, Validate, ValidationReport};
+///
+/// let rep = AuthorizedRepresentative {
+///     first_name: "Ada".into(),
+///     last_name: "Lovelace".into(),
+///     email: "ada.example.com".into(),
+///     phone_number: "+11234567890".into(),
+///     business_title: "CEO".into(),
+///     job_position: JobPosition::Ceo,
+/// };
+/// let mut report = ValidationReport::new();
+/// report.check("representative_1", &rep);
+/// report.check("representative_2", &rep);
+/// let errors = report.finish().unwrap_err();
+/// assert_eq!(
+///     errors.fields().collect::<Vec<_>>(),
+///     ["representative_1.email", "representative_2.email"]
+/// );
+/// ```
+#[derive(Debug, Default)]
+pub struct ValidationReport {
+    errors: Vec<ValidationError>,
+    warnings: Vec<Warning>,
+}
+
+impl ValidationReport {
+    /// An empty report.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Validates `value` with its fields under `path`.
+    pub fn check<V: Validate + ?Sized>(&mut self, path: &str, value: &V) -> &mut Self {
+        value.validate_at(path, self);
+        self
+    }
+
+    /// Records a problem. `found` must describe the value without repeating PII.
+    pub fn error(
+        &mut self,
+        field: impl Into<String>,
+        kind: ProblemKind,
+        expected: impl Into<Cow<'static, str>>,
+        found: impl Into<String>,
+    ) {
+        self.errors.push(ValidationError {
+            field: field.into(),
+            kind,
+            expected: expected.into(),
+            found: found.into(),
+        });
+    }
+
+    /// Records a warning.
+    pub fn warn(
+        &mut self,
+        field: impl Into<String>,
+        kind: WarningKind,
+        message: impl Into<Cow<'static, str>>,
+    ) {
+        self.warnings.push(Warning {
+            field: field.into(),
+            kind,
+            message: message.into(),
+        });
+    }
+
+    /// The problems recorded so far.
+    pub fn errors(&self) -> &[ValidationError] {
+        &self.errors
+    }
+
+    /// The warnings recorded so far.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// `Ok(warnings)` when no problem was recorded, otherwise every problem (and the
+    /// warnings).
+    pub fn finish(self) -> Result<Vec<Warning>, ValidationErrors> {
+        if self.errors.is_empty() {
+            Ok(self.warnings)
+        } else {
+            Err(ValidationErrors {
+                errors: self.errors,
+                warnings: self.warnings,
+            })
+        }
+    }
+
+    // ---- shared field checks (used by the attribute types) ----
+
+    /// Required non-empty text. Returns whether it was present.
+    pub(crate) fn required(
+        &mut self,
+        path: &str,
+        field: &str,
+        value: &str,
+        what: &'static str,
+    ) -> bool {
+        if value.trim().is_empty() {
+            self.error(
+                join(path, field),
+                ProblemKind::Required,
+                format!("a non-empty {what}"),
+                blank_description(value),
+            );
+            false
+        } else {
+            true
+        }
+    }
+
+    /// A required `http(s)` URL.
+    pub(crate) fn http_url(&mut self, path: &str, field: &str, value: &str) {
+        if let Some(found) = http_url_problem(value) {
+            self.error(join(path, field), ProblemKind::Url, EXPECTED_URL, found);
+        }
+    }
+
+    /// A required email address.
+    pub(crate) fn email(&mut self, path: &str, field: &str, value: &str) {
+        if let Some(found) = email_problem(value) {
+            self.error(
+                join(path, field),
+                ProblemKind::Email,
+                "an email address such as name@example.com",
+                found,
+            );
+        }
+    }
+
+    /// A required E.164 phone number.
+    pub(crate) fn e164(&mut self, path: &str, field: &str, value: &str) {
+        if let Some(found) = e164_problem(value) {
+            self.error(
+                join(path, field),
+                ProblemKind::PhoneNumber,
+                EXPECTED_E164,
+                found,
+            );
+        }
+    }
+
+    /// A street line that must not be a PO box.
+    pub(crate) fn not_po_box(&mut self, path: &str, field: &str, value: &str) {
+        if is_po_box(value) {
+            self.error(
+                join(path, field),
+                ProblemKind::PoBox,
+                "a physical street address (Twilio does not accept PO boxes)",
+                format!("{}, reads as a PO box", char_count(value)),
+            );
+        }
+    }
+
+    /// An ISO 3166-1 alpha-2 code.
+    pub(crate) fn iso_country(&mut self, path: &str, field: &str, value: &str) {
+        if is_iso_country(value) {
+            return;
+        }
+        let upper = value.trim().to_ascii_uppercase();
+        let found = if value.trim().is_empty() {
+            blank_description(value)
+        } else if value.len() == 2 && value.bytes().all(|b| b.is_ascii_alphabetic()) {
+            if is_iso_country(&upper) {
+                format!("{value:?}, which is not upper case (use {upper:?})")
+            } else {
+                format!("{value:?}, which is not an assigned code")
+            }
+        } else if is_iso_country(&upper) {
+            format!("{value:?} with surrounding whitespace or lower case (use {upper:?})")
+        } else {
+            format!("{}, not two letters", char_count(value))
+        };
+        self.error(
+            join(path, field),
+            ProblemKind::Country,
+            "an ISO 3166-1 alpha-2 country code such as US",
+            found,
+        );
+    }
+
+    /// At most `max` characters.
+    pub(crate) fn max_chars(&mut self, path: &str, field: &str, value: &str, max: usize) {
+        let n = value.chars().count();
+        if n > max {
+            self.error(
+                join(path, field),
+                ProblemKind::TooLong,
+                format!("at most {max} characters"),
+                format!("{n} characters"),
+            );
+        }
+    }
+
+    /// An `Unlisted` enum value must be non-empty (and free of `,` where the value is
+    /// joined into a list).
+    pub(crate) fn unlisted(&mut self, path: &str, field: &str, wire: &str, in_list: bool) {
+        if wire.trim().is_empty() {
+            self.error(
+                join(path, field),
+                ProblemKind::UnlistedValue,
+                "a non-empty value",
+                format!("an unlisted value that is {}", blank_description(wire)),
+            );
+        } else if in_list && wire.contains(',') {
+            self.error(
+                join(path, field),
+                ProblemKind::UnlistedValue,
+                "a value without ',' (',' separates values on the wire)",
+                format!("the unlisted value {wire:?}, which contains ','"),
+            );
+        }
+    }
+}
+
+/// Something that validates locally, reporting into a [`ValidationReport`].
+pub trait Validate {
+    /// The path prefix [`Validate::validate`] uses, e.g. `"business_information"`.
+    const DEFAULT_PATH: &'static str;
+
+    /// Reports every problem of `self` into `report`, with field paths under `path`
+    /// (`path.field`; just `field` when `path` is empty).
+    fn validate_at(&self, path: &str, report: &mut ValidationReport);
+
+    /// Validates `self` alone under [`Validate::DEFAULT_PATH`]: the warnings, or every
+    /// problem at once.
+    fn validate(&self) -> Result<Vec<Warning>, ValidationErrors> {
+        let mut report = ValidationReport::new();
+        self.validate_at(Self::DEFAULT_PATH, &mut report);
+        report.finish()
+    }
+}
+
+/// `path.field`, or `field` alone when `path` is empty.
+pub(crate) fn join(path: &str, field: &str) -> String {
+    if path.is_empty() {
+        field.to_owned()
+    } else {
+        format!("{path}.{field}")
+    }
+}
+
+pub(crate) const EXPECTED_URL: &str =
+    "an http:// or https:// URL whose host contains a dot, such as https://www.example.com";
+pub(crate) const EXPECTED_E164: &str =
+    "an E.164 phone number: '+' then 8 to 15 digits, the first not 0, such as +11234567890";
+
+/// `"N characters"` (singular aware).
+fn char_count(value: &str) -> String {
+    let n = value.chars().count();
+    if n == 1 {
+        "1 character".to_owned()
+    } else {
+        format!("{n} characters")
+    }
+}
+
+/// Describes an empty or whitespace-only value.
+fn blank_description(value: &str) -> String {
+    if value.is_empty() {
+        "an empty string".to_owned()
+    } else {
+        format!("only whitespace ({})", char_count(value))
+    }
+}
+
+/// Why `value` is not an `http://`/`https://` URL whose host contains a dot, described
+/// without repeating the value; `None` if it is one.
+///
+/// ```
+/// use trusthub::attributes::http_url_problem;
+///
+/// assert_eq!(http_url_problem("https://www.example.com/about"), None);
+/// assert_eq!(
+///     http_url_problem("test.com").as_deref(),
+///     Some("8 characters, no 'http://' or 'https://' scheme")
+/// );
+/// ```
+pub fn http_url_problem(value: &str) -> Option<String> {
+    let what = |p: &str| Some(format!("{}, {p}", char_count(value)));
+    if value.trim().is_empty() {
+        return Some(blank_description(value));
+    }
+    if value.chars().any(char::is_whitespace) {
+        return what("contains whitespace");
+    }
+    let lower_head: String = value
+        .chars()
+        .take(8)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let rest = if lower_head.starts_with("https://") {
+        &value[8..]
+    } else if lower_head.starts_with("http://") {
+        &value[7..]
+    } else if value.contains("://") {
+        return what("a scheme other than http or https");
+    } else {
+        return what("no 'http://' or 'https://' scheme");
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    if authority.is_empty() {
+        return what("no host after the scheme");
+    }
+    if authority.contains('@') {
+        return what("user information ('@') before the host");
+    }
+    if authority.starts_with('[') {
+        return what("an IP literal host, not a domain name");
+    }
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) => {
+            let port_ok = !port.is_empty()
+                && port.len() <= 5
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && matches!(port.parse::<u32>(), Ok(1..=65535));
+            if !port_ok {
+                return what("a port that is not a number from 1 to 65535");
+            }
+            host
+        }
+        None => authority,
+    };
+    if !host.contains('.') {
+        return what("a host without a '.'");
+    }
+    for label in host.split('.') {
+        if label.is_empty() {
+            return what("an empty label in the host (leading, trailing or doubled '.')");
+        }
+        if !label.chars().all(|c| c.is_alphanumeric() || c == '-') {
+            return what("a host character that is not a letter, digit, '-' or '.'");
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return what("a host label starting or ending with '-'");
+        }
+    }
+    None
+}
+
+/// Why `value` is not shaped like an email address, described without repeating it;
+/// `None` if it is.
+///
+/// The check is deliberately shallow (one `@`, something before it, a dotted domain after
+/// it, no whitespace): Twilio sends mail to it, which is the real test.
+///
+/// ```
+/// use trusthub::attributes::email_problem;
+///
+/// assert_eq!(email_problem("rep1@acme.com"), None);
+/// assert_eq!(email_problem("rep1.acme.com").as_deref(), Some("13 characters, no '@'"));
+/// ```
+pub fn email_problem(value: &str) -> Option<String> {
+    let what = |p: &str| Some(format!("{}, {p}", char_count(value)));
+    if value.trim().is_empty() {
+        return Some(blank_description(value));
+    }
+    if value.chars().any(char::is_whitespace) {
+        return what("contains whitespace");
+    }
+    let ats = value.matches('@').count();
+    if ats == 0 {
+        return what("no '@'");
+    }
+    if ats > 1 {
+        return what(&format!("{ats} '@' characters"));
+    }
+    let (local, domain) = value.split_once('@').unwrap_or((value, ""));
+    if local.is_empty() {
+        return what("nothing before '@'");
+    }
+    if domain.is_empty() {
+        return what("nothing after '@'");
+    }
+    if !domain.contains('.') {
+        return what("no '.' after '@'");
+    }
+    if domain.split('.').any(str::is_empty) {
+        return what("an empty label after '@' (leading, trailing or doubled '.')");
+    }
+    if local.chars().count() > 64 || value.chars().count() > 254 {
+        return what("longer than an email address may be (64 before '@', 254 in all)");
+    }
+    None
+}
+
+/// Why `value` is not an E.164 phone number (`+`, then 8 to 15 digits, the first not 0),
+/// described without repeating it; `None` if it is one.
+///
+/// ```
+/// use trusthub::attributes::e164_problem;
+///
+/// assert_eq!(e164_problem("+11234567890"), None);
+/// assert_eq!(
+///     e164_problem("123-456-7890").as_deref(),
+///     Some("12 characters, does not start with '+'")
+/// );
+/// ```
+pub fn e164_problem(value: &str) -> Option<String> {
+    let what = |p: &str| Some(format!("{}, {p}", char_count(value)));
+    if value.trim().is_empty() {
+        return Some(blank_description(value));
+    }
+    let Some(digits) = value.strip_prefix('+') else {
+        return what("does not start with '+'");
+    };
+    if let Some((i, c)) = digits
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !c.is_ascii_digit())
+    {
+        let kind = match c {
+            ' ' => "a space".to_owned(),
+            c if c.is_whitespace() => "whitespace".to_owned(),
+            c if c.is_ascii_punctuation() => format!("{c:?}"),
+            c if c.is_alphabetic() => "a letter".to_owned(),
+            _ => "not a digit".to_owned(),
+        };
+        // Position in the whole string, 0-based ('+' is position 0).
+        return what(&format!("the character at position {} is {kind}", i + 1));
+    }
+    let n = digits.len();
+    if !(8..=15).contains(&n) {
+        return what(&format!("{n} digits after '+', expected 8 to 15"));
+    }
+    if digits.starts_with('0') {
+        return what("the country code starts with 0");
+    }
+    None
+}
+
+/// Whether a street line reads as a post office box, which Twilio refuses as a business
+/// address.
+///
+/// The line is lower-cased, split into words at every character that is not a letter or
+/// digit, and at every change between letters and digits (`"box12"` -> `box`, `12`).
+/// It is a PO box when the words contain:
+/// - `po box`, `p o box` (covers `P.O. Box`, `P O Box`, `p.o.box`), `post office box` or
+///   `postoffice box`, anywhere;
+/// - `pobox` followed by a number or at the end (`"pobox 12"`, `"POBox12"`, `"pobox"`);
+/// - `pob` or `p o b` followed by a number (`"POB 12"`, `"P.O.B. 12"`).
+///
+/// Decided: the fused `pobox` *followed by a word* is not a PO box, so `"Pobox Street"`
+/// passes; so do `"Boxwood Rd"` and `"Polo Box Ave"`, whose words are not `po box`.
+///
+/// ```
+/// use trusthub::attributes::is_po_box;
+///
+/// assert!(is_po_box("P.O. Box 123"));
+/// assert!(is_po_box("pobox 9"));
+/// assert!(!is_po_box("555 Boxwood Rd"));
+/// ```
+pub fn is_po_box(value: &str) -> bool {
+    let words = words(value);
+    let w: Vec<&str> = words.iter().map(String::as_str).collect();
+    let is_number = |i: usize| {
+        w.get(i)
+            .is_some_and(|s| s.starts_with(|c: char| c.is_ascii_digit()))
+    };
+    for i in 0..w.len() {
+        let at = |offset: usize, word: &str| w.get(i + offset) == Some(&word);
+        let always = (at(0, "po") && at(1, "box"))
+            || (at(0, "p") && at(1, "o") && at(2, "box"))
+            || (at(0, "post") && at(1, "office") && at(2, "box"))
+            || (at(0, "postoffice") && at(1, "box"));
+        let fused = at(0, "pobox") && (i + 1 == w.len() || is_number(i + 1));
+        let short = (at(0, "pob") && is_number(i + 1))
+            || (at(0, "p") && at(1, "o") && at(2, "b") && is_number(i + 3));
+        if always || fused || short {
+            return true;
+        }
+    }
+    false
+}
+
+/// Lower-cased words: split at non-alphanumerics and at letter/digit boundaries.
+fn words(value: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut current_is_digit = false;
+    for c in value.chars() {
+        if !c.is_alphanumeric() {
+            if !current.is_empty() {
+                out.push(std::mem::take(&mut current));
+            }
+            continue;
+        }
+        let is_digit = c.is_ascii_digit();
+        if !current.is_empty() && is_digit != current_is_digit {
+            out.push(std::mem::take(&mut current));
+        }
+        current_is_digit = is_digit;
+        current.extend(c.to_lowercase());
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}

@@ -1,0 +1,35 @@
+//! Rust client for Twilio Trust Hub: Secondary Customer Profiles for ISVs.
+//!
+//! The facade's building blocks:
+//! - [`sid`]: one type per SID kind (`CustomerProfileSid`, `PolicySid`, ...), validated,
+//!   `Copy`, plus the well-known [`sid::policies`];
+//! - [`attributes`]: typed business information, authorized representatives and address,
+//!   their exact wire attributes, and local validation reporting every problem at once
+//!   without echoing personal data;
+//! - [`signature`]: checking the signature of status callbacks and reading their events.
+//!
+//! ```
+//! use trusthub::attributes::{AuthorizedRepresentative, JobPosition, Validate};
+//! use trusthub::sid::{policies, PolicySid};
+//!
+//! let policy: PolicySid = "RNdfbf3fae0e1107f8aded0e7cead80bf5".parse()?;
+//! assert_eq!(policy, policies::SECONDARY_CUSTOMER_PROFILE);
+//!
+//! let rep = AuthorizedRepresentative {
+//!     first_name: "rep1".into(),
+//!     last_name: "acme".into(),
+//!     email: "rep1@acme.com".into(),
+//!     phone_number: "123-456-7890".into(), // not E.164
+//!     business_title: "ceo".into(),
+//!     job_position: JobPosition::Ceo,
+//! };
+//! let errors = rep.validate().unwrap_err();
+//! assert_eq!(errors.fields().collect::<Vec<_>>(), ["representative_1.phone_number"]);
+//! assert!(!errors.to_string().contains("123-456-7890"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![warn(missing_docs)]
+
+pub mod attributes;
+pub mod sid;
+pub mod signature;
