@@ -33,3 +33,8 @@
 pub mod attributes;
 pub mod sid;
 pub mod signature;
+pub mod client;
+
+pub use client::{Client, ClientBuilder, ConfigError};
+pub use trusthub_generated as api;
+pub use trusthub_generated::runtime::{Error as ApiError, RetryPolicy};

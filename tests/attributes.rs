@@ -720,11 +720,14 @@ fn url_table() {
         "HTTPS://ACME.COM",
         "https://acme.com:8443/",
         "https://bücher.example/",
+        "test.com",
+        "www.acme.com/about",
     ] {
         assert_eq!(http_url_problem(ok), None, "{ok}");
     }
     let bad = [
-        ("test.com", "no 'http://' or 'https://' scheme"),
+        ("localhost", "a host without a '.'"),
+        ("acme", "a host without a '.'"),
         ("ftp://acme.com", "a scheme other than http or https"),
         ("https://", "no host after the scheme"),
         ("https://localhost/", "a host without a '.'"),

@@ -1,1 +1,269 @@
-//! placeholder
+#![warn(missing_docs)]
+//! A stateful, in-memory emulator of Twilio Trust Hub (Secondary Customer Profiles and trust products) and
+//! of the 2010 API's Addresses and IncomingPhoneNumbers, for tests, examples and local development.
+//!
+//! It speaks HTTP only and never uses this workspace's client crates (`trusthub`, `trusthub-runtime`,
+//! `trusthub-generated`): it is an independent oracle implementing Twilio's rules on its own, from the
+//! seed document (Twilio's "API: Create a Secondary Customer Profile" page) and Twilio's OpenAPI
+//! description. **This duplicates the client's validation rules on purpose: an oracle that shares the
+//! client's rules passes the client's bugs.** The rules live in [`evaluation`](self#evaluation) (attribute
+//! checks and requirement results), `lifecycle` (status transitions) and the route modules (parameter
+//! checks).
+//!
+//! # What it serves
+//!
+//! - Trust Hub v1 (`/v1/...`, ISO 8601 dates, absolute URLs built on the request's `Host`):
+//!   CustomerProfiles and TrustProducts with EntityAssignments, ChannelEndpointAssignments and
+//!   Evaluations; EndUsers; SupportingDocuments; Policies; EndUserTypes; SupportingDocumentTypes.
+//! - The 2010 API (`/2010-04-01/Accounts/{AccountSid}/...`, RFC 2822 dates, relative URIs): Addresses and
+//!   the seeded IncomingPhoneNumbers.
+//! - Control endpoints under `/__emulator/` (see below).
+//!
+//! Requests are form-encoded with PascalCase keys; `Attributes` is one field of compact JSON text. Errors
+//! are Twilio's JSON `{code, message, more_info, status}`: 401/20003 bad or missing credentials,
+//! 404/20404 unknown path, resource or account, 405/20004 wrong method, 400/20001 missing or invalid
+//! parameter (the message names the parameter), 429/20429, 500/20500 and 503/20503 when faults are on.
+//!
+//! # Seeded account
+//!
+//! One account (default [`DEFAULT_ACCOUNT_SID`] / [`DEFAULT_AUTH_TOKEN`], optionally an API key), a
+//! `twilio-approved` primary customer profile under [`policies::PRIMARY_BUSINESS_PROFILE`] whose business
+//! information says `isv_reseller_or_partner` ([`Emulator::primary_profile_sid`]), the policies of
+//! [`policies`], their EndUserTypes and SupportingDocumentTypes, and phone numbers `+1555555000N`
+//! ([`Emulator::phone_number_sids`]). Every SID is `prefix + 32 lowercase hex` from
+//! `fastrand::Rng::with_seed(seed)`: the same seed and the same requests give the same SIDs.
+//!
+//! # Evaluation
+//!
+//! `POST .../Evaluations` evaluates the assigned objects against a policy; one result per requirement,
+//! shaped like the seed's example; `compliant` iff all pass. Codes 22214 (end user missing), 22215
+//! (field missing, one entry per field), 22216 (document missing), 22217 (value invalid, PO box), 22219
+//! (address missing or unknown), and the emulator's own 22220 (primary customer profile not assigned) and
+//! 22221 (primary profile not twilio-approved or not an ISV/partner profile). The Secondary Customer
+//! Profile policy models the seed's prerequisite as a `supporting_customer_profiles` requirement
+//! (`primary_customer_profile`): assign the primary profile's SID as an entity.
+//!
+//! # Lifecycle and callbacks
+//!
+//! Only `draft -> pending-review` is accepted from the API (other changes: 400). The submission then moves
+//! the bundle to `in-review` when its latest evaluation (re-run if anything changed) is compliant, else to
+//! `twilio-rejected` with `errors` = `[{code, message, fields}]`, one per failed requirement. `in-review`
+//! ends with [`Emulator::decide`], the control endpoint or [`EmulatorConfig::auto_decision`]. Every change
+//! is POSTed to the bundle's `StatusCallback` (form `AccountSid`, `BundleSid`, `Status`, `FailureReason`
+//! when rejected) with a valid `X-Twilio-Signature`; only loopback hosts are called.
+//!
+//! # Faults
+//!
+//! [`Faults`]: fixed latency, 429 with `Retry-After`, 500, 503 and commit-then-drop (a POST is handled and
+//! committed, then its connection is closed with no response), drawn deterministically from the seed;
+//! never applied to the control endpoints. [`Counters`] count every created resource and every served and
+//! faulted request, so tests can assert nothing was created twice.
+//!
+//! # Control endpoints
+//!
+//! `GET /__emulator/info`, `GET /__emulator/counters`, `GET|POST /__emulator/faults` (JSON [`Faults`]),
+//! `POST /__emulator/customer-profiles/{sid}/decision` with `{"decision": "approve" | "reject",
+//! "reason": "..."}`. They need no credentials.
+//!
+//! # Example
+//!
+//! ```
+//! use trusthub_emulator::{start, Decision, EmulatorConfig};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! let emulator = start(EmulatorConfig::default().with_seed(7)).await?;
+//! assert!(emulator.base_url().starts_with("http://127.0.0.1:"));
+//! assert_eq!(emulator.phone_number_sids().len(), 3);
+//! // Nothing is in review yet, so a decision is refused.
+//! assert!(emulator
+//!     .decide(emulator.primary_profile_sid(), Decision::Approve)
+//!     .await
+//!     .is_err());
+//! emulator.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio::task::{JoinHandle, JoinSet};
+
+mod auth;
+mod callbacks;
+mod catalog;
+mod config;
+mod countries;
+mod evaluation;
+mod faults;
+mod lifecycle;
+pub mod policies;
+mod routes;
+mod server;
+pub mod sid;
+mod state;
+mod wire;
+
+pub use config::{
+    ApiKey, Decision, EmulatorConfig, DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN,
+    DEFAULT_PHONE_NUMBERS,
+};
+pub use faults::Faults;
+pub use lifecycle::{DecideError, MANUAL_REJECTION_CODE};
+pub use state::Counters;
+
+use state::{lock, App, Inner, State};
+
+/// A running emulator. Dropping it stops the server (its tasks are aborted); [`Emulator::shutdown`] also
+/// waits for the accept loop to end.
+pub struct Emulator {
+    app: App,
+    server: JoinHandle<()>,
+    callback_worker: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("base_url", &self.base_url())
+            .field("account_sid", &self.app.account_sid)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Starts an emulator on `127.0.0.1:config.port` (0 = a free port). Must run inside a Tokio runtime.
+///
+/// Fails with [`io::ErrorKind::InvalidInput`] when the configuration is invalid (see
+/// [`EmulatorConfig::validate`]) or with the bind error.
+pub async fn start(config: EmulatorConfig) -> io::Result<Emulator> {
+    config
+        .validate()
+        .map_err(|why| io::Error::new(io::ErrorKind::InvalidInput, why))?;
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)).await?;
+    let local_addr = listener.local_addr()?;
+    let state = State::seeded(&config);
+    let primary_profile_sid = state
+        .bundles
+        .iter()
+        .find(|b| b.friendly_name == state::PRIMARY_PROFILE_NAME)
+        .map(|b| b.sid.clone())
+        .unwrap_or_default();
+    let (callbacks, jobs) = mpsc::unbounded_channel();
+    let inner = Arc::new(Inner {
+        account_sid: config.account_sid.clone(),
+        auth_token: config.auth_token.clone(),
+        api_key: config.api_key.clone(),
+        local_addr,
+        primary_profile_sid,
+        auto_decision: config.auto_decision.clone(),
+        state: Mutex::new(state),
+        faults: Mutex::new(faults::FaultState::new(config.faults.clone(), config.seed)),
+        callbacks,
+        tasks: Mutex::new(JoinSet::new()),
+    });
+    let callback_worker = callbacks::spawn_worker(Arc::downgrade(&inner), jobs);
+    let app = App(inner);
+    let router = routes::router(app.clone());
+    let server = tokio::spawn(server::serve(listener, router, app.clone()));
+    Ok(Emulator {
+        app,
+        server,
+        callback_worker,
+    })
+}
+
+impl Emulator {
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.app.local_addr)
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.app.local_addr
+    }
+
+    /// The account's SID.
+    pub fn account_sid(&self) -> &str {
+        &self.app.account_sid
+    }
+
+    /// The account's auth token (Basic auth password and callback signing key).
+    pub fn auth_token(&self) -> &str {
+        &self.app.auth_token
+    }
+
+    /// The configured API key, if any.
+    pub fn api_key(&self) -> Option<&ApiKey> {
+        self.app.api_key.as_ref()
+    }
+
+    /// The seeded `twilio-approved` primary customer profile (an ISV).
+    pub fn primary_profile_sid(&self) -> &str {
+        &self.app.primary_profile_sid
+    }
+
+    /// The seeded phone numbers' SIDs (`PN...`), in creation order.
+    pub fn phone_number_sids(&self) -> Vec<String> {
+        lock(&self.app.state)
+            .phone_numbers
+            .iter()
+            .map(|n| n.sid.clone())
+            .collect()
+    }
+
+    /// A snapshot of the counters.
+    pub fn counters(&self) -> Counters {
+        lock(&self.app.state).counters.clone()
+    }
+
+    /// The faults in effect.
+    pub fn faults(&self) -> Faults {
+        lock(&self.app.faults).faults.clone()
+    }
+
+    /// Replaces the faults (the fault generator keeps its sequence).
+    ///
+    /// # Panics
+    ///
+    /// When `faults` is invalid (see [`Faults::validate`]): a test bug, reported where it happens.
+    pub fn set_faults(&self, faults: Faults) {
+        if let Err(why) = faults.validate() {
+            panic!("invalid faults: {why}");
+        }
+        lock(&self.app.faults).faults = faults;
+    }
+
+    /// Ends the review of an `in-review` customer profile or trust product: `twilio-approved` or
+    /// `twilio-rejected` (with the reason in `errors` and the callback's `FailureReason`).
+    pub async fn decide(
+        &self,
+        customer_profile_sid: &str,
+        decision: Decision,
+    ) -> Result<(), DecideError> {
+        lifecycle::decide(&self.app, customer_profile_sid, &decision)
+    }
+
+    /// Stops the server and its background tasks, waiting for the accept loop to end.
+    pub async fn shutdown(mut self) {
+        self.stop();
+        let _ = (&mut self.server).await;
+        let _ = (&mut self.callback_worker).await;
+    }
+
+    fn stop(&self) {
+        self.server.abort();
+        self.callback_worker.abort();
+        lock(&self.app.tasks).abort_all();
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -470,16 +470,18 @@ fn blank_description(value: &str) -> String {
     }
 }
 
-/// Why `value` is not an `http://`/`https://` URL whose host contains a dot, described
-/// without repeating the value; `None` if it is one.
+/// Why `value` is not a website URL, described without repeating the value; `None` if it is
+/// one. A website is `http://` or `https://` followed by a host with a dot, or such a host with
+/// no scheme at all (the seed document's own example sends `test.com`).
 ///
 /// ```
 /// use trusthub::attributes::http_url_problem;
 ///
 /// assert_eq!(http_url_problem("https://www.example.com/about"), None);
+/// assert_eq!(http_url_problem("test.com"), None);
 /// assert_eq!(
-///     http_url_problem("test.com").as_deref(),
-///     Some("8 characters, no 'http://' or 'https://' scheme")
+///     http_url_problem("localhost").as_deref(),
+///     Some("9 characters, a host without a '.'")
 /// );
 /// ```
 pub fn http_url_problem(value: &str) -> Option<String> {
@@ -502,7 +504,8 @@ pub fn http_url_problem(value: &str) -> Option<String> {
     } else if value.contains("://") {
         return what("a scheme other than http or https");
     } else {
-        return what("no 'http://' or 'https://' scheme");
+        // The seed document's own example sends "test.com": a bare domain is a website too.
+        value
     };
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let authority = &rest[..authority_end];

@@ -1,0 +1,335 @@
+//! The client: credentials, hosts, timeouts, retries and the generated API behind one value.
+//!
+//! ```
+//! use std::time::Duration;
+//! use trusthub::sid::AccountSid;
+//! use trusthub::Client;
+//!
+//! let client = Client::builder()
+//!     .account_sid("AC0123456789abcdef0123456789abcdef".parse::<AccountSid>()?)
+//!     .auth_token("your auth token")
+//!     .timeout(Duration::from_secs(20))
+//!     .build()?;
+//! // Every generated operation is reachable from the client:
+//! let _fetch = client.customer_profiles().fetch("BU0123456789abcdef0123456789abcdef");
+//! assert!(!format!("{client:?}").contains("your auth token"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fmt;
+use std::time::Duration;
+
+use trusthub_generated::runtime::{Credentials, RetryPolicy, Secret, Transport};
+
+use crate::sid::{AccountSid, ApiKeySid};
+
+/// Default time to establish a connection.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = trusthub_generated::runtime::DEFAULT_CONNECT_TIMEOUT;
+/// Default time for one attempt (connect, send, read the whole answer).
+pub const DEFAULT_TIMEOUT: Duration = trusthub_generated::runtime::DEFAULT_TIMEOUT;
+
+/// The environment variables [`Client::from_env`] reads, as Twilio's own libraries name them
+/// (plus `TWILIO_BASE_URL`, ours).
+pub mod env {
+    /// The account SID (`AC...`); always required.
+    pub const ACCOUNT_SID: &str = "TWILIO_ACCOUNT_SID";
+    /// The account's auth token (used when no API key is set).
+    pub const AUTH_TOKEN: &str = "TWILIO_AUTH_TOKEN";
+    /// An API key SID (`SK...`), used with [`API_SECRET`] instead of the auth token.
+    pub const API_KEY: &str = "TWILIO_API_KEY";
+    /// The secret of [`API_KEY`].
+    pub const API_SECRET: &str = "TWILIO_API_SECRET";
+    /// Twilio edge location, e.g. `sydney`.
+    pub const EDGE: &str = "TWILIO_EDGE";
+    /// Twilio region, e.g. `au1`.
+    pub const REGION: &str = "TWILIO_REGION";
+    /// Route every product (trusthub, api) to this URL, paths kept: an emulator or mock server.
+    pub const BASE_URL: &str = "TWILIO_BASE_URL";
+}
+
+/// A configuration the client cannot run with; says which setting and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The credentials of a client.
+#[derive(Clone)]
+enum Auth {
+    Token(Secret),
+    ApiKey(ApiKeySid, Secret),
+}
+
+/// A Trust Hub client. Cheap to clone (clones share the connection pool); `Debug` never shows a
+/// secret. Dereferences to the generated client, so every operation of the spec is a method:
+/// `client.customer_profiles().create(..)`, `client.policies().list().into_stream()`.
+#[derive(Clone)]
+pub struct Client {
+    api: trusthub_generated::Client,
+    account_sid: AccountSid,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("account_sid", &self.account_sid)
+            .field("transport", self.api.transport())
+            .finish()
+    }
+}
+
+impl std::ops::Deref for Client {
+    type Target = trusthub_generated::Client;
+
+    fn deref(&self) -> &Self::Target {
+        &self.api
+    }
+}
+
+impl Client {
+    /// A builder: account SID and credentials are required, the rest has documented defaults.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client configured from the environment variables in [`env`]: `TWILIO_ACCOUNT_SID` with
+    /// `TWILIO_AUTH_TOKEN`, or with `TWILIO_API_KEY` + `TWILIO_API_SECRET`; optional
+    /// `TWILIO_EDGE`, `TWILIO_REGION`, `TWILIO_BASE_URL`.
+    pub fn from_env() -> Result<Client, ConfigError> {
+        ClientBuilder::from_lookup(|name| std::env::var(name).ok())?.build()
+    }
+
+    /// The account this client acts on.
+    pub fn account_sid(&self) -> AccountSid {
+        self.account_sid
+    }
+
+    /// The generated client (also reachable through `Deref`).
+    pub fn api(&self) -> &trusthub_generated::Client {
+        &self.api
+    }
+}
+
+/// Configures a [`Client`].
+#[derive(Clone, Default)]
+pub struct ClientBuilder {
+    account_sid: Option<AccountSid>,
+    auth: Option<Auth>,
+    edge: Option<String>,
+    region: Option<String>,
+    base_url: Option<String>,
+    connect_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
+    user_agent_extensions: Vec<String>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("account_sid", &self.account_sid)
+            .field(
+                "auth",
+                &match &self.auth {
+                    None => "none".to_owned(),
+                    Some(Auth::Token(_)) => "auth token [redacted]".to_owned(),
+                    Some(Auth::ApiKey(key, _)) => format!("API key {key} [redacted]"),
+                },
+            )
+            .field("edge", &self.edge)
+            .field("region", &self.region)
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+impl ClientBuilder {
+    /// A builder filled from `lookup` (an environment: name -> value), as [`Client::from_env`]
+    /// does with the process environment. Useful to read a config map or to test.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| non_empty(lookup(name));
+        let account_sid = get(env::ACCOUNT_SID).ok_or_else(|| {
+            ConfigError(format!(
+                "{} is not set: export your Account SID (AC followed by 32 hex digits, from the Twilio Console)",
+                env::ACCOUNT_SID
+            ))
+        })?;
+        let account_sid: AccountSid = account_sid
+            .parse()
+            .map_err(|e| ConfigError(format!("{}: {e}", env::ACCOUNT_SID)))?;
+        let mut builder = Client::builder().account_sid(account_sid);
+        match (get(env::API_KEY), get(env::API_SECRET), get(env::AUTH_TOKEN)) {
+            (Some(key), Some(secret), _) => {
+                let key: ApiKeySid = key
+                    .parse()
+                    .map_err(|e| ConfigError(format!("{}: {e}", env::API_KEY)))?;
+                builder = builder.api_key(key, secret);
+            }
+            (Some(_), None, _) => {
+                return Err(ConfigError(format!(
+                    "{} is set but {} is not: set both, or neither and {}",
+                    env::API_KEY,
+                    env::API_SECRET,
+                    env::AUTH_TOKEN
+                )))
+            }
+            (None, Some(_), _) => {
+                return Err(ConfigError(format!(
+                    "{} is set but {} is not: set both, or neither and {}",
+                    env::API_SECRET,
+                    env::API_KEY,
+                    env::AUTH_TOKEN
+                )))
+            }
+            (None, None, Some(token)) => builder = builder.auth_token(token),
+            (None, None, None) => {
+                return Err(ConfigError(format!(
+                    "no credentials: set {} (or {} and {})",
+                    env::AUTH_TOKEN,
+                    env::API_KEY,
+                    env::API_SECRET
+                )))
+            }
+        }
+        if let Some(edge) = get(env::EDGE) {
+            builder = builder.edge(edge);
+        }
+        if let Some(region) = get(env::REGION) {
+            builder = builder.region(region);
+        }
+        if let Some(url) = get(env::BASE_URL) {
+            builder = builder.base_url(url);
+        }
+        Ok(builder)
+    }
+
+    /// The account the client acts on (and whose 2010-API paths it fills in).
+    pub fn account_sid(mut self, account_sid: AccountSid) -> Self {
+        self.account_sid = Some(account_sid);
+        self
+    }
+
+    /// Authenticate with the account's auth token.
+    pub fn auth_token(mut self, token: impl Into<String>) -> Self {
+        self.auth = Some(Auth::Token(Secret::new(token)));
+        self
+    }
+
+    /// Authenticate with an API key and its secret (recommended over the auth token).
+    pub fn api_key(mut self, key: ApiKeySid, secret: impl Into<String>) -> Self {
+        self.auth = Some(Auth::ApiKey(key, Secret::new(secret)));
+        self
+    }
+
+    /// Twilio edge location (e.g. `sydney`): `trusthub.twilio.com` becomes
+    /// `trusthub.sydney.us1.twilio.com` (region `us1` unless [`Self::region`] says otherwise).
+    pub fn edge(mut self, edge: impl Into<String>) -> Self {
+        self.edge = Some(edge.into());
+        self
+    }
+
+    /// Twilio region (e.g. `au1`): `trusthub.twilio.com` becomes `trusthub.au1.twilio.com`.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// Send every product (trusthub, api) to this URL, paths kept: the emulator or a mock
+    /// server. `http://` is accepted for loopback hosts only.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Time allowed to establish a connection; default [`DEFAULT_CONNECT_TIMEOUT`] (10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Time allowed for one attempt, from connecting to the last byte of the answer; default
+    /// [`DEFAULT_TIMEOUT`] (30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Retries: 429 and 503 for every request (Twilio did not process them), honoring
+    /// `Retry-After`, with exponential backoff and full jitter; GET and DELETE also on connection
+    /// errors, timeouts, 502 and 504. A POST is retried only when it provably never left (connect
+    /// error). Default: [`RetryPolicy::default`] (4 attempts, 60 s in all).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// No retries at all.
+    pub fn no_retries(self) -> Self {
+        self.retry_policy(RetryPolicy::none())
+    }
+
+    /// Appends `extension` to the User-Agent (`trusthub/<version> (<os> <arch>) rust/<version>
+    /// <extensions>`), e.g. your product's name and version.
+    pub fn user_agent_extension(mut self, extension: impl Into<String>) -> Self {
+        self.user_agent_extensions.push(extension.into());
+        self
+    }
+
+    /// Builds the client; says what is missing or wrong.
+    pub fn build(self) -> Result<Client, ConfigError> {
+        let account_sid = self.account_sid.ok_or_else(|| {
+            ConfigError("no account SID: call .account_sid(..) or set TWILIO_ACCOUNT_SID".into())
+        })?;
+        let credentials = match self.auth {
+            Some(Auth::Token(token)) => Credentials::auth_token(account_sid.as_str(), token),
+            Some(Auth::ApiKey(key, secret)) => {
+                Credentials::api_key(account_sid.as_str(), key.as_str(), secret)
+            }
+            None => {
+                return Err(ConfigError(
+                    "no credentials: call .auth_token(..) or .api_key(..) (or set TWILIO_AUTH_TOKEN)"
+                        .into(),
+                ))
+            }
+        };
+        let mut transport = Transport::builder()
+            .credentials(credentials)
+            .user_agent_product(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"));
+        if let Some(edge) = self.edge {
+            transport = transport.edge(edge);
+        }
+        if let Some(region) = self.region {
+            transport = transport.region(region);
+        }
+        if let Some(url) = self.base_url {
+            transport = transport.base_url_override(url);
+        }
+        if let Some(t) = self.connect_timeout {
+            transport = transport.connect_timeout(t);
+        }
+        if let Some(t) = self.timeout {
+            transport = transport.timeout(t);
+        }
+        if let Some(policy) = self.retry {
+            transport = transport.retry(policy);
+        }
+        for extension in self.user_agent_extensions {
+            transport = transport.user_agent_extension(extension);
+        }
+        let transport = transport.build().map_err(|e| ConfigError(e.to_string()))?;
+        Ok(Client {
+            api: trusthub_generated::Client::new(transport),
+            account_sid,
+        })
+    }
+}
