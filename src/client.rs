@@ -168,7 +168,11 @@ impl ClientBuilder {
             .parse()
             .map_err(|e| ConfigError(format!("{}: {e}", env::ACCOUNT_SID)))?;
         let mut builder = Client::builder().account_sid(account_sid);
-        match (get(env::API_KEY), get(env::API_SECRET), get(env::AUTH_TOKEN)) {
+        match (
+            get(env::API_KEY),
+            get(env::API_SECRET),
+            get(env::AUTH_TOKEN),
+        ) {
             (Some(key), Some(secret), _) => {
                 let key: ApiKeySid = key
                     .parse()
@@ -295,12 +299,10 @@ impl ClientBuilder {
             Some(Auth::ApiKey(key, secret)) => {
                 Credentials::api_key(account_sid.as_str(), key.as_str(), secret)
             }
-            None => {
-                return Err(ConfigError(
-                    "no credentials: call .auth_token(..) or .api_key(..) (or set TWILIO_AUTH_TOKEN)"
-                        .into(),
-                ))
-            }
+            None => return Err(ConfigError(
+                "no credentials: call .auth_token(..) or .api_key(..) (or set TWILIO_AUTH_TOKEN)"
+                    .into(),
+            )),
         };
         let mut transport = Transport::builder()
             .credentials(credentials)

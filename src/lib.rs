@@ -31,10 +31,14 @@
 #![warn(missing_docs)]
 
 pub mod attributes;
+pub mod client;
 pub mod sid;
 pub mod signature;
-pub mod client;
 
 pub use client::{Client, ClientBuilder, ConfigError};
 pub use trusthub_generated as api;
 pub use trusthub_generated::runtime::{Error as ApiError, RetryPolicy};
+pub mod evaluation;
+pub mod flow;
+
+pub use flow::{FlowError, FlowOptions, FlowReport, SecondaryProfile};

@@ -6,7 +6,7 @@ mod support;
 use base64::Engine as _;
 use futures_util::TryStreamExt as _;
 use serde_json::json;
-use support::{CaptureServer, Canned};
+use support::{Canned, CaptureServer};
 use trusthub_generated::runtime::{Credentials, RetryPolicy, Transport};
 use trusthub_generated::Client;
 
@@ -30,13 +30,19 @@ fn assert_common_headers(request: &support::Recorded, form: bool) {
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("{ACCOUNT}:{TOKEN}"))
     );
-    assert_eq!(request.header("authorization"), Some(expected_auth.as_str()));
+    assert_eq!(
+        request.header("authorization"),
+        Some(expected_auth.as_str())
+    );
     assert_eq!(request.header("accept"), Some("application/json"));
     let ua = request.header("user-agent").expect("a User-Agent");
     assert!(ua.contains(" rust/"), "User-Agent {ua}");
     assert!(ua.contains(std::env::consts::OS), "User-Agent {ua}");
     if form {
-        assert_eq!(request.header("content-type"), Some("application/x-www-form-urlencoded"));
+        assert_eq!(
+            request.header("content-type"),
+            Some("application/x-www-form-urlencoded")
+        );
     } else {
         assert_eq!(request.header("content-type"), None);
     }
@@ -46,7 +52,10 @@ fn assert_common_headers(request: &support::Recorded, form: bool) {
 async fn the_flow_calls_go_out_byte_for_byte_as_documented() {
     let server = CaptureServer::start().await;
     for _ in 0..10 {
-        server.answer(Canned::json(201, r#"{"sid":"XXaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}"#));
+        server.answer(Canned::json(
+            201,
+            r#"{"sid":"XXaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}"#,
+        ));
     }
     let client = client(&server);
 
@@ -63,7 +72,10 @@ async fn the_flow_calls_go_out_byte_for_byte_as_documented() {
     // Step 3: business information (attributes as one JSON field).
     client
         .end_users()
-        .create("acme business info", "customer_profile_business_information")
+        .create(
+            "acme business info",
+            "customer_profile_business_information",
+        )
         .attributes(json!({
             "business_name": "acme business",
             "social_media_profile_urls": "",
@@ -81,7 +93,14 @@ async fn the_flow_calls_go_out_byte_for_byte_as_documented() {
     // Step 5: the address (2010 API, account from the credentials).
     client
         .addresses()
-        .create("name", "555 AnyStreet", "Any City", "Any Region", "12345", "US")
+        .create(
+            "name",
+            "555 AnyStreet",
+            "Any City",
+            "Any Region",
+            "12345",
+            "US",
+        )
         .street_secondary("Apt B")
         .send()
         .await
@@ -110,7 +129,13 @@ async fn the_flow_calls_go_out_byte_for_byte_as_documented() {
         .await
         .unwrap();
     // Step 9: evaluation.
-    client.customer_profiles().evaluations(BU).create(POLICY).send().await.unwrap();
+    client
+        .customer_profiles()
+        .evaluations(BU)
+        .create(POLICY)
+        .send()
+        .await
+        .unwrap();
     // Step 10: submit.
     client
         .customer_profiles()
@@ -221,11 +246,26 @@ async fn bad_parameters_are_refused_before_any_request() {
     let text = error.to_string();
     assert!(text.contains("PolicySid"), "{text}");
     assert!(text.contains("^RN[0-9a-fA-F]{32}$"), "{text}");
-    let error = client.policies().list().page_size(1001).send().await.unwrap_err();
+    let error = client
+        .policies()
+        .list()
+        .page_size(1001)
+        .send()
+        .await
+        .unwrap_err();
     assert!(error.to_string().contains("PageSize"), "{error}");
-    let error = client.customer_profiles().entity_assignments("BUnothex").list().send().await.unwrap_err();
+    let error = client
+        .customer_profiles()
+        .entity_assignments("BUnothex")
+        .list()
+        .send()
+        .await
+        .unwrap_err();
     assert!(error.to_string().contains("CustomerProfileSid"), "{error}");
-    assert!(server.requests().is_empty(), "no request may leave with a bad parameter");
+    assert!(
+        server.requests().is_empty(),
+        "no request may leave with a bad parameter"
+    );
 }
 
 #[tokio::test]
@@ -249,11 +289,25 @@ async fn lists_page_through_both_envelopes() {
         r#"{"incoming_phone_numbers":[{"sid":"PN00000000000000000000000000000002"}],"next_page_uri":null,"page":1,"page_size":1}"#,
     ));
     let client = client(&server);
-    let policies: Vec<_> = client.policies().list().page_size(2).into_stream().try_collect().await.unwrap();
+    let policies: Vec<_> = client
+        .policies()
+        .list()
+        .page_size(2)
+        .into_stream()
+        .try_collect()
+        .await
+        .unwrap();
     let sids: Vec<_> = policies.iter().map(|p| p.sid.clone().unwrap()).collect();
     assert_eq!(sids.len(), 3);
     assert_eq!(sids[2], "RN00000000000000000000000000000003");
-    let numbers: Vec<_> = client.incoming_phone_numbers().list().page_size(1).into_stream().try_collect().await.unwrap();
+    let numbers: Vec<_> = client
+        .incoming_phone_numbers()
+        .list()
+        .page_size(1)
+        .into_stream()
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(numbers.len(), 2);
     assert_eq!(numbers[0].date_created.unwrap().year(), 2015);
     let targets: Vec<String> = server.requests().iter().map(|r| r.target.clone()).collect();
@@ -275,20 +329,38 @@ async fn twilio_errors_decode_with_status_code_and_request_id() {
         Canned::json(400, r#"{"code":20001,"message":"Missing required parameter FriendlyName in the post body","more_info":"https://www.twilio.com/docs/errors/20001","status":400}"#)
             .header("Twilio-Request-Id", "RQ0123"),
     );
-    let error = client(&server).end_users().fetch("ITaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa").send().await.unwrap_err();
+    let error = client(&server)
+        .end_users()
+        .fetch("ITaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(error.status(), Some(400));
     assert_eq!(error.code(), Some(20001));
     assert_eq!(error.request_id(), Some("RQ0123"));
-    assert!(error.to_string().contains("Missing required parameter FriendlyName"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("Missing required parameter FriendlyName"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
 async fn unknown_enum_values_are_kept() {
     let server = CaptureServer::start().await;
     server.answer(Canned::json(200, r#"{"sid":"BU0123456789abcdef0123456789abcdef","status":"twilio-paused","errors":[{"code":18601,"field":"x"}]}"#));
-    let profile = client(&server).customer_profiles().fetch(BU).send().await.unwrap();
+    let profile = client(&server)
+        .customer_profiles()
+        .fetch(BU)
+        .send()
+        .await
+        .unwrap();
     use trusthub_generated::trusthub_v1::CustomerProfileStatus;
-    assert_eq!(profile.status, Some(CustomerProfileStatus::Unlisted("twilio-paused".into())));
+    assert_eq!(
+        profile.status,
+        Some(CustomerProfileStatus::Unlisted("twilio-paused".into()))
+    );
     let errors = profile.errors.unwrap();
     assert_eq!(errors[0].code, Some(18601));
     assert_eq!(errors[0].extra.get("field"), Some(&json!("x")));
@@ -298,14 +370,28 @@ async fn unknown_enum_values_are_kept() {
 async fn debug_output_of_models_redacts_personal_data() {
     let server = CaptureServer::start().await;
     server.answer(Canned::json(200, r#"{"sid":"ITaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","friendly_name":"Jane Roe","attributes":{"email":"jane@roe.example","phone_number":"+15551234567"}}"#));
-    let user = client(&server).end_users().fetch("ITaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa").send().await.unwrap();
+    let user = client(&server)
+        .end_users()
+        .fetch("ITaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+        .send()
+        .await
+        .unwrap();
     let debug = format!("{user:?}");
     for secret in ["Jane Roe", "jane@roe.example", "+15551234567"] {
         assert!(!debug.contains(secret), "{debug}");
     }
-    assert!(debug.contains("ITaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), "{debug}");
-    let builder = client(&server).end_users().create("Jane Roe", "authorized_representative_1").attributes(json!({"email": "jane@roe.example"}));
+    assert!(
+        debug.contains("ITaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+        "{debug}"
+    );
+    let builder = client(&server)
+        .end_users()
+        .create("Jane Roe", "authorized_representative_1")
+        .attributes(json!({"email": "jane@roe.example"}));
     let debug = format!("{builder:?}");
-    assert!(!debug.contains("Jane") && !debug.contains("jane@"), "{debug}");
+    assert!(
+        !debug.contains("Jane") && !debug.contains("jane@"),
+        "{debug}"
+    );
     assert!(debug.contains("Attributes"), "{debug}");
 }

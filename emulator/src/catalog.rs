@@ -376,20 +376,6 @@ pub(crate) fn policy(sid: &str) -> Option<&'static Policy> {
     POLICIES.iter().find(|p| p.sid == sid)
 }
 
-/// The end-user type with this machine name.
-pub(crate) fn end_user_type(machine_name: &str) -> Option<&'static ObjectType> {
-    END_USER_TYPES
-        .iter()
-        .find(|t| t.machine_name == machine_name)
-}
-
-/// The supporting document type with this machine name.
-pub(crate) fn supporting_document_type(machine_name: &str) -> Option<&'static ObjectType> {
-    SUPPORTING_DOCUMENT_TYPES
-        .iter()
-        .find(|t| t.machine_name == machine_name)
-}
-
 impl Policy {
     /// The `requirements` object, shaped like the seed's Policies example.
     pub fn requirements_json(&self) -> Value {
@@ -479,7 +465,10 @@ mod tests {
         assert_eq!(end_users.len(), 3);
         assert_eq!(end_users[0]["fields"].as_array().unwrap().len(), 9);
         assert_eq!(end_users[1]["fields"].as_array().unwrap().len(), 6);
-        assert_eq!(end_users[2]["requirement_name"], "authorized_representative_2");
+        assert_eq!(
+            end_users[2]["requirement_name"],
+            "authorized_representative_2"
+        );
         assert_eq!(
             requirements["supporting_document"][0][0]["accepted_documents"][0]["fields"][0],
             "address_sids"
@@ -499,13 +488,17 @@ mod tests {
         for p in POLICIES {
             for r in p.end_users {
                 names.extend(r.fields);
-                assert!(end_user_type(r.end_user_type).is_some());
+                assert!(END_USER_TYPES
+                    .iter()
+                    .any(|t| t.machine_name == r.end_user_type));
             }
             for group in p.documents {
                 for r in *group {
                     for a in r.accepted {
                         names.extend(a.fields);
-                        assert!(supporting_document_type(a.document_type).is_some());
+                        assert!(SUPPORTING_DOCUMENT_TYPES
+                            .iter()
+                            .any(|t| t.machine_name == a.document_type));
                     }
                 }
             }

@@ -194,10 +194,8 @@ mod tests {
 
     #[test]
     fn defaults_are_valid_and_debug_hides_secrets() {
-        let config = EmulatorConfig::default().with_api_key(
-            "SK0123456789abcdef0123456789abcdef",
-            "very-secret-value",
-        );
+        let config = EmulatorConfig::default()
+            .with_api_key("SK0123456789abcdef0123456789abcdef", "very-secret-value");
         assert!(config.validate().is_ok());
         let debug = format!("{config:?}");
         assert!(!debug.contains(DEFAULT_AUTH_TOKEN));

@@ -247,7 +247,10 @@ fn rule(field: &str) -> (Rule, bool) {
 }
 
 /// The attribute as a string: `Ok(None)` when absent or blank, `Err` when not a JSON string.
-fn string_attribute<'a>(attributes: &'a Map<String, Value>, field: &str) -> Result<Option<&'a str>, ()> {
+fn string_attribute<'a>(
+    attributes: &'a Map<String, Value>,
+    field: &str,
+) -> Result<Option<&'a str>, ()> {
     match attributes.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
@@ -263,7 +266,13 @@ fn check_field(state: &State, attributes: &Map<String, Value>, field: &str) -> C
     }
     let value = match string_attribute(attributes, field) {
         Err(()) => return invalid("the value must be a JSON string"),
-        Ok(None) => return if required { Check::Missing } else { Check::Valid },
+        Ok(None) => {
+            return if required {
+                Check::Missing
+            } else {
+                Check::Valid
+            }
+        }
         Ok(Some(v)) => v,
     };
     match rule {
@@ -390,7 +399,10 @@ pub(crate) fn e164_problem(value: &str) -> Option<String> {
         return Some(String::from("does not start with '+'"));
     };
     if let Some(pos) = digits.chars().position(|c| !c.is_ascii_digit()) {
-        return Some(format!("has a non-digit at position {} after the '+'", pos + 1));
+        return Some(format!(
+            "has a non-digit at position {} after the '+'",
+            pos + 1
+        ));
     }
     if digits.starts_with('0') {
         return Some(String::from("starts with 0 after the '+'"));
@@ -528,11 +540,7 @@ fn fields_to_check(fields: &[&'static str], attributes: &Map<String, Value>) -> 
     list
 }
 
-fn summarize(
-    passed: bool,
-    invalid: &[FieldResult],
-    holder: &str,
-) -> (Option<String>, Option<u32>) {
+fn summarize(passed: bool, invalid: &[FieldResult], holder: &str) -> (Option<String>, Option<u32>) {
     if passed {
         return (None, None);
     }
@@ -582,8 +590,7 @@ fn end_user_result(
         None => {
             for field in requirement.fields {
                 if rule(field).1 {
-                    let (_, entry) =
-                        field_result(field, &Check::Missing, name, CODE_FIELD_MISSING);
+                    let (_, entry) = field_result(field, &Check::Missing, name, CODE_FIELD_MISSING);
                     result.invalid.push(entry);
                 }
             }
@@ -604,11 +611,8 @@ fn end_user_result(
                 }
             }
             result.passed = result.invalid.is_empty();
-            let (reason, code) = summarize(
-                result.passed,
-                &result.invalid,
-                &format!("{name} End-User"),
-            );
+            let (reason, code) =
+                summarize(result.passed, &result.invalid, &format!("{name} End-User"));
             result.failure_reason = reason;
             result.error_code = code;
         }
@@ -722,7 +726,9 @@ fn is_isv(state: &State, bundle_sid: &str) -> bool {
         .filter(|a| a.bundle_sid == bundle_sid)
         .filter_map(|a| find(&state.end_users, &a.object_sid))
         .filter(|u| u.end_user_type == catalog::BUSINESS_INFORMATION_TYPE)
-        .any(|u| u.attributes.get("business_identity") == Some(&Value::from("isv_reseller_or_partner")))
+        .any(|u| {
+            u.attributes.get("business_identity") == Some(&Value::from("isv_reseller_or_partner"))
+        })
 }
 
 fn profile_result(
@@ -750,7 +756,11 @@ fn profile_result(
     };
     let candidates: Vec<&&Bundle> = bundles
         .iter()
-        .filter(|b| requirement.accepted_policies.contains(&b.policy_sid.as_str()))
+        .filter(|b| {
+            requirement
+                .accepted_policies
+                .contains(&b.policy_sid.as_str())
+        })
         .collect();
     let problem = |bundle: &Bundle| -> Option<String> {
         if bundle.status != BundleStatus::TwilioApproved {
@@ -773,7 +783,9 @@ fn profile_result(
             "{} {name} is missing. Please assign your twilio-approved primary customer profile to the bundle (EntityAssignments, ObjectSid = its BU SID).",
             article(name)
         );
-        result.invalid.push(entry(Some(reason.clone()), Some(CODE_PROFILE_MISSING)));
+        result
+            .invalid
+            .push(entry(Some(reason.clone()), Some(CODE_PROFILE_MISSING)));
         result.failure_reason = Some(reason);
         result.error_code = Some(CODE_PROFILE_MISSING);
         return result;
@@ -825,10 +837,17 @@ mod tests {
     #[test]
     fn e164_and_email_problems_are_described() {
         assert!(e164_problem("+11234567890").is_none());
-        assert_eq!(e164_problem("11234567890").unwrap(), "does not start with '+'");
+        assert_eq!(
+            e164_problem("11234567890").unwrap(),
+            "does not start with '+'"
+        );
         assert!(e164_problem("+1 123").unwrap().contains("non-digit"));
-        assert!(e164_problem("+0123456789").unwrap().contains("starts with 0"));
-        assert!(e164_problem("+1234567890123456").unwrap().contains("16 digits"));
+        assert!(e164_problem("+0123456789")
+            .unwrap()
+            .contains("starts with 0"));
+        assert!(e164_problem("+1234567890123456")
+            .unwrap()
+            .contains("16 digits"));
         assert!(email_problem("rep1@acme.com").is_none());
         assert_eq!(email_problem("rep1acme.com"), Some("no '@'"));
         assert_eq!(email_problem("a@b@c.com"), Some("more than one '@'"));
@@ -847,7 +866,10 @@ mod tests {
     #[test]
     fn regions_are_each_listed() {
         assert!(matches!(check_regions("USA_AND_CANADA"), Check::Valid));
-        assert!(matches!(check_regions("USA_AND_CANADA, EUROPE"), Check::Valid));
+        assert!(matches!(
+            check_regions("USA_AND_CANADA, EUROPE"),
+            Check::Valid
+        ));
         match check_regions("USA_AND_CANADA,CANADA") {
             Check::Invalid { detail, .. } => assert!(detail.contains("'CANADA'")),
             _ => panic!("CANADA is not listed"),

@@ -26,8 +26,8 @@ pub struct Faults {
     pub rate_500: f64,
     /// Share of requests answered 503 (code 20503).
     pub rate_503: f64,
-    /// Share of POST requests that are handled (state committed) and then see their connection closed
-    /// without a response.
+    /// Share of POST requests that are handled as usual (whatever they create or change stays committed)
+    /// and then see their connection closed without a response.
     pub rate_commit_then_drop: f64,
 }
 

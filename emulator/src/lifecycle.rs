@@ -18,9 +18,7 @@ use crate::callbacks::CallbackJob;
 use crate::catalog;
 use crate::config::Decision;
 use crate::evaluation::{self, RequirementResult};
-use crate::state::{
-    find, find_mut, lock, App, BundleError, BundleStatus, EvaluationRecord, State,
-};
+use crate::state::{find, find_mut, lock, App, BundleError, BundleStatus, EvaluationRecord, State};
 use crate::wire;
 
 /// Code of the `errors` entry a manual (or automatic) rejection leaves on a bundle: the code of the
@@ -100,7 +98,11 @@ fn set_status(
 }
 
 /// Runs an evaluation of `bundle_sid` against `policy_sid`, stores it (counted) and returns its SID.
-pub(crate) fn run_evaluation(state: &mut State, bundle_sid: &str, policy_sid: &str) -> Option<String> {
+pub(crate) fn run_evaluation(
+    state: &mut State,
+    bundle_sid: &str,
+    policy_sid: &str,
+) -> Option<String> {
     let policy = catalog::policy(policy_sid)?;
     let outcome = evaluation::evaluate(state, bundle_sid, policy);
     let (seq, sid) = state.mint("EL");
@@ -149,7 +151,12 @@ pub(crate) fn begin_submission(app: &App, state: &mut State, bundle_sid: &str) -
 
 /// `pending-review -> in-review | twilio-rejected`, from the latest evaluation when it is still current
 /// (`version_before` is what [`begin_submission`] returned), else from a new one.
-pub(crate) fn review_submission(app: &App, state: &mut State, bundle_sid: &str, version_before: u64) {
+pub(crate) fn review_submission(
+    app: &App,
+    state: &mut State,
+    bundle_sid: &str,
+    version_before: u64,
+) {
     let Some(policy_sid) = find(&state.bundles, bundle_sid).map(|b| b.policy_sid.clone()) else {
         return;
     };

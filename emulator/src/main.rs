@@ -47,6 +47,10 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
             Some((flag, value)) => (flag, Some(value.to_owned())),
             None => (arg.as_str(), None),
         };
+        const FLAGS: [&str; 4] = ["--port", "--seed", "--latency-ms", "--auto-approve-ms"];
+        if !FLAGS.contains(&flag) {
+            return Err(format!("unknown flag '{flag}'"));
+        }
         let value = match inline {
             Some(value) => value,
             None => {
@@ -134,9 +138,11 @@ mod tests {
 
     #[test]
     fn flags_parse() {
-        let options = parse(&args("--port 4010 --seed=7 --latency-ms 5 --auto-approve-ms 100"))
-            .unwrap()
-            .unwrap();
+        let options = parse(&args(
+            "--port 4010 --seed=7 --latency-ms 5 --auto-approve-ms 100",
+        ))
+        .unwrap()
+        .unwrap();
         assert_eq!(
             options,
             Options {
@@ -148,8 +154,17 @@ mod tests {
         );
         assert_eq!(parse(&args("--help")).unwrap(), None);
         assert!(parse(&args("--port 70000")).unwrap_err().contains("65535"));
-        assert!(parse(&args("--bogus 1")).unwrap_err().contains("unknown flag"));
-        assert!(parse(&args("--seed")).unwrap_err().contains("needs a value"));
-        assert!(parse(&args("--seed x")).unwrap_err().contains("non-negative"));
+        assert!(parse(&args("--bogus 1"))
+            .unwrap_err()
+            .contains("unknown flag"));
+        assert!(parse(&args("--bogus"))
+            .unwrap_err()
+            .contains("unknown flag"));
+        assert!(parse(&args("--seed"))
+            .unwrap_err()
+            .contains("needs a value"));
+        assert!(parse(&args("--seed x"))
+            .unwrap_err()
+            .contains("non-negative"));
     }
 }

@@ -48,15 +48,23 @@ mod tests {
         assert!(has_prefix_shape(&first, "BU"));
         assert_eq!(first, generate(&mut b, "BU"));
         assert_ne!(generate(&mut a, "BU"), first);
-        assert!(first[2..].chars().all(|c| c.is_ascii_digit() || c.is_ascii_lowercase()));
+        assert!(first[2..]
+            .chars()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase()));
     }
 
     #[test]
     fn shapes_are_checked() {
         assert!(has_prefix_shape("RNdfbf3fae0e1107f8aded0e7cead80bf5", "RN"));
-        assert!(!has_prefix_shape("RNdfbf3fae0e1107f8aded0e7cead80bf5", "BU"));
+        assert!(!has_prefix_shape(
+            "RNdfbf3fae0e1107f8aded0e7cead80bf5",
+            "BU"
+        ));
         assert!(!has_prefix_shape("RNdfbf3fae0e1107f8aded0e7cead80bf", "RN"));
-        assert!(!has_prefix_shape("RNdfbf3fae0e1107f8aded0e7cead80bfz", "RN"));
+        assert!(!has_prefix_shape(
+            "RNdfbf3fae0e1107f8aded0e7cead80bfz",
+            "RN"
+        ));
         assert!(is_object_sid("xyDFBF3FAE0E1107F8ADED0E7CEAD80BF5"));
         assert!(!is_object_sid("1ydfbf3fae0e1107f8aded0e7cead80bf5"));
         assert_eq!(describe("XX12"), "4 characters starting with 'XX'");

@@ -99,12 +99,20 @@ impl ApiError {
 
     /// 500 / 20500.
     pub fn internal() -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, 20500, "Internal Server Error")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            20500,
+            "Internal Server Error",
+        )
     }
 
     /// 503 / 20503.
     pub fn unavailable() -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, 20503, "Service Unavailable")
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            20503,
+            "Service Unavailable",
+        )
     }
 }
 
@@ -240,11 +248,6 @@ impl Params {
             Some(value) => Ok(Some(value)),
         }
     }
-
-    /// Whether any parameter was sent.
-    pub fn is_empty(&self) -> bool {
-        self.pairs.is_empty()
-    }
 }
 
 fn hex_value(byte: u8) -> Option<u8> {
@@ -374,16 +377,20 @@ pub(crate) fn check_enum<'a>(
     value: &str,
     allowed: &[&'a str],
 ) -> Result<&'a str, ApiError> {
-    allowed.iter().copied().find(|a| *a == value).ok_or_else(|| {
-        ApiError::invalid(
-            param,
-            format!(
-                "'{}' is not one of: {}",
-                shorten(value, 40),
-                allowed.join(", ")
-            ),
-        )
-    })
+    allowed
+        .iter()
+        .copied()
+        .find(|a| *a == value)
+        .ok_or_else(|| {
+            ApiError::invalid(
+                param,
+                format!(
+                    "'{}' is not one of: {}",
+                    shorten(value, 40),
+                    allowed.join(", ")
+                ),
+            )
+        })
 }
 
 /// `format: iso-country-code`: an ISO 3166-1 alpha-2 code, upper case.
@@ -557,10 +564,9 @@ pub(crate) fn paginate<'a, T: Record>(
     } else {
         None
     };
+    // An empty page past the end has no anchor for a previous token, hence no previous link.
     let previous_token = if start > 0 {
-        page.first()
-            .map(|first| format!("PB{}", first.sid()))
-            .or_else(|| items.last().map(|last| format!("PA{}", last.sid())))
+        page.first().map(|first| format!("PB{}", first.sid()))
     } else {
         None
     };
@@ -590,8 +596,7 @@ pub(crate) fn page_links<T>(
     let link = |page_number: u64, token: Option<&str>| {
         let size = request.size.to_string();
         let number = page_number.to_string();
-        let mut pairs: Vec<(&str, &str)> =
-            filters.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let mut pairs: Vec<(&str, &str)> = filters.iter().map(|(k, v)| (*k, v.as_str())).collect();
         pairs.push(("PageSize", &size));
         pairs.push(("Page", &number));
         if let Some(token) = token {
@@ -664,8 +669,9 @@ mod tests {
 
     #[test]
     fn forms_decode_plus_and_percent_spaces() {
-        let p = Params::parse(b"FriendlyName=acme+business&Email=a%40b.example&X=a%20b&Empty=&Flag")
-            .unwrap();
+        let p =
+            Params::parse(b"FriendlyName=acme+business&Email=a%40b.example&X=a%20b&Empty=&Flag")
+                .unwrap();
         assert_eq!(p.get("FriendlyName"), Some("acme business"));
         assert_eq!(p.get("Email"), Some("a@b.example"));
         assert_eq!(p.get("X"), Some("a b"));

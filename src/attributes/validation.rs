@@ -98,6 +98,9 @@ pub enum WarningKind {
     DuplicateRegion,
     /// An EIN that does not have 9 digits.
     EinShape,
+    /// Something the flow will report at its policy check or evaluation (a representative
+    /// not given, a phone number listed twice, a policy requirement the input lacks).
+    Flow,
 }
 
 /// Advice that does not block a submission.
@@ -109,6 +112,19 @@ pub struct Warning {
 }
 
 impl Warning {
+    /// A warning about `field`.
+    pub fn new(
+        field: impl Into<String>,
+        kind: WarningKind,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Warning {
+            field: field.into(),
+            kind,
+            message: message.into(),
+        }
+    }
+
     /// The field path the advice is about.
     pub fn field(&self) -> &str {
         &self.field

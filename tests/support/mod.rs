@@ -90,11 +90,15 @@ impl CaptureServer {
         let shared = state.clone();
         let task = tokio::spawn(async move {
             loop {
-                let Ok((mut socket, _)) = listener.accept().await else { return };
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
                 let state = shared.clone();
                 tokio::spawn(async move {
                     loop {
-                        let Some(request) = read_request(&mut socket).await else { return };
+                        let Some(request) = read_request(&mut socket).await else {
+                            return;
+                        };
                         let answer = {
                             let mut s = state.lock().expect("state");
                             s.requests.push(request);
@@ -116,7 +120,11 @@ impl CaptureServer {
                 });
             }
         });
-        CaptureServer { base_url, state, task }
+        CaptureServer {
+            base_url,
+            state,
+            task,
+        }
     }
 
     /// Queues an answer.
@@ -165,5 +173,10 @@ async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Recorded> {
         }
         body.extend_from_slice(&chunk[..n]);
     }
-    Some(Recorded { method, target, headers, body })
+    Some(Recorded {
+        method,
+        target,
+        headers,
+        body,
+    })
 }

@@ -171,7 +171,12 @@ async fn list_addresses(ctx: Ctx, Path(account): Path<String>) -> Reply {
     check_account(&ctx, &account)?;
     let list = ListRequest::parse(
         &ctx,
-        &["CustomerName", "FriendlyName", "EmergencyEnabled", "IsoCountry"],
+        &[
+            "CustomerName",
+            "FriendlyName",
+            "EmergencyEnabled",
+            "IsoCountry",
+        ],
     )?;
     let emergency = match list.filter("EmergencyEnabled") {
         Some(v) => Some(parse_bool("EmergencyEnabled", v)?),

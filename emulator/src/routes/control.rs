@@ -104,9 +104,9 @@ async fn decide(ctx: Ctx, Path(sid): Path<String>, body: Bytes) -> Reply {
     let decision = match request.decision.as_str() {
         "approve" => Decision::Approve,
         "reject" => Decision::Reject {
-            reason: request
-                .reason
-                .unwrap_or_else(|| String::from("Rejected through the emulator's control endpoint")),
+            reason: request.reason.unwrap_or_else(|| {
+                String::from("Rejected through the emulator's control endpoint")
+            }),
         },
         _ => {
             return Err(ApiError::bad_request(
@@ -118,7 +118,11 @@ async fn decide(ctx: Ctx, Path(sid): Path<String>, body: Bytes) -> Reply {
         Ok(()) => {}
         Err(DecideError::UnknownBundle(_)) => return Err(ApiError::not_found(&ctx.path)),
         Err(error @ DecideError::NotInReview { .. }) => {
-            return Err(ApiError::new(StatusCode::CONFLICT, 20409, error.to_string()))
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                20409,
+                error.to_string(),
+            ))
         }
     }
     let state = lock(&ctx.app.state);

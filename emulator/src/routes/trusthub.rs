@@ -22,7 +22,9 @@ use axum::Router;
 use serde_json::{json, Map, Value};
 
 use super::{Ctx, ListRequest};
-use crate::catalog::{self, ObjectType, Policy, END_USER_TYPES, POLICIES, SUPPORTING_DOCUMENT_TYPES};
+use crate::catalog::{
+    self, ObjectType, Policy, END_USER_TYPES, POLICIES, SUPPORTING_DOCUMENT_TYPES,
+};
 use crate::lifecycle;
 use crate::sid;
 use crate::state::{
@@ -30,8 +32,8 @@ use crate::state::{
     EntityAssignment, EvaluationRecord, State, SupportingDocument, TypeRecord,
 };
 use crate::wire::{
-    self, check_enum, check_object_sid, check_sid, check_uri, json_response, page_links,
-    paginate, trusthub_envelope, ApiError, Params, Record,
+    self, check_enum, check_object_sid, check_sid, check_uri, json_response, page_links, paginate,
+    trusthub_envelope, ApiError, Params, Record,
 };
 
 type Reply = Result<Response, ApiError>;
@@ -54,7 +56,10 @@ pub(crate) fn routes() -> Router<crate::state::App> {
                 &format!("/v1/{c}/{{sid}}"),
                 get(move |ctx: Ctx, Path(sid): Path<String>| fetch_bundle(kind, ctx, sid))
                     .post(
-                        move |ctx: Ctx, Path(sid): Path<String>, headers: HeaderMap, body: Bytes| {
+                        move |ctx: Ctx,
+                              Path(sid): Path<String>,
+                              headers: HeaderMap,
+                              body: Bytes| {
                             update_bundle(kind, ctx, sid, headers, body)
                         },
                     )
@@ -102,15 +107,14 @@ pub(crate) fn routes() -> Router<crate::state::App> {
             )
             .route(
                 &format!("/v1/{c}/{{bundle}}/Evaluations"),
-                get(move |ctx: Ctx, Path(bundle): Path<String>| list_evaluations(kind, ctx, bundle))
-                    .post(
-                        move |ctx: Ctx,
-                              Path(bundle): Path<String>,
-                              headers: HeaderMap,
-                              body: Bytes| {
-                            create_evaluation(kind, ctx, bundle, headers, body)
-                        },
-                    ),
+                get(move |ctx: Ctx, Path(bundle): Path<String>| {
+                    list_evaluations(kind, ctx, bundle)
+                })
+                .post(
+                    move |ctx: Ctx, Path(bundle): Path<String>, headers: HeaderMap, body: Bytes| {
+                        create_evaluation(kind, ctx, bundle, headers, body)
+                    },
+                ),
             )
             .route(
                 &format!("/v1/{c}/{{bundle}}/Evaluations/{{sid}}"),
@@ -141,10 +145,7 @@ pub(crate) fn routes() -> Router<crate::state::App> {
         .route("/v1/Policies/{sid}", get(fetch_policy))
         .route("/v1/EndUserTypes", get(list_end_user_types))
         .route("/v1/EndUserTypes/{sid}", get(fetch_end_user_type))
-        .route(
-            "/v1/SupportingDocumentTypes",
-            get(list_document_types),
-        )
+        .route("/v1/SupportingDocumentTypes", get(list_document_types))
         .route(
             "/v1/SupportingDocumentTypes/{sid}",
             get(fetch_document_type),
@@ -232,12 +233,7 @@ fn channel_assignment_json(
     value
 }
 
-fn evaluation_json(
-    base: &str,
-    account_sid: &str,
-    kind: BundleKind,
-    e: &EvaluationRecord,
-) -> Value {
+fn evaluation_json(base: &str, account_sid: &str, kind: BundleKind, e: &EvaluationRecord) -> Value {
     let mut value = json!({
         "sid": e.sid,
         "account_sid": account_sid,
@@ -344,7 +340,12 @@ fn no_content() -> Response {
 // ---------------------------------------------------------------------------------------------------------
 
 /// The bundle at this path, or 404 (wrong shape, unknown, or of the other collection).
-fn bundle_at<'a>(state: &'a State, kind: BundleKind, sid: &str, path: &str) -> Result<&'a Bundle, ApiError> {
+fn bundle_at<'a>(
+    state: &'a State,
+    kind: BundleKind,
+    sid: &str,
+    path: &str,
+) -> Result<&'a Bundle, ApiError> {
     if !sid::has_prefix_shape(sid, "BU") {
         return Err(ApiError::not_found(path));
     }
@@ -515,7 +516,10 @@ async fn update_bundle(
     let bundle = bundle_at(&state, kind, &sid, &ctx.path)?;
     let edits = friendly_name.is_some() || email.is_some() || status_callback.is_some();
     if edits {
-        require_draft(bundle, "FriendlyName, Email and StatusCallback can be updated")?;
+        require_draft(
+            bundle,
+            "FriendlyName, Email and StatusCallback can be updated",
+        )?;
     }
     let submit = match status {
         None => false,
@@ -1156,7 +1160,10 @@ async fn list_policies(ctx: Ctx) -> Reply {
 
 async fn fetch_policy(ctx: Ctx, Path(sid): Path<String>) -> Reply {
     let policy = catalog::policy(&sid).ok_or_else(|| ApiError::not_found(&ctx.path))?;
-    Ok(json_response(StatusCode::OK, &policy_json(&ctx.base, policy)))
+    Ok(json_response(
+        StatusCode::OK,
+        &policy_json(&ctx.base, policy),
+    ))
 }
 
 async fn list_end_user_types(ctx: Ctx) -> Reply {
@@ -1189,9 +1196,14 @@ async fn list_document_types(ctx: Ctx) -> Reply {
     let list = ListRequest::parse(&ctx, &[])?;
     let state = lock(&ctx.app.state);
     let items: Vec<&TypeRecord> = state.document_types.iter().collect();
-    list_reply(&ctx, &state, &list, "supporting_document_types", items, |t| {
-        type_json(&ctx.base, "SupportingDocumentTypes", t)
-    })
+    list_reply(
+        &ctx,
+        &state,
+        &list,
+        "supporting_document_types",
+        items,
+        |t| type_json(&ctx.base, "SupportingDocumentTypes", t),
+    )
 }
 
 async fn fetch_document_type(ctx: Ctx, Path(sid): Path<String>) -> Reply {

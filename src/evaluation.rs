@@ -1,0 +1,196 @@
+//! Evaluation results a person can read.
+//!
+//! Twilio answers an evaluation with one result per policy requirement; [`Evaluation`] keeps the
+//! typed answer and renders it as a per-requirement list (requirement, field, reason, error
+//! code) through `Display`.
+//!
+//! ```
+//! use trusthub::api::trusthub_v1::CustomerProfileEvaluation;
+//! use trusthub::evaluation::Evaluation;
+//!
+//! let answer: CustomerProfileEvaluation = serde_json::from_value(serde_json::json!({
+//!     "sid": "EL0123456789abcdef0123456789abcdef",
+//!     "status": "noncompliant",
+//!     "results": [{
+//!         "requirement_name": "authorized_representative_2",
+//!         "requirement_friendly_name": "Authorized Representative 2",
+//!         "passed": false,
+//!         "error_code": 22214,
+//!         "failure_reason": "An Authorized Representative 2 End-User is missing.",
+//!         "valid": [],
+//!         "invalid": [{"object_field": "first_name", "friendly_name": "First Name",
+//!                      "failure_reason": "The First Name is missing.", "error_code": 22215}]
+//!     }]
+//! }))?;
+//! let evaluation = Evaluation::from(answer);
+//! assert!(!evaluation.is_compliant());
+//! let text = evaluation.to_string();
+//! assert!(text.contains("authorized_representative_2"));
+//! assert!(text.contains("first_name: The First Name is missing. [22215]"));
+//! # Ok::<(), serde_json::Error>(())
+//! ```
+
+use std::fmt;
+
+use trusthub_generated::runtime::StringEnum;
+use trusthub_generated::trusthub_v1::{
+    CustomerProfileEvaluation, CustomerProfileEvaluationStatus, EvaluationResult,
+};
+
+/// A typed evaluation of a customer profile against its policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    answer: CustomerProfileEvaluation,
+}
+
+/// One failed field of a requirement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldFailure {
+    /// Attribute key, e.g. `business_name`.
+    pub field: String,
+    /// Twilio's reason.
+    pub reason: String,
+    /// Twilio's error code (22214-22219), when given.
+    pub error_code: Option<i64>,
+}
+
+/// One failed requirement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequirementFailure {
+    /// Machine name, e.g. `authorized_representative_2`.
+    pub requirement: String,
+    /// Human name, e.g. `Authorized Representative 2`.
+    pub friendly_name: String,
+    /// Twilio's reason for the requirement as a whole.
+    pub reason: String,
+    /// Twilio's error code, when given.
+    pub error_code: Option<i64>,
+    /// The fields that failed.
+    pub fields: Vec<FieldFailure>,
+}
+
+impl From<CustomerProfileEvaluation> for Evaluation {
+    fn from(answer: CustomerProfileEvaluation) -> Self {
+        Evaluation { answer }
+    }
+}
+
+fn text(value: &Option<String>) -> String {
+    value.clone().unwrap_or_default()
+}
+
+impl Evaluation {
+    /// Whether Twilio found the bundle compliant.
+    pub fn is_compliant(&self) -> bool {
+        self.answer.status == Some(CustomerProfileEvaluationStatus::Compliant)
+    }
+
+    /// The status as Twilio wrote it (`compliant`, `noncompliant`, or a value not listed yet).
+    pub fn status(&self) -> &str {
+        self.answer
+            .status
+            .as_ref()
+            .map_or("unknown", |s| s.as_str())
+    }
+
+    /// The evaluation's SID (`EL...`) as Twilio sent it.
+    pub fn sid(&self) -> Option<&str> {
+        self.answer.sid.as_deref()
+    }
+
+    /// Every requirement result as Twilio sent it.
+    pub fn results(&self) -> &[EvaluationResult] {
+        self.answer.results.as_deref().unwrap_or_default()
+    }
+
+    /// The requirements that failed, with their fields.
+    pub fn failures(&self) -> Vec<RequirementFailure> {
+        self.results()
+            .iter()
+            .filter(|r| r.passed != Some(true))
+            .map(|r| RequirementFailure {
+                requirement: text(&r.requirement_name),
+                friendly_name: r
+                    .requirement_friendly_name
+                    .clone()
+                    .or_else(|| r.friendly_name.clone())
+                    .unwrap_or_default(),
+                reason: text(&r.failure_reason),
+                error_code: r.error_code,
+                fields: r
+                    .invalid
+                    .iter()
+                    .flatten()
+                    .map(|f| FieldFailure {
+                        field: f
+                            .object_field
+                            .clone()
+                            .or_else(|| f.friendly_name.clone())
+                            .unwrap_or_default(),
+                        reason: text(&f.failure_reason),
+                        error_code: f.error_code,
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// The typed answer as the generated client decoded it.
+    pub fn answer(&self) -> &CustomerProfileEvaluation {
+        &self.answer
+    }
+}
+
+fn code(code: Option<i64>) -> String {
+    code.map(|c| format!(" [{c}]")).unwrap_or_default()
+}
+
+impl fmt::Display for Evaluation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let results = self.results();
+        let failed = self.failures();
+        writeln!(
+            f,
+            "evaluation {}: {} ({} of {} requirements passed)",
+            self.sid().unwrap_or("(no sid)"),
+            self.status(),
+            results.len() - failed.len(),
+            results.len()
+        )?;
+        for r in results {
+            let name = r
+                .requirement_name
+                .as_deref()
+                .unwrap_or("(unnamed requirement)");
+            let friendly = r
+                .requirement_friendly_name
+                .as_deref()
+                .or(r.friendly_name.as_deref())
+                .unwrap_or("");
+            if r.passed == Some(true) {
+                writeln!(f, "  ok    {name} ({friendly})")?;
+                continue;
+            }
+            writeln!(
+                f,
+                "  FAIL  {name} ({friendly}): {}{}",
+                r.failure_reason.as_deref().unwrap_or("no reason given"),
+                code(r.error_code)
+            )?;
+            for field in r.invalid.iter().flatten() {
+                writeln!(
+                    f,
+                    "          {}: {}{}",
+                    field
+                        .object_field
+                        .as_deref()
+                        .or(field.friendly_name.as_deref())
+                        .unwrap_or("?"),
+                    field.failure_reason.as_deref().unwrap_or("no reason given"),
+                    code(field.error_code)
+                )?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,136 @@
+//! Errors of the flow: each names the step and, where there is one, the resource.
+
+use std::fmt;
+
+use crate::attributes::ValidationErrors;
+use crate::ApiError;
+
+use super::Step;
+
+/// What went wrong in a flow.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum FlowError {
+    /// The input is invalid; nothing was sent. Every problem is listed.
+    Invalid(ValidationErrors),
+    /// The policy asks for something the input does not provide (or that this flow cannot
+    /// create). Raised before the bundle is created; see
+    /// [`FlowOptions::allow_incomplete`](super::FlowOptions::allow_incomplete).
+    PolicyMismatch {
+        /// The policy checked.
+        policy: String,
+        /// One line per unmet requirement.
+        problems: Vec<String>,
+    },
+    /// A call to Twilio failed.
+    Step {
+        /// The step.
+        step: Step,
+        /// The resource the step worked on, when known (a SID).
+        resource: Option<String>,
+        /// The error.
+        source: Box<ApiError>,
+    },
+    /// A create's answer was lost and looking the resource up found several candidates.
+    Ambiguous {
+        /// The step.
+        step: Step,
+        /// The candidate SIDs.
+        candidates: Vec<String>,
+    },
+    /// The journal could not be saved; the flow stopped so that it can be resumed.
+    Journal {
+        /// The step after which saving failed.
+        step: Step,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The journal belongs to another input (or format), so resuming would mix two flows.
+    StaleJournal {
+        /// What differs.
+        detail: String,
+    },
+    /// Submitting was asked for a bundle whose latest evaluation is not compliant.
+    NotCompliant {
+        /// The bundle.
+        bundle: String,
+    },
+    /// Waiting for review ended before a final status.
+    ReviewTimeout {
+        /// The bundle.
+        bundle: String,
+        /// The last status seen.
+        last_status: String,
+    },
+}
+
+impl fmt::Display for FlowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FlowError::Invalid(errors) => {
+                write!(f, "invalid input, nothing was sent: {errors}")
+            }
+            FlowError::PolicyMismatch { policy, problems } => write!(
+                f,
+                "policy {policy} requires what the input does not provide, so no bundle was created: {}",
+                problems.join("; ")
+            ),
+            FlowError::Step { step, resource, source } => {
+                write!(f, "step `{step}`")?;
+                if let Some(r) = resource {
+                    write!(f, " ({r})")?;
+                }
+                write!(f, " failed: {source}")
+            }
+            FlowError::Ambiguous { step, candidates } => write!(
+                f,
+                "step `{step}`: the answer to a create was lost and {} resources match it ({}); \
+                 delete the extra ones or record the right SID in the journal, then resume",
+                candidates.len(),
+                candidates.join(", ")
+            ),
+            FlowError::Journal { step, source } => write!(
+                f,
+                "could not save the journal after step `{step}` ({source}); the flow stopped and can \
+                 be resumed from the last saved journal"
+            ),
+            FlowError::StaleJournal { detail } => write!(
+                f,
+                "the journal does not belong to this input ({detail}); resume with the input that \
+                 started it, or start a new flow"
+            ),
+            FlowError::NotCompliant { bundle } => write!(
+                f,
+                "bundle {bundle} is not compliant: fix the failures of its evaluation and evaluate \
+                 again, or force the submission"
+            ),
+            FlowError::ReviewTimeout { bundle, last_status } => write!(
+                f,
+                "bundle {bundle} is still {last_status}: review did not end in time"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for FlowError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            FlowError::Invalid(e) => Some(e),
+            FlowError::Step { source, .. } => Some(source),
+            FlowError::Journal { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+impl FlowError {
+    /// The step the error happened at, if it happened at one.
+    pub fn step(&self) -> Option<&Step> {
+        match self {
+            FlowError::Step { step, .. }
+            | FlowError::Ambiguous { step, .. }
+            | FlowError::Journal { step, .. } => Some(step),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,663 @@
+//! The Secondary Customer Profile flow: the seed document's ten steps as one validated,
+//! concurrent, resumable operation.
+//!
+//! - [`SecondaryProfile::builder`] takes typed input; `build()` validates everything locally and
+//!   reports every problem at once (nothing is sent).
+//! - [`SecondaryProfile::create`] / [`SecondaryProfile::run`] perform steps 1-9: confirm the
+//!   policy and check the input against its requirements, create the bundle, the three end
+//!   users, the address and its supporting document, assign them, the primary profile and the
+//!   phone numbers, and evaluate. Each step starts as soon as its inputs exist: the critical path
+//!   is five round trips (policy → bundle ∥ address → document; assignments; evaluation;
+//!   submission) instead of fifteen.
+//! - Progress is a [`Journal`] handed to a [`JournalStore`] after every step;
+//!   [`SecondaryProfile::resume`] finishes a flow from it without creating anything twice. A
+//!   create whose answer was lost (dropped connection, timeout, 5xx) is looked up before it is
+//!   sent again: the end users, address and document carry the flow id in their friendly names,
+//!   the bundle is matched on friendly name, email, policy and creation time, assignments on the
+//!   object they assign.
+//! - [`FlowReport::submit`] (step 10) submits only a compliant bundle unless forced;
+//!   [`FlowReport::wait_for_review`] follows the status.
+//!
+//! The end users and the address are created while the policy is being fetched, so a policy
+//! that asks for something else stops the flow with those already created: they are in the
+//! journal, and [`cleanup`] deletes what a failed flow created.
+
+mod error;
+mod journal;
+mod run;
+
+use std::fmt;
+use std::hash::Hasher;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+use crate::attributes::{
+    email_problem, http_url_problem, Address, AuthorizedRepresentative, BusinessInformation,
+    ProblemKind, RepresentativeSlot, ValidationErrors, ValidationReport, Warning, WarningKind,
+};
+use crate::evaluation::Evaluation;
+use crate::sid::{policies, AddressSid, CustomerProfileSid, PhoneNumberSid, PolicySid};
+
+pub use error::FlowError;
+pub use journal::{FileStore, Journal, JournalStore, MemoryStore, NoStore, JOURNAL_FORMAT};
+pub use run::{cleanup, CleanupReport};
+
+/// The end users a secondary profile holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EndUserRole {
+    /// `customer_profile_business_information`.
+    BusinessInformation,
+    /// `authorized_representative_1`.
+    Representative1,
+    /// `authorized_representative_2`.
+    Representative2,
+}
+
+impl EndUserRole {
+    /// Every role, in the seed's order.
+    pub const ALL: [EndUserRole; 3] = [
+        EndUserRole::BusinessInformation,
+        EndUserRole::Representative1,
+        EndUserRole::Representative2,
+    ];
+
+    /// The key in the journal and in friendly names.
+    pub fn key(self) -> &'static str {
+        match self {
+            EndUserRole::BusinessInformation => "business_information",
+            EndUserRole::Representative1 => "representative_1",
+            EndUserRole::Representative2 => "representative_2",
+        }
+    }
+
+    /// The EndUser `Type`.
+    pub fn end_user_type(self) -> &'static str {
+        match self {
+            EndUserRole::BusinessInformation => BusinessInformation::END_USER_TYPE,
+            EndUserRole::Representative1 => RepresentativeSlot::First.end_user_type(),
+            EndUserRole::Representative2 => RepresentativeSlot::Second.end_user_type(),
+        }
+    }
+}
+
+/// One step of the flow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// 1: fetch the policy and check the input against its requirements.
+    ConfirmPolicy,
+    /// 2: create the empty bundle.
+    CreateBundle,
+    /// 3-4: create an end user.
+    CreateEndUser(EndUserRole),
+    /// 5: create the address.
+    CreateAddress,
+    /// 6: create the `customer_profile_address` supporting document.
+    CreateDocument,
+    /// 7-8: assign an object (end user, document, primary profile) to the bundle.
+    AssignEntity(String),
+    /// 9: assign a phone number to the bundle.
+    AssignPhoneNumber(PhoneNumberSid),
+    /// 9: evaluate the bundle against the policy.
+    Evaluate,
+    /// 10: submit for review.
+    Submit,
+    /// Following the status after submission.
+    Review,
+    /// Deleting what a failed flow created.
+    Cleanup,
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::ConfirmPolicy => f.write_str("confirm policy"),
+            Step::CreateBundle => f.write_str("create bundle"),
+            Step::CreateEndUser(role) => write!(f, "create end user {}", role.key()),
+            Step::CreateAddress => f.write_str("create address"),
+            Step::CreateDocument => f.write_str("create address document"),
+            Step::AssignEntity(what) => write!(f, "assign {what}"),
+            Step::AssignPhoneNumber(pn) => write!(f, "assign phone number {pn}"),
+            Step::Evaluate => f.write_str("evaluate"),
+            Step::Submit => f.write_str("submit for review"),
+            Step::Review => f.write_str("follow review"),
+            Step::Cleanup => f.write_str("cleanup"),
+        }
+    }
+}
+
+/// How a step's resource came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Created by this run.
+    Created,
+    /// Already in the journal (a resumed flow).
+    Journaled,
+    /// Found by looking it up: a create whose answer was lost, or a resumed flow.
+    Found,
+    /// Fetched or checked, nothing created.
+    Checked,
+}
+
+/// A finished step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepRecord {
+    /// The step.
+    pub step: Step,
+    /// The SID it produced or used.
+    pub sid: Option<String>,
+    /// Time from the start of the run to the start of the step.
+    pub started: Duration,
+    /// How long the step took (0 for journaled steps).
+    pub elapsed: Duration,
+    /// How the resource came to be.
+    pub outcome: Outcome,
+}
+
+/// Receives every finished step (progress bars, logs). Must be quick.
+pub type Observer = Arc<dyn Fn(&StepRecord) + Send + Sync>;
+
+/// Caps the requests in flight. Clones share the cap, so one limiter can bound many
+/// concurrent flows.
+#[derive(Debug, Clone)]
+pub struct Limiter(Arc<Semaphore>);
+
+impl Limiter {
+    /// At most `max_in_flight` requests at once (at least 1).
+    pub fn new(max_in_flight: usize) -> Self {
+        Limiter(Arc::new(Semaphore::new(max_in_flight.max(1))))
+    }
+
+    pub(crate) async fn acquire(&self) -> tokio::sync::SemaphorePermit<'_> {
+        self.0.acquire().await.expect("the limiter is never closed")
+    }
+}
+
+/// How a flow runs.
+#[derive(Clone)]
+pub struct FlowOptions {
+    /// Requests in flight at once; default [`FlowOptions::DEFAULT_MAX_IN_FLIGHT`] per flow.
+    pub limiter: Limiter,
+    /// Attempts of one create whose answers were lost or refused as transient (each lost one
+    /// is looked up before the next); default 4.
+    pub create_attempts: u32,
+    /// Create the bundle even when the policy asks for something the input lacks (the
+    /// evaluation then says what fails); default `false`: such input stops the flow.
+    pub allow_incomplete: bool,
+    /// Called after every step.
+    pub observer: Option<Observer>,
+}
+
+impl fmt::Debug for FlowOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowOptions")
+            .field("limiter", &self.limiter)
+            .field("create_attempts", &self.create_attempts)
+            .field("allow_incomplete", &self.allow_incomplete)
+            .field("observer", &self.observer.is_some())
+            .finish()
+    }
+}
+
+impl FlowOptions {
+    /// Default requests in flight per flow: 8, well under Twilio's concurrency limits.
+    pub const DEFAULT_MAX_IN_FLIGHT: usize = 8;
+}
+
+impl Default for FlowOptions {
+    fn default() -> Self {
+        FlowOptions {
+            limiter: Limiter::new(Self::DEFAULT_MAX_IN_FLIGHT),
+            create_attempts: 4,
+            allow_incomplete: false,
+            observer: None,
+        }
+    }
+}
+
+/// Where the profile's address comes from.
+#[derive(Debug, Clone)]
+pub enum AddressInput {
+    /// Create this address (step 5).
+    New(Address),
+    /// Use an address that exists (the seed: "skip this step if you already have an address sid").
+    Existing(AddressSid),
+}
+
+/// A validated Secondary Customer Profile, ready to run. Build with
+/// [`SecondaryProfile::builder`].
+#[derive(Clone)]
+pub struct SecondaryProfile {
+    pub(crate) friendly_name: String,
+    pub(crate) email: String,
+    pub(crate) status_callback: Option<String>,
+    pub(crate) policy: PolicySid,
+    pub(crate) business: BusinessInformation,
+    pub(crate) representative_1: Option<AuthorizedRepresentative>,
+    pub(crate) representative_2: Option<AuthorizedRepresentative>,
+    pub(crate) address: AddressInput,
+    pub(crate) primary_profile: CustomerProfileSid,
+    pub(crate) phone_numbers: Vec<PhoneNumberSid>,
+    pub(crate) warnings: Vec<Warning>,
+}
+
+impl fmt::Debug for SecondaryProfile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecondaryProfile")
+            .field("policy", &self.policy)
+            .field("business", &self.business)
+            .field("representative_1", &self.representative_1)
+            .field("representative_2", &self.representative_2)
+            .field("address", &self.address)
+            .field("primary_profile", &self.primary_profile)
+            .field("phone_numbers", &self.phone_numbers)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Collects the input of a [`SecondaryProfile`].
+#[derive(Default, Clone)]
+pub struct SecondaryProfileBuilder {
+    friendly_name: Option<String>,
+    email: Option<String>,
+    status_callback: Option<String>,
+    policy: Option<PolicySid>,
+    business: Option<BusinessInformation>,
+    representative_1: Option<AuthorizedRepresentative>,
+    representative_2: Option<AuthorizedRepresentative>,
+    address: Option<AddressInput>,
+    primary_profile: Option<CustomerProfileSid>,
+    phone_numbers: Vec<PhoneNumberSid>,
+}
+
+impl fmt::Debug for SecondaryProfileBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecondaryProfileBuilder")
+            .finish_non_exhaustive()
+    }
+}
+
+impl SecondaryProfileBuilder {
+    /// The bundle's friendly name (how you find it in the Console), e.g. the business name.
+    pub fn friendly_name(mut self, name: impl Into<String>) -> Self {
+        self.friendly_name = Some(name.into());
+        self
+    }
+
+    /// The email that receives status updates of the bundle.
+    pub fn email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
+    }
+
+    /// The URL Twilio calls on status changes (verify them with [`crate::signature`]).
+    pub fn status_callback(mut self, url: impl Into<String>) -> Self {
+        self.status_callback = Some(url.into());
+        self
+    }
+
+    /// The policy; default [`policies::SECONDARY_CUSTOMER_PROFILE`].
+    pub fn policy(mut self, policy: PolicySid) -> Self {
+        self.policy = Some(policy);
+        self
+    }
+
+    /// The business information (step 3).
+    pub fn business(mut self, business: BusinessInformation) -> Self {
+        self.business = Some(business);
+        self
+    }
+
+    /// Both authorized representatives (step 4).
+    pub fn representatives(
+        mut self,
+        first: AuthorizedRepresentative,
+        second: AuthorizedRepresentative,
+    ) -> Self {
+        self.representative_1 = Some(first);
+        self.representative_2 = Some(second);
+        self
+    }
+
+    /// The first authorized representative.
+    pub fn representative_1(mut self, representative: AuthorizedRepresentative) -> Self {
+        self.representative_1 = Some(representative);
+        self
+    }
+
+    /// The second authorized representative.
+    pub fn representative_2(mut self, representative: AuthorizedRepresentative) -> Self {
+        self.representative_2 = Some(representative);
+        self
+    }
+
+    /// The business address, created by the flow (step 5).
+    pub fn address(mut self, address: Address) -> Self {
+        self.address = Some(AddressInput::New(address));
+        self
+    }
+
+    /// An address that already exists instead of a new one.
+    pub fn existing_address(mut self, address: AddressSid) -> Self {
+        self.address = Some(AddressInput::Existing(address));
+        self
+    }
+
+    /// The ISV's primary customer profile (must be twilio-approved).
+    pub fn primary_profile(mut self, profile: CustomerProfileSid) -> Self {
+        self.primary_profile = Some(profile);
+        self
+    }
+
+    /// Phone numbers to assign to the profile (step 9).
+    pub fn phone_numbers(mut self, numbers: impl IntoIterator<Item = PhoneNumberSid>) -> Self {
+        self.phone_numbers = numbers.into_iter().collect();
+        self
+    }
+
+    /// Validates everything locally, reporting every problem at once; nothing is sent.
+    pub fn build(self) -> Result<SecondaryProfile, ValidationErrors> {
+        let mut r = ValidationReport::new();
+        let friendly_name = self.friendly_name.unwrap_or_default();
+        if friendly_name.trim().is_empty() {
+            r.error(
+                "friendly_name",
+                ProblemKind::Required,
+                "the bundle's name",
+                "nothing",
+            );
+        }
+        let email = self.email.unwrap_or_default();
+        if let Some(problem) = email_problem(&email) {
+            r.error("email", ProblemKind::Email, "an email address", problem);
+        }
+        if let Some(url) = &self.status_callback {
+            if let Some(problem) = http_url_problem(url) {
+                r.error(
+                    "status_callback",
+                    ProblemKind::Url,
+                    "an http(s) URL",
+                    problem,
+                );
+            }
+        }
+        let iso_country = match &self.address {
+            Some(AddressInput::New(a)) => Some(a.iso_country.clone()),
+            _ => None,
+        };
+        match &self.business {
+            Some(b) => match &iso_country {
+                Some(country) => b.validate_for_country("business_information", country, &mut r),
+                None => {
+                    r.check("business_information", b);
+                }
+            },
+            None => r.error(
+                "business_information",
+                ProblemKind::Required,
+                "the business information",
+                "nothing",
+            ),
+        }
+        for (slot, rep) in [
+            (RepresentativeSlot::First, &self.representative_1),
+            (RepresentativeSlot::Second, &self.representative_2),
+        ] {
+            match rep {
+                Some(rep) => {
+                    r.check(slot.path(), rep);
+                }
+                None => r.warn(
+                    slot.path(),
+                    WarningKind::Flow,
+                    "not given: the Secondary Customer Profile policy requires two authorized \
+                     representatives, so the flow stops at the policy check (or, with \
+                     allow_incomplete, the evaluation fails)",
+                ),
+            }
+        }
+        match &self.address {
+            Some(AddressInput::New(a)) => {
+                r.check("address", a);
+            }
+            Some(AddressInput::Existing(_)) => {}
+            None => r.error(
+                "address",
+                ProblemKind::Required,
+                "an address or an existing AD SID",
+                "nothing",
+            ),
+        }
+        if self.primary_profile.is_none() {
+            r.error(
+                "primary_profile",
+                ProblemKind::Required,
+                "the SID of the ISV's twilio-approved primary customer profile (BU...)",
+                "nothing",
+            );
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for pn in &self.phone_numbers {
+            if !seen.insert(*pn) {
+                r.warn(
+                    "phone_numbers",
+                    WarningKind::Flow,
+                    format!("{pn} is listed twice; assigned once"),
+                );
+            }
+        }
+        let warnings = r.finish()?;
+        let mut phone_numbers = self.phone_numbers;
+        phone_numbers.dedup();
+        let mut unique = std::collections::BTreeSet::new();
+        phone_numbers.retain(|pn| unique.insert(*pn));
+        Ok(SecondaryProfile {
+            friendly_name,
+            email,
+            status_callback: self.status_callback,
+            policy: self.policy.unwrap_or(policies::SECONDARY_CUSTOMER_PROFILE),
+            business: self.business.expect("checked above"),
+            representative_1: self.representative_1,
+            representative_2: self.representative_2,
+            address: self.address.expect("checked above"),
+            primary_profile: self.primary_profile.expect("checked above"),
+            phone_numbers,
+            warnings,
+        })
+    }
+}
+
+/// FNV-1a, for the input digest (detects a journal resumed with other input; not a secret).
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+impl SecondaryProfile {
+    /// A builder.
+    pub fn builder() -> SecondaryProfileBuilder {
+        SecondaryProfileBuilder::default()
+    }
+
+    /// Warnings found by validation (not fatal), e.g. DUNS given for a US business.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// The policy the flow follows.
+    pub fn policy(&self) -> PolicySid {
+        self.policy
+    }
+
+    /// A digest of the whole input (no personal data can be read from it).
+    pub fn digest(&self) -> String {
+        let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+        let mut put = |s: &str| {
+            h.write(s.as_bytes());
+            h.write(&[0xff]);
+        };
+        put(&self.friendly_name);
+        put(&self.email);
+        put(self.status_callback.as_deref().unwrap_or(""));
+        put(self.policy.as_str());
+        put(&self.business.to_attributes().to_string());
+        for rep in [&self.representative_1, &self.representative_2] {
+            put(&rep
+                .as_ref()
+                .map(|r| r.to_attributes().to_string())
+                .unwrap_or_default());
+        }
+        match &self.address {
+            AddressInput::New(a) => {
+                for (k, v) in a.to_form_params() {
+                    put(k);
+                    put(&v);
+                }
+            }
+            AddressInput::Existing(sid) => put(sid.as_str()),
+        }
+        put(self.primary_profile.as_str());
+        for pn in &self.phone_numbers {
+            put(pn.as_str());
+        }
+        format!("{:016x}", h.finish())
+    }
+
+    /// Runs steps 1-9 with default options and no journal store.
+    pub async fn create(&self, client: &crate::Client) -> Result<FlowReport, FlowError> {
+        self.run(client, Arc::new(NoStore), FlowOptions::default())
+            .await
+    }
+
+    /// Runs steps 1-9 from scratch, handing the journal to `store` after every step.
+    pub async fn run(
+        &self,
+        client: &crate::Client,
+        store: Arc<dyn JournalStore>,
+        options: FlowOptions,
+    ) -> Result<FlowReport, FlowError> {
+        let journal = Journal::new(run::new_flow_id(), self.digest());
+        run::run(self, client, journal, false, store, options).await
+    }
+
+    /// Finishes a flow from its journal: what the journal holds is reused, what it lacks is
+    /// looked up (in case its create was sent before the crash) and created only if absent.
+    pub async fn resume(
+        &self,
+        client: &crate::Client,
+        journal: Journal,
+        store: Arc<dyn JournalStore>,
+        options: FlowOptions,
+    ) -> Result<FlowReport, FlowError> {
+        if journal.format != JOURNAL_FORMAT {
+            return Err(FlowError::StaleJournal {
+                detail: format!(
+                    "journal format {}, this version reads {JOURNAL_FORMAT}",
+                    journal.format
+                ),
+            });
+        }
+        if journal.input_digest != self.digest() {
+            return Err(FlowError::StaleJournal {
+                detail: format!(
+                    "it was written for input digest {}, this input's is {}",
+                    journal.input_digest,
+                    self.digest()
+                ),
+            });
+        }
+        run::run(self, client, journal, true, store, options).await
+    }
+}
+
+/// What steps 1-9 produced.
+pub struct FlowReport {
+    /// Every SID, as journaled.
+    pub journal: Journal,
+    /// The evaluation of step 9.
+    pub evaluation: Evaluation,
+    /// Every step, in the order they finished.
+    pub steps: Vec<StepRecord>,
+    /// Validation and policy warnings.
+    pub warnings: Vec<Warning>,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+    pub(crate) store: Arc<dyn JournalStore>,
+}
+
+impl fmt::Debug for FlowReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowReport")
+            .field("journal", &self.journal)
+            .field("evaluation", &self.evaluation)
+            .field("steps", &self.steps)
+            .field("elapsed", &self.elapsed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FlowReport {
+    /// The secondary customer profile created (or resumed).
+    pub fn bundle(&self) -> CustomerProfileSid {
+        self.journal
+            .bundle
+            .expect("a report exists only once the bundle does")
+    }
+
+    /// Step 10: submits the bundle for review (`Status=pending-review`). Refused with
+    /// [`FlowError::NotCompliant`] when the evaluation is not compliant, unless `force`.
+    /// Returns the status Twilio answered (usually `pending-review`).
+    pub async fn submit(
+        &mut self,
+        client: &crate::Client,
+        force: bool,
+    ) -> Result<String, FlowError> {
+        run::submit(client, &mut self.journal, self.store.as_ref(), force).await
+    }
+
+    /// Follows the bundle's status until review has started or ended: `in-review`,
+    /// `twilio-approved` or `twilio-rejected` (polling every `poll`, up to `timeout`).
+    pub async fn wait_for_review(
+        &self,
+        client: &crate::Client,
+        timeout: Duration,
+        poll: Duration,
+    ) -> Result<String, FlowError> {
+        run::wait_for_status(
+            client,
+            self.bundle(),
+            &["in-review", "twilio-approved", "twilio-rejected"],
+            timeout,
+            poll,
+        )
+        .await
+    }
+
+    /// Follows the bundle's status until Twilio decides: `twilio-approved` or `twilio-rejected`.
+    pub async fn wait_for_decision(
+        &self,
+        client: &crate::Client,
+        timeout: Duration,
+        poll: Duration,
+    ) -> Result<String, FlowError> {
+        run::wait_for_status(
+            client,
+            self.bundle(),
+            &["twilio-approved", "twilio-rejected"],
+            timeout,
+            poll,
+        )
+        .await
+    }
+}
