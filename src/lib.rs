@@ -1,6 +1,11 @@
 //! Rust client for Twilio Trust Hub: Secondary Customer Profiles for ISVs.
 //!
-//! The facade's building blocks:
+//! - [`Client`]: credentials (auth token or API key), edge/region hosts, timeouts, retries that
+//!   never repeat a POST Twilio may have processed, tracing without secrets or personal data.
+//!   It dereferences to the generated client ([`api`]), so every Trust Hub operation is a
+//!   method: `client.customer_profiles().create(..)`, `client.policies().list().into_stream()`.
+//! - [`flow`]: the Secondary Customer Profile as one validated, concurrent, resumable
+//!   operation ([`SecondaryProfile`]), with readable [`evaluation`]s.
 //! - [`sid`]: one type per SID kind (`CustomerProfileSid`, `PolicySid`, ...), validated,
 //!   `Copy`, plus the well-known [`sid::policies`];
 //! - [`attributes`]: typed business information, authorized representatives and address,

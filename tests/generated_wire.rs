@@ -395,3 +395,32 @@ async fn debug_output_of_models_redacts_personal_data() {
     );
     assert!(debug.contains("Attributes"), "{debug}");
 }
+
+#[test]
+fn every_operation_in_scope_is_generated() {
+    let ids: Vec<&str> = trusthub_generated::operations().map(|o| o.id).collect();
+    assert_eq!(ids.len(), 60);
+    assert_eq!(trusthub_generated::trusthub_v1::operations::ALL.len(), 53);
+    for id in [
+        "CreateAddress",
+        "ListAddress",
+        "FetchAddress",
+        "UpdateAddress",
+        "DeleteAddress",
+        "ListIncomingPhoneNumber",
+        "FetchIncomingPhoneNumber",
+        "CreateCustomerProfile",
+        "CreateCustomerProfileEvaluation",
+        "ListPolicies",
+        "CreateComplianceTollfreeInquiry",
+    ] {
+        assert!(ids.contains(&id), "{id} missing");
+    }
+    let hosts: std::collections::BTreeSet<&str> = trusthub_generated::operations()
+        .map(|o| o.base_url)
+        .collect();
+    assert_eq!(
+        hosts.into_iter().collect::<Vec<_>>(),
+        ["https://api.twilio.com", "https://trusthub.twilio.com"]
+    );
+}

@@ -21,6 +21,24 @@
 //! The end users and the address are created while the policy is being fetched, so a policy
 //! that asks for something else stops the flow with those already created: they are in the
 //! journal, and [`cleanup`] deletes what a failed flow created.
+//!
+//! Input is checked before anything is sent, every problem at once (`examples/secondary_profile.rs`
+//! runs the whole flow against the embedded emulator):
+//!
+//! ```
+//! use trusthub::flow::SecondaryProfile;
+//!
+//! let errors = SecondaryProfile::builder()
+//!     .friendly_name("Acme Corp")
+//!     .email("not-an-email")
+//!     .build()
+//!     .unwrap_err();
+//! let fields: Vec<&str> = errors.fields().collect();
+//! assert!(fields.contains(&"email"));
+//! assert!(fields.contains(&"business_information"));
+//! assert!(fields.contains(&"address"));
+//! assert!(fields.contains(&"primary_profile"));
+//! ```
 
 mod error;
 mod journal;

@@ -1,0 +1,142 @@
+//! The journal: what it holds (no personal data), and the atomic file store.
+
+use std::sync::Arc;
+
+use trusthub::flow::{FileStore, FlowOptions, Journal, JournalStore, SecondaryProfile};
+use trusthub_emulator::{start, EmulatorConfig};
+
+mod flow_input {
+    use trusthub::attributes::{
+        Address, AuthorizedRepresentative, BusinessIdentity, BusinessIndustry, BusinessInformation,
+        BusinessType, JobPosition, Region, Regions, RegistrationIdentifier,
+    };
+
+    pub fn business() -> BusinessInformation {
+        BusinessInformation {
+            business_name: "Journal Test Co".into(),
+            business_identity: BusinessIdentity::DirectCustomer,
+            business_type: BusinessType::Partnership,
+            business_industry: BusinessIndustry::Education,
+            business_registration_identifier: RegistrationIdentifier::Ein,
+            business_registration_number: "111222333".into(),
+            business_regions_of_operation: Regions::from([Region::UsaAndCanada]),
+            website_url: "journal.example.com".into(),
+            social_media_profile_urls: vec![],
+        }
+    }
+
+    pub fn rep(n: u8) -> AuthorizedRepresentative {
+        AuthorizedRepresentative {
+            first_name: format!("Jo{n}"),
+            last_name: "Urnal".into(),
+            email: format!("jo{n}@journal.example.com"),
+            phone_number: format!("+1202555012{n}"),
+            business_title: "Partner".into(),
+            job_position: JobPosition::Vp,
+        }
+    }
+
+    pub fn address() -> Address {
+        Address {
+            customer_name: "Journal Test Co".into(),
+            street: "9 Ledger Lane".into(),
+            street_secondary: None,
+            city: "Albany".into(),
+            region: "NY".into(),
+            postal_code: "12207".into(),
+            iso_country: "US".into(),
+            friendly_name: None,
+            emergency_enabled: None,
+            auto_correct_address: None,
+        }
+    }
+}
+
+fn temp_path(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("trusthub-journal-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("flow.journal")
+}
+
+#[tokio::test]
+async fn the_file_store_keeps_the_last_journal_atomically_and_without_personal_data() {
+    let emulator = start(EmulatorConfig::default()).await.unwrap();
+    let client = trusthub::Client::builder()
+        .account_sid(emulator.account_sid().parse().unwrap())
+        .auth_token(emulator.auth_token())
+        .base_url(emulator.base_url())
+        .build()
+        .unwrap();
+    let path = temp_path("atomic");
+    let store = FileStore::new(&path);
+    assert!(store.load().unwrap().is_none(), "no file yet");
+    let flow = SecondaryProfile::builder()
+        .friendly_name("Journal Test Co")
+        .email("ops@journal.example.com")
+        .business(flow_input::business())
+        .representatives(flow_input::rep(1), flow_input::rep(2))
+        .address(flow_input::address())
+        .primary_profile(emulator.primary_profile_sid().parse().unwrap())
+        .build()
+        .unwrap();
+    let report = flow
+        .run(&client, Arc::new(store.clone()), FlowOptions::default())
+        .await
+        .unwrap();
+    let loaded = store.load().unwrap().expect("a journal was written");
+    assert_eq!(loaded, report.journal);
+    // Only the final file remains: the temporary file was renamed over it.
+    let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, ["flow.journal"]);
+    let text = std::fs::read_to_string(&path).unwrap();
+    for pii in [
+        "Journal Test Co",
+        "ops@journal.example.com",
+        "Jo1",
+        "+12025550121",
+        "9 Ledger Lane",
+        "111222333",
+    ] {
+        assert!(!text.contains(pii), "{pii} in the journal:\n{text}");
+    }
+    assert!(text.contains(&report.bundle().to_string()));
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn a_corrupt_journal_file_is_a_clear_error() {
+    let path = temp_path("corrupt");
+    std::fs::write(&path, "{ not a journal").unwrap();
+    let error = FileStore::new(&path).load().unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
+    assert!(
+        error.to_string().contains("is not a flow journal"),
+        "{error}"
+    );
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn journals_round_trip_through_json() {
+    let store = trusthub::flow::MemoryStore::new();
+    let journal: Journal = Journal::from_json(
+        r#"{"format":1,"flow_id":"th-0000000000000001","input_digest":"00","started_at":"2026-11-24T00:00:00Z",
+            "policy":null,"bundle":"BU0123456789abcdef0123456789abcdef","end_users":{},"address":null,
+            "address_created":false,"document":null,"entity_assignments":{},"channel_endpoint_assignments":{},
+            "evaluation":null,"compliant":null,"submitted":false}"#,
+    )
+    .unwrap();
+    store.save(&journal).unwrap();
+    assert_eq!(
+        Journal::from_json(&store.latest().unwrap().to_json()).unwrap(),
+        journal
+    );
+    // A journal naming a malformed SID is refused, not half-read.
+    let bad = journal
+        .to_json()
+        .replace("BU0123456789abcdef0123456789abcdef", "BU123");
+    assert!(Journal::from_json(&bad).is_err());
+}
