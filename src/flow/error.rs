@@ -72,7 +72,8 @@ impl fmt::Display for FlowError {
             }
             FlowError::PolicyMismatch { policy, problems } => write!(
                 f,
-                "policy {policy} requires what the input does not provide, so no bundle was created: {}",
+                "policy {policy} requires what the input does not provide, so no bundle was created \
+                 (end users and the address created meanwhile are in the journal; `cleanup` deletes them): {}",
                 problems.join("; ")
             ),
             FlowError::Step { step, resource, source } => {

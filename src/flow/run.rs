@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures_util::future::try_join_all;
+use futures_util::future::join_all;
 use futures_util::TryStreamExt;
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -827,7 +827,9 @@ pub(crate) async fn run(
         }
     };
     // Round trip 1: policy, end users, address. Round trip 2: bundle, document.
-    let ((policy, bundle), business, rep_1, rep_2, document) = tokio::try_join!(
+    // `join!`, not `try_join!`: when one step fails the others still finish and are journaled,
+    // so nothing is left created but unrecorded (cleanup and resume see everything).
+    let (chain, business, rep_1, rep_2, document) = tokio::join!(
         async {
             let policy = r.confirm_policy().await?;
             Ok::<_, FlowError>((policy, r.bundle().await?))
@@ -836,7 +838,9 @@ pub(crate) async fn run(
         end_user(EndUserRole::Representative1),
         end_user(EndUserRole::Representative2),
         async { r.document(r.address().await?).await },
-    )?;
+    );
+    let (policy, bundle) = chain?;
+    let (business, rep_1, rep_2, document) = (business?, rep_1?, rep_2?, document?);
     // Round trip 3: every assignment at once.
     let mut objects: Vec<(&str, ObjectSid)> = Vec::new();
     for (role, sid) in [
@@ -850,19 +854,25 @@ pub(crate) async fn run(
     }
     objects.push(("address document", document.into()));
     objects.push(("primary profile", input.primary_profile.into()));
-    tokio::try_join!(
-        try_join_all(
+    let (entities, numbers) = tokio::join!(
+        join_all(
             objects
                 .iter()
                 .map(|(what, object)| r.assign(bundle, what, *object))
         ),
-        try_join_all(
+        join_all(
             input
                 .phone_numbers
                 .iter()
                 .map(|pn| r.assign_phone_number(bundle, *pn))
         ),
-    )?;
+    );
+    for result in entities {
+        result?;
+    }
+    for result in numbers {
+        result?;
+    }
     // Round trip 4: evaluation.
     let evaluation = r.evaluate(bundle, policy).await?;
     let Runner {
