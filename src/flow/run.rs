@@ -211,6 +211,33 @@ impl Runner<'_> {
         }
     }
 
+    /// A step that creates one resource: reuses the journal's SID, else [`Self::create`]s it,
+    /// then records it in the journal.
+    async fn ensure<S, C, CF, F, FF>(
+        &self,
+        step: Step,
+        journaled: impl FnOnce(&Journal) -> Option<S>,
+        create: C,
+        find: F,
+        record: impl FnOnce(&mut Journal, S),
+    ) -> Result<S, FlowError>
+    where
+        C: Fn() -> CF,
+        CF: Future<Output = Result<S, FlowError>>,
+        F: Fn() -> FF,
+        FF: Future<Output = Result<Vec<S>, FlowError>>,
+        S: Candidate + Copy,
+    {
+        let began = Instant::now();
+        if let Some(sid) = self.journal(journaled) {
+            self.finish(step, Some(sid.sid()), began, Outcome::Journaled, |_| {})?;
+            return Ok(sid);
+        }
+        let (sid, outcome) = self.create(&step, create, find).await?;
+        self.finish(step, Some(sid.sid()), began, outcome, |j| record(j, sid))?;
+        Ok(sid)
+    }
+
     fn tag(&self, what: &str) -> String {
         format!("{what} {}", self.journal(|j| j.flow_id.clone()))
     }
@@ -266,17 +293,6 @@ impl Runner<'_> {
 
     async fn bundle(&self) -> Result<CustomerProfileSid, FlowError> {
         let step = Step::CreateBundle;
-        let began = Instant::now();
-        if let Some(bundle) = self.journal(|j| j.bundle) {
-            self.finish(
-                step,
-                Some(bundle.to_string()),
-                began,
-                Outcome::Journaled,
-                |_| {},
-            )?;
-            return Ok(bundle);
-        }
         let input = self.input;
         let create = || async {
             let mut request = self.client.customer_profiles().create(
@@ -315,11 +331,14 @@ impl Runner<'_> {
                 .filter_map(|p| p.sid.and_then(|s| s.parse::<CustomerProfileSid>().ok()))
                 .collect())
         };
-        let (bundle, outcome) = self.create(&step, create, find).await?;
-        self.finish(step, Some(bundle.to_string()), began, outcome, |j| {
-            j.bundle = Some(bundle)
-        })?;
-        Ok(bundle)
+        self.ensure(
+            step.clone(),
+            |j| j.bundle,
+            create,
+            find,
+            |j, sid| j.bundle = Some(sid),
+        )
+        .await
     }
 
     // ---- steps 3-4 ----
@@ -330,17 +349,6 @@ impl Runner<'_> {
         attributes: Value,
     ) -> Result<EndUserSid, FlowError> {
         let step = Step::CreateEndUser(role);
-        let began = Instant::now();
-        if let Some(sid) = self.journal(|j| j.end_users.get(role.key()).copied()) {
-            self.finish(
-                step,
-                Some(sid.to_string()),
-                began,
-                Outcome::Journaled,
-                |_| {},
-            )?;
-            return Ok(sid);
-        }
         let name = self.tag(role.key());
         let create = || async {
             let user = self
@@ -373,32 +381,31 @@ impl Runner<'_> {
                 .filter_map(|u| u.sid.and_then(|s| s.parse::<EndUserSid>().ok()))
                 .collect())
         };
-        let (sid, outcome) = self.create(&step, create, find).await?;
-        self.finish(step, Some(sid.to_string()), began, outcome, |j| {
-            j.end_users.insert(role.key().to_owned(), sid);
-        })?;
-        Ok(sid)
+        self.ensure(
+            step.clone(),
+            |j| j.end_users.get(role.key()).copied(),
+            create,
+            find,
+            |j, sid| {
+                j.end_users.insert(role.key().to_owned(), sid);
+            },
+        )
+        .await
     }
 
     // ---- step 5 ----
 
     async fn address(&self) -> Result<AddressSid, FlowError> {
         let step = Step::CreateAddress;
-        let began = Instant::now();
-        if let Some(sid) = self.journal(|j| j.address) {
-            self.finish(
-                step,
-                Some(sid.to_string()),
-                began,
-                Outcome::Journaled,
-                |_| {},
-            )?;
-            return Ok(sid);
-        }
         let address = match &self.input.address {
             AddressInput::Existing(sid) => {
                 let sid = *sid;
-                self.finish(step, Some(sid.to_string()), began, Outcome::Checked, |j| {
+                let outcome = if self.journal(|j| j.address.is_some()) {
+                    Outcome::Journaled
+                } else {
+                    Outcome::Checked
+                };
+                self.finish(step, Some(sid.to_string()), Instant::now(), outcome, |j| {
                     j.address = Some(sid);
                     j.address_created = false;
                 })?;
@@ -456,29 +463,23 @@ impl Runner<'_> {
                 .filter_map(|a| a.sid.and_then(|s| s.parse::<AddressSid>().ok()))
                 .collect())
         };
-        let (sid, outcome) = self.create(&step, create, find).await?;
-        self.finish(step, Some(sid.to_string()), began, outcome, |j| {
-            j.address = Some(sid);
-            j.address_created = true;
-        })?;
-        Ok(sid)
+        self.ensure(
+            step.clone(),
+            |j| j.address,
+            create,
+            find,
+            |j, sid| {
+                j.address = Some(sid);
+                j.address_created = true;
+            },
+        )
+        .await
     }
 
     // ---- step 6 ----
 
     async fn document(&self, address: AddressSid) -> Result<SupportingDocumentSid, FlowError> {
         let step = Step::CreateDocument;
-        let began = Instant::now();
-        if let Some(sid) = self.journal(|j| j.document) {
-            self.finish(
-                step,
-                Some(sid.to_string()),
-                began,
-                Outcome::Journaled,
-                |_| {},
-            )?;
-            return Ok(sid);
-        }
         let name = self.tag(CustomerProfileAddress::SUPPORTING_DOCUMENT_TYPE);
         let attributes = CustomerProfileAddress {
             address_sid: address,
@@ -518,11 +519,14 @@ impl Runner<'_> {
                 .filter_map(|d| d.sid.and_then(|s| s.parse::<SupportingDocumentSid>().ok()))
                 .collect())
         };
-        let (sid, outcome) = self.create(&step, create, find).await?;
-        self.finish(step, Some(sid.to_string()), began, outcome, |j| {
-            j.document = Some(sid)
-        })?;
-        Ok(sid)
+        self.ensure(
+            step.clone(),
+            |j| j.document,
+            create,
+            find,
+            |j, sid| j.document = Some(sid),
+        )
+        .await
     }
 
     // ---- steps 7-8 ----
@@ -534,18 +538,7 @@ impl Runner<'_> {
         object: ObjectSid,
     ) -> Result<EntityAssignmentSid, FlowError> {
         let step = Step::AssignEntity(format!("{what} {object}"));
-        let began = Instant::now();
         let key = object.to_string();
-        if let Some(sid) = self.journal(|j| j.entity_assignments.get(&key).copied()) {
-            self.finish(
-                step,
-                Some(sid.to_string()),
-                began,
-                Outcome::Journaled,
-                |_| {},
-            )?;
-            return Ok(sid);
-        }
         let assignments = self
             .client
             .customer_profiles()
@@ -578,11 +571,12 @@ impl Runner<'_> {
                 .filter_map(|a| a.sid.and_then(|s| s.parse::<EntityAssignmentSid>().ok()))
                 .collect())
         };
-        let (sid, outcome) = self.create(&step, create, find).await?;
-        self.finish(step, Some(sid.to_string()), began, outcome, |j| {
-            j.entity_assignments.insert(key, sid);
-        })?;
-        Ok(sid)
+        let journaled = |j: &Journal| j.entity_assignments.get(&key).copied();
+        let record = |j: &mut Journal, sid| {
+            j.entity_assignments.insert(key.clone(), sid);
+        };
+        self.ensure(step.clone(), journaled, create, find, record)
+            .await
     }
 
     // ---- step 9: phone numbers ----
@@ -593,18 +587,7 @@ impl Runner<'_> {
         number: PhoneNumberSid,
     ) -> Result<ChannelEndpointAssignmentSid, FlowError> {
         let step = Step::AssignPhoneNumber(number);
-        let began = Instant::now();
         let key = number.to_string();
-        if let Some(sid) = self.journal(|j| j.channel_endpoint_assignments.get(&key).copied()) {
-            self.finish(
-                step,
-                Some(sid.to_string()),
-                began,
-                Outcome::Journaled,
-                |_| {},
-            )?;
-            return Ok(sid);
-        }
         let assignments = self
             .client
             .customer_profiles()
@@ -640,11 +623,12 @@ impl Runner<'_> {
                 })
                 .collect())
         };
-        let (sid, outcome) = self.create(&step, create, find).await?;
-        self.finish(step, Some(sid.to_string()), began, outcome, |j| {
-            j.channel_endpoint_assignments.insert(key, sid);
-        })?;
-        Ok(sid)
+        let journaled = |j: &Journal| j.channel_endpoint_assignments.get(&key).copied();
+        let record = |j: &mut Journal, sid| {
+            j.channel_endpoint_assignments.insert(key.clone(), sid);
+        };
+        self.ensure(step.clone(), journaled, create, find, record)
+            .await
     }
 
     // ---- step 9: evaluation ----
