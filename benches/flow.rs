@@ -11,52 +11,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use trusthub::attributes::{
-    Address, AuthorizedRepresentative, BusinessIdentity, BusinessIndustry, BusinessInformation,
-    BusinessType, JobPosition, Region, Regions, RegistrationIdentifier,
-};
+#[path = "../tests/fixtures/mod.rs"]
+mod fixtures;
+
 use trusthub::flow::{FlowOptions, Limiter, MemoryStore, SecondaryProfile};
-use trusthub::Client;
 use trusthub_emulator::{EmulatorConfig, Faults};
 
 fn profile(emulator: &trusthub_emulator::Emulator, n: usize) -> SecondaryProfile {
-    let rep = |i: u8| AuthorizedRepresentative {
-        first_name: format!("Rep{i}"),
-        last_name: "Bench".into(),
-        email: format!("rep{i}@bench.example.com"),
-        phone_number: format!("+1415555010{i}"),
-        business_title: "Officer".into(),
-        job_position: JobPosition::Ceo,
-    };
-    SecondaryProfile::builder()
-        .friendly_name(format!("Bench {n}"))
-        .email("ops@bench.example.com")
-        .business(BusinessInformation {
-            business_name: format!("Bench {n}"),
-            business_identity: BusinessIdentity::DirectCustomer,
-            business_type: BusinessType::Corporation,
-            business_industry: BusinessIndustry::Technology,
-            business_registration_identifier: RegistrationIdentifier::Ein,
-            business_registration_number: "123456789".into(),
-            business_regions_of_operation: Regions::from([Region::UsaAndCanada]),
-            website_url: "https://bench.example.com".into(),
-            social_media_profile_urls: vec![],
-        })
-        .representatives(rep(1), rep(2))
-        .address(Address {
-            customer_name: "Bench".into(),
-            street: "1 Main Street".into(),
-            street_secondary: None,
-            city: "Springfield".into(),
-            region: "IL".into(),
-            postal_code: "62701".into(),
-            iso_country: "US".into(),
-            friendly_name: None,
-            emergency_enabled: None,
-            auto_correct_address: None,
-        })
-        .primary_profile(emulator.primary_profile_sid().parse().unwrap())
-        .phone_numbers([emulator.phone_number_sids()[0].parse().unwrap()])
+    fixtures::input(emulator, &format!("Bench {n}"))
         .build()
         .expect("valid bench input")
 }
@@ -68,7 +30,9 @@ fn cpu_split() -> (Duration, Duration) {
     let (mut emulator, mut other) = (0u64, 0u64);
     for entry in std::fs::read_dir("/proc/self/task").expect("/proc/self/task") {
         let path = entry.unwrap().path();
-        let Ok(stat) = std::fs::read_to_string(path.join("stat")) else { continue };
+        let Ok(stat) = std::fs::read_to_string(path.join("stat")) else {
+            continue;
+        };
         let comm_end = stat.rfind(')').unwrap();
         let comm = &stat[stat.find('(').unwrap() + 1..comm_end];
         let fields: Vec<&str> = stat[comm_end + 2..].split(' ').collect();
@@ -96,7 +60,9 @@ fn peak_rss_kib() -> u64 {
 }
 
 /// Starts an emulator on its own runtime and threads (named `emulator*`).
-fn start_emulator(config: EmulatorConfig) -> (trusthub_emulator::Emulator, tokio::runtime::Runtime) {
+fn start_emulator(
+    config: EmulatorConfig,
+) -> (trusthub_emulator::Emulator, tokio::runtime::Runtime) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .thread_name("emulator")
@@ -105,15 +71,6 @@ fn start_emulator(config: EmulatorConfig) -> (trusthub_emulator::Emulator, tokio
         .unwrap();
     let emulator = runtime.block_on(trusthub_emulator::start(config)).unwrap();
     (emulator, runtime)
-}
-
-fn client_for(emulator: &trusthub_emulator::Emulator) -> Client {
-    Client::builder()
-        .account_sid(emulator.account_sid().parse().unwrap())
-        .auth_token(emulator.auth_token())
-        .base_url(emulator.base_url())
-        .build()
-        .unwrap()
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -134,22 +91,33 @@ fn main() {
     let latency = Duration::from_millis(50);
     let (emulator, emulator_rt) =
         start_emulator(EmulatorConfig::default().with_faults(Faults::none().with_latency(latency)));
-    let client = client_for(&emulator);
+    let client = fixtures::client(&emulator);
     let (round_trip, concurrent, sequential) = client_rt.block_on(async {
         // One round trip: a GET under the same latency.
         let mut trips = Vec::new();
         for _ in 0..10 {
             let t = Instant::now();
-            client.policies().fetch("RNdfbf3fae0e1107f8aded0e7cead80bf5").send().await.unwrap();
+            client
+                .policies()
+                .fetch("RNdfbf3fae0e1107f8aded0e7cead80bf5")
+                .send()
+                .await
+                .unwrap();
             trips.push(t.elapsed());
         }
         let run = |limiter: Limiter, n: usize| {
             let client = client.clone();
             let flow = profile(&emulator, n);
             async move {
-                let options = FlowOptions { limiter, ..FlowOptions::default() };
+                let options = FlowOptions {
+                    limiter,
+                    ..FlowOptions::default()
+                };
                 let t = Instant::now();
-                let mut report = flow.run(&client, Arc::new(MemoryStore::new()), options).await.unwrap();
+                let mut report = flow
+                    .run(&client, Arc::new(MemoryStore::new()), options)
+                    .await
+                    .unwrap();
                 report.submit(&client, false).await.unwrap();
                 t.elapsed()
             }
@@ -163,9 +131,18 @@ fn main() {
         (median(trips), median(concurrent), median(sequential))
     });
     let critical = round_trip * 5;
-    println!("flow with {} ms latency per request (median of 5, steps 1-10):", latency.as_millis());
-    println!("  one round trip (GET):           {:>7.1} ms", round_trip.as_secs_f64() * 1e3);
-    println!("  critical path (5 round trips):  {:>7.1} ms", critical.as_secs_f64() * 1e3);
+    println!(
+        "flow with {} ms latency per request (median of 5, steps 1-10):",
+        latency.as_millis()
+    );
+    println!(
+        "  one round trip (GET):           {:>7.1} ms",
+        round_trip.as_secs_f64() * 1e3
+    );
+    println!(
+        "  critical path (5 round trips):  {:>7.1} ms",
+        critical.as_secs_f64() * 1e3
+    );
     println!(
         "  concurrent flow:                {:>7.1} ms  = {:.2}x the critical path (target <= 1.15x)",
         concurrent.as_secs_f64() * 1e3,
@@ -184,7 +161,7 @@ fn main() {
     const FLOWS: usize = 1000;
     const CONCURRENCY: usize = 64;
     let (emulator, emulator_rt) = start_emulator(EmulatorConfig::default());
-    let client = client_for(&emulator);
+    let client = fixtures::client(&emulator);
     let flows: Vec<SecondaryProfile> = (0..FLOWS).map(|i| profile(&emulator, i)).collect();
     let (cpu_before, emu_before) = cpu_split();
     let started = Instant::now();
@@ -197,7 +174,11 @@ fn main() {
             tasks.spawn(async move {
                 let _slot = gate.acquire_owned().await.unwrap();
                 let mut report = flow
-                    .run(&client, Arc::new(MemoryStore::new()), FlowOptions::default())
+                    .run(
+                        &client,
+                        Arc::new(MemoryStore::new()),
+                        FlowOptions::default(),
+                    )
                     .await
                     .unwrap();
                 report.submit(&client, false).await.unwrap();
@@ -214,15 +195,28 @@ fn main() {
     let (cpu_after, emu_after) = cpu_split();
     let client_cpu = cpu_after.saturating_sub(cpu_before);
     let counters = emulator.counters();
-    println!("{FLOWS} flows (steps 1-10), {CONCURRENCY} at a time, no latency, {} cores:", std::thread::available_parallelism().map_or(0, |n| n.get()));
-    println!("  compliant:               {compliant}/{FLOWS}; requests served by the emulator: {}", counters.requests_served);
-    println!("  wall time:               {:>8.2} s ({:.0} flows/s)", wall.as_secs_f64(), FLOWS as f64 / wall.as_secs_f64());
+    println!(
+        "{FLOWS} flows (steps 1-10), {CONCURRENCY} at a time, no latency, {} cores:",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!(
+        "  compliant:               {compliant}/{FLOWS}; requests served by the emulator: {}",
+        counters.requests_served
+    );
+    println!(
+        "  wall time:               {:>8.2} s ({:.0} flows/s)",
+        wall.as_secs_f64(),
+        FLOWS as f64 / wall.as_secs_f64()
+    );
     println!(
         "  client CPU time:         {:>8.2} s = {:.3} ms per flow (target < 2 ms)",
         client_cpu.as_secs_f64(),
         client_cpu.as_secs_f64() * 1e3 / FLOWS as f64
     );
-    println!("  emulator CPU time:       {:>8.2} s", emu_after.saturating_sub(emu_before).as_secs_f64());
+    println!(
+        "  emulator CPU time:       {:>8.2} s",
+        emu_after.saturating_sub(emu_before).as_secs_f64()
+    );
     println!(
         "  peak RSS (whole process, emulator state included): {:.1} MiB (target < 100 MB)",
         peak_rss_kib() as f64 / 1024.0

@@ -7,87 +7,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use trusthub::attributes::{
-    Address, AuthorizedRepresentative, BusinessIdentity, BusinessIndustry, BusinessInformation,
-    BusinessType, JobPosition, Region, Regions, RegistrationIdentifier,
-};
+mod fixtures;
+
+use fixtures::{address, business, client, input, representative};
 use trusthub::flow::{
     cleanup, FlowOptions, Journal, JournalStore, Limiter, MemoryStore, Outcome, SecondaryProfile,
-    SecondaryProfileBuilder, Step,
+    Step,
 };
-use trusthub::sid::{CustomerProfileSid, PhoneNumberSid};
 use trusthub::{Client, FlowError, RetryPolicy};
-use trusthub_emulator::{start, Counters, Decision, Emulator, EmulatorConfig, Faults};
-
-fn business() -> BusinessInformation {
-    BusinessInformation {
-        business_name: "Acme Corp".into(),
-        business_identity: BusinessIdentity::DirectCustomer,
-        business_type: BusinessType::LimitedLiabilityCorporation,
-        business_industry: BusinessIndustry::Technology,
-        business_registration_identifier: RegistrationIdentifier::Ein,
-        business_registration_number: "123456789".into(),
-        business_regions_of_operation: Regions::from([Region::UsaAndCanada]),
-        website_url: "https://acme.example.com".into(),
-        social_media_profile_urls: vec![],
-    }
-}
-
-fn representative(n: u8) -> AuthorizedRepresentative {
-    AuthorizedRepresentative {
-        first_name: format!("Rep{n}"),
-        last_name: "Acme".into(),
-        email: format!("rep{n}@acme.example.com"),
-        phone_number: format!("+1415555010{n}"),
-        business_title: "Officer".into(),
-        job_position: if n == 1 {
-            JobPosition::Ceo
-        } else {
-            JobPosition::Cfo
-        },
-    }
-}
-
-fn address() -> Address {
-    Address {
-        customer_name: "Acme Corp".into(),
-        street: "555 Main Street".into(),
-        street_secondary: Some("Suite 200".into()),
-        city: "San Francisco".into(),
-        region: "CA".into(),
-        postal_code: "94105".into(),
-        iso_country: "US".into(),
-        friendly_name: None,
-        emergency_enabled: None,
-        auto_correct_address: None,
-    }
-}
-
-fn input(emulator: &Emulator, name: &str) -> SecondaryProfileBuilder {
-    let phone: PhoneNumberSid = emulator.phone_number_sids()[0].parse().unwrap();
-    SecondaryProfile::builder()
-        .friendly_name(name)
-        .email("compliance@acme.example.com")
-        .business(business())
-        .representatives(representative(1), representative(2))
-        .address(address())
-        .primary_profile(
-            emulator
-                .primary_profile_sid()
-                .parse::<CustomerProfileSid>()
-                .unwrap(),
-        )
-        .phone_numbers([phone])
-}
-
-fn client(emulator: &Emulator) -> Client {
-    Client::builder()
-        .account_sid(emulator.account_sid().parse().unwrap())
-        .auth_token(emulator.auth_token())
-        .base_url(emulator.base_url())
-        .build()
-        .unwrap()
-}
+use trusthub_emulator::{start, Counters, Decision, EmulatorConfig, Faults};
 
 /// Resources a flow with one phone number creates.
 fn per_flow(flows: u64) -> [(&'static str, u64); 7] {

@@ -2,55 +2,10 @@
 
 use std::sync::Arc;
 
-use trusthub::flow::{FileStore, FlowOptions, Journal, JournalStore, SecondaryProfile};
+use trusthub::flow::{FileStore, FlowOptions, Journal, JournalStore};
 use trusthub_emulator::{start, EmulatorConfig};
 
-mod flow_input {
-    use trusthub::attributes::{
-        Address, AuthorizedRepresentative, BusinessIdentity, BusinessIndustry, BusinessInformation,
-        BusinessType, JobPosition, Region, Regions, RegistrationIdentifier,
-    };
-
-    pub fn business() -> BusinessInformation {
-        BusinessInformation {
-            business_name: "Journal Test Co".into(),
-            business_identity: BusinessIdentity::DirectCustomer,
-            business_type: BusinessType::Partnership,
-            business_industry: BusinessIndustry::Education,
-            business_registration_identifier: RegistrationIdentifier::Ein,
-            business_registration_number: "111222333".into(),
-            business_regions_of_operation: Regions::from([Region::UsaAndCanada]),
-            website_url: "journal.example.com".into(),
-            social_media_profile_urls: vec![],
-        }
-    }
-
-    pub fn rep(n: u8) -> AuthorizedRepresentative {
-        AuthorizedRepresentative {
-            first_name: format!("Jo{n}"),
-            last_name: "Urnal".into(),
-            email: format!("jo{n}@journal.example.com"),
-            phone_number: format!("+1202555012{n}"),
-            business_title: "Partner".into(),
-            job_position: JobPosition::Vp,
-        }
-    }
-
-    pub fn address() -> Address {
-        Address {
-            customer_name: "Journal Test Co".into(),
-            street: "9 Ledger Lane".into(),
-            street_secondary: None,
-            city: "Albany".into(),
-            region: "NY".into(),
-            postal_code: "12207".into(),
-            iso_country: "US".into(),
-            friendly_name: None,
-            emergency_enabled: None,
-            auto_correct_address: None,
-        }
-    }
-}
+mod fixtures;
 
 fn temp_path(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("trusthub-journal-{name}-{}", std::process::id()));
@@ -61,22 +16,11 @@ fn temp_path(name: &str) -> std::path::PathBuf {
 #[tokio::test]
 async fn the_file_store_keeps_the_last_journal_atomically_and_without_personal_data() {
     let emulator = start(EmulatorConfig::default()).await.unwrap();
-    let client = trusthub::Client::builder()
-        .account_sid(emulator.account_sid().parse().unwrap())
-        .auth_token(emulator.auth_token())
-        .base_url(emulator.base_url())
-        .build()
-        .unwrap();
+    let client = fixtures::client(&emulator);
     let path = temp_path("atomic");
     let store = FileStore::new(&path);
     assert!(store.load().unwrap().is_none(), "no file yet");
-    let flow = SecondaryProfile::builder()
-        .friendly_name("Journal Test Co")
-        .email("ops@journal.example.com")
-        .business(flow_input::business())
-        .representatives(flow_input::rep(1), flow_input::rep(2))
-        .address(flow_input::address())
-        .primary_profile(emulator.primary_profile_sid().parse().unwrap())
+    let flow = fixtures::input(&emulator, "Journal Test Co")
         .build()
         .unwrap();
     let report = flow
