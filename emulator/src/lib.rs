@@ -65,6 +65,13 @@
 //! `POST /__emulator/customer-profiles/{sid}/decision` with `{"decision": "approve" | "reject",
 //! "reason": "..."}`. They need no credentials.
 //!
+//! # Conformance and throughput
+//!
+//! `tests/spec_conformance.rs` drives the whole flow and the list / fetch / update / delete calls over
+//! HTTP and validates every response body against the pinned official spec's response schema (unknown
+//! keys included). `examples/throughput.rs` (`cargo xtask bench-emulator`) measures requests per
+//! second from concurrent keep-alive clients; figures in the workspace's BENCHMARKS.md.
+//!
 //! # Example
 //!
 //! ```

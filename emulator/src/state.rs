@@ -332,14 +332,16 @@ impl_record!(
     TypeRecord,
 );
 
-/// The record with this SID.
+/// The record with this SID. Searches from the newest record: a handler reading back what it just
+/// pushed finds it at once, so creating stays O(1) however many records exist (SIDs are unique, so the
+/// direction changes nothing else).
 pub(crate) fn find<'a, T: Record>(items: &'a [T], sid: &str) -> Option<&'a T> {
-    items.iter().find(|item| item.sid() == sid)
+    items.iter().rev().find(|item| item.sid() == sid)
 }
 
-/// The record with this SID, mutably.
+/// The record with this SID, mutably (newest first, as [`find`]).
 pub(crate) fn find_mut<'a, T: Record>(items: &'a mut [T], sid: &str) -> Option<&'a mut T> {
-    items.iter_mut().find(|item| item.sid() == sid)
+    items.iter_mut().rev().find(|item| item.sid() == sid)
 }
 
 /// All mutable state.

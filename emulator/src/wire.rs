@@ -144,8 +144,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// A JSON response with the given status.
-pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
+/// A JSON response with the given status (a `Value` or any serializable body).
+pub(crate) fn json_response<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Response {
     let text = serde_json::to_string(body).unwrap_or_else(|_| String::from("{}"));
     let mut response = (status, text).into_response();
     response.headers_mut().insert(

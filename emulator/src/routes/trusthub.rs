@@ -19,6 +19,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use std::sync::OnceLock;
+
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use super::{Ctx, ListRequest};
@@ -276,13 +279,39 @@ fn document_json(base: &str, account_sid: &str, d: &SupportingDocument) -> Value
     })
 }
 
+/// Each policy's `requirements`, rendered once: the catalog is static and its links are relative, so
+/// only the policy's own `url` depends on the request.
+fn requirements_of(policy: &Policy) -> &'static Value {
+    static RENDERED: OnceLock<Vec<Value>> = OnceLock::new();
+    static NONE: Value = Value::Null;
+    let rendered =
+        RENDERED.get_or_init(|| POLICIES.iter().map(Policy::requirements_json).collect());
+    POLICIES
+        .iter()
+        .position(|p| p.sid == policy.sid)
+        .map_or(&NONE, |at| &rendered[at])
+}
+
+/// A policy as served; serialized straight from the cached requirements, without copying them.
+#[derive(Serialize)]
+struct PolicyBody<'a> {
+    url: String,
+    requirements: &'static Value,
+    friendly_name: &'a str,
+    sid: &'a str,
+}
+
+fn policy_body<'a>(base: &str, p: &'a Policy) -> PolicyBody<'a> {
+    PolicyBody {
+        url: format!("{base}/v1/Policies/{}", p.sid),
+        requirements: requirements_of(p),
+        friendly_name: p.friendly_name,
+        sid: p.sid,
+    }
+}
+
 fn policy_json(base: &str, p: &Policy) -> Value {
-    json!({
-        "url": format!("{base}/v1/Policies/{}", p.sid),
-        "requirements": p.requirements_json(),
-        "friendly_name": p.friendly_name,
-        "sid": p.sid,
-    })
+    serde_json::to_value(policy_body(base, p)).unwrap_or(Value::Null)
 }
 
 fn type_json(base: &str, collection: &str, t: &TypeRecord) -> Value {
@@ -1162,7 +1191,7 @@ async fn fetch_policy(ctx: Ctx, Path(sid): Path<String>) -> Reply {
     let policy = catalog::policy(&sid).ok_or_else(|| ApiError::not_found(&ctx.path))?;
     Ok(json_response(
         StatusCode::OK,
-        &policy_json(&ctx.base, policy),
+        &policy_body(&ctx.base, policy),
     ))
 }
 
