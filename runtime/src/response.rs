@@ -69,6 +69,16 @@ pub fn decode_json<T: serde::de::DeserializeOwned>(
     operation: &'static Operation,
     response: &Response,
 ) -> Result<T, Error> {
+    // Models are lenient (every field optional), so an error body sent with a 2xx status would
+    // otherwise decode as an empty resource. Twilio's error shape is refused here instead.
+    if carries_error(&response.body) {
+        return Err(Error::Api(Box::new(crate::error::ApiError::from_response(
+            operation.id,
+            response.status,
+            response.headers.clone(),
+            &response.body,
+        ))));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(&response.body);
     let result = serde_path_to_error::deserialize(&mut deserializer)
         .map_err(|e| (e.path().to_string(), e.into_inner()))
@@ -83,6 +93,36 @@ pub fn decode_json<T: serde::de::DeserializeOwned>(
         status: response.status,
         detail: describe(&path, &error),
     })
+}
+
+/// Whether a body is Twilio's error object (`code`, `message` and an error `status`, no `sid`)
+/// rather than a resource. A cheap byte check first: resources rarely hold both keys.
+fn carries_error(body: &[u8]) -> bool {
+    fn contains(body: &[u8], needle: &[u8]) -> bool {
+        body.windows(needle.len()).any(|w| w == needle)
+    }
+    if !contains(body, b"\"code\"") || !contains(body, b"\"message\"") {
+        return false;
+    }
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        code: Option<serde_json::Value>,
+        message: Option<serde_json::Value>,
+        status: Option<serde_json::Value>,
+        sid: Option<serde::de::IgnoredAny>,
+    }
+    match serde_json::from_slice::<Probe>(body) {
+        Ok(p) => {
+            p.sid.is_none()
+                && p.code.as_ref().is_some_and(serde_json::Value::is_i64)
+                && p.message.as_ref().is_some_and(serde_json::Value::is_string)
+                && p.status
+                    .as_ref()
+                    .and_then(serde_json::Value::as_i64)
+                    .is_some_and(|s| s >= 400)
+        }
+        Err(_) => false,
+    }
 }
 
 fn describe(path: &str, error: &serde_json::Error) -> String {

@@ -180,3 +180,148 @@ async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Recorded> {
         body,
     })
 }
+
+/// Reads one HTTP/1.1 request from `socket` (head and a `Content-Length` body); `None` when the
+/// peer closed first. For servers written in a test file.
+pub async fn read_one_request(socket: &mut tokio::net::TcpStream) -> Option<Recorded> {
+    read_request(socket).await
+}
+
+/// What a [`ScriptedServer`] does on every connection, after reading its request: answers that
+/// a well-behaved server never gives. Every script ends by itself (bounded bytes and time).
+#[derive(Debug, Clone)]
+pub enum Script {
+    /// Writes these bytes (a whole raw answer, possibly malformed or cut short), then closes.
+    Raw(Vec<u8>),
+    /// Writes `head` (status line and headers, ending with the blank line), then one byte of
+    /// `body` every `every`; closes after the last byte or when the client hangs up.
+    Trickle {
+        /// Status line and headers, `\r\n\r\n` included.
+        head: Vec<u8>,
+        /// The body, sent one byte at a time.
+        body: Vec<u8>,
+        /// The pause before each byte.
+        every: std::time::Duration,
+    },
+    /// A 200 JSON answer in chunked encoding (no `Content-Length`) that never ends: `chunk`-byte
+    /// chunks until `max_bytes` were written or the client hangs up.
+    Flood {
+        /// Bytes per chunk.
+        chunk: usize,
+        /// Upper bound of body bytes written.
+        max_bytes: usize,
+    },
+}
+
+/// A loopback server that answers every request with its [`Script`] and records what came.
+/// Listens on 127.0.0.1 on a free port; stops when dropped.
+pub struct ScriptedServer {
+    pub base_url: String,
+    requests: Arc<Mutex<Vec<Recorded>>>,
+    body_bytes_written: Arc<std::sync::atomic::AtomicUsize>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for ScriptedServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl ScriptedServer {
+    /// Starts the server on 127.0.0.1 (free port).
+    pub async fn start(script: Script) -> Self {
+        use std::sync::atomic::Ordering;
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let written = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (shared, counter) = (requests.clone(), written.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
+                let (requests, written, script) = (shared.clone(), counter.clone(), script.clone());
+                tokio::spawn(async move {
+                    let Some(request) = read_request(&mut socket).await else {
+                        return;
+                    };
+                    requests.lock().expect("requests").push(request);
+                    match script {
+                        Script::Raw(bytes) => {
+                            let _ = socket.write_all(&bytes).await;
+                        }
+                        Script::Trickle { head, body, every } => {
+                            if socket.write_all(&head).await.is_err() {
+                                return;
+                            }
+                            for byte in body {
+                                tokio::time::sleep(every).await;
+                                if socket.write_all(&[byte]).await.is_err() {
+                                    return;
+                                }
+                                written.fetch_add(1, Ordering::SeqCst);
+                            }
+                        }
+                        Script::Flood { chunk, max_bytes } => {
+                            let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+                                        Transfer-Encoding: chunked\r\n\r\n";
+                            if socket.write_all(head.as_bytes()).await.is_err() {
+                                return;
+                            }
+                            let mut frame = format!("{chunk:x}\r\n").into_bytes();
+                            frame.extend(std::iter::repeat_n(b' ', chunk));
+                            frame.extend_from_slice(b"\r\n");
+                            while written.load(Ordering::SeqCst) < max_bytes {
+                                if socket.write_all(&frame).await.is_err() {
+                                    return;
+                                }
+                                written.fetch_add(chunk, Ordering::SeqCst);
+                            }
+                        }
+                    }
+                    let _ = socket.shutdown().await;
+                });
+            }
+        });
+        ScriptedServer {
+            base_url,
+            requests,
+            body_bytes_written: written,
+            task,
+        }
+    }
+
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.requests.lock().expect("requests").clone()
+    }
+
+    /// Body bytes written so far (by `Trickle` and `Flood`), over all connections.
+    pub fn body_bytes_written(&self) -> usize {
+        self.body_bytes_written
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A raw HTTP/1.1 answer: status line, `headers`, a `Content-Length` of `declared_length` (the
+/// body's real length when `None`), then `body` as given.
+pub fn raw_answer(
+    status: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    declared_length: Option<usize>,
+) -> Vec<u8> {
+    let mut out = format!("HTTP/1.1 {status}\r\n");
+    for (name, value) in headers {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    out.push_str(&format!(
+        "Content-Length: {}\r\n\r\n",
+        declared_length.unwrap_or(body.len())
+    ));
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}

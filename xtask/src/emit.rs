@@ -34,7 +34,11 @@ fn header(provenance: &Provenance, what: &str) -> String {
 fn render(tokens: TokenStream, provenance: &Provenance, what: &str) -> Result<String> {
     let file: syn::File = syn::parse2(tokens)
         .map_err(|e| fail!("internal error: generated tokens for {what} do not parse: {e}"))?;
-    Ok(format!("{}{}", header(provenance, what), prettyplease::unparse(&file)))
+    Ok(format!(
+        "{}{}",
+        header(provenance, what),
+        prettyplease::unparse(&file)
+    ))
 }
 
 /// Doc attributes for a description: paragraphs kept, lines inside a paragraph joined so
@@ -57,7 +61,11 @@ fn doc(text: &str) -> TokenStream {
         lines.push(joined);
     }
     let attrs = lines.iter().map(|l| {
-        let l = if l.is_empty() { String::new() } else { format!(" {l}") };
+        let l = if l.is_empty() {
+            String::new()
+        } else {
+            format!(" {l}")
+        };
         quote!(#[doc = #l])
     });
     quote!(#(#attrs)*)
@@ -98,12 +106,8 @@ fn field_tokens(f: &Field) -> (TokenStream, TokenStream) {
     let wire = &f.wire;
     let rename = (f.rust != f.wire).then(|| quote!(#[serde(rename = #wire)]));
     let with = match &f.ty {
-        Ty::Date(DateFormat::Iso8601) => {
-            Some(quote!(#[serde(with = "rt::date::iso8601_option")]))
-        }
-        Ty::Date(DateFormat::Rfc2822) => {
-            Some(quote!(#[serde(with = "rt::date::rfc2822_option")]))
-        }
+        Ty::Date(DateFormat::Iso8601) => Some(quote!(#[serde(with = "rt::date::iso8601_option")])),
+        Ty::Date(DateFormat::Rfc2822) => Some(quote!(#[serde(with = "rt::date::rfc2822_option")])),
         _ => None,
     };
     let decl = quote! {
@@ -131,7 +135,8 @@ fn emit_struct(name: &str, doc_text: Option<&str>, fields: &[Field], extra: bool
             pub extra: std::collections::BTreeMap<String, rt::serde_json::Value>,
         }
     });
-    let extra_debug = extra.then(|| quote!(.field("extra", &self.extra.keys().collect::<Vec<_>>())));
+    let extra_debug =
+        extra.then(|| quote!(.field("extra", &self.extra.keys().collect::<Vec<_>>())));
     quote! {
         #docs
         #[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -158,7 +163,9 @@ fn emit_enum(name: &str, doc_text: Option<&str>, values: &[String]) -> Result<To
     let docs = doc_opt(doc_text, &format!("The `{name}` values."));
     let variants: Vec<Ident> = values.iter().map(|v| ident(&variant_ident(v))).collect();
     if variants.iter().any(|v| v == UNLISTED) {
-        return Err(fail!("enum {name}: a value maps to the reserved variant {UNLISTED}"));
+        return Err(fail!(
+            "enum {name}: a value maps to the reserved variant {UNLISTED}"
+        ));
     }
     let variant_docs = values.iter().map(|v| {
         let d = format!(" `{v}`");
@@ -205,8 +212,8 @@ fn emit_page(
     let ty = ident(name);
     let item_ty = ident(item);
     let items = ident(&crate::ir::rust_ident(items_field));
-    let items_rename =
-        (crate::ir::rust_ident(items_field) != items_field).then(|| quote!(#[serde(rename = #items_field)]));
+    let items_rename = (crate::ir::rust_ident(items_field) != items_field)
+        .then(|| quote!(#[serde(rename = #items_field)]));
     let docs = doc_opt(doc_text, &format!("A page of `{item}`."));
     let items_doc = format!(" The items of this page (`{items_field}` on the wire).");
     let (envelope, next, debug_env) = match flat {
@@ -261,7 +268,10 @@ fn emit_page(
 }
 
 fn op_static(op: &Op) -> Ident {
-    format_ident!("{}", heck::ToShoutySnakeCase::to_shouty_snake_case(op.id.as_str()))
+    format_ident!(
+        "{}",
+        heck::ToShoutySnakeCase::to_shouty_snake_case(op.id.as_str())
+    )
 }
 
 fn param_field_type(p: &Param) -> TokenStream {
@@ -293,7 +303,10 @@ fn param_arg(p: &Param) -> (TokenStream, TokenStream) {
         Ty::Int { .. } => (quote!(i64), quote!(#name)),
         Ty::Num => (quote!(f64), quote!(#name)),
         Ty::Bool => (quote!(bool), quote!(#name)),
-        Ty::Json => (quote!(impl Into<rt::serde_json::Value>), quote!(#name.into())),
+        Ty::Json => (
+            quote!(impl Into<rt::serde_json::Value>),
+            quote!(#name.into()),
+        ),
         Ty::Array(_) => (
             quote!(impl IntoIterator<Item = impl Into<String>>),
             quote!(#name.into_iter().map(Into::into).collect()),
@@ -340,25 +353,27 @@ fn validation(p: &Param, value: TokenStream) -> TokenStream {
     let wire = &p.wire;
     let mut checks = Vec::new();
     match &p.ty {
-        Ty::Str { sid, min_len, max_len } => {
-            match sid {
-                Some(prefix) if prefix.is_empty() => {
-                    checks.push(quote!(rt::validate::sid(OPERATION.id, #wire, #value, None)?;))
-                }
-                Some(prefix) => checks.push(
-                    quote!(rt::validate::sid(OPERATION.id, #wire, #value, Some(#prefix))?;),
-                ),
-                None => {
-                    if min_len.is_some() || max_len.is_some() {
-                        let min = opt_usize(*min_len);
-                        let max = opt_usize(*max_len);
-                        checks.push(
-                            quote!(rt::validate::length(OPERATION.id, #wire, #value, #min, #max)?;),
-                        );
-                    }
+        Ty::Str {
+            sid,
+            min_len,
+            max_len,
+        } => match sid {
+            Some(prefix) if prefix.is_empty() => {
+                checks.push(quote!(rt::validate::sid(OPERATION.id, #wire, #value, None)?;))
+            }
+            Some(prefix) => {
+                checks.push(quote!(rt::validate::sid(OPERATION.id, #wire, #value, Some(#prefix))?;))
+            }
+            None => {
+                if min_len.is_some() || max_len.is_some() {
+                    let min = opt_usize(*min_len);
+                    let max = opt_usize(*max_len);
+                    checks.push(
+                        quote!(rt::validate::length(OPERATION.id, #wire, #value, #min, #max)?;),
+                    );
                 }
             }
-        }
+        },
         Ty::Int { min, max } if min.is_some() || max.is_some() => {
             let min = opt_i64(*min);
             let max = opt_i64(*max);
@@ -408,7 +423,9 @@ fn encode(p: &Param, value: TokenStream) -> TokenStream {
             Ty::Named(_) => {
                 quote!(query.push((#wire, rt::StringEnum::as_str(#value).to_owned()));)
             }
-            Ty::Json => quote!(query.push((#wire, rt::serde_json::to_string(#value).unwrap_or_default()));),
+            Ty::Json => {
+                quote!(query.push((#wire, rt::serde_json::to_string(#value).unwrap_or_default()));)
+            }
             Ty::Array(_) => quote!(for item in #value { query.push((#wire, item.clone())); }),
             Ty::Date(_) | Ty::UriMap => unreachable!(),
         },
@@ -487,7 +504,7 @@ fn emit_op(api: &Api, op: &Op) -> Result<OpCode> {
             quote!(#name: self.#name.clone(),)
         } else if p.required && !p.ambient {
             let (_, conv) = param_arg(p);
-            if conv.to_string() == name.to_string() {
+            if conv.to_string() == p.rust {
                 quote!(#name,)
             } else {
                 quote!(#name: #conv,)
@@ -520,7 +537,9 @@ fn emit_op(api: &Api, op: &Op) -> Result<OpCode> {
         let pdoc = if p.ambient {
             doc(&format!(
                 "{}\n\nDefaults to the account of the client's credentials.",
-                p.doc.clone().unwrap_or_else(|| format!("The `{}` parameter.", p.wire))
+                p.doc
+                    .clone()
+                    .unwrap_or_else(|| format!("The `{}` parameter.", p.wire))
             ))
         } else {
             param_doc(p)
@@ -572,9 +591,10 @@ fn emit_op(api: &Api, op: &Op) -> Result<OpCode> {
         fmt.push('/');
         let mut rest = segment;
         while let Some(start) = rest.find('{') {
-            let end = rest[start..].find('}').map(|e| e + start).ok_or_else(|| {
-                fail!("#/paths/{}: unbalanced braces", op.path)
-            })?;
+            let end = rest[start..]
+                .find('}')
+                .map(|e| e + start)
+                .ok_or_else(|| fail!("#/paths/{}: unbalanced braces", op.path))?;
             fmt.push_str(&rest[..start].replace('{', "{{").replace('}', "}}"));
             fmt.push_str("{}");
             let name = &rest[start + 1..end];
@@ -637,7 +657,11 @@ fn emit_op(api: &Api, op: &Op) -> Result<OpCode> {
         }
     } else {
         if !op.body_params.is_empty() {
-            return Err(fail!("#/paths/{}: {} with a body is unsupported", op.path, method_word));
+            return Err(fail!(
+                "#/paths/{}: {} with a body is unsupported",
+                op.path,
+                method_word
+            ));
         }
         quote!(let form = None;)
     };
@@ -784,7 +808,9 @@ pub fn emit_module(api: &Api, provenance: &Provenance) -> Result<String> {
     let mut types = Vec::new();
     for (name, def) in &api.types {
         types.push(match def {
-            TypeDef::Struct { doc, fields, extra } => emit_struct(name, doc.as_deref(), fields, *extra),
+            TypeDef::Struct { doc, fields, extra } => {
+                emit_struct(name, doc.as_deref(), fields, *extra)
+            }
             TypeDef::Enum { doc, values } => emit_enum(name, doc.as_deref(), values)?,
             TypeDef::Page {
                 doc,
@@ -803,29 +829,25 @@ pub fn emit_module(api: &Api, provenance: &Provenance) -> Result<String> {
         let ty = ident(&g.type_name);
         let accessor = ident(&g.accessor);
         let ctors = g.ops.iter().map(|&oi| &op_codes[oi].constructor);
-        let children = api
-            .groups
-            .iter()
-            .filter(|c| c.parent == Some(gi))
-            .map(|c| {
-                let cty = ident(&c.type_name);
-                let cacc = ident(&c.accessor);
-                let args = c.bound.iter().map(|b| {
-                    let n = ident(&b.rust);
-                    quote!(#n: impl Into<String>)
-                });
-                let inits = c.bound.iter().map(|b| {
-                    let n = ident(&b.rust);
-                    quote!(#n: #n.into(),)
-                });
-                let d = format!(" The `{}` resource of one item.", c.collection_path);
-                quote! {
-                    #[doc = #d]
-                    pub fn #cacc(&self, #(#args),*) -> #cty {
-                        #cty { transport: self.transport.clone(), #(#inits)* }
-                    }
-                }
+        let children = api.groups.iter().filter(|c| c.parent == Some(gi)).map(|c| {
+            let cty = ident(&c.type_name);
+            let cacc = ident(&c.accessor);
+            let args = c.bound.iter().map(|b| {
+                let n = ident(&b.rust);
+                quote!(#n: impl Into<String>)
             });
+            let inits = c.bound.iter().map(|b| {
+                let n = ident(&b.rust);
+                quote!(#n: #n.into(),)
+            });
+            let d = format!(" The `{}` resource of one item.", c.collection_path);
+            quote! {
+                #[doc = #d]
+                pub fn #cacc(&self, #(#args),*) -> #cty {
+                    #cty { transport: self.transport.clone(), #(#inits)* }
+                }
+            }
+        });
         let bound_fields = g.bound.iter().map(|b| {
             let n = ident(&b.rust);
             quote!(#n: String,)
@@ -984,7 +1006,11 @@ fn example_expr(api: &Api, ty: &Ty, value: &Value) -> Result<TokenStream> {
         (Ty::Array(_), Value::Array(items)) => {
             let items = items
                 .iter()
-                .map(|i| i.as_str().map(str::to_owned).ok_or_else(|| fail!("non-string array example")))
+                .map(|i| {
+                    i.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| fail!("non-string array example"))
+                })
                 .collect::<Result<Vec<_>>>()?;
             quote!([#(#items),*])
         }
@@ -993,13 +1019,19 @@ fn example_expr(api: &Api, ty: &Ty, value: &Value) -> Result<TokenStream> {
             let n = ident(n);
             quote!(<trusthub_generated::#module::#n as trusthub_generated::runtime::StringEnum>::from_wire(#s))
         }
-        (ty, v) => return Err(fail!("example value {v} does not fit parameter type {ty:?}")),
+        (ty, v) => {
+            return Err(fail!(
+                "example value {v} does not fit parameter type {ty:?}"
+            ))
+        }
     })
 }
 
 fn placeholder(p: &Param) -> TokenStream {
     match &p.ty {
-        Ty::Str { sid: Some(prefix), .. } => {
+        Ty::Str {
+            sid: Some(prefix), ..
+        } => {
             let prefix = if prefix.is_empty() { "XX" } else { prefix };
             let v = format!("{prefix}{}", "a".repeat(32));
             quote!(#v)
@@ -1051,7 +1083,10 @@ pub fn emit_examples_test(
             }
             for (ex_name, example) in &op.request_examples {
                 let Value::Object(map) = example else {
-                    return Err(fail!("{}: request example {ex_name} is not an object", op.id));
+                    return Err(fail!(
+                        "{}: request example {ex_name} is not an object",
+                        op.id
+                    ));
                 };
                 let group = &api.groups[op.group];
                 // Build the call chain from the client down to the operation.
@@ -1077,7 +1112,10 @@ pub fn emit_examples_test(
                     .collect();
                 let is_bound = |p: &Param| group.bound.iter().any(|b| b.wire == p.wire);
                 let mut args = Vec::new();
-                for p in all.iter().filter(|p| p.required && !p.ambient && !is_bound(p)) {
+                for p in all
+                    .iter()
+                    .filter(|p| p.required && !p.ambient && !is_bound(p))
+                {
                     args.push(match map.get(&p.wire) {
                         Some(v) => example_expr(api, &p.ty, v)
                             .map_err(|e| fail!("{} example {ex_name}, {}: {e}", op.id, p.wire))?,
@@ -1086,7 +1124,10 @@ pub fn emit_examples_test(
                 }
                 let method_name = ident(&op.method_name);
                 call = quote!(#call.#method_name(#(#args),*));
-                for p in all.iter().filter(|p| !p.required && p.location == Location::Body) {
+                for p in all
+                    .iter()
+                    .filter(|p| !p.required && p.location == Location::Body)
+                {
                     if let Some(v) = map.get(&p.wire) {
                         let setter = ident(&p.rust);
                         let e = example_expr(api, &p.ty, v)
@@ -1096,7 +1137,10 @@ pub fn emit_examples_test(
                 }
                 for key in map.keys() {
                     if !op.body_params.iter().any(|p| &p.wire == key) {
-                        return Err(fail!("{} example {ex_name}: unknown parameter {key}", op.id));
+                        return Err(fail!(
+                            "{} example {ex_name}: unknown parameter {key}",
+                            op.id
+                        ));
                     }
                 }
                 let expected: Vec<TokenStream> = map

@@ -28,7 +28,11 @@ pub fn ensure_file_contents(path: &Path, contents: &str, check: bool) -> Result<
              (was it edited by hand, or did spec/, xtask/ or the pin change?).\n{shown}{}\n\
              Run `cargo xtask codegen` and commit the result.",
             path.display(),
-            if more > 0 { format!("\n... {more} more diff lines") } else { String::new() }
+            if more > 0 {
+                format!("\n... {more} more diff lines")
+            } else {
+                String::new()
+            }
         ));
     }
     if let Some(dir) = path.parent() {

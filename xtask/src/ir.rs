@@ -212,20 +212,19 @@ impl<'a> Lowerer<'a> {
         let name = reference
             .strip_prefix(SCHEMA_REF)
             .ok_or_else(|| fail!("{at}: unsupported $ref {reference} (only {SCHEMA_REF}...)"))?;
-        let components = self
-            .doc
-            .components
-            .as_ref()
-            .ok_or_else(|| fail!("{at}: $ref {reference} but the document has no components"))?;
+        let components =
+            self.doc.components.as_ref().ok_or_else(|| {
+                fail!("{at}: $ref {reference} but the document has no components")
+            })?;
         let (key, schema) = components
             .schemas
             .get_key_value(name)
             .ok_or_else(|| fail!("{at}: $ref {reference} names no schema"))?;
         match schema {
             ReferenceOr::Item(s) => Ok((key.as_str(), s)),
-            ReferenceOr::Reference { reference } => {
-                Err(fail!("{at}: schema {name} is itself a $ref to {reference}; unsupported"))
-            }
+            ReferenceOr::Reference { reference } => Err(fail!(
+                "{at}: schema {name} is itself a $ref to {reference}; unsupported"
+            )),
         }
     }
 
@@ -304,7 +303,9 @@ impl<'a> Lowerer<'a> {
                     None | Some(AdditionalProperties::Any(false)) => false,
                     Some(AdditionalProperties::Any(true)) => true,
                     Some(AdditionalProperties::Schema(_)) => {
-                        return Err(fail!("{at}: additionalProperties with a schema is unsupported"))
+                        return Err(fail!(
+                            "{at}: additionalProperties with a schema is unsupported"
+                        ))
                     }
                 };
                 let fields = self.fields(&o.properties, name, origin, at)?;
@@ -376,7 +377,11 @@ impl<'a> Lowerer<'a> {
                     } else {
                         context.to_owned()
                     };
-                    let origin = if http_method { "format: http-method" } else { at };
+                    let origin = if http_method {
+                        "format: http-method"
+                    } else {
+                        at
+                    };
                     let def = TypeDef::Enum {
                         doc: schema.schema_data.description.clone(),
                         values,
@@ -424,7 +429,9 @@ impl<'a> Lowerer<'a> {
             },
             SchemaKind::Type(Type::Object(o)) => {
                 if let Some(AdditionalProperties::Schema(_)) = &o.additional_properties {
-                    return Err(fail!("{at}: additionalProperties with a schema is unsupported"));
+                    return Err(fail!(
+                        "{at}: additionalProperties with a schema is unsupported"
+                    ));
                 }
                 if o.properties.is_empty() {
                     return Ok(Ty::Json);
@@ -479,7 +486,10 @@ fn kind_name(kind: &SchemaKind) -> &'static str {
 fn enum_values(values: &[Option<String>], at: &str) -> Result<Vec<String>> {
     let values: Vec<String> = values
         .iter()
-        .map(|v| v.clone().ok_or_else(|| fail!("{at}: null enum value unsupported")))
+        .map(|v| {
+            v.clone()
+                .ok_or_else(|| fail!("{at}: null enum value unsupported"))
+        })
         .collect::<Result<_>>()?;
     let mut seen = BTreeMap::new();
     for v in &values {
@@ -498,7 +508,9 @@ fn sid_prefix(pattern: &str) -> Option<String> {
     if pattern == "^[a-zA-Z]{2}[0-9a-fA-F]{32}$" {
         return Some(String::new());
     }
-    let prefix = pattern.strip_prefix('^')?.strip_suffix("[0-9a-fA-F]{32}$")?;
+    let prefix = pattern
+        .strip_prefix('^')?
+        .strip_suffix("[0-9a-fA-F]{32}$")?;
     (prefix.len() == 2 && prefix.chars().all(|c| c.is_ascii_uppercase())).then(|| prefix.to_owned())
 }
 
@@ -508,9 +520,9 @@ fn path_items(doc: &OpenAPI) -> Result<Vec<(&String, &PathItem)>> {
         .iter()
         .map(|(path, item)| match item {
             ReferenceOr::Item(i) => Ok((path, i)),
-            ReferenceOr::Reference { reference } => {
-                Err(fail!("#/paths/{path}: path item $ref {reference} is unsupported"))
-            }
+            ReferenceOr::Reference { reference } => Err(fail!(
+                "#/paths/{path}: path item $ref {reference} is unsupported"
+            )),
         })
         .collect()
 }
@@ -528,7 +540,9 @@ fn normalized(path: &str) -> String {
     while let Some(start) = rest.find('{') {
         out.push_str(&rest[..start]);
         out.push_str("{}");
-        rest = rest[start..].find('}').map_or("", |end| &rest[start + end + 1..]);
+        rest = rest[start..]
+            .find('}')
+            .map_or("", |end| &rest[start + end + 1..]);
     }
     out.push_str(rest);
     out
@@ -539,7 +553,9 @@ fn path_param_names(path: &str) -> Vec<&str> {
     let mut names = Vec::new();
     let mut rest = path;
     while let Some(start) = rest.find('{') {
-        let Some(end) = rest[start..].find('}') else { break };
+        let Some(end) = rest[start..].find('}') else {
+            break;
+        };
         names.push(&rest[start + 1..start + end]);
         rest = &rest[start + end + 1..];
     }
@@ -575,12 +591,25 @@ pub fn lower(spec: &SpecPin, doc: &OpenAPI, overlay: &Overlay) -> Result<Api> {
             ("trace", item.trace.is_some()),
         ] {
             if unsupported.1 {
-                let kept = [&item.put, &item.patch, &item.head, &item.options, &item.trace]
-                    .into_iter()
-                    .flatten()
-                    .any(|o| o.operation_id.as_deref().is_some_and(|id| spec.operations.keeps(id)));
+                let kept = [
+                    &item.put,
+                    &item.patch,
+                    &item.head,
+                    &item.options,
+                    &item.trace,
+                ]
+                .into_iter()
+                .flatten()
+                .any(|o| {
+                    o.operation_id
+                        .as_deref()
+                        .is_some_and(|id| spec.operations.keeps(id))
+                });
                 if kept {
-                    return Err(fail!("#/paths/{path}: method {} is unsupported", unsupported.0));
+                    return Err(fail!(
+                        "#/paths/{path}: method {} is unsupported",
+                        unsupported.0
+                    ));
                 }
             }
         }
@@ -604,7 +633,17 @@ pub fn lower(spec: &SpecPin, doc: &OpenAPI, overlay: &Overlay) -> Result<Api> {
                 .map(|s| s.url.clone())
                 .or(default_server.clone())
                 .ok_or_else(|| fail!("{at}: no server URL for the operation"))?;
-            let lowered = lower_op(&mut lowerer, spec, path, item, op, method, id, base_url, &at)?;
+            let lowered = lower_op(
+                &mut lowerer,
+                spec,
+                path,
+                item,
+                op,
+                method,
+                id,
+                base_url,
+                &at,
+            )?;
             let tag = op
                 .tags
                 .first()
@@ -808,7 +847,10 @@ fn lower_op(
         let schema = match &data.format {
             ParameterSchemaOrContent::Schema(s) => s,
             ParameterSchemaOrContent::Content(_) => {
-                return Err(fail!("{p_at}: parameter {} with `content` unsupported", data.name))
+                return Err(fail!(
+                    "{p_at}: parameter {} with `content` unsupported",
+                    data.name
+                ))
             }
         };
         let context = format!("{id}{}", data.name.to_upper_camel_case());
@@ -834,8 +876,14 @@ fn lower_op(
         }
     }
     let names = path_param_names(path);
-    if names.len() != path_params.len() || names.iter().any(|n| !path_params.iter().any(|p| p.wire == *n)) {
-        return Err(fail!("{at}: path parameters {names:?} and declared parameters differ"));
+    if names.len() != path_params.len()
+        || names
+            .iter()
+            .any(|n| !path_params.iter().any(|p| p.wire == *n))
+    {
+        return Err(fail!(
+            "{at}: path parameters {names:?} and declared parameters differ"
+        ));
     }
     let mut body_params = Vec::new();
     let mut request_examples = Vec::new();
@@ -848,7 +896,9 @@ fn lower_op(
         };
         for content_type in body.content.keys() {
             if content_type != "application/x-www-form-urlencoded" {
-                return Err(fail!("{at}: request content type {content_type} unsupported"));
+                return Err(fail!(
+                    "{at}: request content type {content_type} unsupported"
+                ));
             }
         }
         if let Some(media) = body.content.get("application/x-www-form-urlencoded") {
@@ -869,7 +919,10 @@ fn lower_op(
             let object = match &schema.schema_kind {
                 SchemaKind::Type(Type::Object(o)) => o,
                 other => {
-                    return Err(fail!("{at}: form body must be an object, found {}", kind_name(other)))
+                    return Err(fail!(
+                        "{at}: form body must be an object, found {}",
+                        kind_name(other)
+                    ))
                 }
             };
             for (wire, prop) in &object.properties {
@@ -939,7 +992,9 @@ fn lower_op(
     }
     let (status, response) = success.ok_or_else(|| fail!("{at}: no success response"))?;
     if matches!(response, Resp::Page { .. }) != (method_name == "list") {
-        return Err(fail!("{at}: only list operations may return a page (and they must)"));
+        return Err(fail!(
+            "{at}: only list operations may return a page (and they must)"
+        ));
     }
     Ok(Op {
         id,
@@ -965,13 +1020,17 @@ fn check_param_ty(ty: &Ty, types: &BTreeMap<String, TypeDef>, at: &str) -> Resul
         Ty::Str { .. } | Ty::Int { .. } | Ty::Bool | Ty::Json | Ty::Num => Ok(()),
         Ty::Array(inner) if matches!(**inner, Ty::Str { .. }) => Ok(()),
         Ty::Named(n) if matches!(types.get(n), Some(TypeDef::Enum { .. })) => Ok(()),
-        other => Err(fail!("{at}: parameter type {other:?} cannot be sent as a form or query value")),
+        other => Err(fail!(
+            "{at}: parameter type {other:?} cannot be sent as a form or query value"
+        )),
     }
 }
 
 fn lower_page(lowerer: &mut Lowerer<'_>, schema: &Schema, id: &str, at: &str) -> Result<Resp> {
     let SchemaKind::Type(Type::Object(o)) = &schema.schema_kind else {
-        return Err(fail!("{at}: inline response schema must be an object (a list page)"));
+        return Err(fail!(
+            "{at}: inline response schema must be an object (a list page)"
+        ));
     };
     let name = schema
         .schema_data
@@ -1005,7 +1064,11 @@ fn lower_page(lowerer: &mut Lowerer<'_>, schema: &Schema, id: &str, at: &str) ->
                     has_meta = true;
                 }
                 _ => {
-                    let ty = lowerer.lower(s, &format!("{name}{}", wire.to_upper_camel_case()), &p_at)?;
+                    let ty = lowerer.lower(
+                        s,
+                        &format!("{name}{}", wire.to_upper_camel_case()),
+                        &p_at,
+                    )?;
                     flat.push(Field {
                         rust: rust_ident(wire),
                         wire: wire.clone(),
@@ -1016,19 +1079,25 @@ fn lower_page(lowerer: &mut Lowerer<'_>, schema: &Schema, id: &str, at: &str) ->
                 }
             },
             ReferenceOr::Reference { reference } => {
-                return Err(fail!("{p_at}: $ref {reference} in a page envelope unsupported"))
+                return Err(fail!(
+                    "{p_at}: $ref {reference} in a page envelope unsupported"
+                ))
             }
         }
     }
     let (items_field, item) = items.ok_or_else(|| fail!("{at}: a list response without items"))?;
     let flat = if has_meta {
         if !flat.is_empty() {
-            return Err(fail!("{at}: a page with both meta and flat envelope fields"));
+            return Err(fail!(
+                "{at}: a page with both meta and flat envelope fields"
+            ));
         }
         None
     } else {
         if !flat.iter().any(|f| f.wire == "next_page_uri") {
-            return Err(fail!("{at}: a page with neither meta.next_page_url nor next_page_uri"));
+            return Err(fail!(
+                "{at}: a page with neither meta.next_page_url nor next_page_uri"
+            ));
         }
         Some(flat)
     };
@@ -1089,16 +1158,35 @@ mod tests {
     #[test]
     fn unsupported_constructs_are_errors_naming_the_schema_path() {
         let cases = [
-            (serde_json::json!({ "oneOf": [{ "type": "string" }, { "type": "integer" }] }), "oneOf"),
-            (serde_json::json!({ "type": "string", "pattern": "^[a-z]+$" }), "unsupported pattern"),
-            (serde_json::json!({ "type": "string", "format": "binary" }), "unsupported string format"),
-            (serde_json::json!({ "type": "object", "additionalProperties": { "type": "string" } }), "additionalProperties"),
+            (
+                serde_json::json!({ "oneOf": [{ "type": "string" }, { "type": "integer" }] }),
+                "oneOf",
+            ),
+            (
+                serde_json::json!({ "type": "string", "pattern": "^[a-z]+$" }),
+                "unsupported pattern",
+            ),
+            (
+                serde_json::json!({ "type": "string", "format": "binary" }),
+                "unsupported string format",
+            ),
+            (
+                serde_json::json!({ "type": "object", "additionalProperties": { "type": "string" } }),
+                "additionalProperties",
+            ),
         ];
         for (property, what) in cases {
-            let error = lower(&spec_pin(1), &doc_with_property(property.clone()), &overlay())
-                .expect_err("unsupported construct accepted")
-                .to_string();
-            assert!(error.contains("#/components/schemas/test.v1.thing/properties/odd"), "{property}: {error}");
+            let error = lower(
+                &spec_pin(1),
+                &doc_with_property(property.clone()),
+                &overlay(),
+            )
+            .expect_err("unsupported construct accepted")
+            .to_string();
+            assert!(
+                error.contains("#/components/schemas/test.v1.thing/properties/odd"),
+                "{property}: {error}"
+            );
             assert!(error.contains(what), "{property}: {error}");
         }
     }
@@ -1111,13 +1199,19 @@ mod tests {
             &overlay(),
         )
         .unwrap();
-        let TypeDef::Struct { fields, .. } = &api.types["Thing"] else { panic!("not a struct") };
+        let TypeDef::Struct { fields, .. } = &api.types["Thing"] else {
+            panic!("not a struct")
+        };
         assert_eq!(fields[1].ty, Ty::UriMap);
         assert_eq!(api.groups[0].accessor, "things");
         assert_eq!(api.ops[0].method_name, "fetch");
         assert_eq!(
             api.ops[0].path_params[0].ty,
-            Ty::Str { sid: Some("TH".into()), min_len: None, max_len: None }
+            Ty::Str {
+                sid: Some("TH".into()),
+                min_len: None,
+                max_len: None
+            }
         );
     }
 
@@ -1130,7 +1224,10 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(error.contains("1 operations kept, spec/pin.toml expects 2"), "{error}");
+        assert!(
+            error.contains("1 operations kept, spec/pin.toml expects 2"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -1138,13 +1235,25 @@ mod tests {
         assert_eq!(variant_ident("pending-review"), "PendingReview");
         assert_eq!(variant_ident("PENDING_REVIEW"), "PendingReview");
         assert_eq!(variant_ident("UK:CRN"), "UkCrn");
-        assert_eq!(variant_ident("Limited Liability Corporation"), "LimitedLiabilityCorporation");
+        assert_eq!(
+            variant_ident("Limited Liability Corporation"),
+            "LimitedLiabilityCorporation"
+        );
         assert_eq!(rust_ident("Type"), "type_");
-        assert_eq!(rust_ident("AuthorizedRepresentative1FirstName"), "authorized_representative1_first_name");
+        assert_eq!(
+            rust_ident("AuthorizedRepresentative1FirstName"),
+            "authorized_representative1_first_name"
+        );
         assert_eq!(sid_prefix("^BU[0-9a-fA-F]{32}$").as_deref(), Some("BU"));
-        assert_eq!(sid_prefix("^[a-zA-Z]{2}[0-9a-fA-F]{32}$").as_deref(), Some(""));
+        assert_eq!(
+            sid_prefix("^[a-zA-Z]{2}[0-9a-fA-F]{32}$").as_deref(),
+            Some("")
+        );
         assert_eq!(sid_prefix("^[a-z]+$"), None);
-        assert_eq!(normalized("/2010-04-01/Accounts/{AccountSid}/Addresses/{Sid}.json"), "/2010-04-01/Accounts/{}/Addresses/{}.json");
+        assert_eq!(
+            normalized("/2010-04-01/Accounts/{AccountSid}/Addresses/{Sid}.json"),
+            "/2010-04-01/Accounts/{}/Addresses/{}.json"
+        );
         assert_eq!(path_param_names("/a/{X}/b/{Sid}.json"), vec!["X", "Sid"]);
     }
 }

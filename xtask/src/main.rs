@@ -3,16 +3,24 @@
 //! ```text
 //! cargo xtask spec               fetch and verify the pinned Twilio specs into .cache/spec
 //! cargo xtask codegen [--check]  generate the `generated` crate (or fail if it is stale)
-//! cargo xtask test               every test suite of the workspace (the README's test command)
+//! cargo xtask test               every test suite (the README's test command): the workspace's
+//!                                tests, the TESTING.md check, the contract tests, the fuzzers
+//! cargo xtask contract           the generated client and the flow against Prism (the official specs)
+//! cargo xtask fuzz [RUNS]        every fuzz target: corpus replay, then RUNS inputs each
 //! cargo xtask bench-codegen      codegen wall time and the clean build time of the generated crate
+//! cargo xtask bench-emulator     requests/s of the emulator under concurrent keep-alive clients
+//! cargo xtask bench-cli          `trusthub onboard` of 1000 rows against the emulator: wall time, peak RSS
 //! ```
 
+mod contract;
 mod emit;
 mod ensure;
+mod fuzz;
 mod ir;
 mod overlay;
 mod pin;
 mod tasks;
+mod testing_md;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,7 +64,12 @@ commands:
   spec                 fetch the pinned Twilio OpenAPI specs with npm and verify them
   codegen [--check]    regenerate generated/ (with --check: fail if it differs)
   test                 run every test suite (what CI runs)
-  bench-codegen        measure codegen wall time and the generated crate's clean debug build";
+  contract             run the contract tests against Prism (installs it with npm)
+  fuzz [RUNS]          build the fuzz targets (libFuzzer) and run each for RUNS inputs
+  bench-codegen        measure codegen wall time and the generated crate's clean debug build
+  bench-emulator [-- --clients N --requests N --seconds S]
+                       measure the emulator's requests/s (release build, loopback, keep-alive clients)
+  bench-cli            `trusthub onboard` of 1000 rows, emulator latency 50 ms, concurrency 32: wall time, peak RSS";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -72,7 +85,18 @@ fn main() -> ExitCode {
             _ => Err(fail!("{USAGE}")),
         },
         Some("test") if args.len() == 1 => tasks::test_all(),
+        Some("contract") if args.len() == 1 => contract::contract(),
+        Some("fuzz") => match &args[1..] {
+            [] => fuzz::fuzz(fuzz::DEFAULT_RUNS),
+            [runs] => match runs.parse() {
+                Ok(runs) => fuzz::fuzz(runs),
+                Err(_) => Err(fail!("{USAGE}")),
+            },
+            _ => Err(fail!("{USAGE}")),
+        },
         Some("bench-codegen") if args.len() == 1 => tasks::bench_codegen(),
+        Some("bench-emulator") => tasks::bench_emulator(&args[1..]),
+        Some("bench-cli") if args.len() == 1 => tasks::bench_cli(),
         _ => Err(fail!("{USAGE}")),
     };
     match result {

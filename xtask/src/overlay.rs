@@ -55,18 +55,20 @@ pub struct Redact {
 impl Redact {
     /// Whether `property` of `schema` is redacted (an unqualified entry covers every schema).
     pub fn covers(&self, schema: &str, property: &str) -> bool {
-        self.properties.iter().any(|entry| match entry.split_once('#') {
-            Some((s, p)) => s == schema && p == property,
-            None => entry == property,
-        })
+        self.properties
+            .iter()
+            .any(|entry| match entry.split_once('#') {
+                Some((s, p)) => s == schema && p == property,
+                None => entry == property,
+            })
     }
 }
 
 /// Reads `spec/overlay.json`; every entry must say why it exists.
 pub fn load() -> Result<Overlay> {
     let path = workspace_root().join("spec/overlay.json");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| fail!("cannot read {}: {e}", path.display()))?;
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| fail!("cannot read {}: {e}", path.display()))?;
     let overlay: Overlay = serde_json::from_str(&text)
         .map_err(|e| fail!("{} is not a valid overlay: {e}", path.display()))?;
     let whys = overlay
@@ -109,7 +111,9 @@ impl Overlay {
                 let object = doc
                     .pointer_mut(parent)
                     .and_then(Value::as_object_mut)
-                    .ok_or_else(|| fail!("overlay: {parent} not found in {module}; update spec/overlay.json"))?;
+                    .ok_or_else(|| {
+                        fail!("overlay: {parent} not found in {module}; update spec/overlay.json")
+                    })?;
                 if object.contains_key(key) {
                     return Err(fail!(
                         "overlay: {} now exists upstream in {module}; drop `add` or the patch",

@@ -61,8 +61,8 @@ impl Operations {
 /// Reads and checks `spec/pin.toml`.
 pub fn load() -> Result<Pin> {
     let path = workspace_root().join("spec/pin.toml");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| fail!("cannot read {}: {e}", path.display()))?;
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| fail!("cannot read {}: {e}", path.display()))?;
     let pin: Pin =
         toml::from_str(&text).map_err(|e| fail!("{} is not a valid pin: {e}", path.display()))?;
     for spec in &pin.spec {

@@ -1,0 +1,461 @@
+//! One test per row of the bad-input table in TESTING.md: each class of bad input and exactly
+//! what the user gets (the error type and variant, and the message). When a message changes,
+//! change the table with it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use trusthub::api::runtime::{Error, TransportErrorKind};
+use trusthub::attributes::{
+    Address, AuthorizedRepresentative, BusinessIdentity, BusinessIndustry, BusinessInformation,
+    BusinessType, JobPosition, ProblemKind, Region, Regions, RegistrationIdentifier, Validate,
+};
+use trusthub::flow::{FlowOptions, MemoryStore, SecondaryProfile, SecondaryProfileBuilder};
+use trusthub::sid::{CustomerProfileSid, SidProblem};
+use trusthub::{Client, ClientBuilder, FlowError, RetryPolicy};
+use trusthub_emulator::{start, Emulator, EmulatorConfig, Faults};
+
+const POLICY: &str = "RNdfbf3fae0e1107f8aded0e7cead80bf5";
+const BU: &str = "BU0123456789abcdef0123456789abcdef";
+
+fn client(emulator: &Emulator) -> Client {
+    Client::builder()
+        .account_sid(emulator.account_sid().parse().unwrap())
+        .auth_token(emulator.auth_token())
+        .base_url(emulator.base_url())
+        .build()
+        .unwrap()
+}
+
+fn business() -> BusinessInformation {
+    BusinessInformation {
+        business_name: "Acme Corp".into(),
+        business_identity: BusinessIdentity::DirectCustomer,
+        business_type: BusinessType::LimitedLiabilityCorporation,
+        business_industry: BusinessIndustry::Technology,
+        business_registration_identifier: RegistrationIdentifier::Ein,
+        business_registration_number: "123456789".into(),
+        business_regions_of_operation: Regions::from([Region::UsaAndCanada]),
+        website_url: "https://acme.example.com".into(),
+        social_media_profile_urls: vec![],
+    }
+}
+
+fn representative(n: u8) -> AuthorizedRepresentative {
+    AuthorizedRepresentative {
+        first_name: format!("Rep{n}"),
+        last_name: "Acme".into(),
+        email: format!("rep{n}@acme.example.com"),
+        phone_number: format!("+1415555010{n}"),
+        business_title: "Officer".into(),
+        job_position: JobPosition::Ceo,
+    }
+}
+
+fn address() -> Address {
+    Address {
+        customer_name: "Acme Corp".into(),
+        street: "555 Main Street".into(),
+        street_secondary: None,
+        city: "San Francisco".into(),
+        region: "CA".into(),
+        postal_code: "94105".into(),
+        iso_country: "US".into(),
+        friendly_name: None,
+        emergency_enabled: None,
+        auto_correct_address: None,
+    }
+}
+
+fn input(emulator: &Emulator, name: &str) -> SecondaryProfileBuilder {
+    SecondaryProfile::builder()
+        .friendly_name(name)
+        .email("compliance@acme.example.com")
+        .business(business())
+        .representatives(representative(1), representative(2))
+        .address(address())
+        .primary_profile(emulator.primary_profile_sid().parse().unwrap())
+}
+
+#[test]
+fn malformed_sid() {
+    let error = "BU123".parse::<CustomerProfileSid>().unwrap_err();
+    assert_eq!(error.problem(), &SidProblem::Length { found: 5 });
+    assert_eq!(
+        error.to_string(),
+        "invalid CustomerProfileSid: found 5 characters, expected 34; expected 34 characters \
+         matching ^BU[0-9a-fA-F]{32}$"
+    );
+    let error = "BU0123456789abcdef0123456789abcdeg"
+        .parse::<CustomerProfileSid>()
+        .unwrap_err();
+    assert_eq!(
+        error.problem(),
+        &SidProblem::NotHex {
+            position: 33,
+            found: 'g'
+        }
+    );
+}
+
+#[tokio::test]
+async fn malformed_sid_given_to_an_operation_is_refused_before_sending() {
+    let emulator = start(EmulatorConfig::default()).await.unwrap();
+    let error = client(&emulator)
+        .customer_profiles()
+        .fetch("BU123")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            Error::InvalidParameter {
+                operation: "FetchCustomerProfile",
+                parameter: "Sid",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "FetchCustomerProfile: invalid Sid: expected ^BU[0-9a-fA-F]{32}$, found length 5; fix \
+         the value (nothing was sent)"
+    );
+    assert_eq!(emulator.counters().requests_served, 0);
+}
+
+#[tokio::test]
+async fn wrong_sid_kind() {
+    // A policy SID where a customer profile SID is expected: the typed facade refuses it ...
+    let error = POLICY.parse::<CustomerProfileSid>().unwrap_err();
+    assert_eq!(error.problem(), &SidProblem::Prefix { found: "RN".into() });
+    assert_eq!(
+        error.to_string(),
+        "invalid CustomerProfileSid: found prefix \"RN\"; expected 34 characters matching \
+         ^BU[0-9a-fA-F]{32}$"
+    );
+    // ... and so does every generated operation, before sending.
+    let emulator = start(EmulatorConfig::default()).await.unwrap();
+    let error = client(&emulator)
+        .customer_profiles()
+        .fetch(POLICY)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "FetchCustomerProfile: invalid Sid: expected ^BU[0-9a-fA-F]{32}$, found prefix \"RN\"; \
+         fix the value (nothing was sent)"
+    );
+    assert_eq!(emulator.counters().requests_served, 0);
+}
+
+#[test]
+fn invalid_attribute_value() {
+    let mut rep = representative(1);
+    rep.phone_number = "415-555-0101".into();
+    let errors = rep.validate().unwrap_err();
+    assert_eq!(errors.errors()[0].kind(), ProblemKind::PhoneNumber);
+    assert_eq!(
+        errors.to_string(),
+        "1 problem found by local validation:\n  - representative_1.phone_number: expected an \
+         E.164 phone number: '+' then 8 to 15 digits, the first not 0, such as +11234567890; \
+         found 12 characters, does not start with '+'"
+    );
+    assert!(!errors.to_string().contains("555"));
+}
+
+#[test]
+fn unlisted_enum_value_typed_by_the_user() {
+    let error = "CANADA".parse::<Region>().unwrap_err();
+    assert_eq!(error.found(), "CANADA");
+    let text = error.to_string();
+    assert!(
+        text.starts_with("\"CANADA\" is not a listed Region value; expected one of: "),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(
+            "; to send a value Twilio accepts but does not document, use Region::unlisted(..)"
+        ),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn po_box() {
+    let emulator = start(EmulatorConfig::default()).await.unwrap();
+    let mut po_box = address();
+    po_box.street = "P.O. Box 4410".into();
+    let errors = input(&emulator, "Acme")
+        .address(po_box)
+        .build()
+        .unwrap_err();
+    assert_eq!(errors.errors()[0].kind(), ProblemKind::PoBox);
+    assert_eq!(errors.fields().collect::<Vec<_>>(), ["address.street"]);
+    let text = errors.to_string();
+    assert_eq!(
+        text,
+        "1 problem found by local validation:\n  - address.street: expected a physical street \
+         address (Twilio does not accept PO boxes); found 13 characters, reads as a PO box"
+    );
+    assert!(!text.contains("4410"), "{text}");
+    // Through the flow's error type, for callers that handle one error type.
+    let flow_error = FlowError::Invalid(errors);
+    assert!(flow_error
+        .to_string()
+        .starts_with("invalid input, nothing was sent: 1 problem found by local validation:"));
+    assert_eq!(emulator.counters().requests_served, 0);
+}
+
+#[tokio::test]
+async fn missing_field() {
+    let emulator = start(EmulatorConfig::default()).await.unwrap();
+    let errors = SecondaryProfile::builder()
+        .friendly_name("Acme")
+        .email("compliance@acme.example.com")
+        .representatives(representative(1), representative(2))
+        .address(address())
+        .primary_profile(emulator.primary_profile_sid().parse().unwrap())
+        .build()
+        .unwrap_err();
+    assert_eq!(errors.errors()[0].kind(), ProblemKind::Required);
+    assert_eq!(
+        errors.to_string(),
+        "1 problem found by local validation:\n  - business_information: expected the business \
+         information; found nothing"
+    );
+    // A required parameter the server misses: Twilio's 400 / 20001, decoded.
+    let error = client(&emulator)
+        .end_users()
+        .create("Acme", "")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(400));
+    assert_eq!(error.code(), Some(20001));
+    assert!(error.to_string().contains("Type"), "{error}");
+}
+
+#[tokio::test]
+async fn invalid_credentials() {
+    // Malformed: refused when the client is built.
+    let error = ClientBuilder::from_lookup(|name| match name {
+        "TWILIO_ACCOUNT_SID" => Some("AC123".to_owned()),
+        "TWILIO_AUTH_TOKEN" => Some("token".to_owned()),
+        _ => None,
+    })
+    .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "TWILIO_ACCOUNT_SID: invalid AccountSid: found 5 characters, expected 34; expected 34 \
+         characters matching ^AC[0-9a-fA-F]{32}$"
+    );
+    // Well-formed but wrong: Twilio's 401 / 20003, not retried, the token never echoed.
+    let emulator = start(EmulatorConfig::default()).await.unwrap();
+    let client = Client::builder()
+        .account_sid(emulator.account_sid().parse().unwrap())
+        .auth_token("not-the-right-token")
+        .base_url(emulator.base_url())
+        .build()
+        .unwrap();
+    let error = client.policies().fetch(POLICY).send().await.unwrap_err();
+    assert!(
+        matches!(&error, Error::Api(api) if api.status == 401),
+        "{error:?}"
+    );
+    assert_eq!(error.code(), Some(20003));
+    assert!(!error.is_retryable());
+    let text = error.to_string();
+    assert_eq!(
+        text,
+        "FetchPolicies failed with HTTP 401 (Twilio error 20003): Authentication Error - invalid \
+         username or password (see https://www.twilio.com/docs/errors/20003); check the account \
+         SID and the auth token or API key credentials"
+    );
+    assert!(!text.contains("not-the-right-token"), "{text}");
+    assert_eq!(
+        emulator.counters().requests_served,
+        1,
+        "a 401 is not retried"
+    );
+}
+
+#[tokio::test]
+async fn rate_limit() {
+    let emulator =
+        start(EmulatorConfig::default().with_faults(Faults::none().with_rate_429(1.0, 0)))
+            .await
+            .unwrap();
+    let client = Client::builder()
+        .account_sid(emulator.account_sid().parse().unwrap())
+        .auth_token(emulator.auth_token())
+        .base_url(emulator.base_url())
+        .retry_policy(RetryPolicy {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(5),
+            max_elapsed: Duration::from_secs(30),
+        })
+        .build()
+        .unwrap();
+    // Even a POST is retried on 429: Twilio did not process it.
+    let error = client
+        .customer_profiles()
+        .create("Acme", "ops@acme.example.com", POLICY)
+        .send()
+        .await
+        .unwrap_err();
+    let Error::RetriesExhausted { attempts, last, .. } = &error else {
+        panic!("expected RetriesExhausted, got {error:?}");
+    };
+    assert_eq!(*attempts, 3);
+    assert!(matches!(last.as_ref(), Error::Api(api) if api.status == 429));
+    assert_eq!(error.code(), Some(20429));
+    assert!(error.is_retryable());
+    assert_eq!(error.retry_after(), Some(Duration::ZERO));
+    assert!(
+        error
+            .to_string()
+            .starts_with("CreateCustomerProfile: gave up after 3 attempts; last error: CreateCustomerProfile failed with HTTP 429"),
+        "{error}"
+    );
+    assert_eq!(emulator.counters().customer_profiles, 0);
+}
+
+#[tokio::test]
+async fn server_error() {
+    let emulator = start(EmulatorConfig::default().with_faults(Faults::none().with_rate_500(1.0)))
+        .await
+        .unwrap();
+    let error = client(&emulator)
+        .policies()
+        .fetch(POLICY)
+        .send()
+        .await
+        .unwrap_err();
+    // 500 is not retried (it usually repeats); the code and status are kept.
+    assert!(
+        matches!(&error, Error::Api(api) if api.status == 500),
+        "{error:?}"
+    );
+    assert_eq!(error.code(), Some(20500));
+    assert!(!error.is_retryable());
+    assert_eq!(
+        error.to_string(),
+        "FetchPolicies failed with HTTP 500 (Twilio error 20500): Internal Server Error (see \
+         https://www.twilio.com/docs/errors/20500); Twilio or a gateway failed; retry later and \
+         quote the request id to Twilio support if it persists"
+    );
+    assert_eq!(emulator.counters().requests_served, 1);
+}
+
+#[tokio::test]
+async fn lost_response() {
+    let emulator = start(
+        EmulatorConfig::default().with_faults(Faults::none().with_rate_commit_then_drop(1.0)),
+    )
+    .await
+    .unwrap();
+    let client = client(&emulator);
+    // The create was committed, then the connection closed without an answer: the POST is not
+    // sent again (it would duplicate), and the error says to list first.
+    let error = client
+        .customer_profiles()
+        .create("Acme", "ops@acme.example.com", POLICY)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            Error::Transport {
+                operation: "CreateCustomerProfile",
+                kind: TransportErrorKind::Request | TransportErrorKind::Body,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().ends_with(
+            "the server may have processed the request; for a create, list before sending it again"
+        ),
+        "{error}"
+    );
+    assert_eq!(emulator.counters().customer_profiles, 1);
+    // The flow does exactly that: every create whose answer is lost is looked up, not redone.
+    emulator.set_faults(Faults::none());
+    let flow = input(&emulator, "Acme Lost").build().unwrap();
+    emulator.set_faults(Faults::none().with_rate_commit_then_drop(0.5));
+    let report = flow
+        .run(
+            &client,
+            Arc::new(MemoryStore::new()),
+            FlowOptions {
+                create_attempts: 8,
+                ..FlowOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(report.evaluation.is_compliant(), "{}", report.evaluation);
+    let counters = emulator.counters();
+    assert!(counters.connections_dropped > 0, "{counters:?}");
+    assert_eq!(counters.customer_profiles, 2, "{counters:?}");
+    assert_eq!(counters.end_users, 3, "{counters:?}");
+}
+
+#[tokio::test]
+async fn stale_journal() {
+    let emulator = start(EmulatorConfig::default()).await.unwrap();
+    let client = client(&emulator);
+    let store = MemoryStore::new();
+    input(&emulator, "Acme A")
+        .build()
+        .unwrap()
+        .run(&client, Arc::new(store.clone()), FlowOptions::default())
+        .await
+        .unwrap();
+    let journal = store.latest().unwrap();
+    let error = input(&emulator, "Acme B")
+        .build()
+        .unwrap()
+        .resume(
+            &client,
+            journal,
+            Arc::new(MemoryStore::new()),
+            FlowOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    let FlowError::StaleJournal { detail } = &error else {
+        panic!("expected StaleJournal, got {error}");
+    };
+    assert!(
+        detail.starts_with("it was written for input digest "),
+        "{detail}"
+    );
+    assert!(
+        error
+            .to_string()
+            .ends_with("; resume with the input that started it, or start a new flow"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_resource() {
+    let emulator = start(EmulatorConfig::default()).await.unwrap();
+    let error = client(&emulator)
+        .customer_profiles()
+        .fetch(BU)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(404));
+    assert_eq!(error.code(), Some(20404));
+    assert!(!error.is_retryable());
+}
