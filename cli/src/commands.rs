@@ -1,0 +1,627 @@
+//! The single-profile commands: `profile create|status|evaluate`, `policies list`,
+//! `emulator` and `schema`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::TryStreamExt;
+use serde_json::{json, Value};
+use trusthub::api::trusthub_v1::Policy;
+use trusthub::evaluation::Evaluation;
+use trusthub::flow::{FileStore, FlowOptions, FlowReport, JournalStore, NoStore, Outcome};
+use trusthub::sid::{CustomerProfileSid, PolicySid};
+use trusthub::Client;
+use trusthub_emulator::{Decision, EmulatorConfig, Faults};
+
+use crate::context::{CliError, Context};
+use crate::input::{self, Defaults, Need, Problem, FIELDS, UNLISTED_PREFIX};
+use crate::report::evaluation_failures;
+use crate::table;
+use crate::{EXIT_FAILED, EXIT_OK};
+
+/// `profile create`.
+#[derive(Debug, clap::Args)]
+pub struct CreateArgs {
+    /// The customer: a .toml or .json file (`trusthub schema` lists the keys).
+    #[arg(long, short)]
+    pub file: PathBuf,
+    /// Submit for review (step 10) when the evaluation is compliant.
+    #[arg(long)]
+    pub submit: bool,
+    /// Validate locally and against the policy; create nothing.
+    #[arg(long, conflicts_with = "submit")]
+    pub dry_run: bool,
+    /// The ISV's primary customer profile, for an input without primary_profile_sid.
+    #[arg(long, value_name = "BU...")]
+    pub primary_profile: Option<CustomerProfileSid>,
+    /// Journal file: saved after every step; if it exists, the flow resumes from it.
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+}
+
+/// `emulator`.
+#[derive(Debug, clap::Args)]
+pub struct EmulatorArgs {
+    /// Port on 127.0.0.1 (0: a free port).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Seed of the SIDs it generates.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Latency added to every API request, in milliseconds.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub latency_ms: u64,
+    /// Approve every submitted profile this many milliseconds after it enters review.
+    #[arg(long, value_name = "MS")]
+    pub auto_approve_ms: Option<u64>,
+}
+
+fn print_json(value: &Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("JSON values serialize")
+    );
+}
+
+fn problems_json(problems: &[Problem]) -> Value {
+    Value::Array(
+        problems
+            .iter()
+            .map(|p| json!({"field": p.field, "expected": p.expected, "found": p.found}))
+            .collect(),
+    )
+}
+
+/// The evaluation as JSON: status, the results as Twilio sent them, and the failure lines.
+pub fn evaluation_json(evaluation: &Evaluation) -> Value {
+    json!({
+        "sid": evaluation.sid(),
+        "status": evaluation.status(),
+        "compliant": evaluation.is_compliant(),
+        "results": evaluation.results(),
+        "failures": evaluation_failures(evaluation),
+    })
+}
+
+/// The evaluation as a table: one line per requirement, one more per failed field.
+pub fn evaluation_table(evaluation: &Evaluation) -> String {
+    let code = |c: Option<i64>| c.map(|c| c.to_string()).unwrap_or_default();
+    let mut rows = Vec::new();
+    for r in evaluation.results() {
+        let name = r.requirement_name.clone().unwrap_or_default();
+        if r.passed == Some(true) {
+            rows.push(vec![
+                name,
+                "ok".into(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]);
+            continue;
+        }
+        rows.push(vec![
+            name,
+            "FAIL".into(),
+            String::new(),
+            code(r.error_code),
+            r.failure_reason.clone().unwrap_or_default(),
+        ]);
+        for field in r.invalid.iter().flatten() {
+            rows.push(vec![
+                String::new(),
+                String::new(),
+                field
+                    .object_field
+                    .clone()
+                    .or_else(|| field.friendly_name.clone())
+                    .unwrap_or_default(),
+                code(field.error_code),
+                field.failure_reason.clone().unwrap_or_default(),
+            ]);
+        }
+    }
+    let passed = evaluation
+        .results()
+        .iter()
+        .filter(|r| r.passed == Some(true))
+        .count();
+    format!(
+        "evaluation {}: {} ({passed} of {} requirements passed)\n{}",
+        evaluation.sid().unwrap_or("(no sid)"),
+        evaluation.status(),
+        evaluation.results().len(),
+        table::render(&["REQUIREMENT", "RESULT", "FIELD", "CODE", "REASON"], &rows)
+    )
+}
+
+/// Fetches a policy.
+pub async fn fetch_policy(client: &Client, policy: PolicySid) -> Result<Policy, CliError> {
+    client
+        .policies()
+        .fetch(policy.as_str())
+        .send()
+        .await
+        .map_err(|e| CliError::failed(format!("cannot fetch policy {policy}: {e}")))
+}
+
+fn outcome_word(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Created => "created",
+        Outcome::Journaled => "journaled",
+        Outcome::Found => "found",
+        Outcome::Checked => "checked",
+    }
+}
+
+/// `trusthub profile create`.
+pub async fn profile_create(ctx: &Context, args: &CreateArgs) -> Result<u8, CliError> {
+    let record = input::read_customer_file(&args.file).map_err(CliError::usage)?;
+    let defaults = Defaults {
+        primary_profile: ctx.default_primary_profile(args.primary_profile),
+    };
+    let customer = match input::build(&record, &defaults) {
+        Ok(customer) => customer,
+        Err(problems) => {
+            if ctx.json {
+                print_json(&json!({"valid": false, "problems": problems_json(&problems)}));
+            } else {
+                println!(
+                    "{}: {} problem{}, nothing was sent:",
+                    args.file.display(),
+                    problems.len(),
+                    if problems.len() == 1 { "" } else { "s" }
+                );
+                for p in &problems {
+                    println!("  - {p}");
+                }
+            }
+            return Ok(EXIT_FAILED);
+        }
+    };
+    let policy_sid = customer.profile.policy();
+    let policy = fetch_policy(&ctx.client, policy_sid).await?;
+    let mismatches = customer.profile.check_policy(&policy);
+    if !mismatches.is_empty() {
+        if ctx.json {
+            print_json(&json!({
+                "valid": false,
+                "policy": policy_sid.to_string(),
+                "policy_problems": mismatches,
+                "warnings": customer.warnings,
+            }));
+        } else {
+            println!("policy {policy_sid} requires what the input does not provide; nothing was created:");
+            for p in &mismatches {
+                println!("  - {p}");
+            }
+        }
+        return Ok(EXIT_FAILED);
+    }
+    if args.dry_run {
+        if ctx.json {
+            print_json(&json!({
+                "valid": true,
+                "policy": policy_sid.to_string(),
+                "problems": [],
+                "warnings": customer.warnings,
+            }));
+        } else {
+            println!(
+                "dry run: the input is valid and meets policy {policy_sid} ({}); nothing was created",
+                policy.friendly_name.as_deref().unwrap_or("unnamed")
+            );
+            for w in &customer.warnings {
+                println!("  warning: {w}");
+            }
+        }
+        return Ok(EXIT_OK);
+    }
+    if !ctx.json {
+        for w in &customer.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+
+    let (store, journal): (Arc<dyn JournalStore>, _) = match &args.journal {
+        Some(path) => {
+            let store = FileStore::new(path);
+            let journal = store
+                .load()
+                .map_err(|e| CliError::usage(format!("journal {}: {e}", path.display())))?;
+            (Arc::new(store), journal)
+        }
+        None => (Arc::new(NoStore), None),
+    };
+    let resumed = journal.is_some();
+    let result = match journal {
+        Some(journal) => {
+            customer
+                .profile
+                .resume(&ctx.client, journal, store, FlowOptions::default())
+                .await
+        }
+        None => {
+            customer
+                .profile
+                .run(&ctx.client, store, FlowOptions::default())
+                .await
+        }
+    };
+    let mut report: FlowReport = result.map_err(|e| {
+        let hint = match &args.journal {
+            Some(path) => format!(
+                "; the journal {} holds the progress: run the same command again to resume",
+                path.display()
+            ),
+            None => String::new(),
+        };
+        CliError::failed(format!("{e}{hint}"))
+    })?;
+    let compliant = report.evaluation.is_compliant();
+    let submitted = if args.submit && compliant {
+        Some(report.submit(&ctx.client, false).await.map_err(|e| {
+            CliError::failed(format!("{} evaluated compliant, but {e}", report.bundle()))
+        })?)
+    } else {
+        None
+    };
+
+    if ctx.json {
+        let steps: Vec<Value> = report
+            .steps
+            .iter()
+            .map(|s| {
+                json!({
+                    "step": s.step.to_string(),
+                    "sid": s.sid,
+                    "outcome": outcome_word(s.outcome),
+                    "elapsed_ms": s.elapsed.as_millis() as u64,
+                })
+            })
+            .collect();
+        print_json(&json!({
+            "bundle_sid": report.bundle().to_string(),
+            "resumed": resumed,
+            "evaluation": evaluation_json(&report.evaluation),
+            "submitted_status": submitted,
+            "steps": steps,
+            "warnings": report.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+            "elapsed_ms": report.elapsed.as_millis() as u64,
+        }));
+    } else {
+        println!(
+            "{} {} in {} ms ({} steps)",
+            if resumed { "resumed" } else { "created" },
+            report.bundle(),
+            report.elapsed.as_millis(),
+            report.steps.len()
+        );
+        let rows: Vec<Vec<String>> = report
+            .steps
+            .iter()
+            .map(|s| {
+                vec![
+                    s.step.to_string(),
+                    s.sid.clone().unwrap_or_default(),
+                    outcome_word(s.outcome).to_owned(),
+                    s.elapsed.as_millis().to_string(),
+                ]
+            })
+            .collect();
+        print!(
+            "{}",
+            table::render(&["STEP", "SID", "OUTCOME", "MS"], &rows)
+        );
+        print!("{}", evaluation_table(&report.evaluation));
+        match &submitted {
+            Some(status) => println!("submitted for review: {status}"),
+            None if args.submit => {
+                println!("not submitted: the evaluation is not compliant")
+            }
+            None => {
+                println!("not submitted (pass --submit to submit a compliant profile for review)")
+            }
+        }
+    }
+    Ok(if compliant && (submitted.is_some() || !args.submit) {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    })
+}
+
+fn date(d: Option<time::OffsetDateTime>) -> String {
+    d.and_then(|d| {
+        d.format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    })
+    .unwrap_or_default()
+}
+
+/// `trusthub profile status`.
+pub async fn profile_status(ctx: &Context, bundles: &[CustomerProfileSid]) -> Result<u8, CliError> {
+    let mut rows = Vec::new();
+    let mut out = Vec::new();
+    let mut failed = false;
+    for bundle in bundles {
+        match ctx
+            .client
+            .customer_profiles()
+            .fetch(bundle.as_str())
+            .send()
+            .await
+        {
+            Ok(profile) => {
+                let status = profile
+                    .status
+                    .as_ref()
+                    .map(|s| s.to_string())
+                    .unwrap_or_default();
+                // Rejection messages may quote the business's data: codes only.
+                let codes: Vec<String> = profile
+                    .errors
+                    .iter()
+                    .flatten()
+                    .filter_map(|e| e.code.map(|c| c.to_string()))
+                    .collect();
+                rows.push(vec![
+                    bundle.to_string(),
+                    status.clone(),
+                    profile.policy_sid.clone().unwrap_or_default(),
+                    date(profile.valid_until),
+                    date(profile.date_updated),
+                    codes.join(","),
+                ]);
+                out.push(json!({
+                    "sid": bundle.to_string(),
+                    "status": status,
+                    "policy_sid": profile.policy_sid,
+                    "valid_until": date(profile.valid_until),
+                    "date_updated": date(profile.date_updated),
+                    "error_codes": codes,
+                }));
+            }
+            Err(e) => {
+                failed = true;
+                rows.push(vec![
+                    bundle.to_string(),
+                    "(error)".into(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    e.to_string(),
+                ]);
+                out.push(json!({"sid": bundle.to_string(), "error": e.to_string()}));
+            }
+        }
+    }
+    if ctx.json {
+        print_json(&Value::Array(out));
+    } else {
+        print!(
+            "{}",
+            table::render(
+                &[
+                    "BUNDLE",
+                    "STATUS",
+                    "POLICY",
+                    "VALID UNTIL",
+                    "UPDATED",
+                    "ERRORS"
+                ],
+                &rows
+            )
+        );
+    }
+    Ok(if failed { EXIT_FAILED } else { EXIT_OK })
+}
+
+/// `trusthub profile evaluate`.
+pub async fn profile_evaluate(
+    ctx: &Context,
+    bundles: &[CustomerProfileSid],
+    policy: Option<PolicySid>,
+) -> Result<u8, CliError> {
+    let mut all_compliant = true;
+    let mut out = Vec::new();
+    for bundle in bundles {
+        let result = async {
+            let policy = match policy {
+                Some(p) => p.to_string(),
+                None => ctx
+                    .client
+                    .customer_profiles()
+                    .fetch(bundle.as_str())
+                    .send()
+                    .await?
+                    .policy_sid
+                    .unwrap_or_else(|| {
+                        trusthub::sid::policies::SECONDARY_CUSTOMER_PROFILE.to_string()
+                    }),
+            };
+            ctx.client
+                .customer_profiles()
+                .evaluations(bundle.as_str())
+                .create(policy.as_str())
+                .send()
+                .await
+        }
+        .await;
+        match result {
+            Ok(answer) => {
+                let evaluation = Evaluation::from(answer);
+                all_compliant &= evaluation.is_compliant();
+                if ctx.json {
+                    let mut value = evaluation_json(&evaluation);
+                    value["bundle_sid"] = bundle.to_string().into();
+                    out.push(value);
+                } else {
+                    println!("{bundle}");
+                    print!("{}", evaluation_table(&evaluation));
+                }
+            }
+            Err(e) => {
+                all_compliant = false;
+                if ctx.json {
+                    out.push(json!({"bundle_sid": bundle.to_string(), "error": e.to_string()}));
+                } else {
+                    println!("{bundle}: cannot evaluate: {e}");
+                }
+            }
+        }
+    }
+    if ctx.json {
+        print_json(&Value::Array(out));
+    }
+    Ok(if all_compliant { EXIT_OK } else { EXIT_FAILED })
+}
+
+/// `trusthub policies list`.
+pub async fn policies_list(ctx: &Context) -> Result<u8, CliError> {
+    let policies: Vec<Policy> = ctx
+        .client
+        .policies()
+        .list()
+        .page_size(100)
+        .into_stream()
+        .try_collect()
+        .await
+        .map_err(|e| CliError::failed(format!("cannot list policies: {e}")))?;
+    if ctx.json {
+        print_json(&serde_json::to_value(&policies).expect("policies serialize"));
+        return Ok(EXIT_OK);
+    }
+    let rows: Vec<Vec<String>> = policies
+        .iter()
+        .map(|p| {
+            let req = p.requirements.as_ref();
+            let end_users: Vec<&str> = req
+                .and_then(|r| r.end_user.as_ref())
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.type_.as_deref())
+                .collect();
+            let documents: Vec<String> = req
+                .and_then(|r| r.supporting_document.as_ref())
+                .into_iter()
+                .flatten()
+                .map(|alternatives| {
+                    alternatives
+                        .iter()
+                        .filter_map(|d| d.requirement_name.as_deref().or(d.name.as_deref()))
+                        .collect::<Vec<_>>()
+                        .join("|")
+                })
+                .collect();
+            vec![
+                p.sid.clone().unwrap_or_default(),
+                p.friendly_name.clone().unwrap_or_default(),
+                end_users.join(", "),
+                documents.join(", "),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table::render(&["POLICY", "NAME", "END USERS", "DOCUMENTS"], &rows)
+    );
+    Ok(EXIT_OK)
+}
+
+/// `trusthub emulator`: runs until Ctrl-C.
+pub async fn emulator(args: &EmulatorArgs, json: bool) -> Result<u8, CliError> {
+    let mut config = EmulatorConfig::default()
+        .with_port(args.port)
+        .with_seed(args.seed)
+        .with_faults(Faults::none().with_latency(Duration::from_millis(args.latency_ms)));
+    if let Some(ms) = args.auto_approve_ms {
+        config = config.with_auto_decision(Duration::from_millis(ms), Decision::Approve);
+    }
+    let mut interrupts = crate::interrupt::watch().await;
+    let emulator = trusthub_emulator::start(config)
+        .await
+        .map_err(|e| CliError::failed(format!("cannot start the emulator: {e}")))?;
+    if json {
+        println!(
+            "{}",
+            json!({
+                "base_url": emulator.base_url(),
+                "account_sid": emulator.account_sid(),
+                "auth_token": emulator.auth_token(),
+                "primary_profile_sid": emulator.primary_profile_sid(),
+                "phone_number_sids": emulator.phone_number_sids(),
+            })
+        );
+    } else {
+        println!(
+            "Trust Hub emulator listening on {} (test credentials, not Twilio's):",
+            emulator.base_url()
+        );
+        println!("  export TWILIO_ACCOUNT_SID={}", emulator.account_sid());
+        println!("  export TWILIO_AUTH_TOKEN={}", emulator.auth_token());
+        println!("  export TWILIO_BASE_URL={}", emulator.base_url());
+        println!("primary profile SID:  {}", emulator.primary_profile_sid());
+        println!(
+            "phone number SIDs:    {}",
+            emulator.phone_number_sids().join(", ")
+        );
+        println!("Ctrl-C stops it.");
+    }
+    interrupts.recv().await;
+    emulator.shutdown().await;
+    if !json {
+        eprintln!("emulator stopped");
+    }
+    Ok(EXIT_OK)
+}
+
+/// `trusthub schema`: every input key, from [`FIELDS`].
+pub fn schema(json: bool) -> u8 {
+    if json {
+        let fields: Vec<Value> = FIELDS
+            .iter()
+            .map(|f| {
+                json!({
+                    "key": f.key,
+                    "form": f.kind.form(),
+                    "list": f.kind.is_list(),
+                    "required": match f.need {
+                        Need::Required => "yes".to_owned(),
+                        Need::Optional => "no".to_owned(),
+                        Need::When(when) => when.to_owned(),
+                    },
+                    "accepted": f.kind.accepted(),
+                    "description": f.doc,
+                })
+            })
+            .collect();
+        print_json(&Value::Array(fields));
+        return EXIT_OK;
+    }
+    println!(
+        "Keys of a customer. CSV: one column per key, header row as written, lists \
+         comma-separated in one cell.\nTOML/JSON: the part before the dot is a table; lists are \
+         arrays (or a comma-separated string).\nEnum values are matched exactly; \
+         {UNLISTED_PREFIX}VALUE sends a value Twilio accepts but does not list.\n"
+    );
+    let rows: Vec<Vec<String>> = FIELDS
+        .iter()
+        .map(|f| {
+            let need = match f.need {
+                Need::Required => "required".to_owned(),
+                Need::Optional => "optional".to_owned(),
+                Need::When(when) => when.to_owned(),
+            };
+            let accepted = f.kind.accepted();
+            let what = if accepted.is_empty() {
+                format!("{}: {}", f.kind.form(), f.doc)
+            } else {
+                format!("{}: {}", f.doc, accepted.join(" | "))
+            };
+            vec![f.key.to_owned(), need, what]
+        })
+        .collect();
+    print!("{}", table::render(&["KEY", "NEEDED", "VALUE"], &rows));
+    EXIT_OK
+}

@@ -1,0 +1,954 @@
+//! The customer input: one schema, three file formats.
+//!
+//! A customer is a flat set of keys (`friendly_name`, `business_information.business_name`,
+//! `representative_1.email`, ...). In TOML and JSON the part before the dot is a table
+//! (`[business_information]`); in CSV every key is a column header as written. [`FIELDS`] is the
+//! one list of keys: the parser, the `trusthub schema` command and the error messages all read it.
+//!
+//! Enum values are the facade enums' wire strings (`BusinessType::LISTED_WIRE`, ...), matched
+//! exactly; `unlisted:VALUE` deliberately sends a value Twilio accepts but does not document.
+//! Every problem of a customer is collected at once, named by key, and never repeats a value
+//! that may be personal data (the facade's validation guarantees that for its checks; the
+//! checks here only echo enum values and SIDs).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use serde_json::Value as Json;
+use trusthub::attributes::{
+    Address, AuthorizedRepresentative, BusinessIdentity, BusinessIndustry, BusinessInformation,
+    BusinessType, JobPosition, Region, Regions, RegistrationIdentifier, UnknownValueError,
+};
+use trusthub::flow::SecondaryProfile;
+use trusthub::sid::{AddressSid, CustomerProfileSid, PhoneNumberSid, PolicySid};
+
+/// What kind of value a key holds.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    /// Free text.
+    Text,
+    /// One of these wire strings (or `unlisted:VALUE`).
+    Enum(&'static [&'static str]),
+    /// A list of these wire strings.
+    EnumList(&'static [&'static str]),
+    /// A list of free text (URLs).
+    TextList,
+    /// A SID with this two-letter prefix.
+    Sid(&'static str),
+    /// A list of SIDs with this prefix.
+    SidList(&'static str),
+    /// `true` or `false`.
+    Bool,
+}
+
+impl Kind {
+    /// Whether the value is a list (comma-separated in CSV, an array or a comma-separated
+    /// string in TOML/JSON).
+    pub fn is_list(self) -> bool {
+        matches!(self, Kind::EnumList(_) | Kind::TextList | Kind::SidList(_))
+    }
+
+    /// The accepted wire strings, for enums.
+    pub fn accepted(self) -> &'static [&'static str] {
+        match self {
+            Kind::Enum(values) | Kind::EnumList(values) => values,
+            _ => &[],
+        }
+    }
+
+    /// A short description of the form, e.g. `BU... SID`.
+    pub fn form(self) -> String {
+        match self {
+            Kind::Text => "text".into(),
+            Kind::Enum(_) => "one of the accepted values".into(),
+            Kind::EnumList(_) => "list of the accepted values".into(),
+            Kind::TextList => "list of URLs".into(),
+            Kind::Sid(prefix) => format!("{prefix}... SID"),
+            Kind::SidList(prefix) => format!("list of {prefix}... SIDs"),
+            Kind::Bool => "true or false".into(),
+        }
+    }
+}
+
+/// Whether a key must be given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Always.
+    Required,
+    /// Never.
+    Optional,
+    /// In some cases, described in words.
+    When(&'static str),
+}
+
+/// One key of the schema.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    /// The key: a CSV header, or `section.key` in TOML/JSON.
+    pub key: &'static str,
+    /// The kind of value.
+    pub kind: Kind,
+    /// Whether it must be given.
+    pub need: Need,
+    /// What it is.
+    pub doc: &'static str,
+}
+
+const fn field(key: &'static str, kind: Kind, need: Need, doc: &'static str) -> Field {
+    Field {
+        key,
+        kind,
+        need,
+        doc,
+    }
+}
+
+/// Every key of a customer, in the order of the documentation.
+#[rustfmt::skip]
+pub const FIELDS: &[Field] = &[
+    field("friendly_name", Kind::Text, Need::Required, "the bundle's name in the Console (often the business name: personal data, never logged)"),
+    field("email", Kind::Text, Need::Required, "the email that receives the bundle's status updates"),
+    field("status_callback", Kind::Text, Need::Optional, "an http(s) URL Twilio calls on status changes"),
+    field("policy_sid", Kind::Sid("RN"), Need::Optional, "the policy; default RNdfbf3fae0e1107f8aded0e7cead80bf5 (Secondary Customer Profile)"),
+    field("primary_profile_sid", Kind::Sid("BU"), Need::When("unless --primary-profile is given"), "the ISV's twilio-approved primary customer profile"),
+    field("phone_number_sids", Kind::SidList("PN"), Need::Optional, "phone numbers to assign to the profile"),
+    field("address_sid", Kind::Sid("AD"), Need::When("instead of the address.* keys"), "an address that already exists"),
+    field("business_information.business_name", Kind::Text, Need::Required, "legal business name"),
+    field("business_information.business_identity", Kind::Enum(BusinessIdentity::LISTED_WIRE), Need::Required, "how the business relates to the ISV"),
+    field("business_information.business_type", Kind::Enum(BusinessType::LISTED_WIRE), Need::Required, "legal form"),
+    field("business_information.business_industry", Kind::Enum(BusinessIndustry::LISTED_WIRE), Need::Required, "industry"),
+    field("business_information.business_registration_identifier", Kind::Enum(RegistrationIdentifier::LISTED_WIRE), Need::Required, "kind of registration number"),
+    field("business_information.business_registration_identifier_other", Kind::Text, Need::When("with identifier Other"), "the name of the other registration type"),
+    field("business_information.business_registration_number", Kind::Text, Need::Required, "the registration number (EIN: 9 digits)"),
+    field("business_information.business_regions_of_operation", Kind::EnumList(Region::LISTED_WIRE), Need::Required, "where the business operates (at least one)"),
+    field("business_information.website_url", Kind::Text, Need::Required, "business website"),
+    field("business_information.social_media_profile_urls", Kind::TextList, Need::Optional, "social media profile URLs"),
+    field("representative_1.first_name", Kind::Text, Need::Required, "first authorized representative: first name"),
+    field("representative_1.last_name", Kind::Text, Need::Required, "last name"),
+    field("representative_1.email", Kind::Text, Need::Required, "email"),
+    field("representative_1.phone_number", Kind::Text, Need::Required, "phone number, E.164 (+11234567890)"),
+    field("representative_1.business_title", Kind::Text, Need::Required, "business title, free text"),
+    field("representative_1.job_position", Kind::Enum(JobPosition::LISTED_WIRE), Need::Required, "job position"),
+    field("representative_2.first_name", Kind::Text, Need::Required, "second authorized representative: first name"),
+    field("representative_2.last_name", Kind::Text, Need::Required, "last name"),
+    field("representative_2.email", Kind::Text, Need::Required, "email"),
+    field("representative_2.phone_number", Kind::Text, Need::Required, "phone number, E.164"),
+    field("representative_2.business_title", Kind::Text, Need::Required, "business title"),
+    field("representative_2.job_position", Kind::Enum(JobPosition::LISTED_WIRE), Need::Required, "job position"),
+    field("address.customer_name", Kind::Text, Need::When("unless address_sid"), "name on the address"),
+    field("address.street", Kind::Text, Need::When("unless address_sid"), "number and street (no PO box)"),
+    field("address.street_secondary", Kind::Text, Need::Optional, "second street line"),
+    field("address.city", Kind::Text, Need::When("unless address_sid"), "city"),
+    field("address.region", Kind::Text, Need::When("unless address_sid"), "state or region"),
+    field("address.postal_code", Kind::Text, Need::When("unless address_sid"), "postal code"),
+    field("address.iso_country", Kind::Text, Need::When("unless address_sid"), "ISO 3166-1 alpha-2 country code, upper case (US, GB, ...)"),
+    field("address.friendly_name", Kind::Text, Need::Optional, "the address's name, up to 64 characters"),
+    field("address.emergency_enabled", Kind::Bool, Need::Optional, "enable emergency calling on the address"),
+    field("address.auto_correct_address", Kind::Bool, Need::Optional, "let Twilio correct the address (Twilio's default: true)"),
+];
+
+/// The prefix that sends an enum value the documentation does not list.
+pub const UNLISTED_PREFIX: &str = "unlisted:";
+
+/// The schema entry of `key`.
+pub fn field_of(key: &str) -> Option<&'static Field> {
+    FIELDS.iter().find(|f| f.key == key)
+}
+
+/// One problem with a customer's input. `Display`: `field: expected ...; found ...`. Never holds
+/// a value that may be personal data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The input key (or a key with a list index, `...[1]`).
+    pub field: String,
+    /// The expected form.
+    pub expected: String,
+    /// What came, described.
+    pub found: String,
+}
+
+impl Problem {
+    fn new(
+        field: impl Into<String>,
+        expected: impl Into<String>,
+        found: impl Into<String>,
+    ) -> Self {
+        Problem {
+            field: field.into(),
+            expected: expected.into(),
+            found: found.into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: expected {}; found {}",
+            self.field, self.expected, self.found
+        )
+    }
+}
+
+/// A value as read from a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawValue {
+    /// One text value.
+    Text(String),
+    /// A list (TOML/JSON array).
+    List(Vec<String>),
+}
+
+/// One customer as read: keys to values, plus what could not be read (unknown keys, values of
+/// the wrong shape).
+#[derive(Debug, Clone, Default)]
+pub struct Record {
+    values: BTreeMap<String, RawValue>,
+    problems: Vec<Problem>,
+}
+
+impl Record {
+    /// A record from `(key, cell)` pairs (CSV); empty cells count as absent. Keys must be known
+    /// (CSV headers are checked once, beforehand).
+    pub fn from_cells<'a>(cells: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut record = Record::default();
+        for (key, cell) in cells {
+            if cell.trim().is_empty() {
+                continue;
+            }
+            record
+                .values
+                .insert(key.to_owned(), RawValue::Text(cell.to_owned()));
+        }
+        record
+    }
+
+    /// A record from a parsed TOML or JSON document: tables become `section.key`.
+    pub fn from_document(document: &Json) -> Self {
+        let mut record = Record::default();
+        match document {
+            Json::Object(map) => record.flatten("", map),
+            other => record.problems.push(Problem::new(
+                "(document)",
+                "a table of keys",
+                json_kind(other),
+            )),
+        }
+        record
+    }
+
+    fn flatten(&mut self, prefix: &str, map: &serde_json::Map<String, Json>) {
+        for (name, value) in map {
+            let key = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}.{name}")
+            };
+            let is_section = FIELDS.iter().any(|f| {
+                f.key
+                    .strip_prefix(key.as_str())
+                    .is_some_and(|r| r.starts_with('.'))
+            });
+            match value {
+                Json::Object(inner) if is_section => self.flatten(&key, inner),
+                _ if is_section => {
+                    self.problems
+                        .push(Problem::new(key, "a table of keys", json_kind(value)))
+                }
+                _ if field_of(&key).is_none() => self.problems.push(Problem::new(
+                    key,
+                    "no such key (see `trusthub schema`)",
+                    "an unknown key",
+                )),
+                Json::Null => {}
+                Json::Array(_) if !field_of(&key).is_some_and(|f| f.kind.is_list()) => self
+                    .problems
+                    .push(Problem::new(key, "one value, not a list", "a list")),
+                Json::Array(items) => {
+                    let mut list = Vec::new();
+                    for (i, item) in items.iter().enumerate() {
+                        match scalar_text(item) {
+                            Some(text) => list.push(text),
+                            None => self.problems.push(Problem::new(
+                                format!("{key}[{i}]"),
+                                "text",
+                                json_kind(item),
+                            )),
+                        }
+                    }
+                    self.values.insert(key, RawValue::List(list));
+                }
+                other => match scalar_text(other) {
+                    Some(text) => {
+                        self.values.insert(key, RawValue::Text(text));
+                    }
+                    None => self
+                        .problems
+                        .push(Problem::new(key, "text", json_kind(other))),
+                },
+            }
+        }
+    }
+
+    fn text(&self, key: &str) -> Option<&str> {
+        match self.values.get(key) {
+            Some(RawValue::Text(t)) => Some(t.as_str()),
+            _ => None,
+        }
+    }
+
+    /// A list value: an array, or one string split at commas; empty items dropped.
+    fn list(&self, key: &str) -> Vec<String> {
+        match self.values.get(key) {
+            Some(RawValue::List(items)) => items
+                .iter()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            Some(RawValue::Text(text)) => text
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    fn has_section(&self, section: &str) -> bool {
+        self.values
+            .keys()
+            .any(|k| k.strip_prefix(section).is_some_and(|r| r.starts_with('.')))
+    }
+}
+
+fn scalar_text(value: &Json) -> Option<String> {
+    match value {
+        Json::String(s) => Some(s.clone()),
+        Json::Number(n) => Some(n.to_string()),
+        Json::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn json_kind(value: &Json) -> &'static str {
+    match value {
+        Json::Null => "nothing",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "text",
+        Json::Array(_) => "a list",
+        Json::Object(_) => "a table",
+    }
+}
+
+/// Why a file could not be read at all (it is then not a list of problems with one customer).
+#[derive(Debug)]
+pub struct FileError(pub String);
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Line and column (1-based) of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// Reads one customer from a `.toml` or `.json` file. Syntax errors name the line and column
+/// and never quote the file's text.
+pub fn read_customer_file(path: &Path) -> Result<Record, FileError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| FileError(format!("cannot read {}: {e}", path.display())))?;
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let document: Json = match extension.as_str() {
+        "toml" => toml::from_str(&text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|s| {
+                    let (line, col) = line_col(&text, s.start);
+                    format!(" at line {line}, column {col}")
+                })
+                .unwrap_or_default();
+            // `message()` is the error without the quoted source line, which may hold personal data.
+            FileError(format!(
+                "{} is not valid TOML{at}: {}",
+                path.display(),
+                e.message().trim()
+            ))
+        })?,
+        "json" => serde_json::from_str(&text).map_err(|e| {
+            FileError(format!(
+                "{} is not valid JSON at line {}, column {}: {}",
+                path.display(),
+                e.line(),
+                e.column(),
+                json_error_kind(&e)
+            ))
+        })?,
+        _ => {
+            return Err(FileError(format!(
+                "{}: expected a .toml or .json file",
+                path.display()
+            )))
+        }
+    };
+    Ok(Record::from_document(&document))
+}
+
+fn json_error_kind(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Syntax => "syntax error",
+        serde_json::error::Category::Eof => "unexpected end of file",
+        serde_json::error::Category::Data => "unexpected data",
+        serde_json::error::Category::Io => "read error",
+    }
+}
+
+/// The CSV header, checked: every column a known key. Unknown columns are refused before any
+/// row is read (a typo would otherwise silently drop a value from every row).
+pub fn check_csv_header(header: &[String]) -> Result<(), FileError> {
+    let mut unknown = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for name in header {
+        let name = name.trim();
+        if field_of(name).is_none() {
+            unknown.push(format!("`{name}`"));
+        } else if !seen.insert(name) {
+            return Err(FileError(format!("column `{name}` appears twice")));
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(FileError(format!(
+            "unknown column{} {}; `trusthub schema` lists the columns",
+            if unknown.len() == 1 { "" } else { "s" },
+            unknown.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// A validated customer: the flow input and the typed parts the policy check reads.
+#[derive(Debug, Clone)]
+pub struct Customer {
+    /// The flow input.
+    pub profile: SecondaryProfile,
+    /// The business information as parsed (the tests read it; the flow input holds it).
+    #[cfg(test)]
+    pub business: BusinessInformation,
+    /// The two representatives as parsed (the tests read them).
+    #[cfg(test)]
+    pub representatives: [Option<AuthorizedRepresentative>; 2],
+    /// Warnings of the local validation (advice, not blocking).
+    pub warnings: Vec<String>,
+}
+
+/// Settings that apply to every customer.
+#[derive(Debug, Clone, Default)]
+pub struct Defaults {
+    /// `--primary-profile`: used when a customer has no `primary_profile_sid`.
+    pub primary_profile: Option<CustomerProfileSid>,
+}
+
+/// Turns a record into a validated customer, or every problem at once.
+pub fn build(record: &Record, defaults: &Defaults) -> Result<Customer, Vec<Problem>> {
+    let mut problems = record.problems.clone();
+    let mut b = SecondaryProfile::builder();
+
+    if let Some(name) = record.text("friendly_name") {
+        b = b.friendly_name(name);
+    }
+    if let Some(email) = record.text("email") {
+        b = b.email(email);
+    }
+    if let Some(url) = record.text("status_callback") {
+        b = b.status_callback(url);
+    }
+    if let Some(policy) = sid::<PolicySid>(record, "policy_sid", &mut problems) {
+        b = b.policy(policy);
+    }
+    let primary = sid::<CustomerProfileSid>(record, "primary_profile_sid", &mut problems)
+        .or(defaults.primary_profile);
+    if let Some(primary) = primary {
+        b = b.primary_profile(primary);
+    }
+    let mut phone_numbers = Vec::new();
+    for (i, text) in record.list("phone_number_sids").iter().enumerate() {
+        match text.parse::<PhoneNumberSid>() {
+            Ok(pn) => phone_numbers.push(pn),
+            Err(e) => problems.push(Problem::new(
+                format!("phone_number_sids[{i}]"),
+                "PN... SID",
+                e.problem().to_string(),
+            )),
+        }
+    }
+    b = b.phone_numbers(phone_numbers);
+
+    let business = business(record, &mut problems);
+    if let Some(business) = &business {
+        b = b.business(business.clone());
+    }
+    let representatives = [
+        representative(record, "representative_1", &mut problems),
+        representative(record, "representative_2", &mut problems),
+    ];
+    if let Some(rep) = &representatives[0] {
+        b = b.representative_1(rep.clone());
+    }
+    if let Some(rep) = &representatives[1] {
+        b = b.representative_2(rep.clone());
+    }
+
+    let existing = sid::<AddressSid>(record, "address_sid", &mut problems);
+    let has_address = record.has_section("address");
+    match (existing, has_address) {
+        (Some(_), true) => problems.push(Problem::new(
+            "address_sid",
+            "either address_sid or the address.* keys",
+            "both",
+        )),
+        (Some(sid), false) => b = b.existing_address(sid),
+        (None, true) => b = b.address(address(record, &mut problems)),
+        (None, false) => {}
+    }
+
+    // The facade validates everything else (and reports required values) without echoing them.
+    let built = b.build();
+    let (profile, warnings) = match built {
+        Ok(profile) => {
+            let warnings = profile.warnings().iter().map(|w| w.to_string()).collect();
+            (Some(profile), warnings)
+        }
+        Err(errors) => {
+            for e in errors.errors() {
+                let field = input_key(e.field());
+                // A value this module already refused (an unknown enum value replaced by a
+                // placeholder, a malformed SID) is not reported twice.
+                if problems.iter().any(|p| p.field == field) {
+                    continue;
+                }
+                problems.push(Problem::new(field, e.expected(), e.found()));
+            }
+            (None, Vec::new())
+        }
+    };
+    match (profile, business) {
+        (Some(profile), Some(_business)) if problems.is_empty() => Ok(Customer {
+            profile,
+            #[cfg(test)]
+            business: _business,
+            #[cfg(test)]
+            representatives,
+            warnings,
+        }),
+        _ => Err(problems),
+    }
+}
+
+/// The input key of a facade validation path.
+fn input_key(facade_field: &str) -> String {
+    match facade_field {
+        "primary_profile" => "primary_profile_sid".to_owned(),
+        "phone_numbers" => "phone_number_sids".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+fn sid<T>(record: &Record, key: &str, problems: &mut Vec<Problem>) -> Option<T>
+where
+    T: std::str::FromStr<Err = trusthub::sid::SidError>,
+{
+    let text = record.text(key)?;
+    match text.trim().parse::<T>() {
+        Ok(sid) => Some(sid),
+        Err(e) => {
+            let form = field_of(key).map(|f| f.kind.form()).unwrap_or_default();
+            problems.push(Problem::new(key, form, e.problem().to_string()));
+            None
+        }
+    }
+}
+
+/// Parses an enum value: exact wire string, or `unlisted:VALUE`. On a problem, records it and
+/// returns `None`.
+fn enum_value<T>(
+    field: &str,
+    text: &str,
+    parse: impl Fn(&str) -> Result<T, UnknownValueError>,
+    unlisted: impl Fn(String) -> T,
+    problems: &mut Vec<Problem>,
+) -> Option<T> {
+    let text = text.trim();
+    if let Some(value) = text.strip_prefix(UNLISTED_PREFIX) {
+        return Some(unlisted(value.to_owned()));
+    }
+    match parse(text) {
+        Ok(value) => Some(value),
+        Err(e) => {
+            // The value is echoed only when it is a listed value written differently: a
+            // column mix-up could otherwise put personal data in the message.
+            let found = match e.suggestion() {
+                Some(s) => format!("{:?} (did you mean {s:?}?)", e.found()),
+                None => format!(
+                    "a value that is not listed ({} characters)",
+                    e.found().chars().count()
+                ),
+            };
+            let listed = e.expected();
+            let expected = if listed.len() <= 12 {
+                format!(
+                    "one of {} (or {UNLISTED_PREFIX}VALUE for a value Twilio accepts but does not list)",
+                    listed
+                        .iter()
+                        .map(|v| format!("{v:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            } else {
+                format!(
+                    "one of the {} listed values, exactly as `trusthub schema` writes them (or \
+                     {UNLISTED_PREFIX}VALUE for a value Twilio accepts but does not list)",
+                    listed.len()
+                )
+            };
+            problems.push(Problem::new(field, expected, found));
+            None
+        }
+    }
+}
+
+/// A required enum: missing or unknown values are problems; the placeholder keeps the rest of
+/// the validation going.
+fn required_enum<T: Clone>(
+    record: &Record,
+    key: &str,
+    listed: &[T],
+    parse: impl Fn(&str) -> Result<T, UnknownValueError>,
+    unlisted: impl Fn(String) -> T,
+    problems: &mut Vec<Problem>,
+) -> T {
+    let placeholder = listed[0].clone();
+    match record.text(key) {
+        Some(text) => enum_value(key, text, parse, unlisted, problems).unwrap_or(placeholder),
+        None => {
+            problems.push(Problem::new(key, "one of the accepted values", "nothing"));
+            placeholder
+        }
+    }
+}
+
+fn text(record: &Record, key: &str) -> String {
+    record.text(key).unwrap_or_default().to_owned()
+}
+
+fn business(record: &Record, problems: &mut Vec<Problem>) -> Option<BusinessInformation> {
+    const S: &str = "business_information";
+    if !record.has_section(S) {
+        return None;
+    }
+    let k = |name: &str| format!("{S}.{name}");
+    let identity = required_enum(
+        record,
+        &k("business_identity"),
+        BusinessIdentity::LISTED,
+        |s| s.parse(),
+        BusinessIdentity::unlisted,
+        problems,
+    );
+    let business_type = required_enum(
+        record,
+        &k("business_type"),
+        BusinessType::LISTED,
+        |s| s.parse(),
+        BusinessType::unlisted,
+        problems,
+    );
+    let industry = required_enum(
+        record,
+        &k("business_industry"),
+        BusinessIndustry::LISTED,
+        |s| s.parse(),
+        BusinessIndustry::unlisted,
+        problems,
+    );
+    let other_key = k("business_registration_identifier_other");
+    let other = record.text(&other_key).map(str::to_owned);
+    let mut identifier = required_enum(
+        record,
+        &k("business_registration_identifier"),
+        &[RegistrationIdentifier::Ein],
+        |s| s.parse(),
+        RegistrationIdentifier::unlisted,
+        problems,
+    );
+    match (&identifier, other) {
+        (RegistrationIdentifier::Other(_), Some(name)) => {
+            identifier = RegistrationIdentifier::other(name)
+        }
+        (RegistrationIdentifier::Other(_), None) => {}
+        (_, Some(_)) => problems.push(Problem::new(
+            other_key,
+            "nothing unless business_registration_identifier is Other",
+            "a value",
+        )),
+        (_, None) => {}
+    }
+    let regions_key = k("business_regions_of_operation");
+    let mut regions = Vec::new();
+    for (i, item) in record.list(&regions_key).iter().enumerate() {
+        if let Some(region) = enum_value(
+            &format!("{regions_key}[{i}]"),
+            item,
+            |s| s.parse::<Region>(),
+            Region::unlisted,
+            problems,
+        ) {
+            regions.push(region);
+        }
+    }
+    Some(BusinessInformation {
+        business_name: text(record, &k("business_name")),
+        business_identity: identity,
+        business_type,
+        business_industry: industry,
+        business_registration_identifier: identifier,
+        business_registration_number: text(record, &k("business_registration_number")),
+        business_regions_of_operation: Regions::new(regions),
+        website_url: text(record, &k("website_url")),
+        social_media_profile_urls: record.list(&k("social_media_profile_urls")),
+    })
+}
+
+fn representative(
+    record: &Record,
+    section: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<AuthorizedRepresentative> {
+    if !record.has_section(section) {
+        return None;
+    }
+    let k = |name: &str| format!("{section}.{name}");
+    Some(AuthorizedRepresentative {
+        first_name: text(record, &k("first_name")),
+        last_name: text(record, &k("last_name")),
+        email: text(record, &k("email")),
+        phone_number: text(record, &k("phone_number")),
+        business_title: text(record, &k("business_title")),
+        job_position: required_enum(
+            record,
+            &k("job_position"),
+            JobPosition::LISTED,
+            |s| s.parse(),
+            JobPosition::unlisted,
+            problems,
+        ),
+    })
+}
+
+fn boolean(record: &Record, key: &str, problems: &mut Vec<Problem>) -> Option<bool> {
+    let text = record.text(key)?;
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => {
+            problems.push(Problem::new(
+                key,
+                "true or false",
+                format!("{} characters", text.chars().count()),
+            ));
+            None
+        }
+    }
+}
+
+fn address(record: &Record, problems: &mut Vec<Problem>) -> Address {
+    let optional = |key: &str| record.text(key).map(str::to_owned);
+    Address {
+        customer_name: text(record, "address.customer_name"),
+        street: text(record, "address.street"),
+        street_secondary: optional("address.street_secondary"),
+        city: text(record, "address.city"),
+        region: text(record, "address.region"),
+        postal_code: text(record, "address.postal_code"),
+        iso_country: text(record, "address.iso_country"),
+        friendly_name: optional("address.friendly_name"),
+        emergency_enabled: boolean(record, "address.emergency_enabled", problems),
+        auto_correct_address: boolean(record, "address.auto_correct_address", problems),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn good() -> Json {
+        serde_json::json!({
+            "friendly_name": "Acme Corp",
+            "email": "compliance@acme.example.com",
+            "primary_profile_sid": "BU0123456789abcdef0123456789abcdef",
+            "phone_number_sids": ["PN0123456789abcdef0123456789abcdef"],
+            "business_information": {
+                "business_name": "Acme Corp",
+                "business_identity": "direct_customer",
+                "business_type": "Limited Liability Corporation",
+                "business_industry": "TECHNOLOGY",
+                "business_registration_identifier": "EIN",
+                "business_registration_number": 123456789,
+                "business_regions_of_operation": "USA_AND_CANADA, EUROPE",
+                "website_url": "https://acme.example.com"
+            },
+            "representative_1": {
+                "first_name": "Ada", "last_name": "Lovelace", "email": "ada@acme.example.com",
+                "phone_number": "+14155550101", "business_title": "CEO", "job_position": "CEO"
+            },
+            "representative_2": {
+                "first_name": "Bob", "last_name": "Builder", "email": "bob@acme.example.com",
+                "phone_number": "+14155550102", "business_title": "CFO", "job_position": "CFO"
+            },
+            "address": {
+                "customer_name": "Acme Corp", "street": "555 Main Street", "city": "San Francisco",
+                "region": "CA", "postal_code": "94105", "iso_country": "US",
+                "emergency_enabled": "false"
+            }
+        })
+    }
+
+    #[test]
+    fn a_complete_document_builds() {
+        let customer = build(&Record::from_document(&good()), &Defaults::default()).unwrap();
+        assert_eq!(
+            customer.business.business_regions_of_operation.to_wire(),
+            "USA_AND_CANADA,EUROPE"
+        );
+        // A number where text is expected is taken as its text.
+        assert_eq!(customer.business.business_registration_number, "123456789");
+        assert!(customer.representatives.iter().all(Option::is_some));
+    }
+
+    #[test]
+    fn every_problem_is_reported_without_personal_data() {
+        let mut doc = good();
+        doc["email"] = "compliance.example.com".into();
+        doc["business_information"]["business_industry"] = "technology".into();
+        doc["business_information"]["business_regions_of_operation"] =
+            serde_json::json!(["USA_AND_CANADA", "MARS"]);
+        doc["representative_2"]["phone_number"] = "415-555-0102".into();
+        doc["address"]["street"] = "P.O. Box 77123".into();
+        doc["address"]["emergency_enabled"] = "maybe".into();
+        doc["colour"] = "blue".into();
+        doc["representative_1"]["first_name"] = serde_json::json!(["Ada", "Augusta"]);
+        doc["primary_profile_sid"] = "XX0123".into();
+        let problems = build(&Record::from_document(&doc), &Defaults::default()).unwrap_err();
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        for expected in [
+            "colour",
+            "representative_1.first_name",
+            "primary_profile_sid",
+            "email",
+            "business_information.business_industry",
+            "business_information.business_regions_of_operation[1]",
+            "representative_2.phone_number",
+            "address.street",
+            "address.emergency_enabled",
+        ] {
+            assert!(fields.contains(&expected), "{expected} not in {fields:?}");
+        }
+        let text: String = problems.iter().map(|p| format!("{p}\n")).collect();
+        for pii in ["compliance.example.com", "415-555-0102", "77123", "maybe"] {
+            assert!(!text.contains(pii), "{pii} leaked: {text}");
+        }
+        // Enum values are not personal data: the suggestion helps.
+        assert!(text.contains("did you mean \"TECHNOLOGY\"?"), "{text}");
+    }
+
+    #[test]
+    fn unlisted_values_are_sent_deliberately() {
+        let mut doc = good();
+        doc["business_information"]["business_regions_of_operation"] = "unlisted:CANADA".into();
+        let customer = build(&Record::from_document(&doc), &Defaults::default()).unwrap();
+        assert_eq!(
+            customer.business.business_regions_of_operation.to_wire(),
+            "CANADA"
+        );
+    }
+
+    #[test]
+    fn the_primary_profile_can_come_from_the_command_line() {
+        let mut doc = good();
+        doc.as_object_mut().unwrap().remove("primary_profile_sid");
+        let problems = build(&Record::from_document(&doc), &Defaults::default()).unwrap_err();
+        assert_eq!(problems[0].field, "primary_profile_sid");
+        let defaults = Defaults {
+            primary_profile: Some("BU0123456789abcdef0123456789abcdef".parse().unwrap()),
+        };
+        assert!(build(&Record::from_document(&doc), &defaults).is_ok());
+    }
+
+    #[test]
+    fn other_needs_its_name_and_address_sid_excludes_the_address() {
+        let mut doc = good();
+        doc["business_information"]["business_registration_identifier"] = "Other".into();
+        doc["address_sid"] = "AD0123456789abcdef0123456789abcdef".into();
+        let problems = build(&Record::from_document(&doc), &Defaults::default()).unwrap_err();
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert!(fields.contains(&"address_sid"), "{fields:?}");
+        assert!(
+            fields.contains(&"business_information.business_registration_identifier"),
+            "{fields:?}"
+        );
+        doc["business_information"]["business_registration_identifier_other"] =
+            "State license".into();
+        doc.as_object_mut().unwrap().remove("address");
+        let customer = build(&Record::from_document(&doc), &Defaults::default()).unwrap();
+        assert_eq!(
+            customer
+                .business
+                .business_registration_identifier
+                .other_type_name(),
+            Some("State license")
+        );
+    }
+
+    #[test]
+    fn csv_headers_are_checked_and_cells_split() {
+        let header: Vec<String> = ["friendly_name", "emial"].map(String::from).to_vec();
+        let error = check_csv_header(&header).unwrap_err().to_string();
+        assert!(error.contains("`emial`"), "{error}");
+        let record = Record::from_cells([
+            (
+                "phone_number_sids",
+                "PN0123456789abcdef0123456789abcdef, PN0123456789abcdef0123456789abcdee",
+            ),
+            ("email", "  "),
+        ]);
+        assert_eq!(record.list("phone_number_sids").len(), 2);
+        assert_eq!(record.text("email"), None);
+    }
+
+    #[test]
+    fn toml_errors_name_the_place_without_quoting_it() {
+        let dir = std::env::temp_dir().join(format!("trusthub-cli-input-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("bad.toml");
+        std::fs::write(
+            &path,
+            "friendly_name = \"Secret Name\"\nemail = \"secret@x.example\n",
+        )
+        .unwrap();
+        let error = read_customer_file(&path).unwrap_err().to_string();
+        assert!(error.contains("line 2"), "{error}");
+        assert!(!error.contains("secret@x"), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,193 @@
+//! `trusthub`: onboard one customer or a whole CSV of them as Twilio Secondary Customer
+//! Profiles, with progress, resume and a report.
+//!
+//! ```text
+//! trusthub profile create --file customer.toml [--submit] [--dry-run] [--journal FILE]
+//! trusthub onboard customers.csv --journal onboard.journal [--concurrency N] [--submit]
+//! trusthub profile status BU...        trusthub profile evaluate BU...
+//! trusthub policies list               trusthub emulator [--port N]
+//! trusthub schema                      the input keys and their accepted values
+//! ```
+//!
+//! Credentials come from the library's environment variables (`TWILIO_ACCOUNT_SID` with
+//! `TWILIO_AUTH_TOKEN`, or `TWILIO_API_KEY` + `TWILIO_API_SECRET`; `TWILIO_BASE_URL`, ...);
+//! `--emulator` runs any command against an embedded emulator instead. Exit codes: 0 success
+//! (every row compliant), 1 some row or profile failed or is not compliant, 2 usage (bad
+//! arguments, unreadable input file, missing credentials), 130 interrupted (resumable).
+#![warn(missing_docs)]
+
+mod batch_journal;
+mod commands;
+mod context;
+mod input;
+mod interrupt;
+mod onboard;
+mod report;
+mod table;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use trusthub::sid::{CustomerProfileSid, PolicySid};
+
+use context::{CliError, Context};
+
+/// Exit code: everything succeeded (every row or profile compliant).
+pub const EXIT_OK: u8 = 0;
+/// Exit code: some row or profile failed, is invalid or is not compliant.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code: usage error (clap's own code for bad arguments), unreadable input, no credentials.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code: interrupted by Ctrl-C; the same command resumes.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// Onboard ISV customers to Twilio Trust Hub as Secondary Customer Profiles.
+#[derive(Debug, Parser)]
+#[command(
+    name = "trusthub",
+    version,
+    after_help = "Credentials: TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and \
+                  TWILIO_API_SECRET); optional TWILIO_BASE_URL, TWILIO_EDGE, TWILIO_REGION.\n\
+                  Exit codes: 0 success, 1 some row/profile failed or is not compliant, 2 usage, \
+                  130 interrupted (run the same command again to resume)."
+)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args)]
+struct Global {
+    /// Run against an embedded emulator (in this process) instead of Twilio.
+    #[arg(long, global = true)]
+    emulator: bool,
+    /// Debug tracing on stderr (never secrets nor personal data).
+    #[arg(long, short, global = true)]
+    verbose: bool,
+    /// Machine-readable JSON on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// One secondary customer profile.
+    Profile {
+        #[command(subcommand)]
+        command: ProfileCommand,
+    },
+    /// One profile per CSV row, with progress, resume (same command again) and a report.
+    Onboard(onboard::OnboardArgs),
+    /// Trust Hub policies.
+    Policies {
+        #[command(subcommand)]
+        command: PoliciesCommand,
+    },
+    /// Start the Trust Hub emulator and print its credentials; runs until Ctrl-C.
+    Emulator(commands::EmulatorArgs),
+    /// The input keys (TOML/JSON) and CSV columns, with their accepted values.
+    Schema,
+}
+
+#[derive(Debug, Subcommand)]
+enum ProfileCommand {
+    /// Create (steps 1-9), optionally submit (step 10), from a TOML or JSON file.
+    Create(commands::CreateArgs),
+    /// Show the status of customer profiles.
+    Status {
+        /// Customer profile SIDs (BU...).
+        #[arg(required = true)]
+        bundles: Vec<CustomerProfileSid>,
+    },
+    /// Evaluate customer profiles against their policy and show the result as a table.
+    Evaluate {
+        /// Customer profile SIDs (BU...).
+        #[arg(required = true)]
+        bundles: Vec<CustomerProfileSid>,
+        /// The policy to evaluate against (default: each profile's own).
+        #[arg(long)]
+        policy: Option<PolicySid>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PoliciesCommand {
+    /// Every policy with what it requires.
+    List,
+}
+
+fn init_tracing(verbose: bool) {
+    if !verbose {
+        return;
+    }
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    // The library's events carry operation names, path templates, statuses, SIDs and timings;
+    // never a secret, never personal data. Other crates (connection pools...) only warn.
+    let filter = tracing_subscriber::filter::Targets::new()
+        .with_target("trusthub", tracing::Level::DEBUG)
+        .with_default(tracing::Level::WARN);
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::DEBUG)
+        .finish()
+        .with(filter)
+        .init();
+}
+
+async fn run(cli: Cli) -> Result<u8, CliError> {
+    let g = &cli.global;
+    match &cli.command {
+        Command::Schema => Ok(commands::schema(g.json)),
+        Command::Emulator(args) => commands::emulator(args, g.json).await,
+        command => {
+            let ctx = Context::connect(g.emulator, g.json, g.verbose).await?;
+            match command {
+                Command::Profile {
+                    command: ProfileCommand::Create(args),
+                } => commands::profile_create(&ctx, args).await,
+                Command::Profile {
+                    command: ProfileCommand::Status { bundles },
+                } => commands::profile_status(&ctx, bundles).await,
+                Command::Profile {
+                    command: ProfileCommand::Evaluate { bundles, policy },
+                } => commands::profile_evaluate(&ctx, bundles, *policy).await,
+                Command::Policies {
+                    command: PoliciesCommand::List,
+                } => commands::policies_list(&ctx).await,
+                Command::Onboard(args) => onboard::onboard(&ctx, args).await,
+                Command::Schema | Command::Emulator(_) => unreachable!("handled above"),
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    // Usage errors exit with clap's code 2.
+    let cli = Cli::parse();
+    init_tracing(cli.global.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let result = runtime.block_on(run(cli));
+    // Rows aborted by a second Ctrl-C may hold a worker in a journal sync: do not wait long.
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            ExitCode::from(e.code)
+        }
+    }
+}
