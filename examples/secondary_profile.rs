@@ -36,17 +36,31 @@ fn usage(problem: &str) -> ! {
 }
 
 fn parse_args() -> Args {
-    let mut args = Args { primary_profile: None, phone_numbers: Vec::new(), submit: false };
+    let mut args = Args {
+        primary_profile: None,
+        phone_numbers: Vec::new(),
+        submit: false,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--primary-profile" => {
-                let v = it.next().unwrap_or_else(|| usage("--primary-profile needs a BU SID"));
-                args.primary_profile = Some(v.parse().unwrap_or_else(|e| usage(&format!("--primary-profile: {e}"))));
+                let v = it
+                    .next()
+                    .unwrap_or_else(|| usage("--primary-profile needs a BU SID"));
+                args.primary_profile = Some(
+                    v.parse()
+                        .unwrap_or_else(|e| usage(&format!("--primary-profile: {e}"))),
+                );
             }
             "--phone-number" => {
-                let v = it.next().unwrap_or_else(|| usage("--phone-number needs a PN SID"));
-                args.phone_numbers.push(v.parse().unwrap_or_else(|e| usage(&format!("--phone-number: {e}"))));
+                let v = it
+                    .next()
+                    .unwrap_or_else(|| usage("--phone-number needs a PN SID"));
+                args.phone_numbers.push(
+                    v.parse()
+                        .unwrap_or_else(|e| usage(&format!("--phone-number: {e}"))),
+                );
             }
             "--submit" => args.submit = true,
             other => usage(&format!("unknown argument {other}")),
@@ -57,14 +71,15 @@ fn parse_args() -> Args {
 
 /// The sample business. Edit before running against Twilio.
 fn sample(primary: CustomerProfileSid, phone_numbers: Vec<PhoneNumberSid>) -> SecondaryProfile {
-    let representative = |first: &str, email: &str, phone: &str, position| AuthorizedRepresentative {
-        first_name: first.into(),
-        last_name: "Example".into(),
-        email: email.into(),
-        phone_number: phone.into(),
-        business_title: "Officer".into(),
-        job_position: position,
-    };
+    let representative =
+        |first: &str, email: &str, phone: &str, position| AuthorizedRepresentative {
+            first_name: first.into(),
+            last_name: "Example".into(),
+            email: email.into(),
+            phone_number: phone.into(),
+            business_title: "Officer".into(),
+            job_position: position,
+        };
     let built = SecondaryProfile::builder()
         .friendly_name("Acme Corp")
         .email("compliance@acme.example.com")
@@ -80,8 +95,18 @@ fn sample(primary: CustomerProfileSid, phone_numbers: Vec<PhoneNumberSid>) -> Se
             social_media_profile_urls: vec![],
         })
         .representatives(
-            representative("Ada", "ada@acme.example.com", "+14155550101", JobPosition::Ceo),
-            representative("Grace", "grace@acme.example.com", "+14155550102", JobPosition::Cfo),
+            representative(
+                "Ada",
+                "ada@acme.example.com",
+                "+14155550101",
+                JobPosition::Ceo,
+            ),
+            representative(
+                "Grace",
+                "grace@acme.example.com",
+                "+14155550102",
+                JobPosition::Cfo,
+            ),
         )
         .address(Address {
             customer_name: "Acme Corp".into(),
@@ -133,21 +158,35 @@ async fn main() {
         println!("talking to Twilio as {} (edit the sample business in examples/secondary_profile.rs first)", client.account_sid());
         (client, primary, args.phone_numbers, args.submit)
     } else {
-        let config = trusthub_emulator::EmulatorConfig::default()
-            .with_auto_decision(Duration::from_millis(300), trusthub_emulator::Decision::Approve);
-        let emulator = trusthub_emulator::start(config).await.expect("start the embedded emulator");
+        let config = trusthub_emulator::EmulatorConfig::default().with_auto_decision(
+            Duration::from_millis(300),
+            trusthub_emulator::Decision::Approve,
+        );
+        let emulator = trusthub_emulator::start(config)
+            .await
+            .expect("start the embedded emulator");
         println!(
             "no TWILIO_ACCOUNT_SID in the environment: using an embedded Trust Hub emulator at {}",
             emulator.base_url()
         );
         let client = Client::builder()
-            .account_sid(emulator.account_sid().parse().expect("emulator account SID"))
+            .account_sid(
+                emulator
+                    .account_sid()
+                    .parse()
+                    .expect("emulator account SID"),
+            )
             .auth_token(emulator.auth_token())
             .base_url(emulator.base_url())
             .build()
             .expect("emulator client");
-        let primary = emulator.primary_profile_sid().parse().expect("emulator primary profile");
-        let phone = emulator.phone_number_sids()[0].parse().expect("emulator phone number");
+        let primary = emulator
+            .primary_profile_sid()
+            .parse()
+            .expect("emulator primary profile");
+        let phone = emulator.phone_number_sids()[0]
+            .parse()
+            .expect("emulator phone number");
         _emulator = Some(emulator);
         (client, primary, vec![phone], true)
     };
@@ -158,15 +197,25 @@ async fn main() {
     }
     println!("steps 1-9 (each step starts as soon as its inputs exist):");
     let observer: Observer = Arc::new(print_step);
-    let options = FlowOptions { observer: Some(observer), ..FlowOptions::default() };
-    let mut report = match flow.run(&client, Arc::new(MemoryStore::new()), options).await {
+    let options = FlowOptions {
+        observer: Some(observer),
+        ..FlowOptions::default()
+    };
+    let mut report = match flow
+        .run(&client, Arc::new(MemoryStore::new()), options)
+        .await
+    {
         Ok(report) => report,
         Err(e) => {
             eprintln!("error: {e}");
             std::process::exit(1);
         }
     };
-    println!("bundle {} created in {:.0} ms", report.bundle(), report.elapsed.as_secs_f64() * 1e3);
+    println!(
+        "bundle {} created in {:.0} ms",
+        report.bundle(),
+        report.elapsed.as_secs_f64() * 1e3
+    );
     print!("{}", report.evaluation);
     if !report.evaluation.is_compliant() {
         println!("not compliant: nothing submitted");

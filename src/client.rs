@@ -48,6 +48,27 @@ pub mod env {
 }
 
 /// A configuration the client cannot run with; says which setting and what to do.
+///
+/// ```
+/// use trusthub::{Client, ConfigError};
+///
+/// let err: ConfigError = Client::builder().build().unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "no account SID: call .account_sid(..) or set TWILIO_ACCOUNT_SID"
+/// );
+///
+/// // Credentials never travel over plain http:// except to this machine.
+/// let err = Client::builder()
+///     .account_sid("AC0123456789abcdef0123456789abcdef".parse()?)
+///     .auth_token("your auth token")
+///     .base_url("http://trusthub.example.com")
+///     .build()
+///     .unwrap_err();
+/// assert!(err.to_string().contains("only allowed to a loopback host"));
+/// assert!(!err.to_string().contains("your auth token"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError(String);
 
@@ -69,6 +90,51 @@ enum Auth {
 /// A Trust Hub client. Cheap to clone (clones share the connection pool); `Debug` never shows a
 /// secret. Dereferences to the generated client, so every operation of the spec is a method:
 /// `client.customer_profiles().create(..)`, `client.policies().list().into_stream()`.
+///
+/// Against the embedded emulator, which stands in for Twilio:
+///
+/// ```
+/// use futures_util::TryStreamExt;
+/// use trusthub::api::trusthub_v1::CustomerProfileStatus;
+/// use trusthub::sid::policies;
+/// use trusthub::Client;
+/// use trusthub_emulator::{start, EmulatorConfig};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let emulator = start(EmulatorConfig::default()).await?;
+/// let client = Client::builder()
+///     .account_sid(emulator.account_sid().parse()?)
+///     .auth_token(emulator.auth_token())
+///     .base_url(emulator.base_url())
+///     .build()?;
+/// assert_eq!(client.account_sid(), emulator.account_sid());
+///
+/// // The seeded primary profile of the ISV, through the generated operations.
+/// let profile = client
+///     .customer_profiles()
+///     .fetch(emulator.primary_profile_sid())
+///     .send()
+///     .await?;
+/// assert_eq!(profile.status, Some(CustomerProfileStatus::TwilioApproved));
+///
+/// // Lists page through `next_page_url` as a stream.
+/// let policies: Vec<_> = client.policies().list().page_size(2).into_stream().try_collect().await?;
+/// let secondary = policies::SECONDARY_CUSTOMER_PROFILE.as_str();
+/// assert!(policies.iter().any(|p| p.sid.as_deref() == Some(secondary)));
+///
+/// // A wrong auth token is Twilio's 401 / 20003, and never echoed.
+/// let wrong = Client::builder()
+///     .account_sid(client.account_sid())
+///     .auth_token("not the token")
+///     .base_url(emulator.base_url())
+///     .build()?;
+/// let err = wrong.policies().fetch(secondary).send().await.unwrap_err();
+/// assert_eq!((err.status(), err.code()), (Some(401), Some(20003)));
+/// assert!(!err.to_string().contains("not the token"));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Client {
     api: trusthub_generated::Client,
@@ -98,9 +164,9 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// A client configured from the environment variables in [`env`]: `TWILIO_ACCOUNT_SID` with
-    /// `TWILIO_AUTH_TOKEN`, or with `TWILIO_API_KEY` + `TWILIO_API_SECRET`; optional
-    /// `TWILIO_EDGE`, `TWILIO_REGION`, `TWILIO_BASE_URL`.
+    /// A client configured from the environment variables in [`env`](mod@env):
+    /// `TWILIO_ACCOUNT_SID` with `TWILIO_AUTH_TOKEN`, or with `TWILIO_API_KEY` +
+    /// `TWILIO_API_SECRET`; optional `TWILIO_EDGE`, `TWILIO_REGION`, `TWILIO_BASE_URL`.
     pub fn from_env() -> Result<Client, ConfigError> {
         ClientBuilder::from_lookup(|name| std::env::var(name).ok())?.build()
     }
@@ -117,6 +183,38 @@ impl Client {
 }
 
 /// Configures a [`Client`].
+///
+/// [`ClientBuilder::from_lookup`] reads the same variables as [`Client::from_env`] from any
+/// source, here a map:
+///
+/// ```
+/// use std::collections::HashMap;
+/// use trusthub::ClientBuilder;
+///
+/// let vars = HashMap::from([
+///     ("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef"),
+///     ("TWILIO_API_KEY", "SK0123456789abcdef0123456789abcdef"),
+///     ("TWILIO_API_SECRET", "key secret"),
+///     ("TWILIO_REGION", "au1"),
+/// ]);
+/// let lookup = |name: &str| vars.get(name).map(|v| v.to_string());
+/// let builder = ClientBuilder::from_lookup(lookup)?.user_agent_extension("my-isv/1.2");
+/// let shown = format!("{builder:?}");
+/// assert!(shown.contains("API key SK0123456789abcdef0123456789abcdef [redacted]"));
+/// assert!(!shown.contains("key secret"));
+/// let client = builder.no_retries().build()?;
+/// assert_eq!(client.account_sid(), "AC0123456789abcdef0123456789abcdef");
+///
+/// // A key without its secret is refused, naming both variables.
+/// let err = ClientBuilder::from_lookup(|name| match name {
+///     "TWILIO_ACCOUNT_SID" => Some("AC0123456789abcdef0123456789abcdef".into()),
+///     "TWILIO_API_KEY" => Some("SK0123456789abcdef0123456789abcdef".into()),
+///     _ => None,
+/// })
+/// .unwrap_err();
+/// assert!(err.to_string().starts_with("TWILIO_API_KEY is set but TWILIO_API_SECRET is not"));
+/// # Ok::<(), trusthub::ConfigError>(())
+/// ```
 #[derive(Clone, Default)]
 pub struct ClientBuilder {
     account_sid: Option<AccountSid>,

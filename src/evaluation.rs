@@ -38,12 +38,69 @@ use trusthub_generated::trusthub_v1::{
 };
 
 /// A typed evaluation of a customer profile against its policy.
+///
+/// ```
+/// use trusthub::api::trusthub_v1::CustomerProfileEvaluation;
+/// use trusthub::evaluation::Evaluation;
+///
+/// let answer: CustomerProfileEvaluation = serde_json::from_value(serde_json::json!({
+///     "sid": "EL0123456789abcdef0123456789abcdef",
+///     "status": "noncompliant",
+///     "results": [
+///         {"requirement_name": "customer_profile_address",
+///          "requirement_friendly_name": "Business Address", "passed": true},
+///         {"requirement_name": "business_info",
+///          "requirement_friendly_name": "Business Information", "passed": false,
+///          "failure_reason": "The Business Information is incomplete.", "error_code": 22215,
+///          "invalid": [{"object_field": "website_url", "error_code": 22215,
+///                       "failure_reason": "The Website URL is missing."}]}
+///     ]
+/// }))?;
+/// let evaluation = Evaluation::from(answer);
+/// assert!(!evaluation.is_compliant());
+/// assert_eq!(evaluation.status(), "noncompliant");
+/// assert_eq!(evaluation.sid(), Some("EL0123456789abcdef0123456789abcdef"));
+/// assert_eq!(evaluation.results().len(), 2);
+/// assert_eq!(evaluation.failures().len(), 1);
+/// let text = evaluation.to_string();
+/// assert!(text.starts_with(
+///     "evaluation EL0123456789abcdef0123456789abcdef: noncompliant (1 of 2 requirements passed)"
+/// ));
+/// assert!(text.contains("  ok    customer_profile_address (Business Address)"));
+/// assert!(text.contains("  FAIL  business_info (Business Information): "));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
     answer: CustomerProfileEvaluation,
 }
 
 /// One failed field of a requirement.
+///
+/// ```
+/// use trusthub::api::trusthub_v1::CustomerProfileEvaluation;
+/// use trusthub::evaluation::{Evaluation, FieldFailure};
+///
+/// let answer: CustomerProfileEvaluation = serde_json::from_value(serde_json::json!({
+///     "status": "noncompliant",
+///     "results": [{
+///         "requirement_name": "authorized_representative_1", "passed": false,
+///         "invalid": [
+///             {"object_field": "email", "error_code": 22215,
+///              "failure_reason": "The Email is missing."},
+///             {"friendly_name": "Phone Number", "failure_reason": "The Phone Number is invalid."}
+///         ]
+///     }]
+/// }))?;
+/// let fields: Vec<FieldFailure> = Evaluation::from(answer).failures().remove(0).fields;
+/// assert_eq!(fields[0].field, "email");
+/// assert_eq!(fields[0].error_code, Some(22215));
+/// // Without an `object_field`, the friendly name names the field.
+/// assert_eq!(fields[1].field, "Phone Number");
+/// assert_eq!(fields[1].reason, "The Phone Number is invalid.");
+/// assert_eq!(fields[1].error_code, None);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldFailure {
     /// Attribute key, e.g. `business_name`.
@@ -55,6 +112,31 @@ pub struct FieldFailure {
 }
 
 /// One failed requirement.
+///
+/// ```
+/// use trusthub::api::trusthub_v1::CustomerProfileEvaluation;
+/// use trusthub::evaluation::Evaluation;
+///
+/// let answer: CustomerProfileEvaluation = serde_json::from_value(serde_json::json!({
+///     "status": "noncompliant",
+///     "results": [
+///         {"requirement_name": "business_info", "passed": true},
+///         {"requirement_name": "authorized_representative_2",
+///          "requirement_friendly_name": "Authorized Representative 2", "passed": false,
+///          "failure_reason": "An Authorized Representative 2 End-User is missing.",
+///          "error_code": 22214, "invalid": []}
+///     ]
+/// }))?;
+/// let failures = Evaluation::from(answer).failures();
+/// assert_eq!(failures.len(), 1); // passed requirements are not failures
+/// let failure = &failures[0];
+/// assert_eq!(failure.requirement, "authorized_representative_2");
+/// assert_eq!(failure.friendly_name, "Authorized Representative 2");
+/// assert_eq!(failure.error_code, Some(22214));
+/// assert!(failure.reason.contains("is missing"));
+/// assert!(failure.fields.is_empty());
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequirementFailure {
     /// Machine name, e.g. `authorized_representative_2`.

@@ -143,6 +143,25 @@ const fn bytes_as_str(bytes: &[u8; SID_LEN]) -> &str {
 }
 
 /// What is wrong with a string that was meant to be a SID.
+///
+/// ```
+/// use trusthub::sid::{PolicySid, SidProblem};
+///
+/// let problem = |s: &str| s.parse::<PolicySid>().unwrap_err().problem().clone();
+/// assert_eq!(problem("RN123"), SidProblem::Length { found: 5 });
+/// assert_eq!(
+///     problem("BUdfbf3fae0e1107f8aded0e7cead80bf5"),
+///     SidProblem::Prefix { found: "BU".into() }
+/// );
+/// assert_eq!(
+///     problem("RNdfbf3fae0e1107f8aded0e7cead80bfZ"),
+///     SidProblem::NotHex { position: 33, found: 'Z' }
+/// );
+/// assert_eq!(
+///     SidProblem::NotHex { position: 33, found: 'Z' }.to_string(),
+///     "character 'Z' at position 33 (0-based) is not a hexadecimal digit"
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SidProblem {
@@ -184,6 +203,24 @@ impl fmt::Display for SidProblem {
 ///
 /// Names the SID kind (e.g. `CustomerProfileSid`), the expected pattern
 /// (e.g. `^BU[0-9a-fA-F]{32}$`) and the [`SidProblem`].
+///
+/// ```
+/// use trusthub::sid::{PolicySid, SidProblem};
+///
+/// let err = "RNdfbf3fae0e1107f8aded0e7cead80bf".parse::<PolicySid>().unwrap_err();
+/// assert_eq!(err.kind(), "PolicySid");
+/// assert_eq!(err.pattern(), PolicySid::PATTERN);
+/// assert_eq!(err.problem(), &SidProblem::Length { found: 33 });
+/// assert_eq!(
+///     err.to_string(),
+///     "invalid PolicySid: found 33 characters, expected 34; \
+///      expected 34 characters matching ^RN[0-9a-fA-F]{32}$"
+/// );
+///
+/// // Deserializing checks the same way.
+/// let json = serde_json::from_str::<PolicySid>(r#""BUdfbf3fae0e1107f8aded0e7cead80bf5""#);
+/// assert!(json.unwrap_err().to_string().contains(r#"invalid PolicySid: found prefix "BU""#));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SidError {
     kind: &'static str,
@@ -243,7 +280,20 @@ where
 macro_rules! def_sid {
     ($(#[$meta:meta])* $name:ident, $prefix:literal) => {
         def_sid!(
-            @rule $(#[$meta])* $name,
+            @rule $(#[$meta])*
+            ///
+            /// ```
+            #[doc = concat!("use trusthub::sid::{", stringify!($name), ", ObjectSid};")]
+            ///
+            #[doc = concat!("let sid: ", stringify!($name), " = \"", $prefix, "0123456789abcdef0123456789ABCDEF\".parse()?;")]
+            #[doc = concat!("assert_eq!(sid.as_str(), \"", $prefix, "0123456789abcdef0123456789ABCDEF\");")]
+            #[doc = concat!("assert_eq!(ObjectSid::from(sid).prefix(), \"", $prefix, "\");")]
+            #[doc = concat!("let error = \"", $prefix, "123\".parse::<", stringify!($name), ">().unwrap_err();")]
+            #[doc = concat!("assert!(error.to_string().contains(\"^", $prefix, "[0-9a-fA-F]{32}$\"));")]
+            #[doc = concat!("assert!(\"ZZ0123456789abcdef0123456789abcdef\".parse::<", stringify!($name), ">().is_err());")]
+            /// # Ok::<(), trusthub::sid::SidError>(())
+            /// ```
+            $name,
             PrefixRule::Exact(prefix_bytes($prefix)),
             concat!("^", $prefix, "[0-9a-fA-F]{32}$")
         );
@@ -507,6 +557,27 @@ pub mod policies {
 ///
 /// Parsing dispatches on the prefix; any other prefix is a [`SidError`] of kind
 /// `AssignableSid`.
+///
+/// ```
+/// use trusthub::sid::{AssignableSid, EndUserSid, ObjectSid, SupportingDocumentSid};
+///
+/// let sid: AssignableSid = "IT0123456789abcdef0123456789abcdef".parse()?;
+/// assert_eq!(
+///     sid,
+///     AssignableSid::EndUser(EndUserSid::from_static("IT0123456789abcdef0123456789abcdef"))
+/// );
+/// let object: ObjectSid = sid.into();
+/// assert_eq!(object.prefix(), "IT");
+///
+/// let document = SupportingDocumentSid::from_static("RD0123456789abcdef0123456789abcdef");
+/// assert_eq!(AssignableSid::from(document).as_str(), document.as_str());
+///
+/// // Phone numbers are assigned as channel endpoints, not as entities.
+/// let err = "PN0123456789abcdef0123456789abcdef".parse::<AssignableSid>().unwrap_err();
+/// assert_eq!(err.kind(), "AssignableSid");
+/// assert_eq!(err.pattern(), "^(IT|RD|AD|BU)[0-9a-fA-F]{32}$");
+/// # Ok::<(), trusthub::sid::SidError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AssignableSid {
     /// Business information or an authorized representative.

@@ -36,6 +36,26 @@ pub const SIGNATURE_HEADER: &str = "X-Twilio-Signature";
 type HmacSha1 = Hmac<Sha1>;
 
 /// Why a signature was rejected. Says nothing about the expected signature.
+///
+/// ```
+/// use trusthub::signature::{compute_signature, validate_signature, SignatureError};
+///
+/// let url = "https://isv.example.com/trusthub/status";
+/// let params = [("BundleSid", "BU0123456789abcdef0123456789abcdef"), ("Status", "in-review")];
+/// let header = compute_signature("auth token", url, &params);
+///
+/// let check = |token: &str, url: &str, header: &str| {
+///     validate_signature(token, url, &params, header)
+/// };
+/// assert_eq!(check("auth token", url, &header), Ok(()));
+/// assert_eq!(check("auth token", url, " "), Err(SignatureError::Missing));
+/// assert_eq!(check("auth token", url, "c2lnbmF0dXJl"), Err(SignatureError::Malformed));
+/// assert_eq!(check("other token", url, &header), Err(SignatureError::Mismatch));
+/// // A proxy that spells out the default port does not break the check.
+/// let with_port = "https://isv.example.com:443/trusthub/status";
+/// assert_eq!(check("auth token", with_port, &header), Ok(()));
+/// assert!(!SignatureError::Mismatch.to_string().contains(&header));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SignatureError {
@@ -160,6 +180,21 @@ fn toggle_port(url: &str) -> Option<String> {
 }
 
 /// A form body could not be decoded.
+///
+/// ```
+/// use trusthub::signature::{decode_form, FormDecodeError};
+///
+/// assert_eq!(
+///     decode_form(b"Status=draft&FailureReason=100%"),
+///     Err(FormDecodeError::BadPercentEscape { offset: 30 })
+/// );
+/// let err = decode_form(b"Status=draft&FailureReason=%FF").unwrap_err();
+/// assert_eq!(err, FormDecodeError::InvalidUtf8 { index: 1 });
+/// assert_eq!(
+///     err.to_string(),
+///     "form parameter number 1 (0-based) is not valid UTF-8 once decoded"
+/// );
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum FormDecodeError {
@@ -238,6 +273,20 @@ fn percent_decode(bytes: &[u8], base: usize) -> Result<Vec<u8>, FormDecodeError>
 wire_enum! {
     /// Status of a customer profile (or trust product), as in its `status` field and in
     /// status callbacks.
+    ///
+    /// ```
+    /// use trusthub::signature::ProfileStatus;
+    ///
+    /// assert_eq!(ProfileStatus::PendingReview.as_str(), "pending-review");
+    /// assert_eq!("twilio-approved".parse::<ProfileStatus>()?, ProfileStatus::TwilioApproved);
+    /// assert!("approved".parse::<ProfileStatus>().is_err());
+    ///
+    /// // A status Twilio starts sending later is kept when read, not refused.
+    /// let read: ProfileStatus = serde_json::from_str(r#""provisionally-approved""#)?;
+    /// assert!(read.is_unlisted());
+    /// assert_eq!(read.to_string(), "provisionally-approved");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub enum ProfileStatus {
         /// Being filled in; may be submitted.
         Draft = "draft",
@@ -274,6 +323,32 @@ pub mod params {
 }
 
 /// A status change of a customer profile, read from a status callback.
+///
+/// ```
+/// use trusthub::signature::{decode_form, ProfileStatus, StatusCallbackEvent};
+///
+/// let body = b"AccountSid=AC0123456789abcdef0123456789abcdef\
+///     &BundleSid=BU0123456789abcdef0123456789abcdef\
+///     &Status=twilio-rejected&FailureReason=Address+does+not+match";
+/// let event = StatusCallbackEvent::from_form(&decode_form(body)?)?;
+/// assert_eq!(event.customer_profile_sid, "BU0123456789abcdef0123456789abcdef");
+/// assert_eq!(event.status, ProfileStatus::TwilioRejected);
+/// assert_eq!(event.failure_reason.as_deref(), Some("Address does not match"));
+/// assert!(event.account_sid.is_some());
+/// assert_eq!(
+///     event.to_string(),
+///     "BU0123456789abcdef0123456789abcdef is now twilio-rejected: Address does not match"
+/// );
+///
+/// // snake_case names and upper-case statuses are read too.
+/// let event = StatusCallbackEvent::from_form(&[
+///     ("bundle_sid", "BU0123456789abcdef0123456789abcdef"),
+///     ("status", "TWILIO_APPROVED"),
+/// ])?;
+/// assert_eq!(event.status, ProfileStatus::TwilioApproved);
+/// assert_eq!((event.failure_reason, event.account_sid), (None, None));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusCallbackEvent {
     /// The profile whose status changed (parameter `BundleSid` or `bundle_sid`).
@@ -287,6 +362,34 @@ pub struct StatusCallbackEvent {
 }
 
 /// A status callback could not be accepted.
+///
+/// ```
+/// use trusthub::signature::*;
+///
+/// let url = "https://isv.example.com/trusthub/status";
+/// let body = b"BundleSid=BU0123456789abcdef0123456789abcdef&Status=in-review";
+/// let header = compute_signature("auth token", url, &decode_form(body)?);
+/// assert!(verify_and_parse("auth token", url, body, &header).is_ok());
+///
+/// let tampered = b"BundleSid=BU0123456789abcdef0123456789abcdef&Status=twilio-approved";
+/// assert_eq!(
+///     verify_and_parse("auth token", url, tampered, &header).unwrap_err(),
+///     CallbackError::Signature(SignatureError::Mismatch)
+/// );
+/// assert!(matches!(
+///     StatusCallbackEvent::from_form(&[("BundleSid", "BU0123456789abcdef0123456789abcdef")]),
+///     Err(CallbackError::MissingParameter { names }) if names == params::STATUS
+/// ));
+/// let wrong_kind = [("BundleSid", "RN0123456789abcdef0123456789abcdef"), ("Status", "draft")];
+/// match StatusCallbackEvent::from_form(&wrong_kind).unwrap_err() {
+///     CallbackError::InvalidSid { parameter, source } => {
+///         assert_eq!(parameter, "BundleSid");
+///         assert_eq!(source.kind(), "CustomerProfileSid");
+///     }
+///     other => panic!("unexpected {other}"),
+/// }
+/// # Ok::<(), FormDecodeError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CallbackError {

@@ -51,9 +51,11 @@ async fn a_whole_flow_at_trace_logs_no_secret_and_no_personal_data() {
         .init();
 
     let token = "tok-SECRET-0123456789abcdef01234567";
-    let emulator = start(EmulatorConfig::default().with_credentials(trusthub_emulator::DEFAULT_ACCOUNT_SID, token))
-        .await
-        .unwrap();
+    let emulator = start(
+        EmulatorConfig::default().with_credentials(trusthub_emulator::DEFAULT_ACCOUNT_SID, token),
+    )
+    .await
+    .unwrap();
     let client = Client::builder()
         .account_sid(emulator.account_sid().parse().unwrap())
         .auth_token(token)
@@ -83,8 +85,16 @@ async fn a_whole_flow_at_trace_logs_no_secret_and_no_personal_data() {
             social_media_profile_urls: vec![],
         })
         .representatives(
-            rep("Zebulon", "zq@quartermaine-holdings.example.com", "+14155550177"),
-            rep("Xanthippe", "xq@quartermaine-holdings.example.com", "+14155550188"),
+            rep(
+                "Zebulon",
+                "zq@quartermaine-holdings.example.com",
+                "+14155550177",
+            ),
+            rep(
+                "Xanthippe",
+                "xq@quartermaine-holdings.example.com",
+                "+14155550188",
+            ),
         )
         .address(Address {
             customer_name: "Zebulon Quartermaine".into(),
@@ -102,7 +112,14 @@ async fn a_whole_flow_at_trace_logs_no_secret_and_no_personal_data() {
         .phone_numbers([emulator.phone_number_sids()[0].parse().unwrap()])
         .build()
         .unwrap();
-    let mut report = flow.run(&client, Arc::new(MemoryStore::new()), FlowOptions::default()).await.unwrap();
+    let mut report = flow
+        .run(
+            &client,
+            Arc::new(MemoryStore::new()),
+            FlowOptions::default(),
+        )
+        .await
+        .unwrap();
     report.submit(&client, false).await.unwrap();
     // Debug output of everything the user holds is covered too.
     tracing::trace!(?flow, ?report, ?client, "user-side debug output");
@@ -114,15 +131,30 @@ async fn a_whole_flow_at_trace_logs_no_secret_and_no_personal_data() {
         .filter(|l| !l.contains("trusthub_emulator"))
         .collect::<Vec<_>>()
         .join("\n");
-    assert!(client_logs.contains("trusthub.request"), "the request spans are captured");
-    assert!(client_logs.contains("trusthub.flow"), "the flow's events are captured");
-    assert!(client_logs.lines().count() > 50, "TRACE output is captured:\n{client_logs}");
+    assert!(
+        client_logs.contains("trusthub.request"),
+        "the request spans are captured"
+    );
+    assert!(
+        client_logs.contains("trusthub.flow"),
+        "the flow's events are captured"
+    );
+    assert!(
+        client_logs.lines().count() > 50,
+        "TRACE output is captured:\n{client_logs}"
+    );
     for needle in PII.iter().chain([&token]) {
-        assert!(!client_logs.contains(needle), "{needle:?} appears in the logs:\n{client_logs}");
+        assert!(
+            !client_logs.contains(needle),
+            "{needle:?} appears in the logs:\n{client_logs}"
+        );
     }
     let basic = base64::Engine::encode(
         &base64::engine::general_purpose::STANDARD,
         format!("{}:{token}", emulator.account_sid()),
     );
-    assert!(!client_logs.contains(&basic), "the Authorization header appears in the logs");
+    assert!(
+        !client_logs.contains(&basic),
+        "the Authorization header appears in the logs"
+    );
 }

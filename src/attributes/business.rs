@@ -13,6 +13,22 @@ use super::{Redacted, RedactedList};
 
 wire_enum! {
     /// `business_identity`: how the business relates to the ISV.
+    ///
+    /// ```
+    /// use trusthub::attributes::BusinessIdentity;
+    ///
+    /// let identity: BusinessIdentity = "isv_reseller_or_partner".parse()?;
+    /// assert_eq!(identity, BusinessIdentity::IsvResellerOrPartner);
+    /// assert_eq!(BusinessIdentity::DirectCustomer.as_str(), "direct_customer");
+    ///
+    /// // Parsing is strict, with a hint; reading Twilio's answers is lenient.
+    /// let err = "Direct Customer".parse::<BusinessIdentity>().unwrap_err();
+    /// assert_eq!(err.suggestion(), Some("direct_customer"));
+    /// let read: BusinessIdentity = serde_json::from_str(r#""marketplace""#)?;
+    /// assert!(read.is_unlisted());
+    /// assert_eq!(serde_json::to_string(&read)?, r#""marketplace""#);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub enum BusinessIdentity {
         /// The business buys Twilio services for itself.
         DirectCustomer = "direct_customer",
@@ -26,6 +42,25 @@ wire_enum! {
 wire_enum! {
     /// `business_type`: the legal form. Wire strings contain spaces and capitals exactly as
     /// listed (e.g. `"Limited Liability Corporation"`).
+    ///
+    /// ```
+    /// use trusthub::attributes::BusinessType;
+    ///
+    /// assert_eq!(BusinessType::LISTED.len(), 6);
+    /// assert_eq!(
+    ///     BusinessType::LimitedLiabilityCorporation.to_string(),
+    ///     "Limited Liability Corporation"
+    /// );
+    /// assert_eq!(
+    ///     serde_json::to_string(&BusinessType::NonProfitCorporation)?,
+    ///     r#""Non-profit Corporation""#
+    /// );
+    /// assert_eq!("Co-operative".parse::<BusinessType>()?, BusinessType::CoOperative);
+    /// // Exact case only: "LLC" or "corporation" are not listed values.
+    /// assert!("corporation".parse::<BusinessType>().is_err());
+    /// assert!(BusinessType::listed("LLC").is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub enum BusinessType {
         /// Sole proprietorship.
         SoleProprietorship = "Sole Proprietorship",
@@ -44,6 +79,20 @@ wire_enum! {
 
 wire_enum! {
     /// `business_industry`: the 31 industries the seed document lists.
+    ///
+    /// ```
+    /// use trusthub::attributes::BusinessIndustry;
+    ///
+    /// assert_eq!(BusinessIndustry::LISTED.len(), 31);
+    /// assert_eq!(BusinessIndustry::LISTED_WIRE[0], "AUTOMOTIVE");
+    /// assert_eq!(BusinessIndustry::OilAndGas.as_str(), "OIL_AND_GAS");
+    ///
+    /// let err = "oil and gas".parse::<BusinessIndustry>().unwrap_err();
+    /// assert_eq!(err.suggestion(), Some("OIL_AND_GAS"));
+    /// // `unlisted` never wraps a listed value: equal wire strings are equal values.
+    /// assert_eq!(BusinessIndustry::unlisted("FINTECH"), BusinessIndustry::Fintech);
+    /// assert!(BusinessIndustry::unlisted("GAMING").is_unlisted());
+    /// ```
     pub enum BusinessIndustry {
         /// Automotive.
         Automotive = "AUTOMOTIVE",
@@ -114,6 +163,19 @@ wire_enum! {
     /// One of the `business_regions_of_operation`. Public integrations also send values
     /// the documentation does not list; send one deliberately with
     /// `Region::unlisted("CANADA")`.
+    ///
+    /// ```
+    /// use trusthub::attributes::{Region, Regions};
+    ///
+    /// assert_eq!(Region::LatinAmerica.as_str(), "LATIN_AMERICA");
+    /// assert_eq!(Region::from_wire("EUROPE"), Region::Europe);
+    ///
+    /// // "CANADA" is not listed: `FromStr` refuses it, `unlisted` sends it on purpose.
+    /// assert!("CANADA".parse::<Region>().is_err());
+    /// let canada = Region::unlisted("CANADA");
+    /// assert!(canada.is_unlisted());
+    /// assert_eq!(Regions::from([Region::Europe, canada]).to_wire(), "EUROPE,CANADA");
+    /// ```
     pub enum Region {
         /// Africa.
         Africa = "AFRICA",
@@ -309,6 +371,39 @@ impl<'de> Deserialize<'de> for Regions {
 ///
 /// On its own (`as_str`, `FromStr`, serde) the value is the wire string only; `"Other"`
 /// parses to `Other` with an empty name, which validation reports.
+///
+/// ```
+/// use trusthub::attributes::*;
+///
+/// let gst = RegistrationIdentifier::other("GST");
+/// assert_eq!(gst.as_str(), "Other");
+/// assert_eq!(gst.other_type_name(), Some("GST"));
+///
+/// let mut business = BusinessInformation {
+///     business_name: "Acme Pty Ltd".into(),
+///     business_identity: BusinessIdentity::DirectCustomer,
+///     business_type: BusinessType::Corporation,
+///     business_industry: BusinessIndustry::Retail,
+///     business_registration_identifier: gst,
+///     business_registration_number: "51824753556".into(),
+///     business_regions_of_operation: Region::Australia.into(),
+///     website_url: "https://acme.example.com.au".into(),
+///     social_media_profile_urls: vec![],
+/// };
+/// let attributes = business.to_attributes();
+/// assert_eq!(attributes["business_registration_identifier"], "Other");
+/// assert_eq!(attributes[RegistrationIdentifier::OTHER_TYPE_NAME_KEY], "GST");
+///
+/// // "Other" read from a string has no type name: validation asks for one.
+/// business.business_registration_identifier = "Other".parse()?;
+/// let errors = business.validate().unwrap_err();
+/// assert_eq!(errors.errors()[0].kind(), ProblemKind::MissingOtherTypeName);
+/// assert_eq!(
+///     errors.errors()[0].field(),
+///     "business_information.business_registration_identifier"
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum RegistrationIdentifier {

@@ -10,6 +10,19 @@ use super::Redacted;
 
 wire_enum! {
     /// `job_position` of an authorized representative.
+    ///
+    /// ```
+    /// use trusthub::attributes::JobPosition;
+    ///
+    /// assert_eq!(JobPosition::Gm.as_str(), "GM");
+    /// assert_eq!(JobPosition::GeneralCounsel.to_string(), "General Counsel");
+    /// assert_eq!("VP".parse::<JobPosition>()?, JobPosition::Vp);
+    ///
+    /// let err = "ceo".parse::<JobPosition>().unwrap_err();
+    /// assert_eq!(err.suggestion(), Some("CEO"));
+    /// assert_eq!(err.expected(), JobPosition::LISTED_WIRE);
+    /// # Ok::<(), trusthub::attributes::UnknownValueError>(())
+    /// ```
     pub enum JobPosition {
         /// Director.
         Director = "Director",
@@ -30,6 +43,27 @@ wire_enum! {
 
 /// Which of the two representatives of a profile: decides the EndUser type and the
 /// validation path.
+///
+/// ```
+/// use trusthub::attributes::{AuthorizedRepresentative, JobPosition, RepresentativeSlot};
+/// use trusthub::attributes::ValidationReport;
+///
+/// let slot = RepresentativeSlot::Second;
+/// assert_eq!(slot.end_user_type(), "authorized_representative_2");
+///
+/// let rep = AuthorizedRepresentative {
+///     first_name: "Grace".into(),
+///     last_name: "Hopper".into(),
+///     email: "grace@acme.example.com".into(),
+///     phone_number: "+1 415 555 0102".into(), // spaces: not E.164
+///     business_title: "CFO".into(),
+///     job_position: JobPosition::Cfo,
+/// };
+/// let mut report = ValidationReport::new();
+/// report.check(slot.path(), &rep);
+/// let errors = report.finish().unwrap_err();
+/// assert_eq!(errors.fields().collect::<Vec<_>>(), ["representative_2.phone_number"]);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RepresentativeSlot {
     /// Authorized representative 1.

@@ -16,6 +16,25 @@ use std::fmt;
 use super::countries::is_iso_country;
 
 /// Which rule a [`ValidationError`] broke.
+///
+/// ```
+/// use trusthub::attributes::{AuthorizedRepresentative, JobPosition, ProblemKind, Validate};
+///
+/// let rep = AuthorizedRepresentative {
+///     first_name: " ".into(),
+///     last_name: "Lovelace".into(),
+///     email: "ada.example.com".into(),
+///     phone_number: "+0123456789".into(),
+///     business_title: "CEO".into(),
+///     job_position: JobPosition::Ceo,
+/// };
+/// let errors = rep.validate().unwrap_err();
+/// let kinds: Vec<ProblemKind> = errors.iter().map(|e| e.kind()).collect();
+/// assert_eq!(
+///     kinds,
+///     [ProblemKind::Required, ProblemKind::Email, ProblemKind::PhoneNumber]
+/// );
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ProblemKind {
@@ -46,6 +65,30 @@ pub enum ProblemKind {
 ///
 /// `Display` gives `"<field>: expected <form>; found <description>"`. Neither `Display`
 /// nor `Debug` contains the offending value when it may be personal data.
+///
+/// ```
+/// use trusthub::attributes::{AuthorizedRepresentative, JobPosition, ProblemKind, Validate};
+///
+/// let rep = AuthorizedRepresentative {
+///     first_name: "Grace".into(),
+///     last_name: "Hopper".into(),
+///     email: "grace.acme.example.com".into(),
+///     phone_number: "+14155550102".into(),
+///     business_title: "CFO".into(),
+///     job_position: JobPosition::Cfo,
+/// };
+/// let errors = rep.validate().unwrap_err();
+/// let error = &errors.errors()[0];
+/// assert_eq!(error.field(), "representative_1.email");
+/// assert_eq!(error.kind(), ProblemKind::Email);
+/// assert_eq!(error.found(), "22 characters, no '@'");
+/// assert_eq!(
+///     error.to_string(),
+///     "representative_1.email: expected an email address such as name@example.com; \
+///      found 22 characters, no '@'"
+/// );
+/// assert!(!format!("{error:?}").contains("grace"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidationError {
     field: String,
@@ -87,6 +130,32 @@ impl fmt::Display for ValidationError {
 }
 
 /// Which advice a [`Warning`] gives.
+///
+/// ```
+/// use trusthub::attributes::*;
+///
+/// let mut business = BusinessInformation {
+///     business_name: "Acme Corp".into(),
+///     business_identity: BusinessIdentity::DirectCustomer,
+///     business_type: BusinessType::Corporation,
+///     business_industry: BusinessIndustry::Technology,
+///     business_registration_identifier: RegistrationIdentifier::Duns,
+///     business_registration_number: "150483782".into(),
+///     business_regions_of_operation: Regions::from([Region::UsaAndCanada, Region::UsaAndCanada]),
+///     website_url: "https://acme.example.com".into(),
+///     social_media_profile_urls: vec![],
+/// };
+/// // Advice, not errors: validation passes and says what to reconsider.
+/// let kinds = |b: &BusinessInformation| -> Vec<WarningKind> {
+///     b.validate().unwrap().iter().map(Warning::kind).collect()
+/// };
+/// assert_eq!(kinds(&business), [WarningKind::DunsForUsEntity, WarningKind::DuplicateRegion]);
+///
+/// business.business_regions_of_operation = Region::UsaAndCanada.into();
+/// business.business_registration_identifier = RegistrationIdentifier::Ein;
+/// business.business_registration_number = "12-34567".into(); // 7 digits
+/// assert_eq!(kinds(&business), [WarningKind::EinShape]);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum WarningKind {
@@ -104,6 +173,40 @@ pub enum WarningKind {
 }
 
 /// Advice that does not block a submission.
+///
+/// ```
+/// use trusthub::attributes::*;
+///
+/// let business = BusinessInformation {
+///     business_name: "Acme Corp".into(),
+///     business_identity: BusinessIdentity::DirectCustomer,
+///     business_type: BusinessType::Corporation,
+///     business_industry: BusinessIndustry::Technology,
+///     business_registration_identifier: RegistrationIdentifier::Duns,
+///     business_registration_number: "150483782".into(),
+///     business_regions_of_operation: Region::Europe.into(),
+///     website_url: "https://acme.example.com".into(),
+///     social_media_profile_urls: vec![],
+/// };
+/// assert!(business.validate()?.is_empty());
+///
+/// // Knowing the address is in the US, DUNS gets the advice to use an EIN.
+/// let mut report = ValidationReport::new();
+/// business.validate_for_country("business_information", "US", &mut report);
+/// let warnings = report.finish()?;
+/// let warning = &warnings[0];
+/// assert_eq!(warning.kind(), WarningKind::DunsForUsEntity);
+/// assert_eq!(warning.field(), "business_information.business_registration_identifier");
+/// assert!(warning.message().contains("EIN"));
+/// assert!(warning
+///     .to_string()
+///     .starts_with("business_information.business_registration_identifier: "));
+///
+/// // Forms can add their own.
+/// let own = Warning::new("phone_numbers", WarningKind::Flow, "no phone number to assign");
+/// assert_eq!(own.to_string(), "phone_numbers: no phone number to assign");
+/// # Ok::<(), ValidationErrors>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {
     field: String,
@@ -148,6 +251,31 @@ impl fmt::Display for Warning {
 }
 
 /// Every problem found, plus the warnings gathered along the way.
+///
+/// ```
+/// use trusthub::attributes::{AuthorizedRepresentative, JobPosition, Validate};
+///
+/// let rep = AuthorizedRepresentative {
+///     first_name: "Ada".into(),
+///     last_name: "Lovelace".into(),
+///     email: "ada@acme".into(),
+///     phone_number: "4155550101".into(),
+///     business_title: "CEO".into(),
+///     job_position: JobPosition::Ceo,
+/// };
+/// let errors = rep.validate().unwrap_err();
+/// assert_eq!(errors.len(), 2);
+/// assert!(errors.warnings().is_empty());
+/// for error in &errors {
+///     assert!(error.field().starts_with("representative_1."));
+/// }
+/// let text = errors.to_string();
+/// assert!(text.starts_with(
+///     "2 problems found by local validation:\n  - representative_1.email: "
+/// ));
+/// assert!(text.contains("\n  - representative_1.phone_number: "));
+/// assert!(!text.contains("4155550101") && !text.contains("ada@acme"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidationErrors {
     errors: Vec<ValidationError>,
@@ -436,6 +564,41 @@ impl ValidationReport {
 }
 
 /// Something that validates locally, reporting into a [`ValidationReport`].
+///
+/// Implement it for your own input to report its problems together with the crate's:
+///
+/// ```
+/// use trusthub::attributes::{email_problem, ProblemKind, Validate, ValidationReport};
+///
+/// struct Contact {
+///     email: String,
+/// }
+///
+/// impl Validate for Contact {
+///     const DEFAULT_PATH: &'static str = "contact";
+///
+///     fn validate_at(&self, path: &str, report: &mut ValidationReport) {
+///         if let Some(found) = email_problem(&self.email) {
+///             let field = format!("{path}.email");
+///             report.error(field, ProblemKind::Email, "an email address", found);
+///         }
+///     }
+/// }
+///
+/// let nobody = Contact { email: "nobody".into() };
+/// let errors = nobody.validate().unwrap_err();
+/// assert_eq!(
+///     errors.errors()[0].to_string(),
+///     "contact.email: expected an email address; found 6 characters, no '@'"
+/// );
+///
+/// let mut report = ValidationReport::new();
+/// report
+///     .check("billing", &nobody)
+///     .check("support", &Contact { email: "help@acme.example.com".into() });
+/// let fields: Vec<String> = report.errors().iter().map(|e| e.field().to_owned()).collect();
+/// assert_eq!(fields, ["billing.email"]);
+/// ```
 pub trait Validate {
     /// The path prefix [`Validate::validate`] uses, e.g. `"business_information"`.
     const DEFAULT_PATH: &'static str;

@@ -8,6 +8,21 @@ use std::fmt;
 /// It can only be built through an enum's `unlisted` constructor (or by deserializing a
 /// value the enum does not list), which never wraps a listed value: equal wire strings
 /// are always equal enum values.
+///
+/// ```
+/// use trusthub::attributes::Region;
+///
+/// let canada = Region::unlisted("CANADA");
+/// match &canada {
+///     Region::Unlisted(value) => {
+///         assert_eq!(value.as_str(), "CANADA");
+///         assert_eq!(value.to_string(), "CANADA");
+///     }
+///     other => panic!("expected an unlisted region, got {other:?}"),
+/// }
+/// // A listed wire string never becomes `Unlisted`.
+/// assert_eq!(Region::unlisted("EUROPE"), Region::Europe);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Unlisted(Box<str>);
 
@@ -33,6 +48,23 @@ impl fmt::Display for Unlisted {
 ///
 /// Enum values are not personal data, so the value found is part of the message. To send a
 /// value the documentation does not list, use the enum's `unlisted` constructor.
+///
+/// ```
+/// use trusthub::attributes::BusinessIndustry;
+///
+/// let err = "education".parse::<BusinessIndustry>().unwrap_err();
+/// assert_eq!(err.type_name(), "BusinessIndustry");
+/// assert_eq!(err.found(), "education");
+/// assert_eq!(err.expected().len(), 31);
+/// assert_eq!(err.suggestion(), Some("EDUCATION"));
+/// let message = err.to_string();
+/// assert!(message.starts_with(r#""education" is not a listed BusinessIndustry value"#));
+/// assert!(message.contains(r#"(did you mean "EDUCATION"?)"#));
+/// assert!(message.ends_with("use BusinessIndustry::unlisted(..)"));
+///
+/// // Nothing close: no suggestion.
+/// assert_eq!("gaming".parse::<BusinessIndustry>().unwrap_err().suggestion(), None);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownValueError {
     type_name: &'static str,

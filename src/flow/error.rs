@@ -8,6 +8,29 @@ use crate::ApiError;
 use super::Step;
 
 /// What went wrong in a flow.
+///
+/// ```
+/// use std::error::Error as _;
+/// use std::io;
+/// use trusthub::flow::{SecondaryProfile, Step};
+/// use trusthub::FlowError;
+///
+/// // Invalid input: every problem, and nothing was sent.
+/// let invalid = FlowError::Invalid(SecondaryProfile::builder().build().unwrap_err());
+/// assert!(invalid.to_string().starts_with("invalid input, nothing was sent: 5 problems"));
+/// assert_eq!(invalid.step(), None);
+///
+/// // A journal that cannot be saved stops the flow at a step; it can be resumed.
+/// let stopped = FlowError::Journal {
+///     step: Step::CreateBundle,
+///     source: io::Error::new(io::ErrorKind::PermissionDenied, "journal.json is read-only"),
+/// };
+/// assert_eq!(stopped.step(), Some(&Step::CreateBundle));
+/// assert_eq!(stopped.source().unwrap().to_string(), "journal.json is read-only");
+/// assert!(stopped
+///     .to_string()
+///     .starts_with("could not save the journal after step `create bundle`"));
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum FlowError {

@@ -20,6 +20,41 @@ use crate::sid::{
 pub const JOURNAL_FORMAT: u32 = 1;
 
 /// Progress of one Secondary Customer Profile flow.
+///
+/// ```
+/// use trusthub::flow::{Journal, JOURNAL_FORMAT};
+/// use trusthub::sid::CustomerProfileSid;
+///
+/// let text = r#"{
+///   "format": 1,
+///   "flow_id": "th-0123456789abcdef",
+///   "input_digest": "00112233aabbccdd",
+///   "started_at": "2026-01-05T10:00:00Z",
+///   "bundle": "BU0123456789abcdef0123456789abcdef",
+///   "end_users": { "business_information": "IT0123456789abcdef0123456789abcdef" },
+///   "address_created": false,
+///   "entity_assignments": {},
+///   "channel_endpoint_assignments": {},
+///   "submitted": false
+/// }"#;
+/// let journal = Journal::from_json(text)?;
+/// assert_eq!(journal.format, JOURNAL_FORMAT);
+/// assert_eq!(
+///     journal.bundle,
+///     Some(CustomerProfileSid::from_static("BU0123456789abcdef0123456789abcdef"))
+/// );
+/// assert_eq!(journal.end_users.len(), 1);
+/// assert_eq!(journal.evaluation, None); // not evaluated yet
+/// assert_eq!(Journal::from_json(&journal.to_json())?, journal);
+///
+/// // SIDs are checked on reading: a policy SID is not a bundle.
+/// let wrong = text.replace("\"BU0123", "\"RN0123");
+/// assert!(Journal::from_json(&wrong)
+///     .unwrap_err()
+///     .to_string()
+///     .contains("invalid CustomerProfileSid"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Journal {
     /// Format version ([`JOURNAL_FORMAT`]).
@@ -90,12 +125,63 @@ impl Journal {
 
 /// Where the flow hands its journal after every step. Saving must be durable when it returns:
 /// the flow treats a saved step as done.
+///
+/// A store keeping every version, e.g. for an audit trail:
+///
+/// ```
+/// use std::io;
+/// use std::sync::{Arc, Mutex};
+/// use trusthub::flow::{Journal, JournalStore};
+///
+/// #[derive(Default)]
+/// struct History(Mutex<Vec<String>>);
+///
+/// impl JournalStore for History {
+///     fn save(&self, journal: &Journal) -> io::Result<()> {
+///         self.0.lock().unwrap().push(journal.to_json());
+///         Ok(())
+///     }
+/// }
+///
+/// # let journal = trusthub::flow::Journal::from_json(r#"{"format": 1,
+/// #     "flow_id": "th-0123456789abcdef", "input_digest": "00112233aabbccdd",
+/// #     "started_at": "2026-01-05T10:00:00Z", "end_users": {}, "address_created": false,
+/// #     "entity_assignments": {}, "channel_endpoint_assignments": {}, "submitted": false}"#)?;
+/// let history = Arc::new(History::default());
+/// let store: Arc<dyn JournalStore> = history.clone(); // as `SecondaryProfile::run` takes it
+/// store.save(&journal)?;
+/// let mut submitted = journal.clone();
+/// submitted.submitted = true;
+/// store.save(&submitted)?;
+///
+/// let versions = history.0.lock().unwrap();
+/// assert_eq!(versions.len(), 2);
+/// assert!(!Journal::from_json(&versions[0])?.submitted);
+/// assert!(Journal::from_json(&versions[1])?.submitted);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait JournalStore: Send + Sync {
     /// Stores `journal`, replacing the previous one.
     fn save(&self, journal: &Journal) -> io::Result<()>;
 }
 
 /// Keeps nothing: a flow that cannot be resumed after a crash.
+///
+/// [`SecondaryProfile::create`](super::SecondaryProfile::create) runs with it.
+///
+/// ```
+/// use std::sync::Arc;
+/// use trusthub::flow::{JournalStore, NoStore};
+///
+/// # let journal = trusthub::flow::Journal::from_json(r#"{"format": 1,
+/// #     "flow_id": "th-0123456789abcdef", "input_digest": "00112233aabbccdd",
+/// #     "started_at": "2026-01-05T10:00:00Z", "end_users": {}, "address_created": false,
+/// #     "entity_assignments": {}, "channel_endpoint_assignments": {}, "submitted": false}"#)?;
+/// assert!(NoStore.save(&journal).is_ok()); // accepts every journal, keeps none
+/// let store: Arc<dyn JournalStore> = Arc::new(NoStore);
+/// assert!(store.save(&journal).is_ok());
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoStore;
 
@@ -106,6 +192,27 @@ impl JournalStore for NoStore {
 }
 
 /// Keeps the latest journal in memory (tests, or callers that persist it themselves).
+///
+/// ```
+/// use std::sync::Arc;
+/// use trusthub::flow::{JournalStore, MemoryStore};
+///
+/// # let journal = trusthub::flow::Journal::from_json(r#"{"format": 1,
+/// #     "flow_id": "th-0123456789abcdef", "input_digest": "00112233aabbccdd",
+/// #     "started_at": "2026-01-05T10:00:00Z", "end_users": {}, "address_created": false,
+/// #     "entity_assignments": {}, "channel_endpoint_assignments": {}, "submitted": false}"#)?;
+/// let store = MemoryStore::new();
+/// assert_eq!(store.latest(), None);
+///
+/// // Clones share the journal: hand one to the flow, read the other.
+/// let handed: Arc<dyn JournalStore> = Arc::new(store.clone());
+/// handed.save(&journal)?;
+/// let mut evaluated = journal.clone();
+/// evaluated.compliant = Some(true);
+/// handed.save(&evaluated)?;
+/// assert_eq!(store.latest(), Some(evaluated)); // only the latest is kept
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
     latest: Arc<Mutex<Option<Journal>>>,
@@ -133,6 +240,30 @@ impl JournalStore for MemoryStore {
 /// A journal file written atomically: a temporary file beside it, `fsync`, `rename`, then an
 /// `fsync` of the directory. After a crash the file holds either the previous or the new
 /// journal, never a mix.
+///
+/// ```
+/// use std::{fs, io};
+/// use trusthub::flow::{FileStore, JournalStore};
+///
+/// # let journal = trusthub::flow::Journal::from_json(r#"{"format": 1,
+/// #     "flow_id": "th-0123456789abcdef", "input_digest": "00112233aabbccdd",
+/// #     "started_at": "2026-01-05T10:00:00Z", "end_users": {}, "address_created": false,
+/// #     "entity_assignments": {}, "channel_endpoint_assignments": {}, "submitted": false}"#)?;
+/// let dir = std::env::temp_dir().join(format!("trusthub-doc-{}", std::process::id()));
+/// fs::create_dir_all(&dir)?;
+/// let store = FileStore::new(dir.join("flow.json"));
+/// assert_eq!(store.load()?, None); // no file yet: a new flow
+///
+/// store.save(&journal)?;
+/// assert_eq!(store.load()?, Some(journal));
+/// assert_eq!(fs::read_dir(&dir)?.count(), 1); // the temporary file was renamed into place
+///
+/// // A file that is not a journal is an error, not a fresh start.
+/// fs::write(store.path(), "{}")?;
+/// assert_eq!(store.load().unwrap_err().kind(), io::ErrorKind::InvalidData);
+/// fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct FileStore {
     path: PathBuf,

@@ -63,6 +63,22 @@ pub use journal::{FileStore, Journal, JournalStore, MemoryStore, NoStore, JOURNA
 pub use run::{cleanup, CleanupReport};
 
 /// The end users a secondary profile holds.
+///
+/// ```
+/// use trusthub::flow::EndUserRole;
+///
+/// let types: Vec<&str> = EndUserRole::ALL.iter().map(|r| r.end_user_type()).collect();
+/// assert_eq!(
+///     types,
+///     [
+///         "customer_profile_business_information",
+///         "authorized_representative_1",
+///         "authorized_representative_2"
+///     ]
+/// );
+/// // The key of the role in `Journal::end_users` and in the friendly names the flow sends.
+/// assert_eq!(EndUserRole::Representative2.key(), "representative_2");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EndUserRole {
     /// `customer_profile_business_information`.
@@ -101,6 +117,28 @@ impl EndUserRole {
 }
 
 /// One step of the flow.
+///
+/// ```
+/// use trusthub::flow::{EndUserRole, Step};
+/// use trusthub::sid::PhoneNumberSid;
+/// use trusthub::FlowError;
+///
+/// let step = Step::CreateEndUser(EndUserRole::Representative1);
+/// assert_eq!(step.to_string(), "create end user representative_1");
+/// let pn = PhoneNumberSid::from_static("PN0123456789abcdef0123456789abcdef");
+/// assert_eq!(
+///     Step::AssignPhoneNumber(pn).to_string(),
+///     "assign phone number PN0123456789abcdef0123456789abcdef"
+/// );
+///
+/// // Errors name the step they happened at.
+/// let err = FlowError::Ambiguous {
+///     step: Step::CreateAddress,
+///     candidates: vec!["AD0123456789abcdef0123456789abcdef".into()],
+/// };
+/// assert_eq!(err.step(), Some(&Step::CreateAddress));
+/// assert!(err.to_string().starts_with("step `create address`: "));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     /// 1: fetch the policy and check the input against its requirements.
@@ -146,6 +184,87 @@ impl fmt::Display for Step {
 }
 
 /// How a step's resource came to be.
+///
+/// Resuming a finished flow from its journal creates nothing; a SID the journal lost is
+/// found again rather than created twice:
+///
+/// ```
+/// use std::sync::Arc;
+/// use trusthub::flow::{FlowOptions, MemoryStore, Outcome, Step};
+/// use trusthub::Client;
+///
+/// # use trusthub::attributes::*;
+/// # use trusthub::flow::SecondaryProfileBuilder;
+/// # use trusthub_emulator::Emulator;
+/// # fn input(emulator: &Emulator, name: &str) -> SecondaryProfileBuilder {
+/// #     let rep = |n: u8, job_position| AuthorizedRepresentative {
+/// #         first_name: format!("Rep{n}"),
+/// #         last_name: "Acme".into(),
+/// #         email: format!("rep{n}@acme.example.com"),
+/// #         phone_number: format!("+1415555010{n}"),
+/// #         business_title: "Officer".into(),
+/// #         job_position,
+/// #     };
+/// #     trusthub::flow::SecondaryProfile::builder()
+/// #         .friendly_name(name)
+/// #         .email("compliance@acme.example.com")
+/// #         .business(BusinessInformation {
+/// #             business_name: name.into(),
+/// #             business_identity: BusinessIdentity::DirectCustomer,
+/// #             business_type: BusinessType::LimitedLiabilityCorporation,
+/// #             business_industry: BusinessIndustry::Technology,
+/// #             business_registration_identifier: RegistrationIdentifier::Ein,
+/// #             business_registration_number: "12-3456789".into(),
+/// #             business_regions_of_operation: Region::UsaAndCanada.into(),
+/// #             website_url: "https://acme.example.com".into(),
+/// #             social_media_profile_urls: vec![],
+/// #         })
+/// #         .representatives(rep(1, JobPosition::Ceo), rep(2, JobPosition::Cfo))
+/// #         .address(Address {
+/// #             customer_name: name.into(),
+/// #             street: "555 Main Street".into(),
+/// #             city: "San Francisco".into(),
+/// #             region: "CA".into(),
+/// #             postal_code: "94105".into(),
+/// #             iso_country: "US".into(),
+/// #             ..Address::default()
+/// #         })
+/// #         .primary_profile(emulator.primary_profile_sid().parse().unwrap())
+/// #         .phone_numbers([emulator.phone_number_sids()[0].parse().unwrap()])
+/// # }
+/// #
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let emulator = trusthub_emulator::start(Default::default()).await?; // a local Twilio
+/// let client = Client::builder()
+///     .account_sid(emulator.account_sid().parse()?)
+///     .auth_token(emulator.auth_token())
+///     .base_url(emulator.base_url())
+///     .build()?;
+/// // `input` gives a valid builder for the emulator's account (see `SecondaryProfile`).
+/// let flow = input(&emulator, "Acme Corp").build()?;
+/// let store = MemoryStore::new();
+/// let first = flow.run(&client, Arc::new(store.clone()), FlowOptions::default()).await?;
+/// assert!(first.steps.iter().all(|s| match s.step {
+///     Step::ConfirmPolicy => s.outcome == Outcome::Checked,
+///     _ => s.outcome == Outcome::Created,
+/// }));
+///
+/// // Say the process died before the evaluation's SID was saved.
+/// let mut journal = store.latest().unwrap();
+/// journal.evaluation = None;
+/// let resumed = flow
+///     .resume(&client, journal, Arc::new(store.clone()), FlowOptions::default())
+///     .await?;
+/// for s in &resumed.steps {
+///     let expected = if s.step == Step::Evaluate { Outcome::Found } else { Outcome::Journaled };
+///     assert_eq!(s.outcome, expected, "{}", s.step);
+/// }
+/// assert_eq!(resumed.bundle(), first.bundle());
+/// assert_eq!(emulator.counters().evaluations, 1); // nothing was created twice
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// Created by this run.
@@ -159,6 +278,29 @@ pub enum Outcome {
 }
 
 /// A finished step.
+///
+/// ```
+/// use std::time::Duration;
+/// use trusthub::flow::{EndUserRole, Outcome, Step, StepRecord};
+///
+/// let record = |step, started_ms, elapsed_ms| StepRecord {
+///     step,
+///     sid: None,
+///     started: Duration::from_millis(started_ms),
+///     elapsed: Duration::from_millis(elapsed_ms),
+///     outcome: Outcome::Created,
+/// };
+/// // Steps run concurrently: the policy and an end user start together.
+/// let steps = [
+///     record(Step::ConfirmPolicy, 0, 90),
+///     record(Step::CreateEndUser(EndUserRole::BusinessInformation), 0, 120),
+///     record(Step::CreateBundle, 90, 80),
+/// ];
+/// let slowest = steps.iter().max_by_key(|s| s.started + s.elapsed).unwrap();
+/// assert_eq!(slowest.step, Step::CreateBundle); // ends at 170 ms
+/// let busy: Duration = steps.iter().map(|s| s.elapsed).sum();
+/// assert_eq!(busy, Duration::from_millis(290)); // more than the 170 ms of wall time
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepRecord {
     /// The step.
@@ -174,10 +316,115 @@ pub struct StepRecord {
 }
 
 /// Receives every finished step (progress bars, logs). Must be quick.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use std::time::Duration;
+/// use trusthub::flow::{FlowOptions, Observer, Outcome, Step, StepRecord};
+///
+/// let lines = Arc::new(Mutex::new(Vec::new()));
+/// let sink = Arc::clone(&lines);
+/// let observer: Observer = Arc::new(move |r: &StepRecord| {
+///     let sid = r.sid.as_deref().unwrap_or("-");
+///     sink.lock().unwrap().push(format!("{} {sid} {:?}", r.step, r.outcome));
+/// });
+/// let options = FlowOptions {
+///     observer: Some(Arc::clone(&observer)),
+///     ..FlowOptions::default()
+/// };
+/// assert!(options.observer.is_some());
+///
+/// // The flow calls it once per finished step, like this:
+/// observer(&StepRecord {
+///     step: Step::Evaluate,
+///     sid: Some("EL0123456789abcdef0123456789abcdef".into()),
+///     started: Duration::from_millis(410),
+///     elapsed: Duration::from_millis(95),
+///     outcome: Outcome::Created,
+/// });
+/// assert_eq!(
+///     *lines.lock().unwrap(),
+///     ["evaluate EL0123456789abcdef0123456789abcdef Created"]
+/// );
+/// ```
 pub type Observer = Arc<dyn Fn(&StepRecord) + Send + Sync>;
 
 /// Caps the requests in flight. Clones share the cap, so one limiter can bound many
 /// concurrent flows.
+///
+/// Two flows at once, never more than two requests in flight between them:
+///
+/// ```
+/// use std::sync::Arc;
+/// use trusthub::flow::{FlowOptions, Limiter, NoStore};
+/// use trusthub::Client;
+///
+/// # use trusthub::attributes::*;
+/// # use trusthub::flow::SecondaryProfileBuilder;
+/// # use trusthub_emulator::Emulator;
+/// # fn input(emulator: &Emulator, name: &str) -> SecondaryProfileBuilder {
+/// #     let rep = |n: u8, job_position| AuthorizedRepresentative {
+/// #         first_name: format!("Rep{n}"),
+/// #         last_name: "Acme".into(),
+/// #         email: format!("rep{n}@acme.example.com"),
+/// #         phone_number: format!("+1415555010{n}"),
+/// #         business_title: "Officer".into(),
+/// #         job_position,
+/// #     };
+/// #     trusthub::flow::SecondaryProfile::builder()
+/// #         .friendly_name(name)
+/// #         .email("compliance@acme.example.com")
+/// #         .business(BusinessInformation {
+/// #             business_name: name.into(),
+/// #             business_identity: BusinessIdentity::DirectCustomer,
+/// #             business_type: BusinessType::LimitedLiabilityCorporation,
+/// #             business_industry: BusinessIndustry::Technology,
+/// #             business_registration_identifier: RegistrationIdentifier::Ein,
+/// #             business_registration_number: "12-3456789".into(),
+/// #             business_regions_of_operation: Region::UsaAndCanada.into(),
+/// #             website_url: "https://acme.example.com".into(),
+/// #             social_media_profile_urls: vec![],
+/// #         })
+/// #         .representatives(rep(1, JobPosition::Ceo), rep(2, JobPosition::Cfo))
+/// #         .address(Address {
+/// #             customer_name: name.into(),
+/// #             street: "555 Main Street".into(),
+/// #             city: "San Francisco".into(),
+/// #             region: "CA".into(),
+/// #             postal_code: "94105".into(),
+/// #             iso_country: "US".into(),
+/// #             ..Address::default()
+/// #         })
+/// #         .primary_profile(emulator.primary_profile_sid().parse().unwrap())
+/// #         .phone_numbers([emulator.phone_number_sids()[0].parse().unwrap()])
+/// # }
+/// #
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let emulator = trusthub_emulator::start(Default::default()).await?; // a local Twilio
+/// let client = Client::builder()
+///     .account_sid(emulator.account_sid().parse()?)
+///     .auth_token(emulator.auth_token())
+///     .base_url(emulator.base_url())
+///     .build()?;
+/// let options = FlowOptions {
+///     limiter: Limiter::new(2),
+///     ..FlowOptions::default()
+/// };
+/// // `input` gives a valid builder for the emulator's account (see `SecondaryProfile`).
+/// let acme = input(&emulator, "Acme Corp").build()?;
+/// let globex = input(&emulator, "Globex").build()?;
+/// let (a, b) = tokio::join!(
+///     acme.run(&client, Arc::new(NoStore), options.clone()),
+///     globex.run(&client, Arc::new(NoStore), options.clone()), // the clone shares the cap
+/// );
+/// let (a, b) = (a?, b?);
+/// assert!(a.evaluation.is_compliant() && b.evaluation.is_compliant());
+/// assert_ne!(a.bundle(), b.bundle());
+/// assert_eq!(emulator.counters().customer_profiles, 2);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Limiter(Arc<Semaphore>);
 
@@ -193,6 +440,27 @@ impl Limiter {
 }
 
 /// How a flow runs.
+///
+/// ```
+/// use std::sync::Arc;
+/// use trusthub::flow::{FlowOptions, Limiter, StepRecord};
+///
+/// let defaults = FlowOptions::default();
+/// assert_eq!(defaults.create_attempts, 4);
+/// assert!(!defaults.allow_incomplete);
+/// assert!(defaults.observer.is_none());
+///
+/// // Create the bundle even if the policy asks for more than the input has (the evaluation
+/// // then says what fails), at most 2 requests at once, each step printed.
+/// let options = FlowOptions {
+///     limiter: Limiter::new(2),
+///     allow_incomplete: true,
+///     observer: Some(Arc::new(|r: &StepRecord| eprintln!("{} in {:?}", r.step, r.elapsed))),
+///     ..FlowOptions::default()
+/// };
+/// assert_eq!(options.create_attempts, 4);
+/// assert!(format!("{options:?}").ends_with("allow_incomplete: true, observer: true }"));
+/// ```
 #[derive(Clone)]
 pub struct FlowOptions {
     /// Requests in flight at once; default [`FlowOptions::DEFAULT_MAX_IN_FLIGHT`] per flow.
@@ -235,6 +503,34 @@ impl Default for FlowOptions {
 }
 
 /// Where the profile's address comes from.
+///
+/// [`SecondaryProfileBuilder::address`] gives `New`, [`SecondaryProfileBuilder::existing_address`]
+/// gives `Existing`.
+///
+/// ```
+/// use trusthub::attributes::Address;
+/// use trusthub::flow::{AddressInput, SecondaryProfile};
+/// use trusthub::sid::AddressSid;
+///
+/// // A new address is validated before anything is sent: no PO box.
+/// let po_box = Address {
+///     customer_name: "Acme Corp".into(),
+///     street: "P.O. Box 123".into(),
+///     city: "San Francisco".into(),
+///     region: "CA".into(),
+///     postal_code: "94105".into(),
+///     iso_country: "US".into(),
+///     ..Address::default()
+/// };
+/// let errors = SecondaryProfile::builder().address(po_box.clone()).build().unwrap_err();
+/// assert!(errors.fields().any(|f| f == "address.street"));
+/// assert!(!format!("{:?}", AddressInput::New(po_box)).contains("Box 123"));
+///
+/// // An existing address skips step 5: nothing to check but its SID's form.
+/// let sid = AddressSid::from_static("AD0123456789abcdef0123456789abcdef");
+/// let errors = SecondaryProfile::builder().existing_address(sid).build().unwrap_err();
+/// assert!(!errors.fields().any(|f| f.starts_with("address")));
+/// ```
 #[derive(Debug, Clone)]
 pub enum AddressInput {
     /// Create this address (step 5).
@@ -245,6 +541,70 @@ pub enum AddressInput {
 
 /// A validated Secondary Customer Profile, ready to run. Build with
 /// [`SecondaryProfile::builder`].
+///
+/// The input of the seed document, typed (see [`FlowReport`] for a run):
+///
+/// ```
+/// use trusthub::attributes::*;
+/// use trusthub::flow::SecondaryProfile;
+/// use trusthub::sid::{policies, PhoneNumberSid};
+///
+/// let representative = |first: &str, email: &str, phone: &str, job_position| {
+///     AuthorizedRepresentative {
+///         first_name: first.into(),
+///         last_name: "Acme".into(),
+///         email: email.into(),
+///         phone_number: phone.into(),
+///         business_title: "Officer".into(),
+///         job_position,
+///     }
+/// };
+/// let pn: PhoneNumberSid = "PN0123456789abcdef0123456789abcdef".parse()?;
+/// let builder = SecondaryProfile::builder()
+///     .friendly_name("Acme Corp")
+///     .email("compliance@acme.example.com")
+///     .business(BusinessInformation {
+///         business_name: "Acme Corp".into(),
+///         business_identity: BusinessIdentity::DirectCustomer,
+///         business_type: BusinessType::LimitedLiabilityCorporation,
+///         business_industry: BusinessIndustry::Technology,
+///         business_registration_identifier: RegistrationIdentifier::Duns,
+///         business_registration_number: "150483782".into(),
+///         business_regions_of_operation: Region::UsaAndCanada.into(),
+///         website_url: "https://acme.example.com".into(),
+///         social_media_profile_urls: vec![],
+///     })
+///     .representatives(
+///         representative("Ada", "ada@acme.example.com", "+14155550101", JobPosition::Ceo),
+///         representative("Grace", "grace@acme.example.com", "+14155550102", JobPosition::Cfo),
+///     )
+///     .address(Address {
+///         customer_name: "Acme Corp".into(),
+///         street: "555 Main Street".into(),
+///         city: "San Francisco".into(),
+///         region: "CA".into(),
+///         postal_code: "94105".into(),
+///         iso_country: "US".into(),
+///         ..Address::default()
+///     })
+///     .primary_profile("BU0123456789abcdef0123456789abcdef".parse()?)
+///     .phone_numbers([pn, pn]);
+/// let flow = builder.clone().build()?;
+/// assert_eq!(flow.policy(), policies::SECONDARY_CUSTOMER_PROFILE); // the default
+///
+/// // Advice that does not stop the flow: DUNS for a US business, a number listed twice.
+/// let advice: Vec<&str> = flow.warnings().iter().map(|w| w.field()).collect();
+/// assert_eq!(
+///     advice,
+///     ["business_information.business_registration_identifier", "phone_numbers"]
+/// );
+///
+/// // The digest ties a journal to its input; `Debug` shows no personal data.
+/// assert_eq!(flow.digest(), builder.clone().build()?.digest());
+/// assert_ne!(flow.digest(), builder.friendly_name("Acme Inc").build()?.digest());
+/// assert!(!format!("{flow:?}").contains("ada@acme.example.com"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct SecondaryProfile {
     pub(crate) friendly_name: String,
@@ -275,6 +635,30 @@ impl fmt::Debug for SecondaryProfile {
 }
 
 /// Collects the input of a [`SecondaryProfile`].
+///
+/// `build()` checks everything and reports every problem at once:
+///
+/// ```
+/// use trusthub::flow::SecondaryProfile;
+/// use trusthub::sid::AddressSid;
+///
+/// let errors = SecondaryProfile::builder()
+///     .friendly_name(" ")
+///     .email("compliance.acme.example.com")
+///     .status_callback("ftp://acme.example.com/trusthub")
+///     .existing_address(AddressSid::from_static("AD0123456789abcdef0123456789abcdef"))
+///     .build()
+///     .unwrap_err();
+/// assert_eq!(
+///     errors.fields().collect::<Vec<_>>(),
+///     ["friendly_name", "email", "status_callback", "business_information", "primary_profile"]
+/// );
+/// // Missing representatives are only warnings here: the policy check (step 1) stops the
+/// // flow, or the evaluation fails with `allow_incomplete`.
+/// let warned: Vec<&str> = errors.warnings().iter().map(|w| w.field()).collect();
+/// assert_eq!(warned, ["representative_1", "representative_2"]);
+/// assert!(!errors.to_string().contains("compliance.acme"));
+/// ```
 #[derive(Default, Clone)]
 pub struct SecondaryProfileBuilder {
     friendly_name: Option<String>,
@@ -552,6 +936,14 @@ impl SecondaryProfile {
         format!("{:016x}", h.finish())
     }
 
+    /// What `policy` asks that this input does not provide, one line each (end user types,
+    /// field names and requirement names only: no personal data). The flow runs this check at
+    /// step 1; call it yourself to refuse an input before anything is created (fetch the policy
+    /// with `client.policies().fetch(sid)`). Empty when the input meets the policy.
+    pub fn check_policy(&self, policy: &trusthub_generated::trusthub_v1::Policy) -> Vec<String> {
+        run::check_policy(self, policy)
+    }
+
     /// Runs steps 1-9 with default options and no journal store.
     pub async fn create(&self, client: &crate::Client) -> Result<FlowReport, FlowError> {
         self.run(client, Arc::new(NoStore), FlowOptions::default())
@@ -600,6 +992,98 @@ impl SecondaryProfile {
 }
 
 /// What steps 1-9 produced.
+///
+/// A whole flow against the embedded emulator: steps 1-9, then submission (step 10) and
+/// Twilio's review.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use std::time::Duration;
+/// use trusthub::attributes::*;
+/// use trusthub::flow::{FlowOptions, MemoryStore, Outcome, SecondaryProfile, Step, StepRecord};
+/// use trusthub::Client;
+/// use trusthub_emulator::{start, Decision, EmulatorConfig};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let emulator = start(EmulatorConfig::default()).await?; // a local Twilio
+/// let client = Client::builder()
+///     .account_sid(emulator.account_sid().parse()?)
+///     .auth_token(emulator.auth_token())
+///     .base_url(emulator.base_url())
+///     .build()?;
+/// # let business = BusinessInformation {
+/// #     business_name: "Acme Corp".into(),
+/// #     business_identity: BusinessIdentity::DirectCustomer,
+/// #     business_type: BusinessType::LimitedLiabilityCorporation,
+/// #     business_industry: BusinessIndustry::Technology,
+/// #     business_registration_identifier: RegistrationIdentifier::Ein,
+/// #     business_registration_number: "12-3456789".into(),
+/// #     business_regions_of_operation: Region::UsaAndCanada.into(),
+/// #     website_url: "https://acme.example.com".into(),
+/// #     social_media_profile_urls: vec![],
+/// # };
+/// # let rep = |n: u8, job_position| AuthorizedRepresentative {
+/// #     first_name: format!("Rep{n}"),
+/// #     last_name: "Acme".into(),
+/// #     email: format!("rep{n}@acme.example.com"),
+/// #     phone_number: format!("+1415555010{n}"),
+/// #     business_title: "Officer".into(),
+/// #     job_position,
+/// # };
+/// # let address = Address {
+/// #     customer_name: "Acme Corp".into(),
+/// #     street: "555 Main Street".into(),
+/// #     street_secondary: None,
+/// #     city: "San Francisco".into(),
+/// #     region: "CA".into(),
+/// #     postal_code: "94105".into(),
+/// #     iso_country: "US".into(),
+/// #     friendly_name: None,
+/// #     emergency_enabled: None,
+/// #     auto_correct_address: None,
+/// # };
+/// // `business`, `rep(..)` and `address` are valid input (see `SecondaryProfile`).
+/// let flow = SecondaryProfile::builder()
+///     .friendly_name("Acme Corp")
+///     .email("compliance@acme.example.com")
+///     .business(business)
+///     .representatives(rep(1, JobPosition::Ceo), rep(2, JobPosition::Cfo))
+///     .address(address)
+///     .primary_profile(emulator.primary_profile_sid().parse()?)
+///     .phone_numbers([emulator.phone_number_sids()[0].parse()?])
+///     .build()?;
+///
+/// let store = MemoryStore::new();
+/// let finished = Arc::new(Mutex::new(0));
+/// let counter = Arc::clone(&finished);
+/// let options = FlowOptions {
+///     observer: Some(Arc::new(move |_: &StepRecord| *counter.lock().unwrap() += 1)),
+///     ..FlowOptions::default()
+/// };
+/// let mut report = flow.run(&client, Arc::new(store.clone()), options).await?;
+///
+/// assert!(report.evaluation.is_compliant(), "{}", report.evaluation);
+/// // Policy, bundle, 3 end users, address, document, 5 entity assignments (3 end users,
+/// // the document, the primary profile), 1 phone number, evaluation.
+/// assert_eq!(report.steps.len(), 14);
+/// assert_eq!(*finished.lock().unwrap(), 14);
+/// assert!(report.steps.iter().all(|s| s.outcome != Outcome::Journaled));
+/// assert!(matches!(report.steps.last().unwrap().step, Step::Evaluate));
+/// // The journal the store holds is the report's: every SID, no personal data.
+/// assert_eq!(store.latest().as_ref(), Some(&report.journal));
+/// assert_eq!(report.journal.bundle, Some(report.bundle()));
+/// assert!(!report.journal.to_json().contains("rep1@acme.example.com"));
+///
+/// // Step 10, then Twilio's review (the emulator decides when told to).
+/// assert_eq!(report.submit(&client, false).await?, "pending-review");
+/// let (timeout, poll) = (Duration::from_secs(5), Duration::from_millis(20));
+/// assert_eq!(report.wait_for_review(&client, timeout, poll).await?, "in-review");
+/// emulator.decide(report.bundle().as_str(), Decision::Approve).await?;
+/// assert_eq!(report.wait_for_decision(&client, timeout, poll).await?, "twilio-approved");
+/// # Ok(())
+/// # }
+/// ```
 pub struct FlowReport {
     /// Every SID, as journaled.
     pub journal: Journal,

@@ -712,7 +712,7 @@ impl Candidate for trusthub_generated::trusthub_v1::CustomerProfileEvaluation {
 }
 
 /// What the policy asks that the input does not provide.
-fn check_policy(input: &SecondaryProfile, policy: &Policy) -> Vec<String> {
+pub(crate) fn check_policy(input: &SecondaryProfile, policy: &Policy) -> Vec<String> {
     let mut problems = Vec::new();
     let Some(requirements) = &policy.requirements else {
         return vec!["the policy has no requirements to check the input against".into()];
@@ -992,6 +992,78 @@ pub(crate) async fn wait_for_status(
 }
 
 /// What [`cleanup`] deleted and what it could not.
+///
+/// A flow stopped by the policy check (only one representative given) has already created
+/// the end users, the address and its document; `cleanup` deletes them:
+///
+/// ```
+/// use std::sync::Arc;
+/// use trusthub::attributes::*;
+/// use trusthub::flow::{cleanup, CleanupReport, FlowOptions, MemoryStore, SecondaryProfile};
+/// use trusthub::{Client, FlowError};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let emulator = trusthub_emulator::start(Default::default()).await?; // a local Twilio
+/// let client = Client::builder()
+///     .account_sid(emulator.account_sid().parse()?)
+///     .auth_token(emulator.auth_token())
+///     .base_url(emulator.base_url())
+///     .build()?;
+/// # let business = BusinessInformation {
+/// #     business_name: "Acme Corp".into(),
+/// #     business_identity: BusinessIdentity::DirectCustomer,
+/// #     business_type: BusinessType::LimitedLiabilityCorporation,
+/// #     business_industry: BusinessIndustry::Technology,
+/// #     business_registration_identifier: RegistrationIdentifier::Ein,
+/// #     business_registration_number: "12-3456789".into(),
+/// #     business_regions_of_operation: Region::UsaAndCanada.into(),
+/// #     website_url: "https://acme.example.com".into(),
+/// #     social_media_profile_urls: vec![],
+/// # };
+/// # let ada = AuthorizedRepresentative {
+/// #     first_name: "Ada".into(),
+/// #     last_name: "Acme".into(),
+/// #     email: "ada@acme.example.com".into(),
+/// #     phone_number: "+14155550101".into(),
+/// #     business_title: "Officer".into(),
+/// #     job_position: JobPosition::Ceo,
+/// # };
+/// # let address = Address {
+/// #     customer_name: "Acme Corp".into(),
+/// #     street: "555 Main Street".into(),
+/// #     city: "San Francisco".into(),
+/// #     region: "CA".into(),
+/// #     postal_code: "94105".into(),
+/// #     iso_country: "US".into(),
+/// #     ..Address::default()
+/// # };
+/// let flow = SecondaryProfile::builder()
+///     .friendly_name("Acme Corp")
+///     .email("compliance@acme.example.com")
+///     .business(business)
+///     .representative_1(ada) // the policy asks for two
+///     .address(address)
+///     .primary_profile(emulator.primary_profile_sid().parse()?)
+///     .build()?;
+/// let store = MemoryStore::new();
+/// let err = flow
+///     .run(&client, Arc::new(store.clone()), FlowOptions::default())
+///     .await
+///     .unwrap_err();
+/// assert!(matches!(err, FlowError::PolicyMismatch { .. }), "{err}");
+///
+/// let mut journal = store.latest().expect("what was created is journaled");
+/// assert_eq!(journal.bundle, None);
+/// let report: CleanupReport = cleanup(&client, &mut journal, &store).await;
+/// assert!(report.failed.is_empty(), "{report:?}");
+/// assert_eq!(report.deleted.len(), 4); // the document, two end users, the address
+/// assert!(journal.end_users.is_empty());
+/// assert_eq!((journal.document, journal.address), (None, None));
+/// assert_eq!(store.latest(), Some(journal)); // the emptied journal was saved
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Default)]
 pub struct CleanupReport {
     /// SIDs deleted.
