@@ -72,12 +72,16 @@ pub fn decode_json<T: serde::de::DeserializeOwned>(
     // Models are lenient (every field optional), so an error body sent with a 2xx status would
     // otherwise decode as an empty resource. Twilio's error shape is refused here instead.
     if carries_error(&response.body) {
-        return Err(Error::Api(Box::new(crate::error::ApiError::from_response(
+        let api = crate::error::ApiError::from_response(
             operation.id,
             response.status,
             response.headers.clone(),
             &response.body,
-        ))));
+        );
+        // Only an error object that decodes as one (with its code) is reported as such.
+        if api.code.is_some() {
+            return Err(Error::Api(Box::new(api)));
+        }
     }
     let mut deserializer = serde_json::Deserializer::from_slice(&response.body);
     let result = serde_path_to_error::deserialize(&mut deserializer)
