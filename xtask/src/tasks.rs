@@ -149,19 +149,63 @@ fn run(mut cmd: Command, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// Runs a `cargo test` command, echoing its output, and adds up its `test result:` lines.
+fn run_counting(mut cmd: Command, what: &str) -> Result<(u64, u64)> {
+    use std::io::{BufRead, BufReader, Write};
+    eprintln!("$ {what}");
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| fail!("cannot start `{what}`: {e}"))?;
+    let (mut passed, mut failed) = (0, 0);
+    let stdout = child.stdout.take().expect("piped stdout");
+    for line in BufReader::new(stdout).lines() {
+        let line = line?;
+        println!("{line}");
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            let count = |word: &str| {
+                rest.split(';')
+                    .find_map(|part| part.trim().strip_suffix(word))
+                    .and_then(|n| n.trim().rsplit(' ').next().map(str::to_owned))
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .unwrap_or(0)
+            };
+            passed += count(" passed");
+            failed += count(" failed");
+        }
+    }
+    std::io::stdout().flush()?;
+    let status = child.wait()?;
+    if !status.success() {
+        return Err(fail!(
+            "`{what}` failed ({status}): {passed} passed, {failed} failed"
+        ));
+    }
+    Ok((passed, failed))
+}
+
 /// `cargo xtask test`: every suite, failing loudly on the first that fails.
 pub fn test_all() -> Result<()> {
     pin::ensure_specs()?;
     let mut test = cargo();
     test.args(["test", "--workspace", "--all-targets", "--no-fail-fast"]);
-    run(test, "cargo test --workspace --all-targets --no-fail-fast")?;
+    let (unit_passed, unit_failed) =
+        run_counting(test, "cargo test --workspace --all-targets --no-fail-fast")?;
     let mut doc = cargo();
     doc.args(["test", "--workspace", "--doc"]);
-    run(doc, "cargo test --workspace --doc")?;
+    let (doc_passed, doc_failed) = run_counting(doc, "cargo test --workspace --doc")?;
     let named = crate::testing_md::check(&workspace_root())?;
     println!("testing.md, security.md: {named} tests named, all found");
     crate::contract::contract()?;
     crate::fuzz::fuzz(crate::fuzz::DEFAULT_RUNS)?;
+    println!(
+        "cargo test: {unit_passed} tests and {doc_passed} doc tests passed; contract and fuzz suites above"
+    );
+    println!(
+        "tests: {} passed, {} failed",
+        unit_passed + doc_passed,
+        unit_failed + doc_failed
+    );
     Ok(())
 }
 
