@@ -6,76 +6,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use trusthub::api::runtime::{Error, TransportErrorKind};
-use trusthub::attributes::{
-    Address, AuthorizedRepresentative, BusinessIdentity, BusinessIndustry, BusinessInformation,
-    BusinessType, JobPosition, ProblemKind, Region, Regions, RegistrationIdentifier, Validate,
-};
-use trusthub::flow::{FlowOptions, MemoryStore, SecondaryProfile, SecondaryProfileBuilder};
+use trusthub::attributes::{ProblemKind, Region, Validate};
+use trusthub::flow::{FlowOptions, MemoryStore, SecondaryProfile};
 use trusthub::sid::{CustomerProfileSid, SidProblem};
 use trusthub::{Client, ClientBuilder, FlowError, RetryPolicy};
-use trusthub_emulator::{start, Emulator, EmulatorConfig, Faults};
+use trusthub_emulator::{start, EmulatorConfig, Faults};
 
 const POLICY: &str = "RNdfbf3fae0e1107f8aded0e7cead80bf5";
 const BU: &str = "BU0123456789abcdef0123456789abcdef";
 
-fn client(emulator: &Emulator) -> Client {
-    Client::builder()
-        .account_sid(emulator.account_sid().parse().unwrap())
-        .auth_token(emulator.auth_token())
-        .base_url(emulator.base_url())
-        .build()
-        .unwrap()
-}
+mod fixtures;
 
-fn business() -> BusinessInformation {
-    BusinessInformation {
-        business_name: "Acme Corp".into(),
-        business_identity: BusinessIdentity::DirectCustomer,
-        business_type: BusinessType::LimitedLiabilityCorporation,
-        business_industry: BusinessIndustry::Technology,
-        business_registration_identifier: RegistrationIdentifier::Ein,
-        business_registration_number: "123456789".into(),
-        business_regions_of_operation: Regions::from([Region::UsaAndCanada]),
-        website_url: "https://acme.example.com".into(),
-        social_media_profile_urls: vec![],
-    }
-}
-
-fn representative(n: u8) -> AuthorizedRepresentative {
-    AuthorizedRepresentative {
-        first_name: format!("Rep{n}"),
-        last_name: "Acme".into(),
-        email: format!("rep{n}@acme.example.com"),
-        phone_number: format!("+1415555010{n}"),
-        business_title: "Officer".into(),
-        job_position: JobPosition::Ceo,
-    }
-}
-
-fn address() -> Address {
-    Address {
-        customer_name: "Acme Corp".into(),
-        street: "555 Main Street".into(),
-        street_secondary: None,
-        city: "San Francisco".into(),
-        region: "CA".into(),
-        postal_code: "94105".into(),
-        iso_country: "US".into(),
-        friendly_name: None,
-        emergency_enabled: None,
-        auto_correct_address: None,
-    }
-}
-
-fn input(emulator: &Emulator, name: &str) -> SecondaryProfileBuilder {
-    SecondaryProfile::builder()
-        .friendly_name(name)
-        .email("compliance@acme.example.com")
-        .business(business())
-        .representatives(representative(1), representative(2))
-        .address(address())
-        .primary_profile(emulator.primary_profile_sid().parse().unwrap())
-}
+use fixtures::{address, client, input, representative};
 
 #[test]
 fn malformed_sid() {

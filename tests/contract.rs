@@ -15,6 +15,7 @@
 //! of the next), so answers are not asserted: the test counts the requests Prism rejected, and
 //! fails unless there are none, and checks that every generated operation was called.
 
+mod fixtures;
 mod support;
 
 use std::sync::{Arc, Mutex};
@@ -28,10 +29,6 @@ use trusthub::api::trusthub_v1::{
     ComplianceRegistrationBusinessIdentityType, ComplianceRegistrationEndUserType,
     ComplianceRegistrationPhoneNumberType, ComplianceTollfreeInquiryOptInType,
     CustomerProfileStatus, TrustProductStatus,
-};
-use trusthub::attributes::{
-    Address, AuthorizedRepresentative, BusinessIdentity, BusinessIndustry, BusinessInformation,
-    BusinessType, JobPosition, Region, Regions, RegistrationIdentifier,
 };
 use trusthub::flow::{FlowOptions, MemoryStore, SecondaryProfile};
 use trusthub::Client;
@@ -489,42 +486,13 @@ async fn call_every_operation(c: &Client) -> Vec<String> {
 }
 
 fn flow_input() -> SecondaryProfile {
-    let representative = |n: u8| AuthorizedRepresentative {
-        first_name: format!("Rep{n}"),
-        last_name: "Acme".into(),
-        email: format!("rep{n}@acme.example.com"),
-        phone_number: format!("+1415555010{n}"),
-        business_title: "Officer".into(),
-        job_position: JobPosition::Ceo,
-    };
     SecondaryProfile::builder()
         .friendly_name("Acme Corp")
         .email("compliance@acme.example.com")
         .status_callback("https://acme.example.com/callback")
-        .business(BusinessInformation {
-            business_name: "Acme Corp".into(),
-            business_identity: BusinessIdentity::DirectCustomer,
-            business_type: BusinessType::LimitedLiabilityCorporation,
-            business_industry: BusinessIndustry::Technology,
-            business_registration_identifier: RegistrationIdentifier::Ein,
-            business_registration_number: "123456789".into(),
-            business_regions_of_operation: Regions::from([Region::UsaAndCanada]),
-            website_url: "https://acme.example.com".into(),
-            social_media_profile_urls: vec![],
-        })
-        .representatives(representative(1), representative(2))
-        .address(Address {
-            customer_name: "Acme Corp".into(),
-            street: "555 Main Street".into(),
-            street_secondary: Some("Suite 200".into()),
-            city: "San Francisco".into(),
-            region: "CA".into(),
-            postal_code: "94105".into(),
-            iso_country: "US".into(),
-            friendly_name: None,
-            emergency_enabled: None,
-            auto_correct_address: None,
-        })
+        .business(fixtures::business())
+        .representatives(fixtures::representative(1), fixtures::representative(2))
+        .address(fixtures::address())
         .primary_profile(BU2.parse().unwrap())
         .phone_numbers([PN.parse().unwrap()])
         .build()
