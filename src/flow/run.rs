@@ -13,8 +13,11 @@ use futures_util::future::join_all;
 use futures_util::TryStreamExt;
 use serde_json::Value;
 use time::OffsetDateTime;
-use trusthub_generated::runtime::{Error as ApiError, StringEnum, TransportErrorKind};
-use trusthub_generated::trusthub_v1::{CustomerProfileStatus, Policy};
+use trusthub_generated::runtime::{Error as ApiError, ItemStream, StringEnum, TransportErrorKind};
+use trusthub_generated::trusthub_v1::{
+    CustomerProfile, CustomerProfileChannelEndpointAssignment, CustomerProfileEntityAssignment,
+    CustomerProfileStatus, EndUser, Policy, SupportingDocument,
+};
 
 use super::{
     AddressInput, EndUserRole, FlowError, FlowOptions, FlowReport, Journal, JournalStore, Outcome,
@@ -238,6 +241,30 @@ impl Runner<'_> {
         Ok(sid)
     }
 
+    /// Lists every item of `list` and keeps the SIDs of the items `matches` accepts: how a
+    /// resource whose create answer was lost is found again.
+    async fn lookup<T, S>(
+        &self,
+        step: &Step,
+        bundle: Option<CustomerProfileSid>,
+        list: ItemStream<T>,
+        matches: impl Fn(&T) -> bool,
+        sid: impl Fn(T) -> Option<String>,
+    ) -> Result<Vec<S>, FlowError>
+    where
+        S: FromStr,
+    {
+        let all: Vec<T> = self
+            .call(list.try_collect::<Vec<_>>())
+            .await
+            .map_err(|e| Self::step_error(step, bundle.map(|b| b.to_string()), e))?;
+        Ok(all
+            .into_iter()
+            .filter(|item| matches(item))
+            .filter_map(|item| sid(item).and_then(|s| s.parse().ok()))
+            .collect())
+    }
+
     fn tag(&self, what: &str) -> String {
         format!("{what} {}", self.journal(|j| j.flow_id.clone()))
     }
@@ -309,27 +336,21 @@ impl Runner<'_> {
                 .map_err(|e| Self::step_error(&step, None, e))?;
             parse_sid::<CustomerProfileSid>(&step, "CreateCustomerProfile", profile.sid)
         };
-        let find = || async {
-            let since = self.since();
-            let profiles: Vec<_> = self
-                .call(
-                    self.client
-                        .customer_profiles()
-                        .list()
-                        .friendly_name(input.friendly_name.as_str())
-                        .policy_sid(input.policy.as_str())
-                        .page_size(50)
-                        .into_stream()
-                        .try_collect::<Vec<_>>(),
-                )
-                .await
-                .map_err(|e| Self::step_error(&step, None, e))?;
-            Ok(profiles
-                .into_iter()
-                .filter(|p| p.email.as_deref() == Some(input.email.as_str()))
-                .filter(|p| p.date_created.is_none_or(|d| d >= since))
-                .filter_map(|p| p.sid.and_then(|s| s.parse::<CustomerProfileSid>().ok()))
-                .collect())
+        let since = self.since();
+        let find = || {
+            let list = self
+                .client
+                .customer_profiles()
+                .list()
+                .friendly_name(input.friendly_name.as_str())
+                .policy_sid(input.policy.as_str())
+                .page_size(50)
+                .into_stream();
+            let matches = |p: &CustomerProfile| {
+                p.email.as_deref() == Some(input.email.as_str())
+                    && p.date_created.is_none_or(|d| d >= since)
+            };
+            self.lookup(&step, None, list, matches, |p| p.sid)
         };
         self.ensure(
             step.clone(),
@@ -363,23 +384,10 @@ impl Runner<'_> {
                 .map_err(|e| Self::step_error(&step, None, e))?;
             parse_sid::<EndUserSid>(&step, "CreateEndUser", user.sid)
         };
-        let find = || async {
-            let users: Vec<_> = self
-                .call(
-                    self.client
-                        .end_users()
-                        .list()
-                        .page_size(1000)
-                        .into_stream()
-                        .try_collect::<Vec<_>>(),
-                )
-                .await
-                .map_err(|e| Self::step_error(&step, None, e))?;
-            Ok(users
-                .into_iter()
-                .filter(|u| u.friendly_name.as_deref() == Some(name.as_str()))
-                .filter_map(|u| u.sid.and_then(|s| s.parse::<EndUserSid>().ok()))
-                .collect())
+        let find = || {
+            let list = self.client.end_users().list().page_size(1000).into_stream();
+            let matches = |u: &EndUser| u.friendly_name.as_deref() == Some(name.as_str());
+            self.lookup(&step, None, list, matches, |u| u.sid)
         };
         self.ensure(
             step.clone(),
@@ -446,22 +454,14 @@ impl Runner<'_> {
                 .map_err(|e| Self::step_error(&step, None, e))?;
             parse_sid::<AddressSid>(&step, "CreateAddress", created.sid)
         };
-        let find = || async {
-            let found: Vec<_> = self
-                .call(
-                    self.client
-                        .addresses()
-                        .list()
-                        .friendly_name(name.as_str())
-                        .into_stream()
-                        .try_collect::<Vec<_>>(),
-                )
-                .await
-                .map_err(|e| Self::step_error(&step, None, e))?;
-            Ok(found
-                .into_iter()
-                .filter_map(|a| a.sid.and_then(|s| s.parse::<AddressSid>().ok()))
-                .collect())
+        let find = || {
+            let list = self
+                .client
+                .addresses()
+                .list()
+                .friendly_name(name.as_str())
+                .into_stream();
+            self.lookup(&step, None, list, |_| true, |a| a.sid)
         };
         self.ensure(
             step.clone(),
@@ -501,23 +501,16 @@ impl Runner<'_> {
                 .map_err(|e| Self::step_error(&step, Some(address.to_string()), e))?;
             parse_sid::<SupportingDocumentSid>(&step, "CreateSupportingDocument", document.sid)
         };
-        let find = || async {
-            let documents: Vec<_> = self
-                .call(
-                    self.client
-                        .supporting_documents()
-                        .list()
-                        .page_size(1000)
-                        .into_stream()
-                        .try_collect::<Vec<_>>(),
-                )
-                .await
-                .map_err(|e| Self::step_error(&step, None, e))?;
-            Ok(documents
-                .into_iter()
-                .filter(|d| d.friendly_name.as_deref() == Some(name.as_str()))
-                .filter_map(|d| d.sid.and_then(|s| s.parse::<SupportingDocumentSid>().ok()))
-                .collect())
+        let find = || {
+            let list = self
+                .client
+                .supporting_documents()
+                .list()
+                .page_size(1000)
+                .into_stream();
+            let matches =
+                |d: &SupportingDocument| d.friendly_name.as_deref() == Some(name.as_str());
+            self.lookup(&step, None, list, matches, |d| d.sid)
         };
         self.ensure(
             step.clone(),
@@ -554,22 +547,12 @@ impl Runner<'_> {
                 assignment.sid,
             )
         };
-        let find = || async {
-            let all: Vec<_> = self
-                .call(
-                    assignments
-                        .list()
-                        .page_size(1000)
-                        .into_stream()
-                        .try_collect::<Vec<_>>(),
-                )
-                .await
-                .map_err(|e| Self::step_error(&step, Some(bundle.to_string()), e))?;
-            Ok(all
-                .into_iter()
-                .filter(|a| a.object_sid.as_deref() == Some(object.as_str()))
-                .filter_map(|a| a.sid.and_then(|s| s.parse::<EntityAssignmentSid>().ok()))
-                .collect())
+        let find = || {
+            let list = assignments.list().page_size(1000).into_stream();
+            let matches = |a: &CustomerProfileEntityAssignment| {
+                a.object_sid.as_deref() == Some(object.as_str())
+            };
+            self.lookup(&step, Some(bundle), list, matches, |a| a.sid)
         };
         let journaled = |j: &Journal| j.entity_assignments.get(&key).copied();
         let record = |j: &mut Journal, sid| {
@@ -603,25 +586,15 @@ impl Runner<'_> {
                 assignment.sid,
             )
         };
-        let find = || async {
-            let all: Vec<_> = self
-                .call(
-                    assignments
-                        .list()
-                        .channel_endpoint_sid(number.as_str())
-                        .into_stream()
-                        .try_collect::<Vec<_>>(),
-                )
-                .await
-                .map_err(|e| Self::step_error(&step, Some(bundle.to_string()), e))?;
-            Ok(all
-                .into_iter()
-                .filter(|a| a.channel_endpoint_sid.as_deref() == Some(number.as_str()))
-                .filter_map(|a| {
-                    a.sid
-                        .and_then(|s| s.parse::<ChannelEndpointAssignmentSid>().ok())
-                })
-                .collect())
+        let find = || {
+            let list = assignments
+                .list()
+                .channel_endpoint_sid(number.as_str())
+                .into_stream();
+            let matches = |a: &CustomerProfileChannelEndpointAssignment| {
+                a.channel_endpoint_sid.as_deref() == Some(number.as_str())
+            };
+            self.lookup(&step, Some(bundle), list, matches, |a| a.sid)
         };
         let journaled = |j: &Journal| j.channel_endpoint_assignments.get(&key).copied();
         let record = |j: &mut Journal, sid| {
