@@ -13,7 +13,7 @@ use support::{created, per_row, temp_dir, TestEmulator};
 /// number.
 fn customer_file(dir: &Path, emulator: &TestEmulator) -> PathBuf {
     let example = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/customer.toml"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/customer.toml"),
     )
     .expect("examples/customer.toml");
     let text = example
