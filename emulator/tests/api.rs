@@ -320,13 +320,11 @@ async fn status_and_draft_rules_are_enforced() {
     assert!(back.message().starts_with("Invalid parameter Status:"));
 
     let profile = api
-        .create(
-            "/v1/CustomerProfiles",
-            &[
-                ("FriendlyName", "Draft"),
-                ("Email", "d@example.com"),
-                ("PolicySid", policies::SECONDARY_CUSTOMER_PROFILE),
-            ],
+        .create_profile(
+            "Draft",
+            "d@example.com",
+            policies::SECONDARY_CUSTOMER_PROFILE,
+            None,
         )
         .await;
     let path = format!("/v1/CustomerProfiles/{profile}");
@@ -448,13 +446,11 @@ async fn trust_hub_lists_page_with_absolute_urls() {
     for i in 0..5 {
         let name = if i % 2 == 0 { "Acme Corp" } else { "Other" };
         created.push(
-            api.create(
-                "/v1/CustomerProfiles",
-                &[
-                    ("FriendlyName", name),
-                    ("Email", "c@acme.example.com"),
-                    ("PolicySid", policies::SECONDARY_CUSTOMER_PROFILE),
-                ],
+            api.create_profile(
+                name,
+                "c@acme.example.com",
+                policies::SECONDARY_CUSTOMER_PROFILE,
+                None,
             )
             .await,
         );
@@ -654,13 +650,11 @@ async fn first_sids(seed: u64) -> (String, Vec<String>, String, String) {
         .unwrap();
     let api = Api::new(&emulator);
     let profile = api
-        .create(
-            "/v1/CustomerProfiles",
-            &[
-                ("FriendlyName", "x"),
-                ("Email", "x@example.com"),
-                ("PolicySid", policies::SECONDARY_CUSTOMER_PROFILE),
-            ],
+        .create_profile(
+            "x",
+            "x@example.com",
+            policies::SECONDARY_CUSTOMER_PROFILE,
+            None,
         )
         .await;
     let address = api

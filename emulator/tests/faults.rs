@@ -115,14 +115,9 @@ async fn latency_delays_api_requests() {
 async fn control_endpoints_are_never_faulted() {
     let emulator = start(EmulatorConfig::default().with_seed(5)).await.unwrap();
     let api = Api::new(&emulator);
-    let base = emulator.base_url();
     let set = api
-        .http
-        .post(format!("{base}/__emulator/faults"))
-        .body(r#"{"rate_500": 1.0}"#)
-        .send()
-        .await
-        .unwrap();
+        .control_post("/__emulator/faults", r#"{"rate_500": 1.0}"#)
+        .await;
     assert_eq!(set.status(), 200);
     assert_eq!(emulator.faults().rate_500, 1.0);
     assert_eq!(
@@ -132,23 +127,13 @@ async fn control_endpoints_are_never_faulted() {
     );
     assert_eq!(api.get("/v1/Policies").await.status, 500);
 
-    let counters = api
-        .http
-        .get(format!("{base}/__emulator/counters"))
-        .send()
-        .await
-        .unwrap();
+    let counters = api.control_get("/__emulator/counters").await;
     assert_eq!(counters.status(), 200);
     let counters: Value = serde_json::from_slice(&counters.bytes().await.unwrap()).unwrap();
     assert_eq!(counters["faults_500"], 1);
     assert_eq!(counters["requests_served"], 1);
 
-    let info = api
-        .http
-        .get(format!("{base}/__emulator/info"))
-        .send()
-        .await
-        .unwrap();
+    let info = api.control_get("/__emulator/info").await;
     assert_eq!(info.status(), 200);
     let info: Value = serde_json::from_slice(&info.bytes().await.unwrap()).unwrap();
     assert_eq!(info["account_sid"], emulator.account_sid());
@@ -159,20 +144,15 @@ async fn control_endpoints_are_never_faulted() {
     assert_eq!(info["phone_numbers"].as_array().unwrap().len(), 3);
 
     let invalid = api
-        .http
-        .post(format!("{base}/__emulator/faults"))
-        .body(r#"{"rate_500": 0.7, "rate_503": 0.7}"#)
-        .send()
-        .await
-        .unwrap();
+        .control_post(
+            "/__emulator/faults",
+            r#"{"rate_500": 0.7, "rate_503": 0.7}"#,
+        )
+        .await;
     assert_eq!(invalid.status(), 400);
     let unknown_field = api
-        .http
-        .post(format!("{base}/__emulator/faults"))
-        .body(r#"{"rate_999": 0.1}"#)
-        .send()
-        .await
-        .unwrap();
+        .control_post("/__emulator/faults", r#"{"rate_999": 0.1}"#)
+        .await;
     assert_eq!(unknown_field.status(), 400);
     assert_eq!(
         emulator.faults().rate_500,

@@ -48,13 +48,11 @@ async fn an_empty_bundle_evaluates_like_the_seed_example() {
     let emulator = start(EmulatorConfig::default()).await.unwrap();
     let api = Api::new(&emulator);
     let profile = api
-        .create(
-            "/v1/CustomerProfiles",
-            &[
-                ("FriendlyName", "Empty"),
-                ("Email", "e@example.com"),
-                ("PolicySid", policies::SECONDARY_CUSTOMER_PROFILE),
-            ],
+        .create_profile(
+            "Empty",
+            "e@example.com",
+            policies::SECONDARY_CUSTOMER_PROFILE,
+            None,
         )
         .await;
     let evaluation = evaluate(&api, &profile).await;
@@ -200,13 +198,11 @@ async fn invalid_values_are_reported_without_echoing_pii() {
     .await;
     // A draft primary profile (not twilio-approved) instead of the seeded one.
     let other_primary = api
-        .create(
-            "/v1/CustomerProfiles",
-            &[
-                ("FriendlyName", "Not approved"),
-                ("Email", "p@example.com"),
-                ("PolicySid", policies::PRIMARY_BUSINESS_PROFILE),
-            ],
+        .create_profile(
+            "Not approved",
+            "p@example.com",
+            policies::PRIMARY_BUSINESS_PROFILE,
+            None,
         )
         .await;
     assign_all(&api, &flow, &other_primary).await;
@@ -473,14 +469,11 @@ async fn rejections_and_automatic_decisions_are_reported() {
 
     // An empty profile is rejected at submission with a FailureReason.
     let empty = api
-        .create(
-            "/v1/CustomerProfiles",
-            &[
-                ("FriendlyName", "Empty"),
-                ("Email", "e@example.com"),
-                ("PolicySid", policies::SECONDARY_CUSTOMER_PROFILE),
-                ("StatusCallback", &url),
-            ],
+        .create_profile(
+            "Empty",
+            "e@example.com",
+            policies::SECONDARY_CUSTOMER_PROFILE,
+            Some(&url),
         )
         .await;
     api.post(
@@ -529,12 +522,11 @@ async fn rejections_and_automatic_decisions_are_reported() {
         second.profile
     );
     let not_in_review = api
-        .http
-        .post(&control)
-        .body("{\"decision\":\"reject\",\"reason\":\"Blurry documents\"}")
-        .send()
-        .await
-        .unwrap();
+        .control_post(
+            &control,
+            "{\"decision\":\"reject\",\"reason\":\"Blurry documents\"}",
+        )
+        .await;
     assert_eq!(not_in_review.status(), 409);
     server.abort();
     emulator.shutdown().await;
@@ -559,12 +551,11 @@ async fn the_control_endpoint_rejects_with_a_reason() {
         flow.profile
     );
     let decided = api
-        .http
-        .post(&control)
-        .body("{\"decision\":\"reject\",\"reason\":\"Blurry documents\"}")
-        .send()
-        .await
-        .unwrap();
+        .control_post(
+            &control,
+            "{\"decision\":\"reject\",\"reason\":\"Blurry documents\"}",
+        )
+        .await;
     assert_eq!(decided.status(), 200);
     let body: Value = serde_json::from_slice(&decided.bytes().await.unwrap()).unwrap();
     assert_eq!(body["status"], "twilio-rejected");
@@ -573,23 +564,13 @@ async fn the_control_endpoint_rejects_with_a_reason() {
     assert_eq!(rejected.json["errors"][0]["code"], MANUAL_REJECTION_CODE);
     assert_eq!(rejected.json["errors"][0]["message"], "Blurry documents");
     let unknown = api
-        .http
-        .post(format!(
-            "{}/__emulator/customer-profiles/BU00000000000000000000000000000000/decision",
-            emulator.base_url()
-        ))
-        .body("{\"decision\":\"approve\"}")
-        .send()
-        .await
-        .unwrap();
+        .control_post(
+            "/__emulator/customer-profiles/BU00000000000000000000000000000000/decision",
+            "{\"decision\":\"approve\"}",
+        )
+        .await;
     assert_eq!(unknown.status(), 404);
-    let bad = api
-        .http
-        .post(&control)
-        .body("{\"decision\":\"maybe\"}")
-        .send()
-        .await
-        .unwrap();
+    let bad = api.control_post(&control, "{\"decision\":\"maybe\"}").await;
     assert_eq!(bad.status(), 400);
     emulator.shutdown().await;
 }

@@ -10,13 +10,10 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::{Ctx, ListRequest};
+use super::{list_reply, Ctx, ListRequest};
 use crate::sid;
 use crate::state::{find, find_mut, lock, Address, App, PhoneNumber, State};
-use crate::wire::{
-    self, api2010_envelope, check_iso_country, json_response, page_links, paginate, parse_bool,
-    ApiError, Params, Record,
-};
+use crate::wire::{self, check_iso_country, json_response, parse_bool, ApiError, Params};
 
 type Reply = Result<Response, ApiError>;
 
@@ -132,25 +129,6 @@ fn phone_number_json(account_sid: &str, n: &PhoneNumber) -> Value {
         "status": "in-use",
         "bundle_sid": Value::Null,
     })
-}
-
-/// Renders a page of a 2010 list.
-fn list_reply<T: Record>(
-    ctx: &Ctx,
-    state: &State,
-    list: &ListRequest,
-    key: &str,
-    items: Vec<&T>,
-    render: impl Fn(&T) -> Value,
-) -> Reply {
-    let page = paginate(items, &list.page, |sid| state.seq_of(sid))?;
-    let links = page_links(&ctx.path, &list.filters, &list.page, &page);
-    let start = page.start;
-    let values = page.items.iter().map(|item| render(item)).collect();
-    Ok(json_response(
-        StatusCode::OK,
-        &api2010_envelope(key, values, &list.page, start, links),
-    ))
 }
 
 fn check_friendly_name(value: &str) -> Result<(), ApiError> {

@@ -8,13 +8,18 @@ use std::convert::Infallible;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, Uri};
+use axum::http::{header, StatusCode, Uri};
 use axum::middleware;
+use axum::response::Response;
 use axum::Router;
+use serde_json::Value;
 
 use crate::auth;
-use crate::state::App;
-use crate::wire::{ApiError, PageRequest, Params};
+use crate::state::{App, State};
+use crate::wire::{
+    api2010_envelope, json_response, page_links, paginate, trusthub_envelope, ApiError,
+    PageRequest, Params, Record,
+};
 
 pub(crate) mod api2010;
 pub(crate) mod control;
@@ -104,4 +109,61 @@ impl ListRequest {
     pub fn filter(&self, name: &str) -> Option<&str> {
         self.params.get(name).filter(|v| !v.is_empty())
     }
+
+    /// Serves the requested page of `items` (`seq_of` resolves page tokens), each item rendered by
+    /// `render`, in the list envelope of the API the request's path belongs to.
+    pub fn reply<T: Record>(
+        &self,
+        ctx: &Ctx,
+        key: &str,
+        items: Vec<&T>,
+        seq_of: impl Fn(&str) -> Option<u64>,
+        render: impl Fn(&T) -> Value,
+    ) -> Result<Response, ApiError> {
+        let style = ListStyle::of(&ctx.path);
+        let prefix = match style {
+            ListStyle::TrustHub => format!("{}{}", ctx.base, ctx.path),
+            ListStyle::Api2010 => ctx.path.clone(),
+        };
+        let page = paginate(items, &self.page, seq_of)?;
+        let links = page_links(&prefix, &self.filters, &self.page, &page);
+        let values = page.items.iter().map(|item| render(item)).collect();
+        let body = match style {
+            ListStyle::TrustHub => trusthub_envelope(key, values, &self.page, links),
+            ListStyle::Api2010 => api2010_envelope(key, values, &self.page, page.start, links),
+        };
+        Ok(json_response(StatusCode::OK, &body))
+    }
+}
+
+/// The two APIs' list conventions.
+#[derive(Clone, Copy)]
+enum ListStyle {
+    /// Trust Hub v1: absolute page URLs in a `meta` object.
+    TrustHub,
+    /// The 2010 API: page URIs relative to the host, beside `start` and `end`.
+    Api2010,
+}
+
+impl ListStyle {
+    /// The 2010 API's paths start with `/2010-04-01/`; every other list is Trust Hub's.
+    fn of(path: &str) -> Self {
+        if path.starts_with("/2010-04-01/") {
+            ListStyle::Api2010
+        } else {
+            ListStyle::TrustHub
+        }
+    }
+}
+
+/// Serves the requested page of state records (see [`ListRequest::reply`]).
+pub(crate) fn list_reply<T: Record>(
+    ctx: &Ctx,
+    state: &State,
+    list: &ListRequest,
+    key: &str,
+    items: Vec<&T>,
+    render: impl Fn(&T) -> Value,
+) -> Result<Response, ApiError> {
+    list.reply(ctx, key, items, |sid| state.seq_of(sid), render)
 }

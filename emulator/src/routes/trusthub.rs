@@ -23,26 +23,27 @@ use std::sync::OnceLock;
 
 use serde::Serialize;
 use serde_json::{json, Map, Value};
+use time::OffsetDateTime;
 
-use super::{Ctx, ListRequest};
+use super::{list_reply, Ctx, ListRequest};
 use crate::catalog::{
     self, ObjectType, Policy, END_USER_TYPES, POLICIES, SUPPORTING_DOCUMENT_TYPES,
 };
 use crate::lifecycle;
 use crate::sid;
 use crate::state::{
-    find, find_mut, lock, Bundle, BundleKind, BundleStatus, ChannelAssignment, EndUser,
-    EntityAssignment, EvaluationRecord, State, SupportingDocument, TypeRecord,
+    find, find_mut, lock, App, Bundle, BundleKind, BundleStatus, ChannelAssignment, Counters,
+    EndUser, EntityAssignment, EvaluationRecord, State, SupportingDocument, TypeRecord,
 };
 use crate::wire::{
-    self, check_enum, check_object_sid, check_sid, check_uri, json_response, page_links, paginate,
-    trusthub_envelope, ApiError, Params, Record,
+    self, check_enum, check_object_sid, check_sid, check_uri, json_response, ApiError, Params,
+    Record,
 };
 
 type Reply = Result<Response, ApiError>;
 
 /// The Trust Hub routes (state not yet applied).
-pub(crate) fn routes() -> Router<crate::state::App> {
+pub(crate) fn routes() -> Router<App> {
     let mut router = Router::new();
     for kind in [BundleKind::CustomerProfile, BundleKind::TrustProduct] {
         let c = kind.collection();
@@ -126,24 +127,9 @@ pub(crate) fn routes() -> Router<crate::state::App> {
                 }),
             );
     }
+    router = attributed_routes::<EndUser>(router);
+    router = attributed_routes::<SupportingDocument>(router);
     router
-        .route("/v1/EndUsers", get(list_end_users).post(create_end_user))
-        .route(
-            "/v1/EndUsers/{sid}",
-            get(fetch_end_user)
-                .post(update_end_user)
-                .delete(delete_end_user),
-        )
-        .route(
-            "/v1/SupportingDocuments",
-            get(list_documents).post(create_document),
-        )
-        .route(
-            "/v1/SupportingDocuments/{sid}",
-            get(fetch_document)
-                .post(update_document)
-                .delete(delete_document),
-        )
         .route("/v1/Policies", get(list_policies))
         .route("/v1/Policies/{sid}", get(fetch_policy))
         .route("/v1/EndUserTypes", get(list_end_user_types))
@@ -250,35 +236,6 @@ fn evaluation_json(base: &str, account_sid: &str, kind: BundleKind, e: &Evaluati
     value
 }
 
-fn end_user_json(base: &str, account_sid: &str, u: &EndUser) -> Value {
-    json!({
-        "date_updated": wire::iso8601(u.date_updated),
-        "sid": u.sid,
-        "friendly_name": u.friendly_name,
-        "account_sid": account_sid,
-        "url": format!("{base}/v1/EndUsers/{}", u.sid),
-        "date_created": wire::iso8601(u.date_created),
-        "attributes": u.attributes,
-        "type": u.end_user_type,
-    })
-}
-
-/// Supporting documents report `DRAFT`, the spec's enum spelling (the seed's example shows `draft`).
-fn document_json(base: &str, account_sid: &str, d: &SupportingDocument) -> Value {
-    json!({
-        "status": "DRAFT",
-        "date_updated": wire::iso8601(d.date_updated),
-        "friendly_name": d.friendly_name,
-        "account_sid": account_sid,
-        "url": format!("{base}/v1/SupportingDocuments/{}", d.sid),
-        "date_created": wire::iso8601(d.date_created),
-        "sid": d.sid,
-        "attributes": d.attributes,
-        "type": d.document_type,
-        "mime_type": Value::Null,
-    })
-}
-
 /// Each policy's `requirements`, rendered once: the catalog is static and its links are relative, so
 /// only the policy's own `url` depends on the request.
 fn requirements_of(policy: &Policy) -> &'static Value {
@@ -335,29 +292,6 @@ fn type_json(base: &str, collection: &str, t: &TypeRecord) -> Value {
         "friendly_name": t.def.friendly_name,
         "sid": t.sid,
     })
-}
-
-/// Renders a page of a Trust Hub list.
-fn list_reply<T: Record>(
-    ctx: &Ctx,
-    state: &State,
-    list: &ListRequest,
-    key: &str,
-    items: Vec<&T>,
-    render: impl Fn(&T) -> Value,
-) -> Reply {
-    let page = paginate(items, &list.page, |sid| state.seq_of(sid))?;
-    let links = page_links(
-        &format!("{}{}", ctx.base, ctx.path),
-        &list.filters,
-        &list.page,
-        &page,
-    );
-    let values = page.items.iter().map(|item| render(item)).collect();
-    Ok(json_response(
-        StatusCode::OK,
-        &trusthub_envelope(key, values, &list.page, links),
-    ))
 }
 
 fn no_content() -> Response {
@@ -920,66 +854,230 @@ async fn fetch_evaluation(kind: BundleKind, ctx: Ctx, ids: (String, String)) -> 
 // End users and supporting documents
 // ---------------------------------------------------------------------------------------------------------
 
+/// An end user or a supporting document: the two account resources made of a `FriendlyName`, a `Type`
+/// from the catalog and JSON `Attributes`, served by the same list / create / fetch / update / delete
+/// handlers under `/v1/{COLLECTION}`.
+trait Attributed: Record + Send + Sync + Sized + 'static {
+    /// Path segment under `/v1`: `EndUsers` / `SupportingDocuments`.
+    const COLLECTION: &'static str;
+    /// Resource name in messages.
+    const RESOURCE: &'static str;
+    /// SID prefix.
+    const PREFIX: &'static str;
+    /// The accepted `Type` values.
+    const TYPES: &'static [ObjectType];
+
+    /// A record as created (`date_created` = `date_updated` = `now`).
+    fn new(
+        seq: u64,
+        sid: String,
+        friendly_name: String,
+        object_type: String,
+        attributes: Map<String, Value>,
+        now: OffsetDateTime,
+    ) -> Self;
+    /// The account's records, oldest first.
+    fn records(state: &State) -> &Vec<Self>;
+    /// The account's records, mutably.
+    fn records_mut(state: &mut State) -> &mut Vec<Self>;
+    /// Counts one created record.
+    fn count_created(counters: &mut Counters);
+    /// The editable fields: `FriendlyName`, `Attributes` and `date_updated`.
+    fn editable(&mut self) -> (&mut String, &mut Map<String, Value>, &mut OffsetDateTime);
+    /// The record as served.
+    fn to_json(&self, base: &str, account_sid: &str) -> Value;
+}
+
+impl Attributed for EndUser {
+    const COLLECTION: &'static str = "EndUsers";
+    const RESOURCE: &'static str = "EndUser";
+    const PREFIX: &'static str = "IT";
+    const TYPES: &'static [ObjectType] = END_USER_TYPES;
+
+    fn new(
+        seq: u64,
+        sid: String,
+        friendly_name: String,
+        end_user_type: String,
+        attributes: Map<String, Value>,
+        now: OffsetDateTime,
+    ) -> Self {
+        EndUser {
+            seq,
+            sid,
+            friendly_name,
+            end_user_type,
+            attributes,
+            date_created: now,
+            date_updated: now,
+        }
+    }
+    fn records(state: &State) -> &Vec<Self> {
+        &state.end_users
+    }
+    fn records_mut(state: &mut State) -> &mut Vec<Self> {
+        &mut state.end_users
+    }
+    fn count_created(counters: &mut Counters) {
+        counters.end_users += 1;
+    }
+    fn editable(&mut self) -> (&mut String, &mut Map<String, Value>, &mut OffsetDateTime) {
+        (
+            &mut self.friendly_name,
+            &mut self.attributes,
+            &mut self.date_updated,
+        )
+    }
+    fn to_json(&self, base: &str, account_sid: &str) -> Value {
+        json!({
+            "date_updated": wire::iso8601(self.date_updated),
+            "sid": self.sid,
+            "friendly_name": self.friendly_name,
+            "account_sid": account_sid,
+            "url": format!("{base}/v1/EndUsers/{}", self.sid),
+            "date_created": wire::iso8601(self.date_created),
+            "attributes": self.attributes,
+            "type": self.end_user_type,
+        })
+    }
+}
+
+impl Attributed for SupportingDocument {
+    const COLLECTION: &'static str = "SupportingDocuments";
+    const RESOURCE: &'static str = "SupportingDocument";
+    const PREFIX: &'static str = "RD";
+    const TYPES: &'static [ObjectType] = SUPPORTING_DOCUMENT_TYPES;
+
+    fn new(
+        seq: u64,
+        sid: String,
+        friendly_name: String,
+        document_type: String,
+        attributes: Map<String, Value>,
+        now: OffsetDateTime,
+    ) -> Self {
+        SupportingDocument {
+            seq,
+            sid,
+            friendly_name,
+            document_type,
+            attributes,
+            date_created: now,
+            date_updated: now,
+        }
+    }
+    fn records(state: &State) -> &Vec<Self> {
+        &state.documents
+    }
+    fn records_mut(state: &mut State) -> &mut Vec<Self> {
+        &mut state.documents
+    }
+    fn count_created(counters: &mut Counters) {
+        counters.supporting_documents += 1;
+    }
+    fn editable(&mut self) -> (&mut String, &mut Map<String, Value>, &mut OffsetDateTime) {
+        (
+            &mut self.friendly_name,
+            &mut self.attributes,
+            &mut self.date_updated,
+        )
+    }
+    /// Supporting documents report `DRAFT`, the spec's enum spelling (the seed's example shows `draft`).
+    fn to_json(&self, base: &str, account_sid: &str) -> Value {
+        json!({
+            "status": "DRAFT",
+            "date_updated": wire::iso8601(self.date_updated),
+            "friendly_name": self.friendly_name,
+            "account_sid": account_sid,
+            "url": format!("{base}/v1/SupportingDocuments/{}", self.sid),
+            "date_created": wire::iso8601(self.date_created),
+            "sid": self.sid,
+            "attributes": self.attributes,
+            "type": self.document_type,
+            "mime_type": Value::Null,
+        })
+    }
+}
+
+/// `/v1/{COLLECTION}` (list, create) and `/v1/{COLLECTION}/{sid}` (fetch, update, delete).
+fn attributed_routes<R: Attributed>(router: Router<App>) -> Router<App> {
+    router
+        .route(
+            &format!("/v1/{}", R::COLLECTION),
+            get(list_attributed::<R>).post(create_attributed::<R>),
+        )
+        .route(
+            &format!("/v1/{}/{{sid}}", R::COLLECTION),
+            get(fetch_attributed::<R>)
+                .post(update_attributed::<R>)
+                .delete(delete_attributed::<R>),
+        )
+}
+
 fn type_names(types: &[ObjectType]) -> Vec<&'static str> {
     types.iter().map(|t| t.machine_name).collect()
 }
 
-async fn list_end_users(ctx: Ctx) -> Reply {
+async fn list_attributed<R: Attributed>(ctx: Ctx) -> Reply {
     let list = ListRequest::parse(&ctx, &[])?;
     let state = lock(&ctx.app.state);
-    let items: Vec<&EndUser> = state.end_users.iter().collect();
+    let items: Vec<&R> = R::records(&state).iter().collect();
     let account = ctx.app.account_sid.clone();
-    list_reply(&ctx, &state, &list, "results", items, |u| {
-        end_user_json(&ctx.base, &account, u)
+    list_reply(&ctx, &state, &list, "results", items, |r| {
+        r.to_json(&ctx.base, &account)
     })
 }
 
-async fn create_end_user(ctx: Ctx, headers: HeaderMap, body: Bytes) -> Reply {
+async fn create_attributed<R: Attributed>(ctx: Ctx, headers: HeaderMap, body: Bytes) -> Reply {
     let params = Params::from_body(&headers, &body)?;
     let friendly_name = params.required("FriendlyName")?;
-    let end_user_type = params.required("Type")?;
-    let end_user_type = check_enum("Type", end_user_type, &type_names(END_USER_TYPES))?;
+    let object_type = params.required("Type")?;
+    let object_type = check_enum("Type", object_type, &type_names(R::TYPES))?;
     let attributes = match params.get("Attributes") {
         None | Some("") => Map::new(),
         Some(raw) => parse_attributes(raw)?,
     };
     let mut state = lock(&ctx.app.state);
-    let (seq, sid) = state.mint("IT");
-    let now = wire::now();
-    state.end_users.push(EndUser {
+    let (seq, sid) = state.mint(R::PREFIX);
+    let record = R::new(
         seq,
-        sid: sid.clone(),
-        friendly_name: friendly_name.to_owned(),
-        end_user_type: end_user_type.to_owned(),
+        sid.clone(),
+        friendly_name.to_owned(),
+        object_type.to_owned(),
         attributes,
-        date_created: now,
-        date_updated: now,
-    });
-    state.counters.end_users += 1;
-    let user = find(&state.end_users, &sid).ok_or_else(ApiError::internal)?;
+        wire::now(),
+    );
+    R::records_mut(&mut state).push(record);
+    R::count_created(&mut state.counters);
+    let record = find(R::records(&state), &sid).ok_or_else(ApiError::internal)?;
     Ok(json_response(
         StatusCode::CREATED,
-        &end_user_json(&ctx.base, &ctx.app.account_sid, user),
+        &record.to_json(&ctx.base, &ctx.app.account_sid),
     ))
 }
 
-fn end_user_at<'a>(state: &'a State, sid: &str, path: &str) -> Result<&'a EndUser, ApiError> {
-    if !sid::has_prefix_shape(sid, "IT") {
+/// The record at this path, or 404 (wrong shape or unknown).
+fn attributed_at<'a, R: Attributed>(
+    state: &'a State,
+    sid: &str,
+    path: &str,
+) -> Result<&'a R, ApiError> {
+    if !sid::has_prefix_shape(sid, R::PREFIX) {
         return Err(ApiError::not_found(path));
     }
-    find(&state.end_users, sid).ok_or_else(|| ApiError::not_found(path))
+    find(R::records(state), sid).ok_or_else(|| ApiError::not_found(path))
 }
 
-async fn fetch_end_user(ctx: Ctx, Path(sid): Path<String>) -> Reply {
+async fn fetch_attributed<R: Attributed>(ctx: Ctx, Path(sid): Path<String>) -> Reply {
     let state = lock(&ctx.app.state);
-    let user = end_user_at(&state, &sid, &ctx.path)?;
+    let record = attributed_at::<R>(&state, &sid, &ctx.path)?;
     Ok(json_response(
         StatusCode::OK,
-        &end_user_json(&ctx.base, &ctx.app.account_sid, user),
+        &record.to_json(&ctx.base, &ctx.app.account_sid),
     ))
 }
 
-async fn update_end_user(
+async fn update_attributed<R: Attributed>(
     ctx: Ctx,
     Path(sid): Path<String>,
     headers: HeaderMap,
@@ -993,21 +1091,22 @@ async fn update_end_user(
         Some(raw) => Some(parse_attributes(raw)?),
     };
     let mut state = lock(&ctx.app.state);
-    end_user_at(&state, &sid, &ctx.path)?;
-    if let Some(user) = find_mut(&mut state.end_users, &sid) {
+    attributed_at::<R>(&state, &sid, &ctx.path)?;
+    if let Some(record) = find_mut(R::records_mut(&mut state), &sid) {
+        let (name_slot, attributes_slot, date_updated) = record.editable();
         if let Some(name) = friendly_name {
-            user.friendly_name = name.to_owned();
+            *name_slot = name.to_owned();
         }
         if let Some(attributes) = attributes {
-            user.attributes = attributes;
+            *attributes_slot = attributes;
         }
-        user.date_updated = wire::now();
+        *date_updated = wire::now();
     }
     state.touch();
-    let user = end_user_at(&state, &sid, &ctx.path)?;
+    let record = attributed_at::<R>(&state, &sid, &ctx.path)?;
     Ok(json_response(
         StatusCode::OK,
-        &end_user_json(&ctx.base, &ctx.app.account_sid, user),
+        &record.to_json(&ctx.base, &ctx.app.account_sid),
     ))
 }
 
@@ -1023,115 +1122,11 @@ fn refuse_if_assigned(state: &State, resource: &str, sid: &str) -> Result<(), Ap
     }
 }
 
-async fn delete_end_user(ctx: Ctx, Path(sid): Path<String>) -> Reply {
+async fn delete_attributed<R: Attributed>(ctx: Ctx, Path(sid): Path<String>) -> Reply {
     let mut state = lock(&ctx.app.state);
-    end_user_at(&state, &sid, &ctx.path)?;
-    refuse_if_assigned(&state, "EndUser", &sid)?;
-    state.end_users.retain(|u| u.sid != sid);
-    state.touch();
-    Ok(no_content())
-}
-
-async fn list_documents(ctx: Ctx) -> Reply {
-    let list = ListRequest::parse(&ctx, &[])?;
-    let state = lock(&ctx.app.state);
-    let items: Vec<&SupportingDocument> = state.documents.iter().collect();
-    let account = ctx.app.account_sid.clone();
-    list_reply(&ctx, &state, &list, "results", items, |d| {
-        document_json(&ctx.base, &account, d)
-    })
-}
-
-async fn create_document(ctx: Ctx, headers: HeaderMap, body: Bytes) -> Reply {
-    let params = Params::from_body(&headers, &body)?;
-    let friendly_name = params.required("FriendlyName")?;
-    let document_type = params.required("Type")?;
-    let document_type = check_enum(
-        "Type",
-        document_type,
-        &type_names(SUPPORTING_DOCUMENT_TYPES),
-    )?;
-    let attributes = match params.get("Attributes") {
-        None | Some("") => Map::new(),
-        Some(raw) => parse_attributes(raw)?,
-    };
-    let mut state = lock(&ctx.app.state);
-    let (seq, sid) = state.mint("RD");
-    let now = wire::now();
-    state.documents.push(SupportingDocument {
-        seq,
-        sid: sid.clone(),
-        friendly_name: friendly_name.to_owned(),
-        document_type: document_type.to_owned(),
-        attributes,
-        date_created: now,
-        date_updated: now,
-    });
-    state.counters.supporting_documents += 1;
-    let document = find(&state.documents, &sid).ok_or_else(ApiError::internal)?;
-    Ok(json_response(
-        StatusCode::CREATED,
-        &document_json(&ctx.base, &ctx.app.account_sid, document),
-    ))
-}
-
-fn document_at<'a>(
-    state: &'a State,
-    sid: &str,
-    path: &str,
-) -> Result<&'a SupportingDocument, ApiError> {
-    if !sid::has_prefix_shape(sid, "RD") {
-        return Err(ApiError::not_found(path));
-    }
-    find(&state.documents, sid).ok_or_else(|| ApiError::not_found(path))
-}
-
-async fn fetch_document(ctx: Ctx, Path(sid): Path<String>) -> Reply {
-    let state = lock(&ctx.app.state);
-    let document = document_at(&state, &sid, &ctx.path)?;
-    Ok(json_response(
-        StatusCode::OK,
-        &document_json(&ctx.base, &ctx.app.account_sid, document),
-    ))
-}
-
-async fn update_document(
-    ctx: Ctx,
-    Path(sid): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    let params = Params::from_body(&headers, &body)?;
-    let friendly_name = params.non_blank("FriendlyName")?;
-    let attributes = match params.get("Attributes") {
-        None => None,
-        Some("") => Some(Map::new()),
-        Some(raw) => Some(parse_attributes(raw)?),
-    };
-    let mut state = lock(&ctx.app.state);
-    document_at(&state, &sid, &ctx.path)?;
-    if let Some(document) = find_mut(&mut state.documents, &sid) {
-        if let Some(name) = friendly_name {
-            document.friendly_name = name.to_owned();
-        }
-        if let Some(attributes) = attributes {
-            document.attributes = attributes;
-        }
-        document.date_updated = wire::now();
-    }
-    state.touch();
-    let document = document_at(&state, &sid, &ctx.path)?;
-    Ok(json_response(
-        StatusCode::OK,
-        &document_json(&ctx.base, &ctx.app.account_sid, document),
-    ))
-}
-
-async fn delete_document(ctx: Ctx, Path(sid): Path<String>) -> Reply {
-    let mut state = lock(&ctx.app.state);
-    document_at(&state, &sid, &ctx.path)?;
-    refuse_if_assigned(&state, "SupportingDocument", &sid)?;
-    state.documents.retain(|d| d.sid != sid);
+    attributed_at::<R>(&state, &sid, &ctx.path)?;
+    refuse_if_assigned(&state, R::RESOURCE, &sid)?;
+    R::records_mut(&mut state).retain(|r| r.sid() != sid);
     state.touch();
     Ok(no_content())
 }
@@ -1167,24 +1162,13 @@ async fn list_policies(ctx: Ctx) -> Reply {
             policy,
         })
         .collect();
-    let page = paginate(items.iter().collect(), &list.page, |sid| {
-        items.iter().find(|p| p.sid == sid).map(|p| p.seq)
-    })?;
-    let links = page_links(
-        &format!("{}{}", ctx.base, ctx.path),
-        &list.filters,
-        &list.page,
-        &page,
-    );
-    let values = page
-        .items
-        .iter()
-        .map(|p| policy_json(&ctx.base, p.policy))
-        .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        &trusthub_envelope("results", values, &list.page, links),
-    ))
+    list.reply(
+        &ctx,
+        "results",
+        items.iter().collect(),
+        |sid| items.iter().find(|p| p.sid == sid).map(|p| p.seq),
+        |p| policy_json(&ctx.base, p.policy),
+    )
 }
 
 async fn fetch_policy(ctx: Ctx, Path(sid): Path<String>) -> Reply {

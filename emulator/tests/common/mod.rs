@@ -113,6 +113,46 @@ impl Api {
         assert_eq!(reply.status, 201, "POST {path}: {}", reply.json);
         reply.json["sid"].as_str().expect("a sid").to_owned()
     }
+
+    /// POSTs a JSON text to a control endpoint (`/__emulator/...`) without credentials: the control
+    /// endpoints need none.
+    pub async fn control_post(&self, path: &str, body: &str) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("the emulator answers")
+    }
+
+    /// GETs a control endpoint (`/__emulator/...`) without credentials.
+    pub async fn control_get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("the emulator answers")
+    }
+
+    /// Creates a customer profile under `policy_sid` (with a `StatusCallback` when given), asserting
+    /// 201, and returns its SID.
+    pub async fn create_profile(
+        &self,
+        friendly_name: &str,
+        email: &str,
+        policy_sid: &str,
+        status_callback: Option<&str>,
+    ) -> String {
+        let mut form = vec![
+            ("FriendlyName", friendly_name),
+            ("Email", email),
+            ("PolicySid", policy_sid),
+        ];
+        if let Some(url) = status_callback {
+            form.push(("StatusCallback", url));
+        }
+        self.create("/v1/CustomerProfiles", &form).await
+    }
 }
 
 pub fn business_information() -> Value {
@@ -152,15 +192,14 @@ pub struct Flow {
 
 /// Steps 2-7: an empty secondary profile and its parts, nothing assigned yet.
 pub async fn create_parts(api: &Api, street: &str, status_callback: Option<&str>) -> Flow {
-    let mut form = vec![
-        ("FriendlyName", "Acme Secondary"),
-        ("Email", "compliance@acme.example.com"),
-        ("PolicySid", policies::SECONDARY_CUSTOMER_PROFILE),
-    ];
-    if let Some(url) = status_callback {
-        form.push(("StatusCallback", url));
-    }
-    let profile = api.create("/v1/CustomerProfiles", &form).await;
+    let profile = api
+        .create_profile(
+            "Acme Secondary",
+            "compliance@acme.example.com",
+            policies::SECONDARY_CUSTOMER_PROFILE,
+            status_callback,
+        )
+        .await;
     let business_attributes = business_information().to_string();
     let business = api
         .create(
