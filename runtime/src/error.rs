@@ -59,6 +59,27 @@ impl fmt::Display for TransportErrorKind {
     }
 }
 
+/// Twilio's error code for "too many concurrent requests": its 429 answers carry it, and it
+/// means the request was not processed.
+pub const TOO_MANY_REQUESTS_CODE: i64 = 20429;
+
+/// Whether Twilio may have acted on a request that failed ([`Error::processed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Processed {
+    /// Provably not acted on: nothing was sent, or Twilio answered that it did not process
+    /// the request (its 429 with code 20429). Sending it again cannot create anything twice.
+    No,
+    /// Twilio read the request and refused it with an error answer (a 4xx with a Twilio code
+    /// other than 20429): nothing was created or changed; the same request fails again.
+    Refused,
+    /// Unknown: the request may have been acted on (a dropped connection, a timeout, a 5xx, a
+    /// gateway's 429 or 503 without Twilio's code). Look before sending a create again.
+    Maybe,
+    /// Acted on: a 2xx answer whose body could not be read (undecodable or too large).
+    Yes,
+}
+
 /// Everything that can go wrong in the runtime.
 ///
 /// `RetriesExhausted` wraps the last error whenever MORE THAN ONE attempt was made (whatever
@@ -181,6 +202,48 @@ impl Error {
             Error::Transport { .. } | Error::Timeout { .. } => true,
             Error::RetriesExhausted { last, .. } => last.is_retryable(),
             _ => false,
+        }
+    }
+
+    /// Whether Twilio may have acted on the request: the one answer to "was it processed?"
+    /// that the transport's retries, the flows' lookups and the command line all use.
+    ///
+    /// Only what Twilio documents as not processed is [`Processed::No`]: nothing was sent
+    /// (a connect error, a parameter refused before sending) or Twilio's own 429 with its code
+    /// 20429. A gateway's 429 or 503, a 5xx, a timeout or a dropped connection may follow a
+    /// commit: [`Processed::Maybe`], so a create is looked up before it is sent again.
+    ///
+    /// ```
+    /// use trusthub_runtime::reqwest::header::HeaderMap;
+    /// use trusthub_runtime::{ApiError, Error, Processed};
+    ///
+    /// let answer = |status, body: &str| {
+    ///     Error::Api(Box::new(ApiError::from_response("CreateEndUser", status, HeaderMap::new(), body.as_bytes())))
+    /// };
+    /// let twilio_429 = r#"{"code": 20429, "message": "Too Many Requests", "status": 429}"#;
+    /// assert_eq!(answer(429, twilio_429).processed(), Processed::No);
+    /// assert_eq!(answer(429, "<html>slow down</html>").processed(), Processed::Maybe);
+    /// assert_eq!(answer(503, r#"{"code": 20503, "message": "Service Unavailable"}"#).processed(), Processed::Maybe);
+    /// let invalid = r#"{"code": 20001, "message": "Missing required parameter Type", "status": 400}"#;
+    /// assert_eq!(answer(400, invalid).processed(), Processed::Refused);
+    /// ```
+    pub fn processed(&self) -> Processed {
+        match self {
+            Error::Api(api) => match api.status {
+                429 if api.code == Some(TOO_MANY_REQUESTS_CODE) => Processed::No,
+                400..=499 if api.code.is_some() && api.status != 429 => Processed::Refused,
+                _ => Processed::Maybe,
+            },
+            Error::InvalidParameter { .. } | Error::Config(_) | Error::InvalidNextPage { .. } => {
+                Processed::No
+            }
+            Error::Transport { kind, .. } => match kind {
+                TransportErrorKind::Connect => Processed::No,
+                _ => Processed::Maybe,
+            },
+            Error::Timeout { .. } => Processed::Maybe,
+            Error::Decode { .. } | Error::BodyTooLarge { .. } => Processed::Yes,
+            Error::RetriesExhausted { last, .. } => last.processed(),
         }
     }
 
@@ -536,6 +599,8 @@ impl fmt::Debug for ApiError {
 
 impl std::error::Error for ApiError {}
 
+/// The first non-blank text among `keys`, made printable ([`crate::text::printable`]): a
+/// server's text never reaches a terminal with its control characters.
 fn first_text(
     object: &serde_json::Map<String, serde_json::Value>,
     keys: &[&str],
@@ -543,7 +608,9 @@ fn first_text(
     keys.iter()
         .filter_map(|key| object.get(*key))
         .find_map(|value| match value {
-            serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+            serde_json::Value::String(s) if !s.trim().is_empty() => {
+                Some(crate::text::printable(s).into_owned())
+            }
             _ => None,
         })
 }
@@ -572,6 +639,19 @@ mod tests {
             map.insert(*name, HeaderValue::from_str(value).unwrap());
         }
         map
+    }
+
+    #[test]
+    fn control_characters_of_a_server_message_are_escaped() {
+        let body = "{\"code\": 20001, \"message\": \"Bad \\u001b[2J\\u001b]0;owned\\u0007 value\\u202e\", \"more_info\": \"https://x\\u001b[31m\"}";
+        let api = ApiError::from_response("CreateEndUser", 400, HeaderMap::new(), body.as_bytes());
+        assert_eq!(
+            api.message,
+            "Bad \\u{1b}[2J\\u{1b}]0;owned\\u{7} value\\u{202e}"
+        );
+        assert_eq!(api.more_info.as_deref(), Some("https://x\\u{1b}[31m"));
+        let shown = Error::Api(Box::new(api)).to_string();
+        assert!(!shown.chars().any(crate::text::is_unprintable), "{shown:?}");
     }
 
     #[test]

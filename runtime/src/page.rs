@@ -74,8 +74,8 @@ struct State<P: Page> {
     operation: &'static Operation,
     first: Option<Request>,
     next: Option<String>,
-    /// The link that fetched the current page (`None` for the first request).
-    current_link: Option<String>,
+    /// Every next-page link followed so far: a link seen twice means the pages loop.
+    visited: std::collections::HashSet<String>,
     items: std::vec::IntoIter<P::Item>,
     remaining: Option<usize>,
     /// An error to yield once the current page's items are used up.
@@ -94,9 +94,9 @@ pub fn error_stream<T: Send + 'static>(error: Error) -> ItemStream<T> {
 /// Lazy: the first page is fetched on the first poll, the next one only when the items of the
 /// previous one are used up. Stops after `limit` items overall (without fetching a page it does
 /// not need), or after a page without a next link. An error (of a request or of decoding) is
-/// yielded once and ends the stream. A next link that repeats the link of the current page
-/// (which would loop forever) ends the stream with [`Error::InvalidNextPage`] after that page's
-/// items.
+/// yielded once and ends the stream. A next link already followed (pages that loop, A to A or
+/// A to B to A, which would never end) ends the stream with [`Error::InvalidNextPage`] after
+/// that page's items.
 ///
 /// ```no_run
 /// # async fn demo(transport: trusthub_runtime::Transport, first: trusthub_runtime::Request) -> Result<(), trusthub_runtime::Error> {
@@ -121,7 +121,7 @@ pub fn paginate<P: Page>(
         operation: first.operation,
         first: Some(first),
         next: None,
-        current_link: None,
+        visited: std::collections::HashSet::new(),
         items: Vec::new().into_iter(),
         remaining: limit,
         pending_error: None,
@@ -149,7 +149,7 @@ pub fn paginate<P: Page>(
                     .transport
                     .execute_next_page(state.operation, &next)
                     .await;
-                state.current_link = Some(next);
+                state.visited.insert(next);
                 response
             } else {
                 return None;
@@ -166,11 +166,14 @@ pub fn paginate<P: Page>(
                         .map(str::trim)
                         .filter(|link| !link.is_empty())
                         .map(str::to_owned);
-                    if next.is_some() && next == state.current_link {
+                    if next.as_ref().is_some_and(|n| state.visited.contains(n)) {
                         state.pending_error = Some(Error::InvalidNextPage {
                             operation: state.operation.id,
-                            detail: "the next-page link repeats the link of the current page"
-                                .to_owned(),
+                            detail: format!(
+                                "the next-page link leads back to a page already read (after \
+                                 {} pages): the pages loop",
+                                state.visited.len() + 1
+                            ),
                         });
                         state.next = None;
                     } else {

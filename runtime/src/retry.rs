@@ -1,15 +1,16 @@
 //! When to send a request again, and after how long.
 //!
 //! Rules (one place, used by [`Transport`](crate::Transport)):
-//! - **429 and 503**, every method: the server did not process the request. The delay is the
-//!   server's `Retry-After` (seconds or HTTP-date) when present, else exponential backoff.
-//! - **GET and DELETE** (idempotent) are also retried on connection and I/O errors, timeouts,
-//!   502 and 504.
+//! - **GET and DELETE** (idempotent) are retried on 429, 502, 503 and 504, on connection and
+//!   I/O errors and on timeouts. The delay is the server's `Retry-After` (seconds or HTTP-date)
+//!   when present, else exponential backoff.
+//! - **POST** is retried only when Twilio provably did not process it
+//!   ([`Error::processed`] is [`Processed::No`](crate::Processed::No)): a connect error (the
+//!   request never left) or Twilio's own 429 carrying its code 20429. Never on a gateway's 429
+//!   or 503 without that code, a timeout, 500, 502, 504 or a connection dropped after sending:
+//!   the server may have committed it, and the caller looks it up instead (the flows do).
 //! - **500 is never retried**: Twilio answers 500 for failures that usually repeat for the same
 //!   request; retrying only delays the error. (A gateway's transient failure is 502/503/504.)
-//! - **POST** is also retried on connect errors only ([`TransportErrorKind::Connect`]: the
-//!   request provably never left). Never on timeouts, 500, 502, 504 or a connection dropped after
-//!   sending: the server may have committed it, and the caller reconciles (lists) instead.
 //! - Backoff is exponential with FULL jitter: `random(0, min(max_backoff, initial * 2^n))` before
 //!   retry `n` (0-based).
 //! - Bounds: at most `max_attempts` requests in all; no retry starts whose delay would end after
@@ -17,7 +18,7 @@
 
 use std::time::Duration;
 
-use crate::error::{Error, TransportErrorKind};
+use crate::error::{Error, Processed, TransportErrorKind};
 use crate::operation::HttpMethod;
 
 /// How many times and how patiently a request is sent.
@@ -85,22 +86,29 @@ impl Default for RetryPolicy {
 /// Why a failed attempt may be sent again (`Some`, a short reason for traces), or `None` when
 /// it must not be, for a request of `method`.
 pub fn retry_reason(method: HttpMethod, error: &Error) -> Option<&'static str> {
+    if !method.is_idempotent() {
+        // Only what Twilio did not process may be sent again blindly.
+        return match (error.processed(), error) {
+            (Processed::No, Error::Api(_)) => Some("rate limited by Twilio (429, code 20429)"),
+            (Processed::No, Error::Transport { .. }) => Some("connect error (request never sent)"),
+            _ => None,
+        };
+    }
     match error {
         Error::Api(api) => match api.status {
             429 => Some("rate limited (429)"),
             503 => Some("service unavailable (503)"),
-            502 if method.is_idempotent() => Some("bad gateway (502)"),
-            504 if method.is_idempotent() => Some("gateway timeout (504)"),
+            502 => Some("bad gateway (502)"),
+            504 => Some("gateway timeout (504)"),
             _ => None,
         },
         Error::Transport { kind, .. } => match kind {
             TransportErrorKind::Connect => Some("connect error (request never sent)"),
-            TransportErrorKind::Request if method.is_idempotent() => Some("connection error"),
-            TransportErrorKind::Body if method.is_idempotent() => Some("body read error"),
-            TransportErrorKind::Other if method.is_idempotent() => Some("client error"),
-            _ => None,
+            TransportErrorKind::Request => Some("connection error"),
+            TransportErrorKind::Body => Some("body read error"),
+            TransportErrorKind::Other => Some("client error"),
         },
-        Error::Timeout { .. } if method.is_idempotent() => Some("timeout"),
+        Error::Timeout { .. } => Some("timeout"),
         _ => None,
     }
 }
@@ -154,12 +162,30 @@ mod tests {
         )))
     }
 
+    /// An answer with Twilio's error body and `code`.
+    fn twilio(status: u16, code: i64) -> Error {
+        let body = format!(r#"{{"code": {code}, "message": "m", "status": {status}}}"#);
+        Error::Api(Box::new(ApiError::from_response(
+            "Op",
+            status,
+            HeaderMap::new(),
+            body.as_bytes(),
+        )))
+    }
+
     #[test]
     fn status_rules_per_method() {
         use HttpMethod::*;
+        for method in [Get, Delete] {
+            for status in [429, 502, 503, 504] {
+                assert!(
+                    retry_reason(method, &api(status)).is_some(),
+                    "{method} {status}"
+                );
+            }
+        }
         for method in [Get, Post, Delete] {
-            assert!(retry_reason(method, &api(429)).is_some(), "{method} 429");
-            assert!(retry_reason(method, &api(503)).is_some(), "{method} 503");
+            assert!(retry_reason(method, &twilio(429, 20429)).is_some());
             for status in [400, 401, 404, 409, 500] {
                 assert!(
                     retry_reason(method, &api(status)).is_none(),
@@ -167,11 +193,41 @@ mod tests {
                 );
             }
         }
-        for status in [502, 504] {
-            assert!(retry_reason(Get, &api(status)).is_some());
-            assert!(retry_reason(Delete, &api(status)).is_some());
-            assert!(retry_reason(Post, &api(status)).is_none());
+        // A POST answered by a gateway (no Twilio code) may have been committed behind it.
+        for status in [429, 502, 503, 504] {
+            assert!(retry_reason(Post, &api(status)).is_none(), "POST {status}");
         }
+        assert!(retry_reason(Post, &twilio(503, 20503)).is_none());
+        assert!(retry_reason(Post, &twilio(429, 20001)).is_none());
+    }
+
+    #[test]
+    fn processed_is_no_only_where_twilio_says_so() {
+        assert_eq!(twilio(429, 20429).processed(), Processed::No);
+        assert_eq!(api(429).processed(), Processed::Maybe);
+        assert_eq!(api(503).processed(), Processed::Maybe);
+        assert_eq!(twilio(503, 20503).processed(), Processed::Maybe);
+        assert_eq!(api(500).processed(), Processed::Maybe);
+        assert_eq!(twilio(400, 20001).processed(), Processed::Refused);
+        assert_eq!(twilio(404, 20404).processed(), Processed::Refused);
+        assert_eq!(api(400).processed(), Processed::Maybe);
+        let timeout = Error::Timeout {
+            operation: "Op",
+            after: Duration::from_secs(1),
+        };
+        assert_eq!(timeout.processed(), Processed::Maybe);
+        let decode = Error::Decode {
+            operation: "Op",
+            status: 201,
+            detail: "x".into(),
+        };
+        assert_eq!(decode.processed(), Processed::Yes);
+        let exhausted = Error::RetriesExhausted {
+            operation: "Op",
+            attempts: 4,
+            last: Box::new(twilio(429, 20429)),
+        };
+        assert_eq!(exhausted.processed(), Processed::No);
     }
 
     #[test]

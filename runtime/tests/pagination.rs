@@ -271,6 +271,35 @@ async fn a_next_link_repeating_the_current_page_does_not_loop() {
 }
 
 #[tokio::test]
+async fn pages_that_loop_between_two_links_are_detected() {
+    // Page 1 links to page 2, page 2 back to page 1: without detection, endless requests.
+    let server = TestServer::start(|index, _| {
+        let next = if index % 2 == 0 { "Page=2" } else { "Page=1" };
+        Reply::json(
+            200,
+            json!({"results": [{"sid": format!("RN{index}")}],
+                   "meta": {"next_page_url": format!("https://trusthub.twilio.com/v1/Policies?{next}")}}),
+        )
+    })
+    .await;
+    let transport = builder_for(&server).build().unwrap();
+    let items: Vec<Result<Policy, Error>> =
+        paginate::<PolicyPage>(transport, first_policies_page(), None)
+            .collect()
+            .await;
+    // The first page, ?Page=2, ?Page=1 (whose next link, ?Page=2, was read already), the error.
+    assert_eq!(items.len(), 4, "{items:?}");
+    assert!(items[..3].iter().all(Result::is_ok));
+    match &items[3] {
+        Err(Error::InvalidNextPage { detail, .. }) => {
+            assert!(detail.contains("the pages loop"), "{detail}")
+        }
+        other => panic!("expected InvalidNextPage, got {other:?}"),
+    }
+    assert_eq!(server.count(), 3);
+}
+
+#[tokio::test]
 async fn next_links_under_an_override_prefix_are_not_prefixed_twice() {
     let server = TestServer::start(|index, request| {
         let next = match index {

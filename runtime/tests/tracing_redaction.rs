@@ -115,7 +115,7 @@ async fn traces_never_hold_secrets_or_personal_data() {
         "request_id=\"RQtrace2\"",
         "latency_ms=",
         "retrying",
-        "rate limited (429)",
+        "rate limited by Twilio (429, code 20429)",
         "connect error",
     ] {
         assert!(

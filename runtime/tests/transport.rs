@@ -143,7 +143,7 @@ async fn rate_limit_429_honors_retry_after_then_succeeds() {
         _ => Reply::json(201, json!({"sid": "ITb"})),
     })
     .await;
-    // 429 is retried even for a POST: the server did not process it.
+    // Twilio's 429 (code 20429) is retried even for a POST: Twilio did not process it.
     let transport = builder_for(&server).build().unwrap();
     let response = transport.execute(create_request()).await.unwrap();
     assert_eq!(response.status, 201);
@@ -186,9 +186,18 @@ async fn retry_after_beyond_the_budget_stops_at_once() {
 }
 
 #[tokio::test]
-async fn post_is_not_repeated_after_500_502_504_or_a_dropped_connection() {
+async fn post_is_not_repeated_after_a_gateway_429_503_500_502_504_or_a_dropped_connection() {
     type MakeReply = fn() -> Reply;
-    let replies: [(&str, MakeReply); 4] = [
+    // A gateway's 429 or 503 (no Twilio code 20429) may follow a commit behind it.
+    let replies: [(&str, MakeReply); 7] = [
+        ("429", || Reply::status(429).header("Retry-After", "0")),
+        ("503", || Reply::status(503)),
+        ("503", || {
+            Reply::json(
+                503,
+                json!({"code": 20503, "message": "Service Unavailable"}),
+            )
+        }),
         ("500", || {
             Reply::json(500, json!({"code": 20500, "message": "Internal"}))
         }),
