@@ -1,14 +1,22 @@
-//! Injected faults: latency, 429 with `Retry-After`, 500, 503, and commit-then-drop (a POST is handled and
-//! its state committed, then the connection is closed without any response).
+//! Injected faults: latency before the handling and after the commit (on the answer path), 429 with
+//! `Retry-After`, 500, 503, and the failures that follow a commit: commit-then-drop (a POST is handled, its
+//! state committed, then the connection is closed without any response) and a gateway's 503 or 429 after
+//! the commit (a plain-text answer without Twilio's error code, as a proxy in front of Twilio sends it).
 //!
 //! Faults never apply to the control endpoints under `/__emulator/`. Each API request draws one number from
 //! a generator seeded from the configured seed, so a seed and a sequence of requests always fault the same
-//! way. The rates are cumulative bands of `[0, 1)`: 429, then 500, then 503, then commit-then-drop (which
-//! only applies to POST; a non-POST request drawing that band is served normally).
+//! way. The rates are cumulative bands of `[0, 1)`: 429, then 500, then 503, then commit-then-drop, then
+//! commit-then-503, then commit-then-429 (the last three only apply to POST; a non-POST request drawing one
+//! of them is served normally). Targeted [`FaultRule`]s apply before the draw: the first rule matching the
+//! request's method and path is used and counts down.
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+/// The largest latency accepted, in milliseconds: a longer one is a configuration mistake that would make a
+/// test wait for minutes.
+pub const MAX_LATENCY_MS: u64 = 60_000;
 
 /// Fault settings, set at start ([`EmulatorConfig::with_faults`](crate::EmulatorConfig::with_faults)), with
 /// [`Emulator::set_faults`](crate::Emulator::set_faults) or by `POST /__emulator/faults` with this JSON shape
@@ -16,8 +24,12 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Faults {
-    /// Fixed delay before every API request is handled, in milliseconds.
+    /// Fixed delay before every API request is handled, in milliseconds (at most [`MAX_LATENCY_MS`]).
     pub latency_ms: u64,
+    /// Fixed delay after every API request was handled (its changes committed) and before the answer is
+    /// sent, in milliseconds (at most [`MAX_LATENCY_MS`]): the window in which a real network can lose an
+    /// answer to a committed request, or the client can die.
+    pub answer_latency_ms: u64,
     /// Share of requests answered 429 (code 20429) with a `Retry-After` header.
     pub rate_429: f64,
     /// The `Retry-After` value of those 429s, in seconds (0 allowed). Default 1.
@@ -29,19 +41,114 @@ pub struct Faults {
     /// Share of POST requests that are handled as usual (whatever they create or change stays committed)
     /// and then see their connection closed without a response.
     pub rate_commit_then_drop: f64,
+    /// Share of POST requests that are handled as usual and then answered 503 by a gateway: a plain-text
+    /// body without Twilio's error code.
+    pub rate_commit_then_503: f64,
+    /// Share of POST requests that are handled as usual and then answered 429 by a gateway (plain text, no
+    /// Twilio code, `Retry-After: 0`).
+    pub rate_commit_then_429: f64,
+    /// Targeted faults, tried in order before the random draw.
+    pub rules: Vec<FaultRule>,
 }
 
 impl Default for Faults {
     fn default() -> Self {
         Faults {
             latency_ms: 0,
+            answer_latency_ms: 0,
             rate_429: 0.0,
             retry_after_secs: 1,
             rate_500: 0.0,
             rate_503: 0.0,
             rate_commit_then_drop: 0.0,
+            rate_commit_then_503: 0.0,
+            rate_commit_then_429: 0.0,
+            rules: Vec::new(),
         }
     }
+}
+
+/// A fault for the next `times` requests whose method and path match.
+///
+/// `path` is a pattern of `/`-separated segments where `*` matches any one segment:
+/// `/v1/CustomerProfiles/*` matches the update of any customer profile (`POST /v1/CustomerProfiles/BU...`)
+/// but neither the create (`/v1/CustomerProfiles`) nor an assignment (`.../BU.../EntityAssignments`).
+///
+/// ```
+/// use trusthub_emulator::{FaultKind, FaultRule, Faults};
+///
+/// // The next submission (or other update) of a customer profile is committed, then its answer lost.
+/// let faults = Faults::none().with_rule(FaultRule::new("POST", "/v1/CustomerProfiles/*", FaultKind::CommitThenDrop, 1));
+/// assert!(faults.validate().is_ok());
+/// assert!(faults.rules[0].matches("POST", "/v1/CustomerProfiles/BU0123456789abcdef0123456789abcdef"));
+/// assert!(!faults.rules[0].matches("POST", "/v1/CustomerProfiles"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultRule {
+    /// The HTTP method, upper case (`POST`).
+    pub method: String,
+    /// The path pattern (`*` matches one segment).
+    pub path: String,
+    /// What the matching requests suffer.
+    pub fault: FaultKind,
+    /// How many matching requests it applies to; the rule is removed once used up.
+    pub times: u32,
+}
+
+impl FaultRule {
+    /// A rule for the next `times` requests matching `method` and `path`.
+    pub fn new(
+        method: impl Into<String>,
+        path: impl Into<String>,
+        fault: FaultKind,
+        times: u32,
+    ) -> Self {
+        FaultRule {
+            method: method.into(),
+            path: path.into(),
+            fault,
+            times,
+        }
+    }
+
+    /// Whether a request with this method and path matches.
+    pub fn matches(&self, method: &str, path: &str) -> bool {
+        if !self.method.eq_ignore_ascii_case(method) {
+            return false;
+        }
+        let mut pattern = self.path.split('/');
+        let mut actual = path.split('/');
+        loop {
+            match (pattern.next(), actual.next()) {
+                (None, None) => return true,
+                (Some("*"), Some(segment)) if !segment.is_empty() => {}
+                (Some(p), Some(segment)) if p == segment => {}
+                _ => return false,
+            }
+        }
+    }
+}
+
+/// What a request suffers ([`FaultRule::fault`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// 429 with code 20429 (not processed).
+    TooManyRequests,
+    /// 500 with code 20500 (not processed).
+    InternalError,
+    /// 503 with code 20503 (not processed).
+    Unavailable,
+    /// Handled and committed, then the connection is closed without an answer.
+    CommitThenDrop,
+    /// Handled and committed, then a gateway's plain-text 503.
+    CommitThenGateway503,
+    /// Handled and committed, then a gateway's plain-text 429.
+    CommitThenGateway429,
+    /// Handled and committed, then no answer for [`MAX_LATENCY_MS`] before the connection is
+    /// closed: a client waiting for it can be killed in that window.
+    CommitThenStall,
 }
 
 impl Faults {
@@ -50,9 +157,15 @@ impl Faults {
         Faults::default()
     }
 
-    /// Sets the fixed per-request latency.
+    /// Sets the fixed per-request latency before the handling.
     pub fn with_latency(mut self, latency: Duration) -> Self {
         self.latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
+        self
+    }
+
+    /// Sets the fixed per-request latency after the commit, before the answer is sent.
+    pub fn with_answer_latency(mut self, latency: Duration) -> Self {
+        self.answer_latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
         self
     }
 
@@ -81,13 +194,34 @@ impl Faults {
         self
     }
 
-    /// Checks every rate is within `[0, 1]` and that they add up to at most 1.
+    /// Sets the share of POSTs answered by a gateway's 503 after the state was committed.
+    pub fn with_rate_commit_then_503(mut self, rate: f64) -> Self {
+        self.rate_commit_then_503 = rate;
+        self
+    }
+
+    /// Sets the share of POSTs answered by a gateway's 429 after the state was committed.
+    pub fn with_rate_commit_then_429(mut self, rate: f64) -> Self {
+        self.rate_commit_then_429 = rate;
+        self
+    }
+
+    /// Adds a targeted rule (tried in the order added).
+    pub fn with_rule(mut self, rule: FaultRule) -> Self {
+        self.rules.push(rule);
+        self
+    }
+
+    /// Checks every rate is within `[0, 1]`, that they add up to at most 1, that latencies are at most
+    /// [`MAX_LATENCY_MS`] and that rules name a method and a path.
     pub fn validate(&self) -> Result<(), String> {
         let rates = [
             ("rate_429", self.rate_429),
             ("rate_500", self.rate_500),
             ("rate_503", self.rate_503),
             ("rate_commit_then_drop", self.rate_commit_then_drop),
+            ("rate_commit_then_503", self.rate_commit_then_503),
+            ("rate_commit_then_429", self.rate_commit_then_429),
         ];
         for (name, rate) in rates {
             if !(0.0..=1.0).contains(&rate) {
@@ -97,6 +231,23 @@ impl Faults {
         let total: f64 = rates.iter().map(|(_, r)| r).sum();
         if total > 1.0 + 1e-9 {
             return Err(format!("the fault rates add up to {total}, more than 1"));
+        }
+        for (name, ms) in [
+            ("latency_ms", self.latency_ms),
+            ("answer_latency_ms", self.answer_latency_ms),
+        ] {
+            if ms > MAX_LATENCY_MS {
+                return Err(format!(
+                    "{name} must be at most {MAX_LATENCY_MS} (one minute), got {ms}"
+                ));
+            }
+        }
+        for (i, rule) in self.rules.iter().enumerate() {
+            if rule.method.trim().is_empty() || !rule.path.starts_with('/') {
+                return Err(format!(
+                    "rules[{i}] needs a method and a path starting with '/'"
+                ));
+            }
         }
         Ok(())
     }
@@ -110,6 +261,35 @@ pub(crate) enum Fault {
     InternalError,
     Unavailable,
     CommitThenDrop,
+    CommitThenGateway503,
+    CommitThenGateway429,
+    CommitThenStall,
+}
+
+impl Fault {
+    /// Whether the request is handled (and its changes committed) before the fault strikes.
+    pub fn commits(self) -> bool {
+        matches!(
+            self,
+            Fault::None
+                | Fault::CommitThenDrop
+                | Fault::CommitThenGateway503
+                | Fault::CommitThenGateway429
+                | Fault::CommitThenStall
+        )
+    }
+
+    fn of(kind: FaultKind, retry_after_secs: u64) -> Fault {
+        match kind {
+            FaultKind::TooManyRequests => Fault::TooManyRequests { retry_after_secs },
+            FaultKind::InternalError => Fault::InternalError,
+            FaultKind::Unavailable => Fault::Unavailable,
+            FaultKind::CommitThenDrop => Fault::CommitThenDrop,
+            FaultKind::CommitThenGateway503 => Fault::CommitThenGateway503,
+            FaultKind::CommitThenGateway429 => Fault::CommitThenGateway429,
+            FaultKind::CommitThenStall => Fault::CommitThenStall,
+        }
+    }
 }
 
 /// The fault settings and their generator.
@@ -129,27 +309,48 @@ impl FaultState {
         }
     }
 
-    /// Draws the fault of one API request (one draw per request, whatever the rates).
-    pub fn draw(&mut self, is_post: bool) -> Fault {
+    /// Draws the fault of one API request (one draw per request, whatever the rates and rules).
+    pub fn draw(&mut self, method: &str, path: &str) -> Fault {
         let x = self.rng.f64();
-        let f = &self.faults;
-        let mut band = f.rate_429;
-        if x < band {
-            return Fault::TooManyRequests {
-                retry_after_secs: f.retry_after_secs,
-            };
+        let f = &mut self.faults;
+        if let Some(i) = f
+            .rules
+            .iter()
+            .position(|r| r.times > 0 && r.matches(method, path))
+        {
+            let rule = &mut f.rules[i];
+            rule.times -= 1;
+            let fault = Fault::of(rule.fault, f.retry_after_secs);
+            if rule.times == 0 {
+                f.rules.remove(i);
+            }
+            return fault;
         }
-        band += f.rate_500;
-        if x < band {
-            return Fault::InternalError;
-        }
-        band += f.rate_503;
-        if x < band {
-            return Fault::Unavailable;
-        }
-        band += f.rate_commit_then_drop;
-        if x < band && is_post {
-            return Fault::CommitThenDrop;
+        let is_post = method.eq_ignore_ascii_case("POST");
+        let bands = [
+            (
+                f.rate_429,
+                Fault::TooManyRequests {
+                    retry_after_secs: f.retry_after_secs,
+                },
+                false,
+            ),
+            (f.rate_500, Fault::InternalError, false),
+            (f.rate_503, Fault::Unavailable, false),
+            (f.rate_commit_then_drop, Fault::CommitThenDrop, true),
+            (f.rate_commit_then_503, Fault::CommitThenGateway503, true),
+            (f.rate_commit_then_429, Fault::CommitThenGateway429, true),
+        ];
+        let mut band = 0.0;
+        for (rate, fault, post_only) in bands {
+            band += rate;
+            if x < band {
+                return if post_only && !is_post {
+                    Fault::None
+                } else {
+                    fault
+                };
+            }
         }
         Fault::None
     }
@@ -160,19 +361,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bands_are_cumulative_and_drop_is_post_only() {
+    fn bands_are_cumulative_and_commit_faults_are_post_only() {
         let mut all_429 = FaultState::new(Faults::none().with_rate_429(1.0, 0), 1);
         assert_eq!(
-            all_429.draw(false),
+            all_429.draw("GET", "/v1/Policies"),
             Fault::TooManyRequests {
                 retry_after_secs: 0
             }
         );
         let mut drops = FaultState::new(Faults::none().with_rate_commit_then_drop(1.0), 1);
-        assert_eq!(drops.draw(true), Fault::CommitThenDrop);
-        assert_eq!(drops.draw(false), Fault::None);
+        assert_eq!(drops.draw("POST", "/v1/EndUsers"), Fault::CommitThenDrop);
+        assert_eq!(drops.draw("GET", "/v1/EndUsers"), Fault::None);
+        let mut gateway = FaultState::new(Faults::none().with_rate_commit_then_503(1.0), 1);
+        assert_eq!(
+            gateway.draw("POST", "/v1/EndUsers"),
+            Fault::CommitThenGateway503
+        );
+        assert_eq!(gateway.draw("DELETE", "/v1/EndUsers/IT1"), Fault::None);
         let mut none = FaultState::new(Faults::none(), 1);
-        assert!((0..100).all(|_| none.draw(true) == Fault::None));
+        assert!((0..100).all(|_| none.draw("POST", "/v1/EndUsers") == Fault::None));
     }
 
     #[test]
@@ -180,8 +387,8 @@ mod tests {
         let faults = Faults::none().with_rate_500(0.3).with_rate_503(0.3);
         let mut a = FaultState::new(faults.clone(), 9);
         let mut b = FaultState::new(faults, 9);
-        let xs: Vec<Fault> = (0..50).map(|_| a.draw(true)).collect();
-        let ys: Vec<Fault> = (0..50).map(|_| b.draw(true)).collect();
+        let xs: Vec<Fault> = (0..50).map(|_| a.draw("POST", "/v1/EndUsers")).collect();
+        let ys: Vec<Fault> = (0..50).map(|_| b.draw("POST", "/v1/EndUsers")).collect();
         assert_eq!(xs, ys);
         assert!(xs.contains(&Fault::InternalError));
         assert!(xs.contains(&Fault::Unavailable));
@@ -189,7 +396,34 @@ mod tests {
     }
 
     #[test]
-    fn validation_names_the_bad_rate() {
+    fn rules_match_by_segment_and_count_down() {
+        let rule = FaultRule::new(
+            "POST",
+            "/v1/CustomerProfiles/*",
+            FaultKind::CommitThenDrop,
+            2,
+        );
+        assert!(rule.matches("post", "/v1/CustomerProfiles/BU1"));
+        assert!(!rule.matches("POST", "/v1/CustomerProfiles"));
+        assert!(!rule.matches("POST", "/v1/CustomerProfiles/"));
+        assert!(!rule.matches("POST", "/v1/CustomerProfiles/BU1/EntityAssignments"));
+        assert!(!rule.matches("GET", "/v1/CustomerProfiles/BU1"));
+        let mut state = FaultState::new(Faults::none().with_rule(rule), 3);
+        assert_eq!(state.draw("POST", "/v1/EndUsers"), Fault::None);
+        assert_eq!(
+            state.draw("POST", "/v1/CustomerProfiles/BU1"),
+            Fault::CommitThenDrop
+        );
+        assert_eq!(
+            state.draw("POST", "/v1/CustomerProfiles/BU2"),
+            Fault::CommitThenDrop
+        );
+        assert!(state.faults.rules.is_empty());
+        assert_eq!(state.draw("POST", "/v1/CustomerProfiles/BU1"), Fault::None);
+    }
+
+    #[test]
+    fn validation_names_the_bad_setting() {
         assert!(Faults::none().validate().is_ok());
         let err = Faults::none().with_rate_500(1.5).validate().unwrap_err();
         assert!(err.contains("rate_500"));
@@ -199,5 +433,18 @@ mod tests {
             .validate()
             .unwrap_err();
         assert!(err.contains("add up"));
+        let err = Faults::none()
+            .with_answer_latency(Duration::from_secs(3600))
+            .validate()
+            .unwrap_err();
+        assert!(
+            err.starts_with("answer_latency_ms must be at most 60000"),
+            "{err}"
+        );
+        let err = Faults::none()
+            .with_rule(FaultRule::new("POST", "v1", FaultKind::InternalError, 1))
+            .validate()
+            .unwrap_err();
+        assert!(err.starts_with("rules[0]"), "{err}");
     }
 }

@@ -54,10 +54,14 @@
 //!
 //! # Faults
 //!
-//! [`Faults`]: fixed latency, 429 with `Retry-After`, 500, 503 and commit-then-drop (a POST is handled and
-//! committed, then its connection is closed with no response), drawn deterministically from the seed;
-//! never applied to the control endpoints. [`Counters`] count every created resource and every served and
-//! faulted request, so tests can assert nothing was created twice.
+//! [`Faults`]: fixed latency before the handling and after the commit (on the answer path, where a real
+//! network loses answers to committed requests), 429 with `Retry-After`, 500, 503, and the failures that
+//! follow a commit: commit-then-drop (the connection is closed with no response) and a gateway's plain-text
+//! 503 or 429 (no Twilio code); drawn deterministically from the seed, or aimed at requests by method and
+//! path with [`FaultRule`]s; never applied to the control endpoints. Latencies are capped at
+//! [`MAX_LATENCY_MS`]. [`Counters`] count every created resource and every served and faulted request, so
+//! tests can assert nothing was created twice. A body over 1 MiB is answered 413 (the emulator's own code
+//! 20413) and more than 100 headers or 16 KiB of them 431 (code 20431), in Twilio's error shape.
 //!
 //! # Control endpoints
 //!
@@ -119,7 +123,7 @@ pub use config::{
     ApiKey, Decision, EmulatorConfig, DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN,
     DEFAULT_PHONE_NUMBERS,
 };
-pub use faults::Faults;
+pub use faults::{FaultKind, FaultRule, Faults, MAX_LATENCY_MS};
 pub use lifecycle::{DecideError, MANUAL_REJECTION_CODE};
 pub use state::Counters;
 

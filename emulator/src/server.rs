@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::http::{Method, Request, Response};
+use axum::http::{Request, Response, StatusCode};
 use axum::response::IntoResponse;
 use axum::Router;
 use hyper::body::Incoming;
@@ -61,10 +61,14 @@ impl hyper::service::Service<Request<Incoming>> for FaultingService {
             if request.uri().path().starts_with(CONTROL_PREFIX) {
                 return Ok(route(router, request).await);
             }
-            let (latency_ms, fault) = {
+            let (latency_ms, answer_latency_ms, fault) = {
                 let mut faults = lock(&app.faults);
-                let fault = faults.draw(request.method() == Method::POST);
-                (faults.faults.latency_ms, fault)
+                let fault = faults.draw(request.method().as_str(), request.uri().path());
+                (
+                    faults.faults.latency_ms,
+                    faults.faults.answer_latency_ms,
+                    fault,
+                )
             };
             {
                 let mut state = lock(&app.state);
@@ -78,30 +82,125 @@ impl hyper::service::Service<Request<Incoming>> for FaultingService {
                     Fault::TooManyRequests { .. } => counters.faults_429 += 1,
                     Fault::InternalError => counters.faults_500 += 1,
                     Fault::Unavailable => counters.faults_503 += 1,
-                    Fault::CommitThenDrop => counters.connections_dropped += 1,
+                    Fault::CommitThenDrop | Fault::CommitThenStall => {
+                        counters.connections_dropped += 1
+                    }
+                    Fault::CommitThenGateway503 => counters.gateway_503_after_commit += 1,
+                    Fault::CommitThenGateway429 => counters.gateway_429_after_commit += 1,
                 }
             }
             if latency_ms > 0 {
                 tokio::time::sleep(Duration::from_millis(latency_ms)).await;
             }
-            match fault {
-                Fault::None => Ok(route(router, request).await),
-                Fault::TooManyRequests { retry_after_secs } => {
-                    Ok(ApiError::too_many_requests(retry_after_secs).into_response())
+            let answer = if let Some(refused) = oversized_headers(&request) {
+                refused.into_response()
+            } else if fault.commits() {
+                twilio_shaped(route(router, request).await).await
+            } else {
+                match fault {
+                    Fault::TooManyRequests { retry_after_secs } => {
+                        ApiError::too_many_requests(retry_after_secs).into_response()
+                    }
+                    Fault::InternalError => ApiError::internal().into_response(),
+                    _ => ApiError::unavailable().into_response(),
                 }
-                Fault::InternalError => Ok(ApiError::internal().into_response()),
-                Fault::Unavailable => Ok(ApiError::unavailable().into_response()),
-                Fault::CommitThenDrop => {
-                    let committed = route(router, request).await;
+            };
+            // The answer path: whatever the request changed is committed by now.
+            if answer_latency_ms > 0 {
+                tokio::time::sleep(Duration::from_millis(answer_latency_ms)).await;
+            }
+            if fault == Fault::CommitThenStall {
+                tokio::time::sleep(Duration::from_millis(crate::faults::MAX_LATENCY_MS)).await;
+            }
+            match fault {
+                Fault::CommitThenDrop | Fault::CommitThenStall => {
                     tracing::debug!(
-                        status = %committed.status(),
+                        status = %answer.status(),
                         "request handled; dropping the connection without a response"
                     );
                     Err(DroppedConnection)
                 }
+                Fault::CommitThenGateway503 => Ok(gateway_answer(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "503 Service Temporarily Unavailable",
+                )),
+                Fault::CommitThenGateway429 => Ok(gateway_answer(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "429 Too Many Requests",
+                )),
+                _ => Ok(answer),
             }
         })
     }
+}
+
+/// Most header bytes an API request may carry; more is answered 431 in Twilio's error shape.
+pub(crate) const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// Most headers an API request may carry.
+pub(crate) const MAX_HEADERS: usize = 100;
+
+/// A 431 for a request whose headers exceed [`MAX_HEADER_BYTES`] or [`MAX_HEADERS`].
+fn oversized_headers(request: &Request<Body>) -> Option<ApiError> {
+    let headers = request.headers();
+    let bytes: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    (bytes > MAX_HEADER_BYTES || headers.len() > MAX_HEADERS).then(|| {
+        ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            crate::wire::CODE_HEADERS_TOO_LARGE,
+            format!(
+                "Request Header Fields Too Large: {} headers, {bytes} bytes (at most \
+                 {MAX_HEADERS} headers, {MAX_HEADER_BYTES} bytes)",
+                headers.len()
+            ),
+        )
+    })
+}
+
+/// A gateway's error page: plain text, no Twilio code, `Retry-After: 0`.
+fn gateway_answer(status: StatusCode, text: &'static str) -> Response<Body> {
+    let mut response = (status, text).into_response();
+    response.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static("0"),
+    );
+    response
+}
+
+/// The router's own refusals (a body over the size limit: 413; an unreadable body: 400) come as
+/// plain text from axum; Twilio answers every error with its JSON shape, and so does the emulator.
+async fn twilio_shaped(response: Response<Body>) -> Response<Body> {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !status.is_client_error() || is_json {
+        return response;
+    }
+    let detail = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let error = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            status,
+            crate::wire::CODE_BODY_TOO_LARGE,
+            format!(
+                "Request Entity Too Large: the body is larger than {} bytes",
+                crate::routes::MAX_BODY_BYTES
+            ),
+        ),
+        _ => ApiError::new(
+            status,
+            crate::wire::CODE_INVALID_PARAMETER,
+            format!("Malformed request: {detail}"),
+        ),
+    };
+    error.into_response()
 }
 
 async fn route(router: Router, request: Request<Body>) -> Response<Body> {
@@ -122,7 +221,12 @@ pub(crate) async fn serve(listener: TcpListener, router: Router, app: App) {
                     let service = FaultingService { router: router.clone(), app: app.clone() };
                     connections.spawn(async move {
                         let mut builder = hyper::server::conn::http1::Builder::new();
-                        builder.timer(TokioTimer::new());
+                        // Room for the service to answer oversized headers itself, in Twilio's
+                        // shape (hyper's own 431 has no body).
+                        builder
+                            .timer(TokioTimer::new())
+                            .max_buf_size(1 << 20)
+                            .max_headers(10 * MAX_HEADERS);
                         if let Err(error) = builder.serve_connection(TokioIo::new(stream), service).await {
                             tracing::debug!(%error, "connection ended with an error");
                         }

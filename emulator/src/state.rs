@@ -53,7 +53,8 @@ pub struct Counters {
     pub evaluations: u64,
     /// API requests received (control endpoints excluded), faulted or not.
     pub requests_served: u64,
-    /// API requests that suffered a fault (429, 500, 503 or a dropped connection).
+    /// API requests that suffered a fault (429, 500, 503, a dropped connection or a gateway's error after
+    /// the commit).
     pub requests_faulted: u64,
     /// Requests answered 429.
     pub faults_429: u64,
@@ -63,6 +64,10 @@ pub struct Counters {
     pub faults_503: u64,
     /// POSTs handled and then dropped without a response.
     pub connections_dropped: u64,
+    /// POSTs handled and then answered by a gateway's 503.
+    pub gateway_503_after_commit: u64,
+    /// POSTs handled and then answered by a gateway's 429.
+    pub gateway_429_after_commit: u64,
     /// Status callbacks delivered with a 2xx answer.
     pub status_callbacks_sent: u64,
     /// Status callbacks that failed (connection error or non-2xx answer).

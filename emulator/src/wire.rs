@@ -20,6 +20,10 @@ pub(crate) const MORE_INFO: &str = "https://www.twilio.com/docs/errors/";
 
 /// Twilio error code for a missing or invalid parameter.
 pub(crate) const CODE_INVALID_PARAMETER: u32 = 20001;
+/// The emulator's own code for a request body over the size limit (HTTP 413); Twilio documents none.
+pub(crate) const CODE_BODY_TOO_LARGE: u32 = 20413;
+/// The emulator's own code for request headers over the limit (HTTP 431); Twilio documents none.
+pub(crate) const CODE_HEADERS_TOO_LARGE: u32 = 20431;
 
 /// An error answered as Twilio's JSON error body `{code, message, more_info, status}`.
 #[derive(Debug, Clone)]

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use common::Api;
 use serde_json::Value;
-use trusthub_emulator::{policies, start, EmulatorConfig, Faults};
+use trusthub_emulator::{policies, start, EmulatorConfig, FaultKind, FaultRule, Faults};
 
 fn profile_form(name: &str) -> Vec<(&str, &str)> {
     vec![
@@ -190,4 +190,142 @@ async fn faults_repeat_under_a_seed() {
     for status in [200, 429, 500, 503] {
         assert!(a.contains(&status), "{status} missing from {a:?}");
     }
+}
+
+#[tokio::test]
+async fn answer_latency_comes_after_the_commit() {
+    let emulator = start(EmulatorConfig::default()).await.unwrap();
+    let api = Api::new(&emulator);
+    emulator.set_faults(Faults::none().with_answer_latency(Duration::from_millis(400)));
+    let base = emulator.base_url();
+    let (user, password) = (
+        emulator.account_sid().to_owned(),
+        emulator.auth_token().to_owned(),
+    );
+    let started = Instant::now();
+    let post = tokio::spawn(async move {
+        reqwest::Client::new()
+            .post(format!("{base}/v1/CustomerProfiles"))
+            .basic_auth(user, Some(password))
+            .form(&profile_form("Answer Path Inc"))
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+    });
+    // The profile exists while its answer is still on its way.
+    while emulator.counters().customer_profiles == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "never committed"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let committed_after = started.elapsed();
+    assert!(!post.is_finished(), "answered before the answer latency");
+    assert_eq!(post.await.unwrap().unwrap(), 201);
+    assert!(
+        started.elapsed() >= committed_after + Duration::from_millis(300),
+        "committed after {committed_after:?}, answered after {:?}",
+        started.elapsed()
+    );
+    emulator.set_faults(Faults::none());
+    assert_eq!(api.get("/v1/Policies").await.status, 200);
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_gateway_503_or_429_can_follow_the_commit() {
+    let emulator = start(EmulatorConfig::default()).await.unwrap();
+    let api = Api::new(&emulator);
+    for (faults, status) in [
+        (Faults::none().with_rate_commit_then_503(1.0), 503),
+        (Faults::none().with_rate_commit_then_429(1.0), 429),
+    ] {
+        emulator.set_faults(faults);
+        let response = api
+            .http
+            .post(format!("{}/v1/CustomerProfiles", emulator.base_url()))
+            .basic_auth(emulator.account_sid(), Some(emulator.auth_token()))
+            .form(&profile_form("Gateway Inc"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), status);
+        let text = response.text().await.unwrap();
+        assert!(
+            serde_json::from_str::<Value>(&text).is_err(),
+            "a gateway's page, not Twilio's JSON: {text}"
+        );
+    }
+    let counters = emulator.counters();
+    assert_eq!(counters.customer_profiles, 2, "both were committed");
+    assert_eq!(
+        (
+            counters.gateway_503_after_commit,
+            counters.gateway_429_after_commit
+        ),
+        (1, 1)
+    );
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_rule_faults_only_the_requests_it_names_and_counts_down() {
+    let rule = FaultRule::new(
+        "POST",
+        "/v1/CustomerProfiles/*",
+        FaultKind::CommitThenDrop,
+        1,
+    );
+    let emulator = start(EmulatorConfig::default().with_faults(Faults::none().with_rule(rule)))
+        .await
+        .unwrap();
+    let api = Api::new(&emulator);
+    let bundle = api
+        .create("/v1/CustomerProfiles", &profile_form("Rule Inc"))
+        .await;
+    let update = api
+        .http
+        .post(format!(
+            "{}/v1/CustomerProfiles/{bundle}",
+            emulator.base_url()
+        ))
+        .basic_auth(emulator.account_sid(), Some(emulator.auth_token()))
+        .form(&[("Email", "d@example.com")])
+        .send()
+        .await;
+    assert!(update.is_err(), "the update's answer is lost");
+    assert!(emulator.faults().rules.is_empty(), "used up");
+    let fetched = api.get(&format!("/v1/CustomerProfiles/{bundle}")).await;
+    assert_eq!(fetched.json["email"], "d@example.com", "committed");
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn oversized_bodies_and_headers_get_twilio_shaped_answers() {
+    let emulator = start(EmulatorConfig::default()).await.unwrap();
+    let api = Api::new(&emulator);
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let reply = api
+        .post("/v1/CustomerProfiles", &[("FriendlyName", huge.as_str())])
+        .await;
+    assert_eq!(reply.status, 413);
+    assert_eq!(reply.code(), 20413);
+    assert!(
+        reply.message().starts_with("Request Entity Too Large"),
+        "{}",
+        reply.json
+    );
+    assert_eq!(reply.json["status"], 413);
+
+    let mut request = api.http.get(format!("{}/v1/Policies", emulator.base_url()));
+    for i in 0..150 {
+        request = request.header(format!("x-extra-{i}"), "v");
+    }
+    let reply = api.send(request).await;
+    assert_eq!(reply.status, 431);
+    assert_eq!(reply.code(), 20431);
+    assert!(reply.json["more_info"].as_str().unwrap().ends_with("20431"));
+    assert_eq!(emulator.counters().customer_profiles, 0);
+    emulator.shutdown().await;
 }

@@ -25,12 +25,16 @@ pub(crate) mod api2010;
 pub(crate) mod control;
 pub(crate) mod trusthub;
 
+/// The largest request body accepted (413 beyond, in Twilio's error shape).
+pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
+
 /// The whole router, state applied.
 pub(crate) fn router(app: App) -> Router {
     let api = trusthub::routes()
         .merge(api2010::routes())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(
             app.clone(),
             auth::require_auth,
