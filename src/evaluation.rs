@@ -32,6 +32,7 @@
 
 use std::fmt;
 
+use trusthub_generated::runtime::text::printable;
 use trusthub_generated::runtime::StringEnum;
 use trusthub_generated::trusthub_v1::{
     CustomerProfileEvaluation, CustomerProfileEvaluationStatus, EvaluationResult,
@@ -157,8 +158,9 @@ impl From<CustomerProfileEvaluation> for Evaluation {
     }
 }
 
+/// Twilio's text, printable: a server's control characters never reach a terminal or a report.
 fn text(value: &Option<String>) -> String {
-    value.clone().unwrap_or_default()
+    printable(value.as_deref().unwrap_or_default()).into_owned()
 }
 
 impl Evaluation {
@@ -192,11 +194,11 @@ impl Evaluation {
             .filter(|r| r.passed != Some(true))
             .map(|r| RequirementFailure {
                 requirement: text(&r.requirement_name),
-                friendly_name: r
-                    .requirement_friendly_name
-                    .clone()
-                    .or_else(|| r.friendly_name.clone())
-                    .unwrap_or_default(),
+                friendly_name: text(
+                    &r.requirement_friendly_name
+                        .clone()
+                        .or_else(|| r.friendly_name.clone()),
+                ),
                 reason: text(&r.failure_reason),
                 error_code: r.error_code,
                 fields: r
@@ -204,11 +206,7 @@ impl Evaluation {
                     .iter()
                     .flatten()
                     .map(|f| FieldFailure {
-                        field: f
-                            .object_field
-                            .clone()
-                            .or_else(|| f.friendly_name.clone())
-                            .unwrap_or_default(),
+                        field: text(&f.object_field.clone().or_else(|| f.friendly_name.clone())),
                         reason: text(&f.failure_reason),
                         error_code: f.error_code,
                     })
@@ -240,15 +238,17 @@ impl fmt::Display for Evaluation {
             results.len()
         )?;
         for r in results {
-            let name = r
-                .requirement_name
-                .as_deref()
-                .unwrap_or("(unnamed requirement)");
-            let friendly = r
-                .requirement_friendly_name
-                .as_deref()
-                .or(r.friendly_name.as_deref())
-                .unwrap_or("");
+            let name = printable(
+                r.requirement_name
+                    .as_deref()
+                    .unwrap_or("(unnamed requirement)"),
+            );
+            let friendly = printable(
+                r.requirement_friendly_name
+                    .as_deref()
+                    .or(r.friendly_name.as_deref())
+                    .unwrap_or(""),
+            );
             if r.passed == Some(true) {
                 writeln!(f, "  ok    {name} ({friendly})")?;
                 continue;
@@ -256,19 +256,21 @@ impl fmt::Display for Evaluation {
             writeln!(
                 f,
                 "  FAIL  {name} ({friendly}): {}{}",
-                r.failure_reason.as_deref().unwrap_or("no reason given"),
+                printable(r.failure_reason.as_deref().unwrap_or("no reason given")),
                 code(r.error_code)
             )?;
             for field in r.invalid.iter().flatten() {
                 writeln!(
                     f,
                     "          {}: {}{}",
-                    field
-                        .object_field
-                        .as_deref()
-                        .or(field.friendly_name.as_deref())
-                        .unwrap_or("?"),
-                    field.failure_reason.as_deref().unwrap_or("no reason given"),
+                    printable(
+                        field
+                            .object_field
+                            .as_deref()
+                            .or(field.friendly_name.as_deref())
+                            .unwrap_or("?")
+                    ),
+                    printable(field.failure_reason.as_deref().unwrap_or("no reason given")),
                     code(field.error_code)
                 )?;
             }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use trusthub::api::runtime::{Error, TransportErrorKind};
 use trusthub::attributes::{ProblemKind, Region, Validate};
-use trusthub::flow::{FlowOptions, MemoryStore, SecondaryProfile};
+use trusthub::flow::{DigestKey, FlowOptions, JournalStore, MemoryStore, SecondaryProfile};
 use trusthub::sid::{CustomerProfileSid, SidProblem};
 use trusthub::{Client, ClientBuilder, FlowError, RetryPolicy};
 use trusthub_emulator::{start, EmulatorConfig, Faults};
@@ -362,12 +362,13 @@ async fn stale_journal() {
         .await
         .unwrap();
     let journal = store.latest().unwrap();
+    let before = emulator.counters();
     let error = input(&emulator, "Acme B")
         .build()
         .unwrap()
         .resume(
             &client,
-            journal,
+            journal.clone(),
             Arc::new(MemoryStore::new()),
             FlowOptions::default(),
         )
@@ -376,16 +377,72 @@ async fn stale_journal() {
     let FlowError::StaleJournal { detail } = &error else {
         panic!("expected StaleJournal, got {error}");
     };
-    assert!(
-        detail.starts_with("it was written for input digest "),
-        "{detail}"
+    // The part is named, never its value.
+    assert_eq!(
+        detail,
+        "the input changed since the journal was written, in parts that resources were created \
+         from: bundle (the bundle)"
     );
+    assert!(!error.to_string().contains("Acme"), "{error}");
     assert!(
         error
             .to_string()
             .ends_with("; resume with the input that started it, or start a new flow"),
         "{error}"
     );
+    assert_eq!(
+        emulator.counters().requests_served,
+        before.requests_served,
+        "nothing sent"
+    );
+
+    // Another format, another key: refused, each said as such.
+    let key = store.digest_key();
+    let flow = input(&emulator, "Acme A").build().unwrap();
+    let mut old = journal.clone();
+    old.format = 1;
+    let detail = stale_detail(flow.reconcile_journal(old, key));
+    assert!(
+        detail.starts_with("journal format 1, this version reads 2"),
+        "{detail}"
+    );
+    let other_key = DigestKey::generate().unwrap();
+    let detail = stale_detail(flow.reconcile_journal(journal.clone(), &other_key));
+    assert!(
+        detail.starts_with("its digests were made with digest key "),
+        "{detail}"
+    );
+
+    // A changed part from which nothing was built yet is taken: the primary profile, say,
+    // corrected before its assignment was made. The flow then checks it and evaluates again.
+    let mut early = journal.clone();
+    let primary = emulator.primary_profile_sid().to_owned();
+    early.entity_assignments.remove(&primary);
+    let other_primary = CustomerProfileSid::from_static("BU00000000000000000000000000000001");
+    let corrected = input(&emulator, "Acme A")
+        .primary_profile(other_primary)
+        .build()
+        .unwrap();
+    let taken = corrected.reconcile_journal(early, key).unwrap();
+    assert_eq!(taken.input, corrected.input_digests(key));
+    assert_eq!(
+        (taken.policy, taken.evaluation, taken.compliant),
+        (None, None, None)
+    );
+    assert_eq!(taken.bundle, journal.bundle, "what was created is kept");
+    // Once the old primary is assigned, the change is refused.
+    let detail = stale_detail(corrected.reconcile_journal(journal, key));
+    assert!(
+        detail.ends_with("primary_profile (its assignment to the bundle)"),
+        "{detail}"
+    );
+}
+
+fn stale_detail<T: std::fmt::Debug>(result: Result<T, FlowError>) -> String {
+    match result {
+        Err(FlowError::StaleJournal { detail }) => detail,
+        other => panic!("expected StaleJournal, got {other:?}"),
+    }
 }
 
 #[tokio::test]
@@ -400,4 +457,48 @@ async fn unknown_resource() {
     assert_eq!(error.status(), Some(404));
     assert_eq!(error.code(), Some(20404));
     assert!(!error.is_retryable());
+}
+
+#[tokio::test]
+async fn oversized_text_and_control_characters() {
+    let emulator = start(EmulatorConfig::default()).await.unwrap();
+    let mut business = fixtures::business();
+    business.business_name = "A".repeat(10 * 1024 * 1024); // a whole file pasted in a cell
+    let mut address = address();
+    address.street = "555 Main\0Street".into();
+    let mut rep = representative(1);
+    rep.first_name = "Ada\u{1b}[2J".into();
+    let errors = input(&emulator, "Acme Limits")
+        .business(business)
+        .address(address)
+        .representative_1(rep)
+        .build()
+        .unwrap_err();
+    let kinds: Vec<(&str, ProblemKind)> = errors.iter().map(|e| (e.field(), e.kind())).collect();
+    assert_eq!(
+        kinds,
+        [
+            ("business_information.business_name", ProblemKind::TooLong),
+            ("representative_1.first_name", ProblemKind::ControlCharacter),
+            ("address.street", ProblemKind::ControlCharacter),
+        ]
+    );
+    let message = errors.to_string();
+    assert!(
+        message.contains(
+            "- business_information.business_name: expected at most 255 characters; found \
+             10485760 characters"
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains(
+            "- address.street: expected one line of text without control characters (NUL, line \
+             breaks, tabs, escape sequences); found 15 characters, a control character at \
+             position 9"
+        ),
+        "{message}"
+    );
+    assert!(!message.contains("Main"), "{message}");
+    assert_eq!(emulator.counters().requests_served, 0, "nothing was sent");
 }

@@ -30,7 +30,7 @@ use trusthub::api::trusthub_v1::{
     ComplianceRegistrationPhoneNumberType, ComplianceTollfreeInquiryOptInType,
     CustomerProfileStatus, TrustProductStatus,
 };
-use trusthub::flow::{FlowOptions, MemoryStore, SecondaryProfile};
+use trusthub::flow::{FlowOptions, Journal, JournalStore, MemoryStore, SecondaryProfile};
 use trusthub::Client;
 
 const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
@@ -538,15 +538,44 @@ async fn every_operation_and_the_flow_pass_prism() {
     let by_operations = router.exchanges().len() - 1;
 
     // The whole flow (steps 1-10), with Prism's answers; allowed to go on when Prism's example
-    // policy does not match the input, so that every step sends its requests.
+    // policy does not match the input, so that every step sends its requests. Prism's example
+    // primary profile is a draft, so the flow's own check stops it before any create: its
+    // requests are sent, then the flow goes on from a journal that records the checks as done
+    // (as a resumed flow does), so that every create of the flow is sent too.
     let options = FlowOptions {
         allow_incomplete: true,
         create_attempts: 1,
         ..FlowOptions::default()
     };
-    let flow = flow_input()
-        .run(&client, Arc::new(MemoryStore::new()), options)
+    let input = flow_input();
+    let store = MemoryStore::new();
+    let checked = input
+        .run(&client, Arc::new(store.clone()), options.clone())
         .await;
+    let preflight = match checked {
+        Err(e @ trusthub::FlowError::PrimaryProfile { .. }) => format!("{e}"),
+        other => panic!("Prism's example primary profile passed the check: {other:?}"),
+    };
+    let key = store.digest_key();
+    let journal = Journal::from_json(
+        &json!({
+            "format": trusthub::flow::JOURNAL_FORMAT,
+            "flow_id": "th-0123456789abcdef",
+            "key_id": key.id(),
+            "input": input.input_digests(key),
+            "started_at": "2026-01-01T00:00:00Z",
+            "policy": input.policy().to_string(),
+        })
+        .to_string(),
+    )
+    .expect("a journal");
+    let flow = input
+        .resume(&client, journal, Arc::new(store.clone()), options)
+        .await;
+    println!(
+        "prism: the flow's primary profile check refused Prism's example: {}",
+        preflight.split(": ").nth(1).unwrap_or_default()
+    );
     let flow_outcome = match flow {
         Ok(mut report) => {
             let submitted = report.submit(&client, true).await;

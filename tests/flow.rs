@@ -1,6 +1,7 @@
 //! The Secondary Customer Profile flow end to end against the emulator: the happy path to
-//! approval, a missing representative, a PO box refused locally, faults without duplicates,
-//! resume from every step boundary, and cleanup.
+//! approval, a missing representative, a PO box refused locally, a wrong primary profile refused
+//! before anything is created, faults (gateway errors after the commit included) without
+//! duplicates, resume from every save of the journal, a lost submission, and cleanup.
 
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,11 +12,12 @@ mod fixtures;
 
 use fixtures::{address, business, client, input, representative};
 use trusthub::flow::{
-    cleanup, FlowOptions, Journal, JournalStore, Limiter, MemoryStore, Outcome, SecondaryProfile,
-    Step,
+    cleanup, DigestKey, FlowOptions, Journal, JournalStore, Limiter, MemoryStore, Outcome,
+    SecondaryProfile, Step,
 };
+use trusthub::sid::{policies, CustomerProfileSid};
 use trusthub::{Client, FlowError, RetryPolicy};
-use trusthub_emulator::{start, Counters, Decision, EmulatorConfig, Faults};
+use trusthub_emulator::{start, Counters, Decision, EmulatorConfig, FaultKind, FaultRule, Faults};
 
 /// Resources a flow with one phone number creates.
 fn per_flow(flows: u64) -> [(&'static str, u64); 7] {
@@ -62,8 +64,8 @@ async fn happy_path_reaches_in_review_then_approved() {
         "{}",
         report.evaluation
     );
-    // Every step reported once, with its SID.
-    assert_eq!(report.steps.len(), 14, "{:#?}", report.steps);
+    // Every step reported once, with its SID: the two checks, 13 creates.
+    assert_eq!(report.steps.len(), 15, "{:#?}", report.steps);
     assert!(report
         .steps
         .iter()
@@ -71,6 +73,7 @@ async fn happy_path_reaches_in_review_then_approved() {
     // The journal holds every SID and was saved.
     let journal = store.latest().unwrap();
     assert_eq!(journal, report.journal);
+    assert!(journal.intents.is_empty(), "{:?}", journal.intents);
     assert_eq!(journal.end_users.len(), 3);
     assert_eq!(journal.entity_assignments.len(), 5);
     assert!(journal
@@ -106,10 +109,10 @@ async fn happy_path_reaches_in_review_then_approved() {
 
 #[tokio::test]
 async fn each_step_starts_as_soon_as_its_inputs_exist() {
-    // With 60 ms per request, the order of starts and ends shows the dependency graph: end users
-    // and the address start while the policy is being fetched, the bundle right after the
-    // policy, the document right after the address, every assignment together, then the
-    // evaluation (five round trips on the critical path, not fourteen).
+    // With 60 ms per request, the order of starts and ends shows the dependency graph: nothing
+    // is created before the policy and the primary profile are checked; then the bundle, the end
+    // users and the address start together, the document right after the address, every
+    // assignment together, then the evaluation.
     let emulator = start(
         EmulatorConfig::default()
             .with_faults(Faults::none().with_latency(Duration::from_millis(60))),
@@ -130,22 +133,42 @@ async fn each_step_starts_as_soon_as_its_inputs_exist() {
             .filter(|s| f(&s.step))
             .collect::<Vec<_>>()
     };
-    let policy = find(&|s| matches!(s, Step::ConfirmPolicy))[0];
-    let policy_end = policy.started + policy.elapsed;
-    let address = find(&|s| matches!(s, Step::CreateAddress))[0];
-    for user in find(&|s| matches!(s, Step::CreateEndUser(_))) {
-        assert!(user.started < policy_end, "end users wait for nothing");
+    let checks_end = find(&|s| matches!(s, Step::ConfirmPolicy | Step::ConfirmPrimaryProfile))
+        .iter()
+        .map(|s| s.started + s.elapsed)
+        .max()
+        .unwrap();
+    let creates = find(&|s| s.intent_key().is_some());
+    assert_eq!(creates.len(), 13);
+    for create in &creates {
+        assert!(
+            create.started >= checks_end,
+            "{} before the checks",
+            create.step
+        );
     }
-    assert!(
-        address.started < policy_end,
-        "the address waits for nothing"
-    );
-    assert!(find(&|s| matches!(s, Step::CreateBundle))[0].started >= policy_end);
+    let first_round = find(&|s| {
+        matches!(
+            s,
+            Step::CreateBundle | Step::CreateEndUser(_) | Step::CreateAddress
+        )
+    });
+    assert_eq!(first_round.len(), 5);
+    let first_end = first_round
+        .iter()
+        .map(|s| s.started + s.elapsed)
+        .min()
+        .unwrap();
+    for s in &first_round {
+        assert!(s.started < first_end, "{} waited", s.step);
+    }
+    let address = find(&|s| matches!(s, Step::CreateAddress))[0];
     assert!(
         find(&|s| matches!(s, Step::CreateDocument))[0].started
             >= address.started + address.elapsed
     );
-    let assignments = find(&|s| matches!(s, Step::AssignEntity(_) | Step::AssignPhoneNumber(_)));
+    let assignments =
+        find(&|s| matches!(s, Step::AssignEntity { .. } | Step::AssignPhoneNumber(_)));
     assert_eq!(assignments.len(), 6);
     let first_assignment_end = assignments
         .iter()
@@ -185,7 +208,7 @@ async fn a_missing_representative_stops_at_the_policy_or_yields_the_typed_evalua
         .iter()
         .any(|w| w.field() == "representative_2"));
 
-    // Default: the policy check stops the flow before the bundle is created.
+    // Default: the policy check stops the flow before anything is created.
     let error = flow.create(&client).await.unwrap_err();
     match &error {
         FlowError::PolicyMismatch { problems, .. } => {
@@ -198,7 +221,15 @@ async fn a_missing_representative_stops_at_the_policy_or_yields_the_typed_evalua
         }
         other => panic!("expected a policy mismatch, got {other}"),
     }
-    assert_eq!(emulator.counters().customer_profiles, 0);
+    let nothing = emulator.counters();
+    assert_eq!(
+        (
+            nothing.customer_profiles,
+            nothing.end_users,
+            nothing.addresses
+        ),
+        (0, 0, 0)
+    );
 
     // Opting in: Twilio's evaluation says what fails, and nothing is submitted.
     let options = FlowOptions {
@@ -273,8 +304,8 @@ async fn every_problem_of_the_input_is_reported_at_once() {
     }
 }
 
-/// A store that fails after `allowed` saves, keeping the last saved journal: a crash at a step
-/// boundary.
+/// A store that fails after `allowed` saves, keeping the last saved journal: the process dies
+/// at that save (a create whose intent it held is never sent).
 struct CrashingStore {
     inner: MemoryStore,
     allowed: usize,
@@ -288,15 +319,32 @@ impl JournalStore for CrashingStore {
         }
         self.inner.save(journal)
     }
+
+    fn digest_key(&self) -> &DigestKey {
+        self.inner.digest_key()
+    }
 }
 
 #[tokio::test]
-async fn resume_from_every_step_boundary_creates_nothing_twice() {
+async fn resume_from_every_save_of_the_journal_creates_nothing_twice() {
     let emulator = start(EmulatorConfig::default()).await.unwrap();
     let client = client(&emulator);
-    const STEPS: usize = 14;
+    // How many saves a whole flow makes (intents and steps; concurrent ones may share a save).
+    let counting = Arc::new(CrashingStore {
+        inner: MemoryStore::new(),
+        allowed: usize::MAX,
+        saves: AtomicUsize::new(0),
+    });
+    input(&emulator, "Acme Count")
+        .build()
+        .unwrap()
+        .run(&client, counting.clone(), FlowOptions::default())
+        .await
+        .unwrap();
+    let saves = counting.saves.load(Ordering::SeqCst);
+    assert!(saves >= 10, "{saves} saves");
     let mut found_again = 0;
-    for k in 0..STEPS {
+    for k in 0..saves {
         let flow = input(&emulator, &format!("Acme Resume {k}"))
             .build()
             .unwrap();
@@ -311,34 +359,25 @@ async fn resume_from_every_step_boundary_creates_nothing_twice() {
             .await
             .unwrap_err();
         assert!(matches!(error, FlowError::Journal { .. }), "k={k}: {error}");
-        let journal = match crashing.inner.latest() {
-            Some(j) => j,
-            // Crashed before the first save: nothing is journaled, start again under a new id.
-            None => {
-                let report = flow.create(&client).await.unwrap();
-                assert!(report.evaluation.is_compliant());
-                continue;
-            }
+        let report = match crashing.inner.latest() {
+            Some(journal) => flow
+                .resume(
+                    &client,
+                    journal,
+                    Arc::new(MemoryStore::new()),
+                    FlowOptions::default(),
+                )
+                .await
+                .unwrap(),
+            // Died at the first save: nothing was sent, so starting again creates nothing twice.
+            None => flow.create(&client).await.unwrap(),
         };
-        let store = MemoryStore::new();
-        let report = flow
-            .resume(
-                &client,
-                journal,
-                Arc::new(store.clone()),
-                FlowOptions::default(),
-            )
-            .await
-            .unwrap();
         assert!(
             report.evaluation.is_compliant(),
             "k={k}: {}",
             report.evaluation
         );
-        assert!(
-            report.steps.iter().any(|s| s.outcome == Outcome::Journaled),
-            "k={k}"
-        );
+        assert!(report.journal.intents.is_empty(), "k={k}");
         found_again += report
             .steps
             .iter()
@@ -356,9 +395,142 @@ async fn resume_from_every_step_boundary_creates_nothing_twice() {
             "k={k}: resume created something twice"
         );
     }
-    // Creates that were sent but not journaled when the store failed were looked up, not redone.
+    // Creates sent before the store failed (their intents saved, their SIDs not) were looked up.
     assert!(found_again > 0, "no resume had to look anything up");
-    eprintln!("resume: {found_again} resources found by lookup across {STEPS} crash points");
+    eprintln!("resume: {found_again} resources found by lookup across {saves} crash points");
+}
+
+#[tokio::test]
+async fn a_wrong_primary_profile_is_refused_before_anything_is_created() {
+    let emulator = start(EmulatorConfig::default()).await.unwrap();
+    let client = client(&emulator);
+    // A draft bundle of this account (well formed, exists, but not an approved primary profile).
+    let draft: CustomerProfileSid = client
+        .customer_profiles()
+        .create(
+            "Not A Primary",
+            "c@example.com",
+            policies::PRIMARY_BUSINESS_PROFILE.as_str(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .sid
+        .unwrap()
+        .parse()
+        .unwrap();
+    let missing = CustomerProfileSid::from_static("BU0123456789abcdef0123456789abcdef");
+    let before = emulator.counters();
+    for (primary, expected) in [
+        (missing, "does not exist in this account"),
+        (draft, "its status is `draft`, not `twilio-approved`"),
+    ] {
+        let flow = input(&emulator, "Acme Wrong Primary")
+            .primary_profile(primary)
+            .build()
+            .unwrap();
+        let error = flow.create(&client).await.unwrap_err();
+        match &error {
+            FlowError::PrimaryProfile { profile, problems } => {
+                assert_eq!(profile, &primary.to_string());
+                assert!(
+                    problems.iter().any(|p| p.contains(expected)),
+                    "{problems:?}"
+                );
+            }
+            other => panic!("expected PrimaryProfile, got {other}"),
+        }
+        assert!(error.to_string().contains("nothing was created"), "{error}");
+    }
+    assert_eq!(created(&emulator.counters()), created(&before));
+
+    // A store that began with the wrong primary (nothing created) resumes with the right one.
+    let store = MemoryStore::new();
+    let wrong = input(&emulator, "Acme Fixed Primary")
+        .primary_profile(draft)
+        .build()
+        .unwrap();
+    assert!(wrong
+        .run(&client, Arc::new(store.clone()), FlowOptions::default())
+        .await
+        .is_err());
+    let right = input(&emulator, "Acme Fixed Primary").build().unwrap();
+    let report = match store.latest() {
+        Some(journal) => right
+            .resume(
+                &client,
+                journal,
+                Arc::new(store.clone()),
+                FlowOptions::default(),
+            )
+            .await
+            .unwrap(),
+        None => right.create(&client).await.unwrap(),
+    };
+    assert!(report.evaluation.is_compliant());
+    let delta: Vec<u64> = created(&emulator.counters())
+        .iter()
+        .zip(created(&before))
+        .map(|((_, a), (_, b))| a - b)
+        .collect();
+    assert_eq!(delta, per_flow(1).map(|(_, n)| n).to_vec());
+}
+
+#[tokio::test]
+async fn a_lost_submission_resumes_to_submitted() {
+    // The submission is committed, then its answer is lost; the journal's last save (the one
+    // that says `submitted`) never happens. Resuming reads the bundle's status instead of
+    // sending the submission again (which Twilio would refuse: in-review to pending-review).
+    let emulator = start(EmulatorConfig::default()).await.unwrap();
+    let client = Client::builder()
+        .account_sid(emulator.account_sid().parse().unwrap())
+        .auth_token(emulator.auth_token())
+        .base_url(emulator.base_url())
+        .no_retries()
+        .build()
+        .unwrap();
+    let store = MemoryStore::new();
+    let mut report = input(&emulator, "Acme Lost Submit")
+        .build()
+        .unwrap()
+        .run(&client, Arc::new(store.clone()), FlowOptions::default())
+        .await
+        .unwrap();
+    emulator.set_faults(Faults::none().with_rule(FaultRule::new(
+        "POST",
+        "/v1/CustomerProfiles/*",
+        FaultKind::CommitThenDrop,
+        1,
+    )));
+    // Twice lost: the submission, then the status fetched to check it. Only the intent is saved.
+    emulator.set_faults(emulator.faults().with_rule(FaultRule::new(
+        "GET",
+        "/v1/CustomerProfiles/*",
+        FaultKind::InternalError,
+        1,
+    )));
+    let error = report.submit(&client, false).await.unwrap_err();
+    assert!(matches!(error, FlowError::Step { .. }), "{error}");
+    let journal = store.latest().unwrap();
+    assert!(!journal.submitted);
+    assert!(journal.intents.contains_key("submit"));
+
+    // A new process: the flow resumes from the journal and submits.
+    let flow = input(&emulator, "Acme Lost Submit").build().unwrap();
+    let mut resumed = flow
+        .resume(
+            &client,
+            journal,
+            Arc::new(store.clone()),
+            FlowOptions::default(),
+        )
+        .await
+        .unwrap();
+    let status = resumed.submit(&client, false).await.unwrap();
+    assert_eq!(status, "in-review");
+    let journal = store.latest().unwrap();
+    assert!(journal.submitted && journal.intents.is_empty());
+    assert_eq!(emulator.counters().customer_profiles, 1);
 }
 
 #[tokio::test]
@@ -390,10 +562,14 @@ async fn cleanup_deletes_what_a_flow_created() {
 
 #[tokio::test]
 async fn two_hundred_flows_under_faults_create_exactly_one_of_each() {
+    // Twilio's 429s (never processed), 503s, dropped answers, and a gateway's 503 or 429 after
+    // the commit (no Twilio code: processed, though the answer says otherwise).
     let faults = Faults::none()
         .with_rate_429(0.10, 0)
         .with_rate_503(0.05)
-        .with_rate_commit_then_drop(0.03);
+        .with_rate_commit_then_drop(0.03)
+        .with_rate_commit_then_503(0.03)
+        .with_rate_commit_then_429(0.02);
     let emulator = start(EmulatorConfig::default().with_seed(11).with_faults(faults))
         .await
         .unwrap();
@@ -442,7 +618,11 @@ async fn two_hundred_flows_under_faults_create_exactly_one_of_each() {
     assert_eq!(done, FLOWS);
     let counters = emulator.counters();
     assert!(
-        counters.faults_429 > 0 && counters.faults_503 > 0 && counters.connections_dropped > 0,
+        counters.faults_429 > 0
+            && counters.faults_503 > 0
+            && counters.connections_dropped > 0
+            && counters.gateway_503_after_commit > 0
+            && counters.gateway_429_after_commit > 0,
         "{counters:?}"
     );
     assert_eq!(created(&counters), per_flow(FLOWS as u64), "{counters:?}");

@@ -1,4 +1,5 @@
-//! The journal: what it holds (no personal data), and the atomic file store.
+//! The journal: what it holds (no personal data), and the file store: atomic, one writer at a
+//! time, its digest key beside it, an emptied file refused.
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ mod fixtures;
 
 fn temp_path(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("trusthub-journal-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir.join("flow.journal")
 }
@@ -18,7 +20,7 @@ async fn the_file_store_keeps_the_last_journal_atomically_and_without_personal_d
     let emulator = start(EmulatorConfig::default()).await.unwrap();
     let client = fixtures::client(&emulator);
     let path = temp_path("atomic");
-    let store = FileStore::new(&path);
+    let store = FileStore::open(&path).unwrap();
     assert!(store.load().unwrap().is_none(), "no file yet");
     let flow = fixtures::input(&emulator, "Journal Test Co")
         .build()
@@ -29,12 +31,16 @@ async fn the_file_store_keeps_the_last_journal_atomically_and_without_personal_d
         .unwrap();
     let loaded = store.load().unwrap().expect("a journal was written");
     assert_eq!(loaded, report.journal);
-    // Only the final file remains: the temporary file was renamed over it.
-    let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+    // The journal, its key and its lock: the temporary file was renamed over the journal.
+    let mut names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
-    assert_eq!(names, ["flow.journal"]);
+    names.sort();
+    assert_eq!(
+        names,
+        ["flow.journal", "flow.journal.key", "flow.journal.lock"]
+    );
     let text = std::fs::read_to_string(&path).unwrap();
     for pii in [
         "Journal Test Co",
@@ -51,15 +57,43 @@ async fn the_file_store_keeps_the_last_journal_atomically_and_without_personal_d
 }
 
 #[test]
-fn a_corrupt_journal_file_is_a_clear_error() {
+fn a_corrupt_or_emptied_journal_file_is_a_clear_error() {
     let path = temp_path("corrupt");
     std::fs::write(&path, "{ not a journal").unwrap();
-    let error = FileStore::new(&path).load().unwrap_err();
+    // A journal without its key file cannot be opened: its digests could not be checked.
+    let error = FileStore::open(&path).unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::NotFound);
+    assert!(error.to_string().contains("has no key file"), "{error}");
+    std::fs::remove_file(&path).unwrap();
+    let store = FileStore::open(&path).unwrap();
+    std::fs::write(&path, "{ not a journal").unwrap();
+    let error = store.load().unwrap_err();
     assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
     assert!(
         error.to_string().contains("is not a flow journal"),
         "{error}"
     );
+    std::fs::write(&path, "").unwrap();
+    let error = store.load().unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
+    assert!(error.to_string().contains("is empty"), "{error}");
+    drop(store);
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn a_second_writer_is_refused_naming_the_first() {
+    let path = temp_path("lock");
+    let first = FileStore::open(&path).unwrap();
+    let error = FileStore::open(&path).unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::WouldBlock);
+    let message = error.to_string();
+    assert!(
+        message.contains(&format!("is in use by pid {} on ", std::process::id())),
+        "{message}"
+    );
+    drop(first);
+    FileStore::open(&path).expect("free once the first writer is gone");
     std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }
 
@@ -67,10 +101,9 @@ fn a_corrupt_journal_file_is_a_clear_error() {
 fn journals_round_trip_through_json() {
     let store = trusthub::flow::MemoryStore::new();
     let journal: Journal = Journal::from_json(
-        r#"{"format":1,"flow_id":"th-0000000000000001","input_digest":"00","started_at":"2026-11-24T00:00:00Z",
-            "policy":null,"bundle":"BU0123456789abcdef0123456789abcdef","end_users":{},"address":null,
-            "address_created":false,"document":null,"entity_assignments":{},"channel_endpoint_assignments":{},
-            "evaluation":null,"compliant":null,"submitted":false}"#,
+        r#"{"format":2,"flow_id":"th-0000000000000001","key_id":"00","input":{},
+            "started_at":"2026-11-24T00:00:00Z","bundle":"BU0123456789abcdef0123456789abcdef",
+            "intents":{"address":{"at":"2026-11-24T00:00:01Z"}}}"#,
     )
     .unwrap();
     store.save(&journal).unwrap();

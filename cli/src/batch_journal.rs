@@ -1,43 +1,70 @@
-//! The batch journal: one append-only JSON-lines file holding the flow journal of every row.
+//! The batch journal: one append-only JSON-lines file holding the flow journal of every customer
+//! of a batch, keyed by the customer's key (never by row number: rows move when a CSV is edited).
 //!
-//! Each save of a row's flow appends one line, `{"row":N,"journal":{...}}`, and returns only
-//! once the line is on disk (`fdatasync`). Saves arriving while a sync is under way wait for
-//! the next one and share it (group commit): with dozens of flows in flight, a few syncs cover
-//! many lines, so durability does not serialize the batch.
+//! - The first line is a header (`{"trusthub_batch_journal":2,"key_id":...}`); a journal file is
+//!   created with it atomically, so an existing journal without one was truncated or is not a
+//!   batch journal, and is refused rather than silently restarted.
+//! - Each save of a customer's flow appends one line, `{"key":K,"journal":{...}}` the first time
+//!   and `{"key":K,"patch":{...}}` after that: a JSON merge patch (RFC 7396) of what changed,
+//!   typically under 200 bytes. The save returns only once the line is on disk (`fdatasync`).
+//!   Saves arriving while a sync is under way wait for the next one and share it (group
+//!   commit): with dozens of flows in flight, a few syncs cover many lines.
+//! - Loading replays the lines. A last line cut short by a crash (no newline, or not JSON) is
+//!   dropped and cut off before anything is appended; any other unreadable line is an error
+//!   naming its line number. When the file holds more than twice as many lines as customers (the
+//!   history of earlier runs), it is compacted first: rewritten with one full line per customer
+//!   (temporary file, `fsync`, `rename`), so a resume reads no more than the last run's history.
+//! - The file is written by one process at a time ([`JournalLock`], `<journal>.lock`), and its
+//!   digest key lives in `<journal>.key` (see [`trusthub::flow::files`]).
+//! - Across customers, the journal knows which SIDs each one owns and which creates each one
+//!   has in flight: a lookup of one customer's lost create never takes another's resource.
 //!
-//! Loading keeps the last line of each row. A last line cut short by a crash (no newline, or
-//! not JSON) is ignored and cut off before anything is appended; any other unreadable line is
-//! an error naming its line number (the file was damaged or is not a batch journal).
-//!
-//! The lines hold what [`Journal`] holds: SIDs, the flow id, a digest of the input, times, and
-//! the row number. Never personal data.
+//! The lines hold what [`Journal`] holds: SIDs, the flow id, keyed digests of the input, times,
+//! and the keyed digest of the customer key. Never personal data.
 
-use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, HashMap};
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use serde::{Deserialize, Serialize};
-use trusthub::flow::{Journal, JournalStore};
+use serde_json::{Map, Value};
+use trusthub::flow::{files, DigestKey, Intent, Journal, JournalLock, JournalStore};
 
-/// One line of the file.
+/// The batch journal format this version writes and reads.
+pub const BATCH_FORMAT: u32 = 2;
+
+/// The first line.
 #[derive(Serialize, Deserialize)]
-struct Line<J> {
-    row: u64,
-    journal: J,
+struct Header {
+    trusthub_batch_journal: u32,
+    key_id: String,
+    created: String,
+}
+
+/// Every other line.
+#[derive(Serialize, Deserialize)]
+struct Line {
+    key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    journal: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    patch: Option<Value>,
 }
 
 /// What [`BatchJournal::open`] found in an existing file.
 #[derive(Debug, Default)]
 pub struct Loaded {
-    /// The latest journal of each row.
-    pub rows: BTreeMap<u64, Journal>,
-    /// Complete lines read.
+    /// The latest journal of each customer, by customer key digest.
+    pub customers: BTreeMap<String, Journal>,
+    /// Lines read (the header excluded).
     pub lines: usize,
     /// Whether a torn last line was dropped.
     pub dropped_torn_line: bool,
+    /// Lines before compaction, when the file was compacted on opening.
+    pub compacted_from: Option<usize>,
 }
 
 #[derive(Debug, Default)]
@@ -52,15 +79,47 @@ struct SyncState {
     syncing: bool,
 }
 
-/// The open batch journal. Shared by every row's [`RowStore`].
+/// Who owns what, across the customers of the journal.
+#[derive(Debug, Default)]
+struct Registry {
+    /// SID -> the customer key digest that owns (or claimed) it.
+    owners: HashMap<String, String>,
+    /// Customer key digest -> its open intents.
+    intents: HashMap<String, BTreeMap<String, Intent>>,
+}
+
+impl Registry {
+    fn record(&mut self, customer: &str, journal: &Journal) {
+        for sid in journal.owned_sids() {
+            self.owners
+                .entry(sid)
+                .or_insert_with(|| customer.to_owned());
+        }
+        if journal.intents.is_empty() {
+            self.intents.remove(customer);
+        } else {
+            self.intents
+                .insert(customer.to_owned(), journal.intents.clone());
+        }
+    }
+}
+
+/// The open batch journal. Shared by every customer's [`RowStore`].
 #[derive(Debug)]
 pub struct BatchJournal {
     file: File,
+    key: DigestKey,
     state: Mutex<SyncState>,
     synced: Condvar,
+    registry: Mutex<Registry>,
+    /// Set by the first failed write: the batch starts no new customer after it.
+    failed: AtomicBool,
+    /// The first failed write's error.
+    first_error: Mutex<Option<String>>,
+    _lock: JournalLock,
 }
 
-fn lock(state: &Mutex<SyncState>) -> MutexGuard<'_, SyncState> {
+fn lock<T>(state: &Mutex<T>) -> MutexGuard<'_, T> {
     state.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -75,99 +134,155 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
     }
 }
 
-impl BatchJournal {
-    /// Opens (or creates) the file at `path` and loads what it holds.
-    pub fn open(path: &Path) -> io::Result<(Arc<BatchJournal>, Loaded)> {
-        let existed = path.exists();
-        let text = match fs::read(path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(e),
-        };
-        let mut loaded = Loaded::default();
-        let mut valid_len = 0usize;
-        let mut start = 0usize;
-        let mut line_no = 0usize;
-        while start < text.len() {
-            line_no += 1;
-            let end = text[start..]
-                .iter()
-                .position(|b| *b == b'\n')
-                .map(|i| start + i);
-            let (content, next, terminated) = match end {
-                Some(end) => (&text[start..end], end + 1, true),
-                None => (&text[start..], text.len(), false),
-            };
-            let is_last = next >= text.len();
-            match serde_json::from_slice::<Line<Journal>>(content) {
-                Ok(line) if terminated => {
-                    loaded.rows.insert(line.row, line.journal);
-                    loaded.lines += 1;
-                    valid_len = next;
-                }
-                _ if is_last => {
-                    loaded.dropped_torn_line = true;
-                }
-                Ok(_) | Err(_) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!(
-                            "{}: line {line_no} is not a batch journal line (the file is damaged, \
-                             or is not a `trusthub onboard` journal); move the file away to start \
-                             over, or delete that line to resume the other rows",
-                            path.display()
-                        ),
-                    ))
+fn invalid(message: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, message)
+}
+
+/// The JSON merge patch (RFC 7396) that turns `old` into `new`; `None` when they are equal.
+pub fn merge_patch(old: &Value, new: &Value) -> Option<Value> {
+    match (old, new) {
+        (Value::Object(a), Value::Object(b)) => {
+            let mut patch = Map::new();
+            for (k, v) in b {
+                match a.get(k) {
+                    Some(old) => {
+                        if let Some(p) = merge_patch(old, v) {
+                            patch.insert(k.clone(), p);
+                        }
+                    }
+                    None if v.is_null() => {}
+                    None => {
+                        patch.insert(k.clone(), v.clone());
+                    }
                 }
             }
-            start = next;
+            for k in a.keys() {
+                if !b.contains_key(k) || (b[k].is_null() && !a[k].is_null()) {
+                    patch.insert(k.clone(), Value::Null);
+                }
+            }
+            (!patch.is_empty()).then_some(Value::Object(patch))
         }
-        let file = OpenOptions::new().create(true).append(true).open(path)?;
-        if loaded.dropped_torn_line {
-            file.set_len(valid_len as u64)?;
+        _ if old == new => None,
+        _ => Some(new.clone()),
+    }
+}
+
+/// Applies a JSON merge patch (RFC 7396) to `target`.
+pub fn apply_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(fields) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    let object = target.as_object_mut().expect("made an object above");
+    for (k, v) in fields {
+        if v.is_null() {
+            object.remove(k);
+        } else {
+            apply_patch(object.entry(k.clone()).or_insert(Value::Null), v);
+        }
+    }
+}
+
+impl BatchJournal {
+    /// Opens (or creates) the journal at `path` for this process (`what` names the command in
+    /// the lock), and loads what it holds. Refused when another process holds it, when its key
+    /// file is missing, or when it is empty, truncated at its header or of another format.
+    pub fn open(path: &Path, what: &str) -> io::Result<(Arc<BatchJournal>, Loaded)> {
+        let lock = JournalLock::acquire(path, what)?;
+        let exists = path.exists();
+        let key = files::load_or_create_key(path, exists)?;
+        let mut loaded = Loaded::default();
+        let mut values: BTreeMap<String, Value> = BTreeMap::new();
+        let valid_len = if exists {
+            read_lines(path, &key, &mut values, &mut loaded)?
+        } else {
+            let header = header_line(&key)?;
+            files::write_atomic(path, &header)?;
+            header.len() as u64
+        };
+        for (customer, value) in values {
+            let journal: Journal = serde_json::from_value(value).map_err(|e| {
+                invalid(format!(
+                    "{}: the journal of customer {customer} does not read as a flow journal \
+                     ({e}); the file is damaged",
+                    path.display()
+                ))
+            })?;
+            loaded.customers.insert(customer, journal);
+        }
+        let mut valid_len = valid_len;
+        if loaded.lines > 2 * loaded.customers.len() + 64 {
+            valid_len = compact(path, &key, &loaded.customers)?;
+            loaded.compacted_from = Some(loaded.lines);
+        }
+        let file = OpenOptions::new().append(true).open(path)?;
+        if loaded.dropped_torn_line && loaded.compacted_from.is_none() {
+            file.set_len(valid_len)?;
             file.sync_all()?;
         }
-        if !existed {
-            // Make the new file's directory entry durable too.
-            let dir = match path.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-                _ => PathBuf::from("."),
-            };
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
+        let mut registry = Registry::default();
+        for (customer, journal) in &loaded.customers {
+            registry.record(customer, journal);
         }
         let journal = BatchJournal {
             file,
+            key,
             state: Mutex::new(SyncState {
-                len: valid_len as u64,
+                len: valid_len,
                 ..SyncState::default()
             }),
             synced: Condvar::new(),
+            registry: Mutex::new(registry),
+            failed: AtomicBool::new(false),
+            first_error: Mutex::new(None),
+            _lock: lock,
         };
         Ok((Arc::new(journal), loaded))
     }
 
-    /// Appends the line of `row` and returns once it is on disk.
-    pub fn append(&self, row: u64, journal: &Journal) -> io::Result<()> {
-        let mut line = serde_json::to_vec(&Line { row, journal })
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-        line.push(b'\n');
-        blocking(|| {
+    /// The key of the input digests (and of the customer keys' digests).
+    pub fn key(&self) -> &DigestKey {
+        &self.key
+    }
+
+    /// Whether a write failed (disk full, I/O error): the batch must start no new customer.
+    pub fn failed(&self) -> bool {
+        self.failed.load(Ordering::SeqCst)
+    }
+
+    /// The first failed write's error, if a write failed.
+    pub fn first_error(&self) -> Option<String> {
+        lock(&self.first_error).clone()
+    }
+
+    /// Appends one line and returns once it is on disk.
+    fn append(&self, line: &Line) -> io::Result<()> {
+        let mut bytes = serde_json::to_vec(line).map_err(|e| invalid(e.to_string()))?;
+        bytes.push(b'\n');
+        let result = blocking(|| {
             let ticket = {
                 let mut state = lock(&self.state);
                 // Written under the lock: lines never interleave.
-                if let Err(e) = (&self.file).write_all(&line) {
+                if let Err(e) = (&self.file).write_all(&bytes) {
                     // Do not leave half a line for the next one to be glued to.
                     let _ = self.file.set_len(state.len);
                     return Err(e);
                 }
-                state.len += line.len() as u64;
+                state.len += bytes.len() as u64;
                 state.written += 1;
                 state.written
             };
             self.wait_durable(ticket)
-        })
+        });
+        if let Err(e) = &result {
+            lock(&self.first_error).get_or_insert_with(|| e.to_string());
+            self.failed.store(true, Ordering::SeqCst);
+        }
+        result
     }
 
     /// Waits until line `ticket` is synced, syncing itself when no one else is.
@@ -199,6 +314,149 @@ impl BatchJournal {
     }
 }
 
+fn header_line(key: &DigestKey) -> io::Result<Vec<u8>> {
+    let header = Header {
+        trusthub_batch_journal: BATCH_FORMAT,
+        key_id: key.id(),
+        created: time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+    };
+    let mut bytes = serde_json::to_vec(&header).map_err(|e| invalid(e.to_string()))?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// Replays the file into `values`; returns the length of its complete, valid lines.
+fn read_lines(
+    path: &Path,
+    key: &DigestKey,
+    values: &mut BTreeMap<String, Value>,
+    loaded: &mut Loaded,
+) -> io::Result<u64> {
+    let mut reader = BufReader::new(File::open(path)?);
+    let mut buffer = Vec::new();
+    let mut valid_len = 0u64;
+    let mut line_no = 0usize;
+    loop {
+        buffer.clear();
+        let read = reader.read_until(b'\n', &mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        line_no += 1;
+        let terminated = buffer.last() == Some(&b'\n');
+        let content = if terminated {
+            &buffer[..buffer.len() - 1]
+        } else {
+            &buffer[..]
+        };
+        if line_no == 1 {
+            if !terminated {
+                return Err(invalid(format!(
+                    "{} holds no complete header line: the journal was truncated, so what its \
+                     customers created is not known; nothing was resumed. Restore it, or, if \
+                     you are sure no customer was started with it, delete it to start over",
+                    path.display()
+                )));
+            }
+            check_header(path, key, content)?;
+            valid_len += read as u64;
+            continue;
+        }
+        let parsed = serde_json::from_slice::<Line>(content);
+        let at_end = !terminated || reader.fill_buf()?.is_empty();
+        match parsed {
+            Ok(line) if terminated => {
+                match (line.journal, line.patch) {
+                    (Some(journal), None) => {
+                        values.insert(line.key, journal);
+                    }
+                    (None, Some(patch)) => match values.get_mut(&line.key) {
+                        Some(value) => apply_patch(value, &patch),
+                        None => return Err(damaged(path, line_no)),
+                    },
+                    _ => return Err(damaged(path, line_no)),
+                }
+                loaded.lines += 1;
+                valid_len += read as u64;
+            }
+            _ if at_end => loaded.dropped_torn_line = true,
+            _ => return Err(damaged(path, line_no)),
+        }
+    }
+    if line_no == 0 {
+        return Err(invalid(format!(
+            "{} is empty: the journal was truncated, so what its customers created is not \
+             known; nothing was resumed. Restore it, or, if you are sure no customer was \
+             started with it, delete it to start over",
+            path.display()
+        )));
+    }
+    Ok(valid_len)
+}
+
+fn check_header(path: &Path, key: &DigestKey, content: &[u8]) -> io::Result<()> {
+    match serde_json::from_slice::<Header>(content) {
+        Ok(header) if header.trusthub_batch_journal != BATCH_FORMAT => Err(invalid(format!(
+            "{} is a batch journal of format {}, this version reads {BATCH_FORMAT}",
+            path.display(),
+            header.trusthub_batch_journal
+        ))),
+        Ok(header) if header.key_id != key.id() => Err(invalid(format!(
+            "{} was written with digest key {}, but its key file holds key {}: put back the key \
+             file the journal was written with",
+            path.display(),
+            header.key_id,
+            key.id()
+        ))),
+        Ok(_) => Ok(()),
+        Err(_) => {
+            let v1 = serde_json::from_slice::<Value>(content)
+                .ok()
+                .is_some_and(|v| v.get("row").is_some());
+            Err(invalid(if v1 {
+                format!(
+                    "{} was written by trusthub 0.1 (format 1, rows by number): finish that \
+                     batch with trusthub 0.1, or start a new journal",
+                    path.display()
+                )
+            } else {
+                format!(
+                    "{}: line 1 is not a batch journal header (the file is damaged, or is not a \
+                     `trusthub onboard` journal)",
+                    path.display()
+                )
+            }))
+        }
+    }
+}
+
+fn damaged(path: &Path, line_no: usize) -> io::Error {
+    invalid(format!(
+        "{}: line {line_no} is not a batch journal line (the file is damaged, or is not a \
+         `trusthub onboard` journal); move the file away to start over, or delete that line to \
+         resume the other customers",
+        path.display()
+    ))
+}
+
+/// Rewrites the journal with one full line per customer; returns its new length.
+fn compact(path: &Path, key: &DigestKey, customers: &BTreeMap<String, Journal>) -> io::Result<u64> {
+    let mut bytes = header_line(key)?;
+    for (customer, journal) in customers {
+        let line = Line {
+            key: customer.clone(),
+            journal: Some(serde_json::to_value(journal).map_err(|e| invalid(e.to_string()))?),
+            patch: None,
+        };
+        serde_json::to_writer(&mut bytes, &line).map_err(|e| invalid(e.to_string()))?;
+        bytes.push(b'\n');
+    }
+    files::write_atomic(path, &bytes)?;
+    Ok(bytes.len() as u64)
+}
+
 /// The error a [`RowStore`] returns once the batch is stopping: the line was saved, and the
 /// flow stops here (the facade reports it as a journal error at this step).
 #[derive(Debug)]
@@ -217,68 +475,133 @@ pub fn is_stopping(error: &io::Error) -> bool {
     error.get_ref().is_some_and(|e| e.is::<Stopping>())
 }
 
-/// Whether a row's journal shows it done: evaluated, and submitted when `submit` asks for it
-/// and the evaluation was compliant.
+/// Whether a customer's journal shows it done: evaluated, and submitted when `submit` asks for
+/// it and the evaluation was compliant.
 pub fn finished(journal: &Journal, submit: bool) -> bool {
     journal.evaluation.is_some()
         && journal.compliant.is_some()
         && (!submit || journal.submitted || journal.compliant == Some(false))
 }
 
-/// The journal store of one row: appends to the batch journal, remembers the latest journal,
-/// and, once `stop` is set, ends the flow at its next step with the step saved (unless that
-/// step finished the row: then there is nothing left to stop).
+/// The journal store of one customer: appends to the batch journal, remembers the latest journal,
+/// answers for the other customers of the journal (who owns what), and, once `stop` is set, ends
+/// the flow at its next step with the step saved (unless that step finished the customer: then
+/// there is nothing left to stop).
 #[derive(Debug, Clone)]
 pub struct RowStore {
     file: Arc<BatchJournal>,
-    row: u64,
+    customer: String,
     submit: bool,
     stop: Arc<AtomicBool>,
     latest: Arc<Mutex<Option<Journal>>>,
+    /// What the file holds for this customer (the base of the next patch).
+    on_disk: Arc<Mutex<Option<Value>>>,
 }
 
 impl RowStore {
-    /// The store of `row`, starting from the journal it already has (if any); `submit` says
-    /// whether the row ends with its submission.
+    /// The store of the customer whose key digest is `customer`, starting from the journal it
+    /// already has (if any); `submit` says whether the customer ends with its submission.
     pub fn new(
         file: Arc<BatchJournal>,
-        row: u64,
+        customer: String,
         submit: bool,
         stop: Arc<AtomicBool>,
         latest: Option<Journal>,
     ) -> Self {
+        let on_disk = latest.as_ref().and_then(|j| serde_json::to_value(j).ok());
         RowStore {
             file,
-            row,
+            customer,
             submit,
             stop,
             latest: Arc::new(Mutex::new(latest)),
+            on_disk: Arc::new(Mutex::new(on_disk)),
         }
     }
 
-    /// The latest journal saved for the row.
+    /// The latest journal saved for the customer.
     pub fn latest(&self) -> Option<Journal> {
-        self.latest
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        lock(&self.latest).clone()
     }
 }
 
 impl JournalStore for RowStore {
     fn save(&self, journal: &Journal) -> io::Result<()> {
-        self.file.append(self.row, journal)?;
-        *self.latest.lock().unwrap_or_else(PoisonError::into_inner) = Some(journal.clone());
+        let value = serde_json::to_value(journal).map_err(|e| invalid(e.to_string()))?;
+        {
+            // Held across the append: two saves of one customer never race their patches.
+            let mut on_disk = lock(&self.on_disk);
+            let line = match on_disk.as_ref() {
+                None => Some(Line {
+                    key: self.customer.clone(),
+                    journal: Some(value.clone()),
+                    patch: None,
+                }),
+                Some(old) => merge_patch(old, &value).map(|patch| Line {
+                    key: self.customer.clone(),
+                    journal: None,
+                    patch: Some(patch),
+                }),
+            };
+            if let Some(line) = line {
+                self.file.append(&line)?;
+                *on_disk = Some(value);
+            }
+        }
+        lock(&self.file.registry).record(&self.customer, journal);
+        *lock(&self.latest) = Some(journal.clone());
         if self.stop.load(Ordering::SeqCst) && !finished(journal, self.submit) {
             return Err(io::Error::new(io::ErrorKind::Interrupted, Stopping));
         }
         Ok(())
+    }
+
+    fn digest_key(&self) -> &DigestKey {
+        &self.file.key
+    }
+
+    fn held_elsewhere(&self, _journal: &Journal, sid: &str) -> bool {
+        lock(&self.file.registry)
+            .owners
+            .get(sid)
+            .is_some_and(|owner| *owner != self.customer)
+    }
+
+    fn try_claim(&self, _journal: &Journal, sid: &str) -> bool {
+        let mut registry = lock(&self.file.registry);
+        match registry.owners.get(sid) {
+            Some(owner) => *owner == self.customer,
+            None => {
+                registry
+                    .owners
+                    .insert(sid.to_owned(), self.customer.clone());
+                true
+            }
+        }
+    }
+
+    fn rivals(&self, _journal: &Journal, key: &str, intent: &Intent) -> usize {
+        let Some(criteria) = &intent.criteria else {
+            return 0;
+        };
+        lock(&self.file.registry)
+            .intents
+            .iter()
+            .filter(|(customer, intents)| {
+                **customer != self.customer
+                    && intents
+                        .get(key)
+                        .is_some_and(|i| i.criteria.as_ref() == Some(criteria))
+            })
+            .count()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
+    use std::path::PathBuf;
 
     fn temp(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!(
@@ -292,66 +615,112 @@ mod tests {
 
     fn journal(flow: &str) -> Journal {
         Journal::from_json(&format!(
-            r#"{{"format":1,"flow_id":"{flow}","input_digest":"00","started_at":"2026-01-01T00:00:00Z",
-            "policy":null,"bundle":null,"end_users":{{}},"address":null,"address_created":false,
-            "document":null,"entity_assignments":{{}},"channel_endpoint_assignments":{{}},
-            "evaluation":null,"compliant":null,"submitted":false}}"#
+            r#"{{"format":2,"flow_id":"{flow}","key_id":"00","started_at":"2026-01-01T00:00:00Z"}}"#
         ))
         .unwrap()
     }
 
+    fn store(file: &Arc<BatchJournal>, customer: &str) -> RowStore {
+        RowStore::new(
+            file.clone(),
+            customer.into(),
+            true,
+            Arc::new(AtomicBool::new(false)),
+            None,
+        )
+    }
+
     #[test]
-    fn the_last_line_of_each_row_wins_and_a_torn_line_is_dropped() {
+    fn patches_round_trip() {
+        let old = serde_json::json!({"a": 1, "b": {"c": "x", "d": "y"}, "e": null, "f": [1]});
+        let new = serde_json::json!({"a": 1, "b": {"c": "z"}, "e": "set", "f": [1, 2], "g": null});
+        let patch = merge_patch(&old, &new).unwrap();
+        assert_eq!(
+            patch,
+            serde_json::json!({"b": {"c": "z", "d": null}, "e": "set", "f": [1, 2]})
+        );
+        let mut applied = old.clone();
+        apply_patch(&mut applied, &patch);
+        assert_eq!(
+            applied,
+            serde_json::json!({"a": 1, "b": {"c": "z"}, "e": "set", "f": [1, 2]})
+        );
+        assert_eq!(merge_patch(&new, &new), None);
+    }
+
+    #[test]
+    fn the_last_state_of_each_customer_wins_and_a_torn_line_is_dropped() {
         let path = temp("torn");
         {
-            let (file, loaded) = BatchJournal::open(&path).unwrap();
-            assert!(loaded.rows.is_empty());
-            file.append(1, &journal("th-a")).unwrap();
-            file.append(2, &journal("th-b")).unwrap();
-            file.append(1, &journal("th-c")).unwrap();
+            let (file, loaded) = BatchJournal::open(&path, "test").unwrap();
+            assert!(loaded.customers.is_empty());
+            let a = store(&file, "ka");
+            let b = store(&file, "kb");
+            a.save(&journal("th-a")).unwrap();
+            b.save(&journal("th-b")).unwrap();
+            let mut later = journal("th-a");
+            later.submitted = true;
+            a.save(&later).unwrap();
         }
         // A crash in the middle of a line.
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(br#"{"row":2,"journal":{"format":1,"flow_"#)
-            .unwrap();
+        f.write_all(br#"{"key":"kb","patch":{"submit"#).unwrap();
         drop(f);
-        let (file, loaded) = BatchJournal::open(&path).unwrap();
+        let (file, loaded) = BatchJournal::open(&path, "test").unwrap();
         assert!(loaded.dropped_torn_line);
         assert_eq!(loaded.lines, 3);
-        assert_eq!(loaded.rows[&1].flow_id, "th-c");
-        assert_eq!(loaded.rows[&2].flow_id, "th-b");
+        assert!(loaded.customers["ka"].submitted);
+        assert_eq!(loaded.customers["kb"].flow_id, "th-b");
         // The torn tail was cut: new lines stay readable.
-        file.append(2, &journal("th-d")).unwrap();
-        drop(file);
-        let (_, loaded) = BatchJournal::open(&path).unwrap();
+        let b = RowStore::new(
+            file.clone(),
+            "kb".into(),
+            true,
+            Arc::new(AtomicBool::new(false)),
+            Some(loaded.customers["kb"].clone()),
+        );
+        let mut evaluated = journal("th-b");
+        evaluated.compliant = Some(true);
+        b.save(&evaluated).unwrap();
+        drop((b, file));
+        let (_, loaded) = BatchJournal::open(&path, "test").unwrap();
         assert!(!loaded.dropped_torn_line);
-        assert_eq!(loaded.rows[&2].flow_id, "th-d");
+        assert_eq!(loaded.customers["kb"].compliant, Some(true));
         fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 
     #[test]
-    fn a_damaged_middle_line_is_an_error_naming_it() {
+    fn a_damaged_middle_line_an_empty_file_or_a_second_writer_are_errors() {
         let path = temp("damaged");
         {
-            let (file, _) = BatchJournal::open(&path).unwrap();
-            file.append(1, &journal("th-a")).unwrap();
+            let (file, _) = BatchJournal::open(&path, "test").unwrap();
+            let second = BatchJournal::open(&path, "test").unwrap_err();
+            assert_eq!(second.kind(), io::ErrorKind::WouldBlock);
+            store(&file, "ka").save(&journal("th-a")).unwrap();
         }
-        let good_line = fs::read(&path).unwrap();
+        let text = fs::read(&path).unwrap();
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
         f.write_all(b"not json\n").unwrap();
-        f.write_all(&good_line).unwrap();
+        f.write_all(&text[text.iter().position(|b| *b == b'\n').unwrap() + 1..])
+            .unwrap();
         drop(f);
-        let error = BatchJournal::open(&path).unwrap_err().to_string();
-        assert!(error.contains("line 2"), "{error}");
+        let error = BatchJournal::open(&path, "test").unwrap_err().to_string();
+        assert!(error.contains("line 3"), "{error}");
+        fs::write(&path, "").unwrap();
+        let error = BatchJournal::open(&path, "test").unwrap_err().to_string();
+        assert!(error.contains("is empty"), "{error}");
+        fs::write(&path, "{\"row\":1,\"journal\":{}}\n").unwrap();
+        let error = BatchJournal::open(&path, "test").unwrap_err().to_string();
+        assert!(error.contains("trusthub 0.1"), "{error}");
         fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 
     #[test]
     fn a_stopping_store_saves_then_stops() {
         let path = temp("stop");
-        let (file, _) = BatchJournal::open(&path).unwrap();
+        let (file, _) = BatchJournal::open(&path, "test").unwrap();
         let stop = Arc::new(AtomicBool::new(false));
-        let store = RowStore::new(file, 7, true, stop.clone(), None);
+        let store = RowStore::new(file, "k7".into(), true, stop.clone(), None);
         store.save(&journal("th-1")).unwrap();
         stop.store(true, Ordering::SeqCst);
         let mut evaluated = journal("th-1");
@@ -360,33 +729,93 @@ mod tests {
         let error = store.save(&evaluated).unwrap_err();
         assert!(is_stopping(&error));
         assert_eq!(store.latest().unwrap(), evaluated);
-        let (_, loaded) = BatchJournal::open(&path).unwrap();
-        assert_eq!(loaded.rows[&7], evaluated);
-        // The save that finishes the row (here, the submission) does not stop it.
+        drop(store);
+        let (file, loaded) = BatchJournal::open(&path, "test").unwrap();
+        assert_eq!(loaded.customers["k7"], evaluated);
+        // The save that finishes the customer (here, the submission) does not stop it.
+        let store = RowStore::new(file, "k7".into(), true, stop, Some(evaluated.clone()));
         evaluated.submitted = true;
         store.save(&evaluated).unwrap();
         fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 
     #[test]
+    fn history_is_compacted_on_opening() {
+        let path = temp("compact");
+        {
+            let (file, _) = BatchJournal::open(&path, "test").unwrap();
+            let a = store(&file, "ka");
+            for i in 0..200 {
+                let mut j = journal("th-a");
+                j.intents.insert(
+                    format!("entity.BU{i:032}"),
+                    Intent {
+                        at: j.started_at,
+                        criteria: None,
+                    },
+                );
+                a.save(&j).unwrap();
+            }
+        }
+        let before = fs::metadata(&path).unwrap().len();
+        let (_, loaded) = BatchJournal::open(&path, "test").unwrap();
+        assert_eq!(loaded.compacted_from, Some(200));
+        let after = fs::metadata(&path).unwrap().len();
+        assert!(after * 10 < before, "{before} -> {after} bytes");
+        assert_eq!(fs::read_to_string(&path).unwrap().lines().count(), 2);
+        assert_eq!(loaded.customers["ka"].intents.len(), 1);
+        fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn customers_never_take_each_others_resources() {
+        let path = temp("claims");
+        let (file, _) = BatchJournal::open(&path, "test").unwrap();
+        let (a, b) = (store(&file, "ka"), store(&file, "kb"));
+        let mut owned = journal("th-a");
+        owned.bundle = Some("BU0123456789abcdef0123456789abcdef".parse().unwrap());
+        a.save(&owned).unwrap();
+        let sid = "BU0123456789abcdef0123456789abcdef";
+        assert!(b.held_elsewhere(&journal("th-b"), sid));
+        assert!(!b.try_claim(&journal("th-b"), sid));
+        assert!(a.try_claim(&owned, sid));
+        let free = "BU0123456789abcdef0123456789abcdee";
+        assert!(b.try_claim(&journal("th-b"), free));
+        assert!(!a.try_claim(&owned, free), "claimed by b first");
+        // An open intent with the same criteria is a rival.
+        let intent = Intent {
+            at: owned.started_at,
+            criteria: Some("c1".into()),
+        };
+        let mut pending = journal("th-b");
+        pending.intents.insert("bundle".into(), intent.clone());
+        b.save(&pending).unwrap();
+        assert_eq!(a.rivals(&owned, "bundle", &intent), 1);
+        assert_eq!(b.rivals(&pending, "bundle", &intent), 0);
+        fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
     fn concurrent_appends_are_all_durable_and_whole() {
         let path = temp("concurrent");
-        let (file, _) = BatchJournal::open(&path).unwrap();
+        let (file, _) = BatchJournal::open(&path, "test").unwrap();
         std::thread::scope(|s| {
             for t in 0..8u64 {
                 let file = &file;
                 s.spawn(move || {
                     for i in 0..25u64 {
-                        file.append(t * 100 + i, &journal(&format!("th-{t}-{i}")))
+                        store(file, &format!("k{t}-{i}"))
+                            .save(&journal(&format!("th-{t}-{i}")))
                             .unwrap();
                     }
                 });
             }
         });
-        let (_, loaded) = BatchJournal::open(&path).unwrap();
+        drop(file);
+        let (_, loaded) = BatchJournal::open(&path, "test").unwrap();
         assert_eq!(loaded.lines, 200);
-        assert_eq!(loaded.rows.len(), 200);
-        assert_eq!(loaded.rows[&724].flow_id, "th-7-24");
+        assert_eq!(loaded.customers.len(), 200);
+        assert_eq!(loaded.customers["k7-24"].flow_id, "th-7-24");
         fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 }

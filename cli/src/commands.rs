@@ -7,11 +7,14 @@ use std::time::Duration;
 
 use futures_util::TryStreamExt;
 use serde_json::{json, Value};
+use trusthub::api::runtime::text::printable;
 use trusthub::api::trusthub_v1::Policy;
 use trusthub::evaluation::Evaluation;
-use trusthub::flow::{FileStore, FlowOptions, FlowReport, JournalStore, NoStore, Outcome};
+use trusthub::flow::{
+    FileStore, FlowOptions, FlowReport, JournalStore, NoStore, Outcome, Preflight,
+};
 use trusthub::sid::{CustomerProfileSid, PolicySid};
-use trusthub::Client;
+use trusthub::FlowError;
 use trusthub_emulator::{Decision, EmulatorConfig, Faults};
 
 use crate::context::{CliError, Context};
@@ -49,9 +52,13 @@ pub struct EmulatorArgs {
     /// Seed of the SIDs it generates.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Latency added to every API request, in milliseconds.
+    /// Latency added to every API request before it is handled, in milliseconds.
     #[arg(long, default_value_t = 0, value_name = "MS")]
     pub latency_ms: u64,
+    /// Latency added after every API request was handled (its changes committed), before the
+    /// answer is sent, in milliseconds: the window in which answers get lost.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub answer_latency_ms: u64,
     /// Approve every submitted profile this many milliseconds after it enters review.
     #[arg(long, value_name = "MS")]
     pub auto_approve_ms: Option<u64>,
@@ -89,7 +96,7 @@ pub fn evaluation_table(evaluation: &Evaluation) -> String {
     let code = |c: Option<i64>| c.map(|c| c.to_string()).unwrap_or_default();
     let mut rows = Vec::new();
     for r in evaluation.results() {
-        let name = r.requirement_name.clone().unwrap_or_default();
+        let name = printable(r.requirement_name.as_deref().unwrap_or_default()).into_owned();
         if r.passed == Some(true) {
             rows.push(vec![
                 name,
@@ -105,19 +112,22 @@ pub fn evaluation_table(evaluation: &Evaluation) -> String {
             "FAIL".into(),
             String::new(),
             code(r.error_code),
-            r.failure_reason.clone().unwrap_or_default(),
+            printable(r.failure_reason.as_deref().unwrap_or_default()).into_owned(),
         ]);
         for field in r.invalid.iter().flatten() {
             rows.push(vec![
                 String::new(),
                 String::new(),
-                field
-                    .object_field
-                    .clone()
-                    .or_else(|| field.friendly_name.clone())
-                    .unwrap_or_default(),
+                printable(
+                    field
+                        .object_field
+                        .as_deref()
+                        .or(field.friendly_name.as_deref())
+                        .unwrap_or_default(),
+                )
+                .into_owned(),
                 code(field.error_code),
-                field.failure_reason.clone().unwrap_or_default(),
+                printable(field.failure_reason.as_deref().unwrap_or_default()).into_owned(),
             ]);
         }
     }
@@ -133,16 +143,6 @@ pub fn evaluation_table(evaluation: &Evaluation) -> String {
         evaluation.results().len(),
         table::render(&["REQUIREMENT", "RESULT", "FIELD", "CODE", "REASON"], &rows)
     )
-}
-
-/// Fetches a policy.
-pub async fn fetch_policy(client: &Client, policy: PolicySid) -> Result<Policy, CliError> {
-    client
-        .policies()
-        .fetch(policy.as_str())
-        .send()
-        .await
-        .map_err(|e| CliError::failed(format!("cannot fetch policy {policy}: {e}")))
 }
 
 fn outcome_word(outcome: Outcome) -> &'static str {
@@ -180,8 +180,23 @@ pub async fn profile_create(ctx: &Context, args: &CreateArgs) -> Result<u8, CliE
         }
     };
     let policy_sid = customer.profile.policy();
-    let policy = fetch_policy(&ctx.client, policy_sid).await?;
-    let mismatches = customer.profile.check_policy(&policy);
+    let primary = customer.profile.primary_profile();
+    let preflight = match Preflight::check(&ctx.client, policy_sid, primary).await {
+        Ok(preflight) => Arc::new(preflight),
+        Err(e @ FlowError::PrimaryProfile { .. }) => {
+            if ctx.json {
+                print_json(
+                    &json!({"valid": false, "primary_profile": primary.to_string(), "problems": [e.to_string()]}),
+                );
+            } else {
+                println!("{e}");
+            }
+            return Ok(EXIT_FAILED);
+        }
+        Err(e) => return Err(CliError::failed(e)),
+    };
+    let policy = preflight.policy();
+    let mismatches = customer.profile.check_policy(policy);
     if !mismatches.is_empty() {
         if ctx.json {
             print_json(&json!({
@@ -208,7 +223,8 @@ pub async fn profile_create(ctx: &Context, args: &CreateArgs) -> Result<u8, CliE
             }));
         } else {
             println!(
-                "dry run: the input is valid and meets policy {policy_sid} ({}); nothing was created",
+                "dry run: the input is valid and meets policy {policy_sid} ({}), and the primary \
+                 profile {primary} can carry it; nothing was created",
                 policy.friendly_name.as_deref().unwrap_or("unnamed")
             );
             for w in &customer.warnings {
@@ -225,28 +241,27 @@ pub async fn profile_create(ctx: &Context, args: &CreateArgs) -> Result<u8, CliE
 
     let (store, journal): (Arc<dyn JournalStore>, _) = match &args.journal {
         Some(path) => {
-            let store = FileStore::new(path);
-            let journal = store
-                .load()
-                .map_err(|e| CliError::usage(format!("journal {}: {e}", path.display())))?;
+            let journal_error =
+                |e: std::io::Error| CliError::usage(format!("journal {}: {e}", path.display()));
+            let store = FileStore::open(path).map_err(journal_error)?;
+            let journal = store.load().map_err(journal_error)?;
             (Arc::new(store), journal)
         }
         None => (Arc::new(NoStore), None),
     };
     let resumed = journal.is_some();
+    let options = FlowOptions {
+        preflight: Some(preflight.clone()),
+        ..FlowOptions::default()
+    };
     let result = match journal {
         Some(journal) => {
             customer
                 .profile
-                .resume(&ctx.client, journal, store, FlowOptions::default())
+                .resume(&ctx.client, journal, store, options)
                 .await
         }
-        None => {
-            customer
-                .profile
-                .run(&ctx.client, store, FlowOptions::default())
-                .await
-        }
+        None => customer.profile.run(&ctx.client, store, options).await,
     };
     let mut report: FlowReport = result.map_err(|e| {
         let hint = match &args.journal {
@@ -534,7 +549,11 @@ pub async fn emulator(args: &EmulatorArgs, json: bool) -> Result<u8, CliError> {
     let mut config = EmulatorConfig::default()
         .with_port(args.port)
         .with_seed(args.seed)
-        .with_faults(Faults::none().with_latency(Duration::from_millis(args.latency_ms)));
+        .with_faults(
+            Faults::none()
+                .with_latency(Duration::from_millis(args.latency_ms))
+                .with_answer_latency(Duration::from_millis(args.answer_latency_ms)),
+        );
     if let Some(ms) = args.auto_approve_ms {
         config = config.with_auto_decision(Duration::from_millis(ms), Decision::Approve);
     }

@@ -16,11 +16,12 @@ use std::fmt;
 use std::path::Path;
 
 use serde_json::Value as Json;
+use trusthub::attributes::MAX_TEXT_CHARS;
 use trusthub::attributes::{
     Address, AuthorizedRepresentative, BusinessIdentity, BusinessIndustry, BusinessInformation,
     BusinessType, JobPosition, Region, Regions, RegistrationIdentifier, UnknownValueError,
 };
-use trusthub::flow::SecondaryProfile;
+use trusthub::flow::{DigestKey, SecondaryProfile};
 use trusthub::sid::{AddressSid, CustomerProfileSid, PhoneNumberSid, PolicySid};
 
 /// What kind of value a key holds.
@@ -107,6 +108,7 @@ const fn field(key: &'static str, kind: Kind, need: Need, doc: &'static str) -> 
 /// Every key of a customer, in the order of the documentation.
 #[rustfmt::skip]
 pub const FIELDS: &[Field] = &[
+    field("customer_key", Kind::Text, Need::Optional, "your own identifier of the customer (an account id, not personal data), up to 255 characters: how `onboard` recognises the customer across runs and edits of the CSV; default: the business registration identifier and number. Two rows with one key are the same customer"),
     field("friendly_name", Kind::Text, Need::Required, "the bundle's name in the Console (often the business name: personal data, never logged)"),
     field("email", Kind::Text, Need::Required, "the email that receives the bundle's status updates"),
     field("status_callback", Kind::Text, Need::Optional, "an http(s) URL Twilio calls on status changes"),
@@ -438,9 +440,60 @@ pub fn check_csv_header(header: &[String]) -> Result<(), FileError> {
     Ok(())
 }
 
+/// Who a customer is, across runs and edits of a CSV: its `customer_key`, or its business
+/// registration (identifier and number, spaces and dashes ignored). The batch journal keeps only
+/// a keyed digest of it.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub enum CustomerKey {
+    /// The `customer_key` column.
+    Given(String),
+    /// The registration identifier (wire value) and the number, normalised.
+    Registration(String, String),
+}
+
+impl CustomerKey {
+    /// The digest the batch journal files the customer under.
+    pub fn digest(&self, key: &DigestKey) -> String {
+        let text = match self {
+            CustomerKey::Given(k) => format!("given\u{0}{k}"),
+            CustomerKey::Registration(kind, number) => {
+                format!("registration\u{0}{kind}\u{0}{number}")
+            }
+        };
+        key.digest("customer", text.as_bytes())
+    }
+
+    /// The input key that holds it.
+    pub fn field(&self) -> &'static str {
+        match self {
+            CustomerKey::Given(_) => "customer_key",
+            CustomerKey::Registration(..) => "business_information.business_registration_number",
+        }
+    }
+
+    /// What two rows with this key share, for the message refusing the second.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            CustomerKey::Given(_) => "customer_key",
+            CustomerKey::Registration(..) => {
+                "business registration (give each row a customer_key to onboard one business \
+                 twice)"
+            }
+        }
+    }
+}
+
+impl fmt::Debug for CustomerKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CustomerKey([redacted])")
+    }
+}
+
 /// A validated customer: the flow input and the typed parts the policy check reads.
 #[derive(Debug, Clone)]
 pub struct Customer {
+    /// Who the customer is.
+    pub key: CustomerKey,
     /// The flow input.
     pub profile: SecondaryProfile,
     /// The business information as parsed (the tests read it; the flow input holds it).
@@ -543,8 +596,10 @@ pub fn build(record: &Record, defaults: &Defaults) -> Result<Customer, Vec<Probl
             (None, Vec::new())
         }
     };
-    match (profile, business) {
-        (Some(profile), Some(_business)) if problems.is_empty() => Ok(Customer {
+    let key = customer_key(record, business.as_ref(), &mut problems);
+    match (profile, business, key) {
+        (Some(profile), Some(_business), Some(key)) if problems.is_empty() => Ok(Customer {
+            key,
             profile,
             #[cfg(test)]
             business: _business,
@@ -554,6 +609,46 @@ pub fn build(record: &Record, defaults: &Defaults) -> Result<Customer, Vec<Probl
         }),
         _ => Err(problems),
     }
+}
+
+/// The customer's key: the `customer_key` column, else its business registration.
+fn customer_key(
+    record: &Record,
+    business: Option<&BusinessInformation>,
+    problems: &mut Vec<Problem>,
+) -> Option<CustomerKey> {
+    if let Some(given) = record.text("customer_key") {
+        let given = given.trim();
+        let n = given.chars().count();
+        if given.chars().any(char::is_control) {
+            problems.push(Problem::new(
+                "customer_key",
+                "one line of text without control characters",
+                format!("{n} characters, with a control character"),
+            ));
+        } else if n > MAX_TEXT_CHARS {
+            problems.push(Problem::new(
+                "customer_key",
+                format!("at most {MAX_TEXT_CHARS} characters"),
+                format!("{n} characters"),
+            ));
+        }
+        return Some(CustomerKey::Given(given.to_owned()));
+    }
+    let business = business?;
+    let number: String = business
+        .business_registration_number
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_uppercase)
+        .collect();
+    Some(CustomerKey::Registration(
+        business
+            .business_registration_identifier
+            .as_str()
+            .to_owned(),
+        number,
+    ))
 }
 
 /// The input key of a facade validation path.

@@ -1,18 +1,27 @@
 //! `trusthub onboard`: one Secondary Customer Profile flow per CSV row.
 //!
 //! 1. Every row is read and validated; a row with problems is reported (every problem) and
-//!    skipped, the others go on. Each policy the valid rows use is fetched once and every row is
-//!    checked against it, so a row the policy refuses creates nothing.
-//! 2. Rows the journal shows finished are reported, not redone; rows it shows started are
-//!    resumed ([`SecondaryProfile::resume`](trusthub::flow::SecondaryProfile::resume)); the
-//!    others start. At most `--concurrency` rows run at once, and all of them share one
-//!    [`Limiter`] of `--concurrency` requests in flight.
-//! 3. Every step of every row is appended to the batch journal before the flow goes on (see
-//!    [`crate::batch_journal`]).
-//! 4. Ctrl-C stops starting rows and makes each running flow stop right after its next saved
-//!    step: the journal then knows every resource the row created, and running the same command
-//!    again resumes it without creating anything twice. A second Ctrl-C stops at once.
-//! 5. The report (CSV and JSON) lists every row; the exit code is 0 when every row is compliant,
+//!    skipped, the others go on. Rows are identified by their customer key (the `customer_key`
+//!    column, or the business registration): two rows with one key are refused as the same
+//!    customer twice, and rows keep their journal when the CSV is edited (rows inserted, moved,
+//!    removed). The report's destination is checked before anything is sent.
+//! 2. Each policy and primary profile the valid rows use is checked once
+//!    ([`Preflight`]): a primary profile that cannot carry secondary profiles, or a row the
+//!    policy refuses, creates nothing. `--dry-run` stops here.
+//! 3. Customers the journal shows finished are reported, not redone (their input, changed since,
+//!    is refused naming the changed parts); customers it shows started are resumed
+//!    ([`SecondaryProfile::resume`](trusthub::flow::SecondaryProfile::resume)); the others
+//!    start. At most `--concurrency` rows run at once, and all of them share one [`Limiter`] of
+//!    `--concurrency` requests in flight.
+//! 4. Before every create its intent, and after every step its result, is appended to the batch
+//!    journal (see [`crate::batch_journal`]), which one process holds at a time. When a write
+//!    fails (a full disk), no new row starts and the running ones stop at their next save; no
+//!    create is sent whose intent could not be saved.
+//! 5. Ctrl-C, SIGTERM and SIGHUP stop starting rows and make each running flow stop right after
+//!    its next saved step: the journal then knows every resource the row created, and running
+//!    the same command again resumes it without creating anything twice. A second signal stops
+//!    at once (the journal's intents still cover what was in flight).
+//! 6. The report (CSV and JSON) lists every row; the exit code is 0 when every row is compliant,
 //!    1 when some row is invalid, failed or not compliant, 130 when interrupted.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -26,16 +35,14 @@ use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::task::JoinSet;
 use tracing::Instrument;
-use trusthub::api::trusthub_v1::Policy;
 use trusthub::evaluation::Evaluation;
-use trusthub::flow::{FlowOptions, Journal, JournalStore, Limiter};
+use trusthub::flow::{FlowOptions, Journal, JournalStore, Limiter, Preflight};
 use trusthub::sid::{CustomerProfileSid, PolicySid};
 use trusthub::{Client, FlowError};
 
 use crate::batch_journal::{finished, is_stopping, BatchJournal, RowStore};
-use crate::commands::fetch_policy;
 use crate::context::{CliError, Context};
-use crate::input::{self, Customer, Defaults, Record};
+use crate::input::{self, Customer, CustomerKey, Defaults, Record};
 use crate::report::{self, evaluation_failures, Outcome, Report, RowReport, Run, Summary};
 use crate::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK};
 
@@ -44,7 +51,8 @@ use crate::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK};
 pub struct OnboardArgs {
     /// The customers: CSV with a header row of keys (`trusthub schema`), one customer per row.
     pub csv: PathBuf,
-    /// The batch journal (created if missing). Run the same command again to resume.
+    /// The batch journal (created if missing, with its `.key` and `.lock` files beside it). Run
+    /// the same command again to resume.
     #[arg(long, value_name = "FILE")]
     pub journal: PathBuf,
     /// Rows in flight at once, and requests in flight across all of them.
@@ -54,6 +62,10 @@ pub struct OnboardArgs {
     /// Submit each compliant profile for review (step 10).
     #[arg(long)]
     pub submit: bool,
+    /// Check every row, the policies and the primary profiles, the journal and the report's
+    /// destination; create nothing.
+    #[arg(long, conflicts_with = "submit")]
+    pub dry_run: bool,
     /// Where to write the report (default: beside the journal).
     #[arg(long, value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
@@ -65,8 +77,11 @@ pub struct OnboardArgs {
 /// A row to run.
 struct Job {
     row: u64,
+    /// The customer key's digest: the row's name in the journal.
+    key: String,
     customer: Customer,
     journal: Option<Journal>,
+    preflight: Arc<Preflight>,
 }
 
 /// Reads the CSV: checks the header, then one record per row (numbered from 1).
@@ -214,6 +229,7 @@ async fn run_row(
         row,
         customer,
         journal,
+        ..
     } = job;
     let run = if journal.is_some() {
         Run::Resumed
@@ -266,12 +282,16 @@ async fn run_row(
         report.bundle_sid = store.latest().and_then(|j| j.bundle).map(|b| b.to_string());
     }
     if let FlowError::Journal { source, .. } = &error {
+        report.result = Outcome::Pending;
+        report.evaluation_status = None;
         if is_stopping(source) {
-            report.result = Outcome::Pending;
             report.run = Run::Interrupted;
-            report.evaluation_status = None;
             return report;
         }
+        // A write that failed (disk full): resumable once the journal can be written again.
+        report.run = Run::Stopped;
+        report.failures = vec![error.to_string()];
+        return report;
     }
     report.result = Outcome::Error;
     report.failures = vec![error.to_string()];
@@ -374,29 +394,80 @@ fn command_line() -> String {
         .join(" ")
 }
 
-/// Fetches every policy the customers use, once each.
-async fn fetch_policies(
+/// Checks once each policy and primary profile the customers use. A primary profile that cannot
+/// carry secondary profiles is a finding (its rows are refused), not an error of the command.
+async fn preflights(
     client: &Client,
     customers: &[(u64, Customer)],
-) -> Result<BTreeMap<PolicySid, Policy>, CliError> {
-    let wanted: BTreeSet<PolicySid> = customers.iter().map(|(_, c)| c.profile.policy()).collect();
-    let mut policies = BTreeMap::new();
-    for sid in wanted {
-        policies.insert(sid, fetch_policy(client, sid).await?);
+) -> Result<BTreeMap<(PolicySid, CustomerProfileSid), Result<Arc<Preflight>, String>>, CliError> {
+    let wanted: BTreeSet<(PolicySid, CustomerProfileSid)> = customers
+        .iter()
+        .map(|(_, c)| (c.profile.policy(), c.profile.primary_profile()))
+        .collect();
+    let mut checked = BTreeMap::new();
+    for (policy, primary) in wanted {
+        let result = match Preflight::check(client, policy, primary).await {
+            Ok(preflight) => Ok(Arc::new(preflight)),
+            Err(e @ FlowError::PrimaryProfile { .. }) => Err(e.to_string()),
+            Err(e) => {
+                return Err(CliError::failed(format!(
+                    "cannot check policy {policy} and primary profile {primary}: {e}"
+                )))
+            }
+        };
+        checked.insert((policy, primary), result);
     }
-    Ok(policies)
+    Ok(checked)
+}
+
+/// Checks that the report can be written where it goes, before anything is sent.
+fn check_report_destination(csv_path: &Path, json_path: &Path) -> Result<(), CliError> {
+    for path in [csv_path, json_path] {
+        let dir = trusthub::flow::files::parent_dir(path);
+        let refused = |e: std::io::Error| {
+            CliError::usage(format!(
+                "the report cannot be written to {} ({e}); choose another --report-dir",
+                path.display()
+            ))
+        };
+        std::fs::create_dir_all(&dir).map_err(refused)?;
+        if path.is_dir() {
+            return Err(refused(std::io::Error::other("it is a directory")));
+        }
+        let probe = trusthub::flow::files::sibling(path, ".probe");
+        std::fs::write(&probe, b"").map_err(refused)?;
+        let _ = std::fs::remove_file(&probe);
+    }
+    Ok(())
 }
 
 /// `trusthub onboard`.
 pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> {
     let started = Instant::now();
     let rows = read_csv(&args.csv)?;
-    let (journal_file, loaded) = BatchJournal::open(&args.journal)
-        .map_err(|e| CliError::usage(format!("journal {}: {e}", args.journal.display())))?;
+    let (csv_path, json_path) = report::paths(&args.journal, args.report_dir.as_deref());
+    if !args.dry_run {
+        check_report_destination(&csv_path, &json_path)?;
+    }
+    let open_journal = !args.dry_run || args.journal.exists();
+    let (journal_file, loaded) = if open_journal {
+        let (file, loaded) = BatchJournal::open(&args.journal, "trusthub onboard")
+            .map_err(|e| CliError::usage(format!("journal {}: {e}", args.journal.display())))?;
+        (Some(file), loaded)
+    } else {
+        (None, Default::default())
+    };
     if loaded.dropped_torn_line {
         eprintln!(
             "note: the last line of {} was cut short (a crash while saving); it was dropped",
             args.journal.display()
+        );
+    }
+    if let Some(lines) = loaded.compacted_from {
+        eprintln!(
+            "note: {} compacted from {lines} lines to one per customer ({})",
+            args.journal.display(),
+            loaded.customers.len()
         );
     }
     let defaults = Defaults {
@@ -404,10 +475,30 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
     };
 
     let mut reports: BTreeMap<u64, RowReport> = BTreeMap::new();
-    let mut valid = Vec::new();
+    let mut valid: Vec<(u64, Customer)> = Vec::new();
+    let mut first_row_of: HashMap<CustomerKey, u64> = HashMap::new();
     for (row, record) in &rows {
         match input::build(record, &defaults) {
-            Ok(customer) => valid.push((*row, customer)),
+            Ok(customer) => match first_row_of.get(&customer.key) {
+                Some(first) => {
+                    reports.insert(
+                        *row,
+                        invalid(
+                            *row,
+                            vec![format!(
+                                "{}: expected a customer no other row has; found the {} of row \
+                                 {first} (the same customer twice)",
+                                customer.key.field(),
+                                customer.key.describe()
+                            )],
+                        ),
+                    );
+                }
+                None => {
+                    first_row_of.insert(customer.key.clone(), *row);
+                    valid.push((*row, customer));
+                }
+            },
             Err(problems) => {
                 reports.insert(
                     *row,
@@ -416,12 +507,21 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
             }
         }
     }
-    let policies = fetch_policies(&ctx.client, &valid).await?;
+    let checked = preflights(&ctx.client, &valid).await?;
+    let digest_key = journal_file.as_ref().map(|f| f.key().clone());
     let mut jobs = Vec::new();
     let mut earlier = Vec::new();
+    let mut matched: BTreeSet<String> = BTreeSet::new();
     for (row, customer) in valid {
         let policy_sid = customer.profile.policy();
-        let mismatches = customer.profile.check_policy(&policies[&policy_sid]);
+        let preflight = match &checked[&(policy_sid, customer.profile.primary_profile())] {
+            Ok(preflight) => preflight.clone(),
+            Err(refused) => {
+                reports.insert(row, invalid(row, vec![refused.clone()]));
+                continue;
+            }
+        };
+        let mismatches = customer.profile.check_policy(preflight.policy());
         if !mismatches.is_empty() {
             let failures = mismatches
                 .iter()
@@ -430,29 +530,58 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
             reports.insert(row, invalid(row, failures));
             continue;
         }
-        match loaded.rows.get(&row) {
-            Some(journal) if finished(journal, args.submit) => {
-                if journal.input_digest == customer.profile.digest() {
-                    earlier.push((row, journal.clone()));
-                } else {
-                    let mut r = pending(row, Some(journal), Run::Skipped);
-                    r.result = Outcome::Error;
-                    r.failures.push(format!(
-                        "the journal's row {row} was finished for other input (the row changed \
-                         since); remove the row's lines from {} or use a new journal to onboard \
-                         it again",
-                        args.journal.display()
-                    ));
-                    reports.insert(row, r);
+        let key = digest_key
+            .as_ref()
+            .map(|k| customer.key.digest(k))
+            .unwrap_or_default();
+        let journal = loaded.customers.get(&key).cloned();
+        if journal.is_some() {
+            matched.insert(key.clone());
+        }
+        match journal {
+            Some(journal) if finished(&journal, args.submit) => {
+                let digest_key = digest_key.as_ref().expect("a journal was read");
+                match customer
+                    .profile
+                    .reconcile_journal(journal.clone(), digest_key)
+                {
+                    Ok(_) => earlier.push((row, journal)),
+                    Err(e) => {
+                        let mut r = pending(row, Some(&journal), Run::Skipped);
+                        r.result = Outcome::Error;
+                        r.failures.push(format!(
+                            "this customer was onboarded from other input: {e} (its bundle is \
+                             already evaluated; fix the bundle at Twilio, or give the row a new \
+                             customer_key to onboard it again)"
+                        ));
+                        reports.insert(row, r);
+                    }
                 }
             }
             journal => jobs.push(Job {
                 row,
+                key,
                 customer,
-                journal: journal.cloned(),
+                journal,
+                preflight,
             }),
         }
     }
+    let unmatched = loaded.customers.len() - matched.len();
+    if unmatched > 0 {
+        eprintln!(
+            "note: {} holds {unmatched} customer{} that no row of {} names (removed from the CSV, \
+             or their key changed); they are left as they are",
+            args.journal.display(),
+            if unmatched == 1 { "" } else { "s" },
+            args.csv.display()
+        );
+    }
+
+    if args.dry_run {
+        return Ok(print_dry_run(ctx, &reports, jobs.len(), earlier.len()));
+    }
+    let journal_file = journal_file.expect("opened unless --dry-run");
 
     let concurrency = usize::from(args.concurrency);
     let client = &ctx.client;
@@ -475,19 +604,31 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
     let mut running: HashMap<tokio::task::Id, (u64, RowStore)> = HashMap::new();
     let mut stopping = false;
     let mut aborted = false;
+    let mut journal_failure_noted = false;
     loop {
+        if journal_file.failed() && !journal_failure_noted {
+            journal_failure_noted = true;
+            stopping = true;
+            stop.store(true, Ordering::SeqCst);
+            progress.note(&format!(
+                "stopping: {} could not be written; no new rows start (nothing is sent whose \
+                 intent could not be saved)",
+                args.journal.display()
+            ));
+        }
         while !stopping && tasks.len() < concurrency {
             let Some(job) = queue.next() else { break };
             let row = job.row;
             let store = RowStore::new(
                 journal_file.clone(),
-                row,
+                job.key.clone(),
                 args.submit,
                 stop.clone(),
                 job.journal.clone(),
             );
             let options = FlowOptions {
                 limiter: limiter.clone(),
+                preflight: Some(job.preflight.clone()),
                 ..FlowOptions::default()
             };
             let span = tracing::debug_span!("row", row);
@@ -520,19 +661,19 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
                 }
                 None => {}
             },
-            Some(()) = interrupts.recv(), if !aborted => {
+            Some(signal) = interrupts.recv(), if !aborted => {
                 if !stopping {
                     stopping = true;
                     stop.store(true, Ordering::SeqCst);
                     progress.note(&format!(
-                        "stopping: no new rows; the {} rows in flight stop after their next saved \
-                         step (Ctrl-C again to stop at once)",
+                        "{signal}: stopping: no new rows; the {} rows in flight stop after their \
+                         next saved step ({signal} again to stop at once)",
                         tasks.len()
                     ));
                 } else {
                     aborted = true;
                     tasks.abort_all();
-                    progress.note("stopping now");
+                    progress.note(&format!("{signal}: stopping now"));
                 }
             }
         }
@@ -551,14 +692,7 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
         elapsed_secs: started.elapsed().as_secs_f64(),
         rows,
     };
-    let (csv_path, json_path) = report::paths(&args.journal, args.report_dir.as_deref());
-    report::write(&report, &csv_path, &json_path).map_err(|e| {
-        CliError::failed(format!(
-            "cannot write the report ({} / {}): {e}",
-            csv_path.display(),
-            json_path.display()
-        ))
-    })?;
+    let written = report::write(&report, &csv_path, &json_path);
 
     let s = &report.summary;
     if ctx.json {
@@ -568,6 +702,25 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
         );
     } else {
         print_summary(&report, &csv_path, &json_path);
+    }
+    written.map_err(|e| {
+        CliError::failed(format!(
+            "cannot write the report ({} / {}): {e}",
+            csv_path.display(),
+            json_path.display()
+        ))
+    })?;
+    if journal_file.failed() {
+        eprintln!(
+            "error: {} could not be written ({}), so the batch stopped ({} rows unfinished; \
+             nothing was sent that the journal does not cover). Make room (or fix the error) \
+             and resume with the same command:\n  {}",
+            args.journal.display(),
+            journal_file.first_error().unwrap_or_default(),
+            s.pending,
+            command_line()
+        );
+        return Ok(EXIT_FAILED);
     }
     if s.pending > 0 {
         let interrupted = report
@@ -591,6 +744,44 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
     } else {
         EXIT_FAILED
     })
+}
+
+/// `--dry-run`: what a run would do, and every problem found; exit 0 when every row is ready.
+fn print_dry_run(
+    ctx: &Context,
+    reports: &BTreeMap<u64, RowReport>,
+    start: usize,
+    earlier: usize,
+) -> u8 {
+    let refused: Vec<&RowReport> = reports.values().collect();
+    if ctx.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "dry_run": true,
+                "rows_to_run": start,
+                "rows_finished_earlier": earlier,
+                "rows_refused": refused,
+            })
+        );
+    } else {
+        println!(
+            "dry run: {start} rows to run, {earlier} finished by an earlier run, {} refused; \
+             nothing was created",
+            refused.len()
+        );
+        for r in &refused {
+            println!("row {}: {}", r.row, r.result.as_str());
+            for f in &r.failures {
+                println!("    {f}");
+            }
+        }
+    }
+    if refused.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    }
 }
 
 fn print_summary(report: &Report, csv_path: &Path, json_path: &Path) {
@@ -619,7 +810,8 @@ fn print_summary(report: &Report, csv_path: &Path, json_path: &Path) {
         }
     );
     for r in &report.rows {
-        if r.result == Outcome::Compliant || r.result == Outcome::Pending {
+        if r.result == Outcome::Compliant || (r.result == Outcome::Pending && r.failures.is_empty())
+        {
             continue;
         }
         println!(

@@ -51,9 +51,11 @@ pub enum Run {
     Resumed,
     /// Finished by an earlier run: reported, not redone.
     Earlier,
-    /// Stopped by Ctrl-C at a saved step.
+    /// Stopped by Ctrl-C (or SIGTERM, SIGHUP) at a saved step.
     Interrupted,
-    /// Not started (Ctrl-C came first).
+    /// Stopped because the journal could not be written (a full disk): resumable once it can.
+    Stopped,
+    /// Not started (a signal or a failed journal write came first).
     NotStarted,
     /// Not run: the input is invalid.
     Skipped,
@@ -67,6 +69,7 @@ impl Run {
             Run::Resumed => "resumed",
             Run::Earlier => "earlier",
             Run::Interrupted => "interrupted",
+            Run::Stopped => "stopped",
             Run::NotStarted => "not-started",
             Run::Skipped => "skipped",
         }

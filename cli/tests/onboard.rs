@@ -1,5 +1,5 @@
 //! `trusthub onboard` against an emulator started by the test: a batch with bad rows, and a
-//! batch interrupted with SIGINT then resumed without duplicates.
+//! batch interrupted with SIGINT, or with SIGTERM, then resumed without duplicates.
 
 mod support;
 
@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::assert::OutputAssertExt;
 use support::{
-    created, customer, per_row, pii, read_report, set, temp_dir, write_csv, TestEmulator,
+    created, customer, journal_customers, per_row, pii, read_report, set, temp_dir, write_csv,
+    TestEmulator,
 };
 
 /// Every file and output of a run must be free of every row's personal data.
@@ -165,33 +166,42 @@ fn a_batch_with_bad_rows_reports_them_and_onboards_the_others() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// Rows whose latest journal line holds an evaluation, and rows early in their flow: with a
-/// journal line but nothing assigned yet, so at least two round trips (assignments,
-/// evaluation) from their last saves.
+/// Customers whose journal holds an evaluation, and customers early in their flow: with a
+/// journal but nothing assigned yet, so at least two round trips (assignments, evaluation) from
+/// their last saves.
 fn journal_progress(journal: &Path) -> (usize, usize) {
-    let text = std::fs::read_to_string(journal).unwrap_or_default();
-    let mut latest: HashMap<u64, (bool, bool)> = HashMap::new();
-    for line in text.lines() {
-        // The last line may be half-written while the run goes on.
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(line) {
-            let row = v["row"].as_u64().unwrap();
-            let j = &v["journal"];
-            let early = j["entity_assignments"]
+    let customers = journal_customers(journal);
+    let evaluated = customers
+        .values()
+        .filter(|j| j["evaluation"].is_string())
+        .count();
+    let early = customers
+        .values()
+        .filter(|j| {
+            j["entity_assignments"]
                 .as_object()
-                .is_some_and(|a| a.is_empty());
-            latest.insert(row, (!j["evaluation"].is_null(), early));
-        }
-    }
-    let evaluated = latest.values().filter(|(done, _)| *done).count();
-    let early = latest.values().filter(|(_, early)| *early).count();
+                .is_none_or(|a| a.is_empty())
+        })
+        .count();
     (evaluated, early)
 }
 
 #[test]
 fn an_interrupted_batch_resumes_without_duplicates() {
+    interrupted_then_resumed("INT");
+}
+
+#[test]
+fn sigterm_stops_like_ctrl_c() {
+    interrupted_then_resumed("TERM");
+}
+
+/// Stops a batch with `signal` while rows are in flight: the same report and exit code (130)
+/// whichever signal, and the same command resumes without duplicates.
+fn interrupted_then_resumed(signal: &str) {
     const ROWS: u64 = 24;
     let emulator = TestEmulator::start(Duration::from_millis(50));
-    let dir = temp_dir("interrupt");
+    let dir = temp_dir(&format!("interrupt-{signal}"));
     let (primary, phone) = (emulator.primary_profile(), emulator.phone_number());
     let rows: Vec<Vec<String>> = (1..=ROWS).map(|i| customer(i, &primary, &phone)).collect();
     let csv = dir.join("customers.csv");
@@ -228,13 +238,22 @@ fn an_interrupted_batch_resumes_without_duplicates() {
         std::thread::sleep(Duration::from_millis(10));
     }
     let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([format!("-{signal}"), child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8(output.stderr.clone()).unwrap();
     assert_eq!(output.status.code(), Some(130), "{stderr}");
+    let name = if signal == "INT" {
+        "interrupted (Ctrl-C)"
+    } else {
+        "SIGTERM"
+    };
+    assert!(
+        stderr.contains(&format!("{name}: stopping: no new rows")),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("Resume (nothing is created twice) with the same command:"),
         "{stderr}"

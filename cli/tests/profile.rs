@@ -58,7 +58,7 @@ fn create_submits_a_compliant_profile_then_status_and_evaluate_show_it() {
     assert!(bundle.starts_with("BU"), "{answer}");
     assert_eq!(answer["evaluation"]["compliant"], true, "{answer}");
     assert_eq!(answer["submitted_status"], "pending-review", "{answer}");
-    assert_eq!(answer["steps"].as_array().unwrap().len(), 14, "{answer}");
+    assert_eq!(answer["steps"].as_array().unwrap().len(), 15, "{answer}");
     let counters = emulator.counters();
     // The submission may evaluate again; everything else exactly once.
     let mut expected = per_row(1);
@@ -135,7 +135,7 @@ fn evaluate_shows_the_failures_of_a_profile_and_exits_1() {
 }
 
 #[test]
-fn dry_run_checks_the_policy_and_creates_nothing() {
+fn dry_run_checks_the_policy_and_the_primary_profile_and_creates_nothing() {
     let emulator = TestEmulator::start(Duration::ZERO);
     let dir = temp_dir("dry-run");
     let file = customer_file(&dir, &emulator);
@@ -156,7 +156,32 @@ fn dry_run_checks_the_policy_and_creates_nothing() {
         created(&counters).iter().all(|(_, n)| *n == 0),
         "{counters:?}"
     );
-    assert_eq!(counters.requests_served, 1, "only the policy was fetched");
+    // The policy, the primary profile, its assignments and its business information.
+    assert_eq!(counters.requests_served, 4, "only checks were sent");
+
+    // A well-formed primary profile that is not the account's approved ISV profile is refused
+    // by the dry run too.
+    let wrong = std::fs::read_to_string(&file).unwrap().replace(
+        &emulator.primary_profile(),
+        "BU0123456789abcdef0123456789abcdef",
+    );
+    let wrong_file = dir.join("wrong-primary.toml");
+    std::fs::write(&wrong_file, wrong).unwrap();
+    let output = emulator
+        .command()
+        .args(["profile", "create", "--dry-run", "--file"])
+        .arg(&wrong_file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.assert().code(1).get_output().stdout.clone()).unwrap();
+    assert!(
+        text.starts_with(
+            "the primary customer profile BU0123456789abcdef0123456789abcdef cannot carry \
+             secondary profiles, so nothing was created: it does not exist in this account"
+        ),
+        "{text}"
+    );
+    let served = emulator.counters().requests_served;
 
     // Invalid input: every problem, named by key, no value echoed, nothing sent.
     let text = std::fs::read_to_string(&file).unwrap();
@@ -196,7 +221,7 @@ fn dry_run_checks_the_policy_and_creates_nothing() {
     }
     assert_eq!(
         emulator.counters().requests_served,
-        1,
+        served,
         "nothing more was sent"
     );
     std::fs::remove_dir_all(&dir).unwrap();

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use super::validation::{Validate, ValidationReport};
+use super::validation::{Validate, ValidationReport, MAX_TEXT_CHARS};
 use super::{Redacted, RedactedOption};
 use crate::sid::AddressSid;
 
@@ -99,13 +99,23 @@ impl Validate for Address {
         }
         if let Some(s) = &self.street_secondary {
             r.not_po_box(path, "street_secondary", s);
+            r.text(path, "street_secondary", s, MAX_TEXT_CHARS);
         }
         r.required(path, "city", &self.city, "city");
         r.required(path, "region", &self.region, "state or region");
         r.required(path, "postal_code", &self.postal_code, "postal code");
+        for (field, value) in [
+            ("customer_name", &self.customer_name),
+            ("street", &self.street),
+            ("city", &self.city),
+            ("region", &self.region),
+            ("postal_code", &self.postal_code),
+        ] {
+            r.text(path, field, value, MAX_TEXT_CHARS);
+        }
         r.iso_country(path, "iso_country", &self.iso_country);
         if let Some(name) = &self.friendly_name {
-            r.max_chars(path, "friendly_name", name, Self::FRIENDLY_NAME_MAX_CHARS);
+            r.text(path, "friendly_name", name, Self::FRIENDLY_NAME_MAX_CHARS);
         }
     }
 }

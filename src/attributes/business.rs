@@ -7,7 +7,9 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use super::validation::{join, ProblemKind, Validate, ValidationReport, WarningKind};
+use super::validation::{
+    join, ProblemKind, Validate, ValidationReport, WarningKind, MAX_TEXT_CHARS, MAX_URL_CHARS,
+};
 use super::wire_enum::{wire_enum, UnknownValueError, Unlisted};
 use super::{Redacted, RedactedList};
 
@@ -643,6 +645,22 @@ impl BusinessInformation {
 
     fn check(&self, path: &str, iso_country: Option<&str>, r: &mut ValidationReport) {
         r.required(path, "business_name", &self.business_name, "business name");
+        r.text(path, "business_name", &self.business_name, MAX_TEXT_CHARS);
+        r.text(
+            path,
+            "business_registration_number",
+            &self.business_registration_number,
+            MAX_TEXT_CHARS,
+        );
+        r.text(path, "website_url", &self.website_url, MAX_URL_CHARS);
+        if let RegistrationIdentifier::Other(name) = &self.business_registration_identifier {
+            r.text(
+                path,
+                "business_registration_identifier_other",
+                name,
+                MAX_TEXT_CHARS,
+            );
+        }
 
         for (field, wire, unlisted) in [
             (
@@ -751,6 +769,7 @@ impl BusinessInformation {
 
         for (i, url) in self.social_media_profile_urls.iter().enumerate() {
             let field = format!("social_media_profile_urls[{i}]");
+            r.text(path, &field, url, MAX_URL_CHARS);
             if url.contains(',') {
                 r.error(
                     join(path, &field),

@@ -42,7 +42,8 @@ pub use countries::{is_iso_country, ISO_3166_1_ALPHA_2};
 pub use representative::{AuthorizedRepresentative, JobPosition, RepresentativeSlot};
 pub use validation::{
     e164_problem, email_problem, http_url_problem, is_po_box, ProblemKind, Validate,
-    ValidationError, ValidationErrors, ValidationReport, Warning, WarningKind,
+    ValidationError, ValidationErrors, ValidationReport, Warning, WarningKind, MAX_EMAIL_CHARS,
+    MAX_TEXT_CHARS, MAX_URL_CHARS,
 };
 pub use wire_enum::{UnknownValueError, Unlisted};
 

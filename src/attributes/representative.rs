@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use super::validation::{Validate, ValidationReport};
+use super::validation::{Validate, ValidationReport, MAX_EMAIL_CHARS, MAX_TEXT_CHARS};
 use super::wire_enum::wire_enum;
 use super::Redacted;
 
@@ -163,6 +163,14 @@ impl Validate for AuthorizedRepresentative {
             &self.business_title,
             "business title",
         );
+        for (field, value, max) in [
+            ("first_name", &self.first_name, MAX_TEXT_CHARS),
+            ("last_name", &self.last_name, MAX_TEXT_CHARS),
+            ("email", &self.email, MAX_EMAIL_CHARS),
+            ("business_title", &self.business_title, MAX_TEXT_CHARS),
+        ] {
+            r.text(path, field, value, max);
+        }
         if let JobPosition::Unlisted(u) = &self.job_position {
             r.unlisted(path, "job_position", u.as_str(), false);
         }

@@ -59,7 +59,20 @@ pub enum ProblemKind {
     UnlistedValue,
     /// An empty list where at least one value is required.
     EmptyList,
+    /// A control character (NUL, a line break, a tab, the start of an escape sequence...) in a
+    /// one-line text field.
+    ControlCharacter,
 }
+
+/// The longest value of a one-line text field (names, titles, street, city, region, postal code,
+/// registration number), in characters. Twilio documents no bound for most of these fields; this
+/// one is ours, far above any real value, so that a runaway value (a whole file pasted in a
+/// cell) is refused before anything is sent rather than by a 413 halfway through a flow.
+pub const MAX_TEXT_CHARS: usize = 255;
+/// The longest email address, in characters (RFC 5321's limit on a path).
+pub const MAX_EMAIL_CHARS: usize = 254;
+/// The longest URL, in characters (ours, as [`MAX_TEXT_CHARS`]).
+pub const MAX_URL_CHARS: usize = 2048;
 
 /// One problem found by local validation.
 ///
@@ -529,6 +542,24 @@ impl ValidationReport {
         );
     }
 
+    /// One-line text: no control characters, at most `max` characters.
+    pub(crate) fn text(&mut self, path: &str, field: &str, value: &str, max: usize) {
+        if let Some(position) = value.chars().position(char::is_control) {
+            self.error(
+                join(path, field),
+                ProblemKind::ControlCharacter,
+                "one line of text without control characters (NUL, line breaks, tabs, escape \
+                 sequences)",
+                format!(
+                    "{}, a control character at position {}",
+                    char_count(value),
+                    position + 1
+                ),
+            );
+        }
+        self.max_chars(path, field, value, max);
+    }
+
     /// At most `max` characters.
     pub(crate) fn max_chars(&mut self, path: &str, field: &str, value: &str, max: usize) {
         let n = value.chars().count();
@@ -545,6 +576,7 @@ impl ValidationReport {
     /// An `Unlisted` enum value must be non-empty (and free of `,` where the value is
     /// joined into a list).
     pub(crate) fn unlisted(&mut self, path: &str, field: &str, wire: &str, in_list: bool) {
+        self.text(path, field, wire, MAX_TEXT_CHARS);
         if wire.trim().is_empty() {
             self.error(
                 join(path, field),

@@ -29,7 +29,7 @@ use super::Step;
 /// assert_eq!(stopped.source().unwrap().to_string(), "journal.json is read-only");
 /// assert!(stopped
 ///     .to_string()
-///     .starts_with("could not save the journal after step `create bundle`"));
+///     .starts_with("could not save the journal at step `create bundle`"));
 /// ```
 #[derive(Debug)]
 #[non_exhaustive]
@@ -37,12 +37,21 @@ pub enum FlowError {
     /// The input is invalid; nothing was sent. Every problem is listed.
     Invalid(ValidationErrors),
     /// The policy asks for something the input does not provide (or that this flow cannot
-    /// create). Raised before the bundle is created; see
+    /// create). Raised before anything is created; see
     /// [`FlowOptions::allow_incomplete`](super::FlowOptions::allow_incomplete).
     PolicyMismatch {
         /// The policy checked.
         policy: String,
         /// One line per unmet requirement.
+        problems: Vec<String>,
+    },
+    /// The ISV's primary customer profile cannot carry secondary profiles (missing, another
+    /// account's, not approved, not a primary profile, not an ISV's). Raised before anything is
+    /// created; see [`Preflight`](super::Preflight).
+    PrimaryProfile {
+        /// The primary profile given.
+        profile: String,
+        /// One line per problem.
         problems: Vec<String>,
     },
     /// A call to Twilio failed.
@@ -95,8 +104,13 @@ impl fmt::Display for FlowError {
             }
             FlowError::PolicyMismatch { policy, problems } => write!(
                 f,
-                "policy {policy} requires what the input does not provide, so no bundle was created \
-                 (end users and the address created meanwhile are in the journal; `cleanup` deletes them): {}",
+                "policy {policy} requires what the input does not provide, so nothing was created: {}",
+                problems.join("; ")
+            ),
+            FlowError::PrimaryProfile { profile, problems } => write!(
+                f,
+                "the primary customer profile {profile} cannot carry secondary profiles, so nothing \
+                 was created: {}",
                 problems.join("; ")
             ),
             FlowError::Step { step, resource, source } => {
@@ -115,8 +129,9 @@ impl fmt::Display for FlowError {
             ),
             FlowError::Journal { step, source } => write!(
                 f,
-                "could not save the journal after step `{step}` ({source}); the flow stopped and can \
-                 be resumed from the last saved journal"
+                "could not save the journal at step `{step}` ({source}); the flow stopped (a create \
+                 whose intent could not be saved was not sent) and can be resumed from the last \
+                 saved journal"
             ),
             FlowError::StaleJournal { detail } => write!(
                 f,

@@ -1,23 +1,48 @@
-//! The flow's progress: which resources exist, their SIDs, what is assigned. Handed to a
-//! [`JournalStore`] after every step, so a crashed flow can be resumed without creating anything
-//! twice. A journal holds SIDs, a digest of the input and times: never personal data.
+//! The flow's progress: which resources exist, their SIDs, what is assigned, and which creates
+//! were sent without their answer being recorded yet (the write-ahead intents). Handed to a
+//! [`JournalStore`] before every create and after every step, so a crashed flow can be resumed
+//! without creating anything twice. A journal holds SIDs, keyed digests of the input and times:
+//! never personal data.
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::digest::DigestKey;
+use super::files::{self, JournalLock};
 use crate::sid::{
     AddressSid, ChannelEndpointAssignmentSid, CustomerProfileSid, EndUserSid, EntityAssignmentSid,
     EvaluationSid, PolicySid, SupportingDocumentSid,
 };
 
 /// The journal format this version writes and reads.
-pub const JOURNAL_FORMAT: u32 = 1;
+///
+/// Format 1 (trusthub 0.1) held one unkeyed digest of the whole input and no intents; this
+/// version refuses it with [`FlowError::StaleJournal`](super::FlowError::StaleJournal): finish
+/// such a flow with the version that started it.
+pub const JOURNAL_FORMAT: u32 = 2;
+
+/// A create that was sent, or is about to be, whose SID is not in the journal yet.
+///
+/// The flow records it durably BEFORE sending the create; resuming looks up every recorded
+/// intent before creating anything, so a create whose answer was lost (a crash, a dropped
+/// connection, a gateway's error after the commit) is found instead of created twice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Intent {
+    /// When it was recorded: what it created is no older than this (give or take clock skew).
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// For creates found by their fields rather than by a tag naming the flow (the bundle): the
+    /// keyed digest of those fields, so that a store holding several flows can tell which other
+    /// flows' lost creates could match the same lookup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criteria: Option<String>,
+}
 
 /// Progress of one Secondary Customer Profile flow.
 ///
@@ -26,16 +51,14 @@ pub const JOURNAL_FORMAT: u32 = 1;
 /// use trusthub::sid::CustomerProfileSid;
 ///
 /// let text = r#"{
-///   "format": 1,
+///   "format": 2,
 ///   "flow_id": "th-0123456789abcdef",
-///   "input_digest": "00112233aabbccdd",
+///   "key_id": "00112233aabbccdd",
+///   "input": { "bundle": "0123456789abcdef0123456789abcdef" },
 ///   "started_at": "2026-01-05T10:00:00Z",
 ///   "bundle": "BU0123456789abcdef0123456789abcdef",
 ///   "end_users": { "business_information": "IT0123456789abcdef0123456789abcdef" },
-///   "address_created": false,
-///   "entity_assignments": {},
-///   "channel_endpoint_assignments": {},
-///   "submitted": false
+///   "intents": { "address": { "at": "2026-01-05T10:00:01Z" } }
 /// }"#;
 /// let journal = Journal::from_json(text)?;
 /// assert_eq!(journal.format, JOURNAL_FORMAT);
@@ -44,6 +67,8 @@ pub const JOURNAL_FORMAT: u32 = 1;
 ///     Some(CustomerProfileSid::from_static("BU0123456789abcdef0123456789abcdef"))
 /// );
 /// assert_eq!(journal.end_users.len(), 1);
+/// // The address's create was sent, its answer never recorded: resuming looks it up first.
+/// assert!(journal.intents.contains_key("address"));
 /// assert_eq!(journal.evaluation, None); // not evaluated yet
 /// assert_eq!(Journal::from_json(&journal.to_json())?, journal);
 ///
@@ -62,41 +87,63 @@ pub struct Journal {
     /// This flow's identifier; the friendly names of the end users, address and document the
     /// flow creates end with it, which is how a create whose answer was lost is found again.
     pub flow_id: String,
-    /// Digest of the flow's input: resuming with different input is refused.
-    pub input_digest: String,
-    /// When the flow first started (lower bound when looking for resources it may have created).
+    /// The id of the [`DigestKey`] the input digests were made with.
+    pub key_id: String,
+    /// Keyed digests of the input, one per part (`bundle`, `business_information`,
+    /// `representative_1`, `representative_2`, `address`, `primary_profile`): resuming refuses
+    /// an input whose changed part has something built from it.
+    #[serde(default)]
+    pub input: BTreeMap<String, String>,
+    /// When the flow first started.
     #[serde(with = "time::serde::rfc3339")]
     pub started_at: OffsetDateTime,
-    /// The policy, once confirmed against the input.
+    /// The policy, once it and the primary profile were checked against the input.
+    #[serde(default)]
     pub policy: Option<PolicySid>,
     /// The secondary customer profile (the bundle).
+    #[serde(default)]
     pub bundle: Option<CustomerProfileSid>,
     /// End users by role (`business_information`, `representative_1`, `representative_2`).
+    #[serde(default)]
     pub end_users: BTreeMap<String, EndUserSid>,
     /// The address, created by the flow or given.
+    #[serde(default)]
     pub address: Option<AddressSid>,
     /// Whether the flow created the address (cleanup deletes only what the flow created).
+    #[serde(default)]
     pub address_created: bool,
     /// The `customer_profile_address` supporting document.
+    #[serde(default)]
     pub document: Option<SupportingDocumentSid>,
     /// Entity assignments by assigned object SID.
+    #[serde(default)]
     pub entity_assignments: BTreeMap<String, EntityAssignmentSid>,
     /// Channel endpoint assignments by phone number SID.
+    #[serde(default)]
     pub channel_endpoint_assignments: BTreeMap<String, ChannelEndpointAssignmentSid>,
     /// The latest evaluation.
+    #[serde(default)]
     pub evaluation: Option<EvaluationSid>,
     /// Whether the latest evaluation was compliant.
+    #[serde(default)]
     pub compliant: Option<bool>,
     /// Whether the bundle was submitted for review (step 10).
+    #[serde(default)]
     pub submitted: bool,
+    /// Creates sent (or about to be) whose SID is not recorded yet, by step key (`bundle`,
+    /// `end_user.representative_1`, `address`, `document`, `entity.<SID>`,
+    /// `phone_number.<SID>`, `evaluation`, `submit`).
+    #[serde(default)]
+    pub intents: BTreeMap<String, Intent>,
 }
 
 impl Journal {
-    pub(crate) fn new(flow_id: String, input_digest: String) -> Self {
+    pub(crate) fn new(flow_id: String, key_id: String, input: BTreeMap<String, String>) -> Self {
         Journal {
             format: JOURNAL_FORMAT,
             flow_id,
-            input_digest,
+            key_id,
+            input,
             started_at: OffsetDateTime::now_utc(),
             policy: None,
             bundle: None,
@@ -109,6 +156,7 @@ impl Journal {
             evaluation: None,
             compliant: None,
             submitted: false,
+            intents: BTreeMap::new(),
         }
     }
 
@@ -121,48 +169,105 @@ impl Journal {
     pub fn from_json(text: &str) -> Result<Journal, serde_json::Error> {
         serde_json::from_str(text)
     }
+
+    /// Every SID the journal holds (what this flow owns at Twilio), the policy and the given
+    /// address excluded.
+    pub fn owned_sids(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        out.extend(self.bundle.map(|s| s.to_string()));
+        out.extend(self.end_users.values().map(|s| s.to_string()));
+        if self.address_created {
+            out.extend(self.address.map(|s| s.to_string()));
+        }
+        out.extend(self.document.map(|s| s.to_string()));
+        out.extend(self.entity_assignments.values().map(|s| s.to_string()));
+        out.extend(
+            self.channel_endpoint_assignments
+                .values()
+                .map(|s| s.to_string()),
+        );
+        out.extend(self.evaluation.map(|s| s.to_string()));
+        out
+    }
 }
 
-/// Where the flow hands its journal after every step. Saving must be durable when it returns:
-/// the flow treats a saved step as done.
+/// Where the flow hands its journal: before every create (with the create's [`Intent`]) and
+/// after every step. Saving must be durable when it returns: the flow sends a create only once
+/// its intent is saved, and treats a saved step as done.
+///
+/// A store also keeps the [`DigestKey`] of the input digests, and may hold several flows (a batch
+/// journal): it then tells the flow which SIDs other flows already own, so that a lookup never
+/// takes another flow's resource.
 ///
 /// A store keeping every version, e.g. for an audit trail:
 ///
 /// ```
 /// use std::io;
 /// use std::sync::{Arc, Mutex};
-/// use trusthub::flow::{Journal, JournalStore};
+/// use trusthub::flow::{DigestKey, Journal, JournalStore};
 ///
-/// #[derive(Default)]
-/// struct History(Mutex<Vec<String>>);
+/// struct History {
+///     versions: Mutex<Vec<String>>,
+///     key: DigestKey,
+/// }
 ///
 /// impl JournalStore for History {
 ///     fn save(&self, journal: &Journal) -> io::Result<()> {
-///         self.0.lock().unwrap().push(journal.to_json());
+///         self.versions.lock().unwrap().push(journal.to_json());
 ///         Ok(())
+///     }
+///     fn digest_key(&self) -> &DigestKey {
+///         &self.key // kept apart from the journals (here: in memory)
 ///     }
 /// }
 ///
-/// # let journal = trusthub::flow::Journal::from_json(r#"{"format": 1,
-/// #     "flow_id": "th-0123456789abcdef", "input_digest": "00112233aabbccdd",
-/// #     "started_at": "2026-01-05T10:00:00Z", "end_users": {}, "address_created": false,
-/// #     "entity_assignments": {}, "channel_endpoint_assignments": {}, "submitted": false}"#)?;
-/// let history = Arc::new(History::default());
+/// # let journal = trusthub::flow::Journal::from_json(r#"{"format": 2,
+/// #     "flow_id": "th-0123456789abcdef", "key_id": "00",
+/// #     "started_at": "2026-01-05T10:00:00Z"}"#)?;
+/// let history = Arc::new(History { versions: Mutex::default(), key: DigestKey::generate()? });
 /// let store: Arc<dyn JournalStore> = history.clone(); // as `SecondaryProfile::run` takes it
 /// store.save(&journal)?;
 /// let mut submitted = journal.clone();
 /// submitted.submitted = true;
 /// store.save(&submitted)?;
 ///
-/// let versions = history.0.lock().unwrap();
+/// let versions = history.versions.lock().unwrap();
 /// assert_eq!(versions.len(), 2);
 /// assert!(!Journal::from_json(&versions[0])?.submitted);
 /// assert!(Journal::from_json(&versions[1])?.submitted);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub trait JournalStore: Send + Sync {
-    /// Stores `journal`, replacing the previous one.
+    /// Stores `journal`, replacing the previous one of its flow.
     fn save(&self, journal: &Journal) -> io::Result<()>;
+
+    /// The key of the journal's input digests, kept apart from the journal.
+    fn digest_key(&self) -> &DigestKey;
+
+    /// Whether another flow of this store already owns `sid` (a store of one flow: never).
+    fn held_elsewhere(&self, journal: &Journal, sid: &str) -> bool {
+        let _ = (journal, sid);
+        false
+    }
+
+    /// Claims `sid`, found by a lookup, for the flow of `journal`; `false` when another flow of
+    /// this store owns or claimed it first. Must be atomic between the store's flows.
+    fn try_claim(&self, journal: &Journal, sid: &str) -> bool {
+        !self.held_elsewhere(journal, sid)
+    }
+
+    /// How many other flows of this store have an open intent `key` with the same criteria as
+    /// `intent`: their lost creates match the same lookup, so as many candidates may be theirs.
+    fn rivals(&self, journal: &Journal, key: &str, intent: &Intent) -> usize {
+        let _ = (journal, key, intent);
+        0
+    }
+}
+
+/// A key for stores whose journals live in this process only (nothing to keep apart).
+fn process_key() -> &'static DigestKey {
+    static KEY: OnceLock<DigestKey> = OnceLock::new();
+    KEY.get_or_init(DigestKey::ephemeral)
 }
 
 /// Keeps nothing: a flow that cannot be resumed after a crash.
@@ -173,10 +278,8 @@ pub trait JournalStore: Send + Sync {
 /// use std::sync::Arc;
 /// use trusthub::flow::{JournalStore, NoStore};
 ///
-/// # let journal = trusthub::flow::Journal::from_json(r#"{"format": 1,
-/// #     "flow_id": "th-0123456789abcdef", "input_digest": "00112233aabbccdd",
-/// #     "started_at": "2026-01-05T10:00:00Z", "end_users": {}, "address_created": false,
-/// #     "entity_assignments": {}, "channel_endpoint_assignments": {}, "submitted": false}"#)?;
+/// # let journal = trusthub::flow::Journal::from_json(r#"{"format": 2,
+/// #     "flow_id": "th-0123456789abcdef", "key_id": "00", "started_at": "2026-01-05T10:00:00Z"}"#)?;
 /// assert!(NoStore.save(&journal).is_ok()); // accepts every journal, keeps none
 /// let store: Arc<dyn JournalStore> = Arc::new(NoStore);
 /// assert!(store.save(&journal).is_ok());
@@ -189,6 +292,10 @@ impl JournalStore for NoStore {
     fn save(&self, _journal: &Journal) -> io::Result<()> {
         Ok(())
     }
+
+    fn digest_key(&self) -> &DigestKey {
+        process_key()
+    }
 }
 
 /// Keeps the latest journal in memory (tests, or callers that persist it themselves).
@@ -197,10 +304,8 @@ impl JournalStore for NoStore {
 /// use std::sync::Arc;
 /// use trusthub::flow::{JournalStore, MemoryStore};
 ///
-/// # let journal = trusthub::flow::Journal::from_json(r#"{"format": 1,
-/// #     "flow_id": "th-0123456789abcdef", "input_digest": "00112233aabbccdd",
-/// #     "started_at": "2026-01-05T10:00:00Z", "end_users": {}, "address_created": false,
-/// #     "entity_assignments": {}, "channel_endpoint_assignments": {}, "submitted": false}"#)?;
+/// # let journal = trusthub::flow::Journal::from_json(r#"{"format": 2,
+/// #     "flow_id": "th-0123456789abcdef", "key_id": "00", "started_at": "2026-01-05T10:00:00Z"}"#)?;
 /// let store = MemoryStore::new();
 /// assert_eq!(store.latest(), None);
 ///
@@ -235,44 +340,63 @@ impl JournalStore for MemoryStore {
         *self.latest.lock().expect("journal lock") = Some(journal.clone());
         Ok(())
     }
+
+    fn digest_key(&self) -> &DigestKey {
+        process_key()
+    }
 }
 
-/// A journal file written atomically: a temporary file beside it, `fsync`, `rename`, then an
-/// `fsync` of the directory. After a crash the file holds either the previous or the new
-/// journal, never a mix.
+/// A journal file, held by one process at a time, written atomically: a temporary file beside
+/// it, `fsync`, `rename`, then an `fsync` of the directory. After a crash the file holds either
+/// the previous or the new journal, never a mix.
+///
+/// [`FileStore::open`] takes the journal's lock (`<path>.lock`, see [`JournalLock`]) for as long
+/// as the store (or a clone) lives, and loads or creates its digest key (`<path>.key`, readable
+/// by its owner only; it must travel with the journal).
 ///
 /// ```
 /// use std::{fs, io};
 /// use trusthub::flow::{FileStore, JournalStore};
 ///
-/// # let journal = trusthub::flow::Journal::from_json(r#"{"format": 1,
-/// #     "flow_id": "th-0123456789abcdef", "input_digest": "00112233aabbccdd",
-/// #     "started_at": "2026-01-05T10:00:00Z", "end_users": {}, "address_created": false,
-/// #     "entity_assignments": {}, "channel_endpoint_assignments": {}, "submitted": false}"#)?;
+/// # let journal = trusthub::flow::Journal::from_json(r#"{"format": 2,
+/// #     "flow_id": "th-0123456789abcdef", "key_id": "00", "started_at": "2026-01-05T10:00:00Z"}"#)?;
 /// let dir = std::env::temp_dir().join(format!("trusthub-doc-{}", std::process::id()));
 /// fs::create_dir_all(&dir)?;
-/// let store = FileStore::new(dir.join("flow.json"));
+/// let store = FileStore::open(dir.join("flow.json"))?;
 /// assert_eq!(store.load()?, None); // no file yet: a new flow
 ///
 /// store.save(&journal)?;
 /// assert_eq!(store.load()?, Some(journal));
-/// assert_eq!(fs::read_dir(&dir)?.count(), 1); // the temporary file was renamed into place
+/// // A second writer is refused while this one holds the journal.
+/// assert!(FileStore::open(dir.join("flow.json")).is_err());
 ///
-/// // A file that is not a journal is an error, not a fresh start.
-/// fs::write(store.path(), "{}")?;
+/// // An emptied file is an error, not a fresh start.
+/// fs::write(store.path(), "")?;
 /// assert_eq!(store.load().unwrap_err().kind(), io::ErrorKind::InvalidData);
+/// drop(store);
 /// fs::remove_dir_all(&dir)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct FileStore {
     path: PathBuf,
+    key: DigestKey,
+    _lock: Arc<JournalLock>,
 }
 
 impl FileStore {
-    /// A store writing `path`.
-    pub fn new(path: impl Into<PathBuf>) -> Self {
-        FileStore { path: path.into() }
+    /// Opens the journal at `path` (which need not exist yet): takes its lock, refused with
+    /// [`io::ErrorKind::WouldBlock`] naming the holder when another process writes it, and loads
+    /// its digest key (created when the journal is new).
+    pub fn open(path: impl Into<PathBuf>) -> io::Result<FileStore> {
+        let path = path.into();
+        let lock = JournalLock::acquire(&path, "a trusthub flow journal")?;
+        let key = files::load_or_create_key(&path, path.exists())?;
+        Ok(FileStore {
+            path,
+            key,
+            _lock: Arc::new(lock),
+        })
     }
 
     /// The journal file.
@@ -280,9 +404,19 @@ impl FileStore {
         &self.path
     }
 
-    /// The journal in the file, if the file exists.
+    /// The journal in the file, if the file exists. An empty or unreadable file is an error
+    /// ([`io::ErrorKind::InvalidData`]): a truncated journal never silently restarts a flow.
     pub fn load(&self) -> io::Result<Option<Journal>> {
         match fs::read_to_string(&self.path) {
+            Ok(text) if text.trim().is_empty() => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{} is empty: the journal was truncated, so what the flow created is not \
+                     known; nothing was resumed. Restore the journal, or, if you are sure the \
+                     flow created nothing, delete the file to start over",
+                    self.path.display()
+                ),
+            )),
             Ok(text) => Journal::from_json(&text).map(Some).map_err(|e| {
                 io::Error::new(
                     io::ErrorKind::InvalidData,
@@ -297,27 +431,17 @@ impl FileStore {
 
 impl JournalStore for FileStore {
     fn save(&self, journal: &Journal) -> io::Result<()> {
-        let dir = match self.path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name = self.path.file_name().ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "journal path names no file")
-        })?;
-        let mut temp_name = name.to_os_string();
-        temp_name.push(".tmp");
-        let temp = dir.join(temp_name);
-        {
-            let mut file = fs::File::create(&temp)?;
-            file.write_all(journal.to_json().as_bytes())?;
-            file.sync_all()?;
+        if self.path.file_name().is_none() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "journal path names no file",
+            ));
         }
-        fs::rename(&temp, &self.path)?;
-        // Make the rename itself durable.
-        if let Ok(d) = fs::File::open(&dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
+        files::write_atomic(&self.path, journal.to_json().as_bytes())
+    }
+
+    fn digest_key(&self) -> &DigestKey {
+        &self.key
     }
 }
 
@@ -325,10 +449,34 @@ impl<S: JournalStore + ?Sized> JournalStore for Arc<S> {
     fn save(&self, journal: &Journal) -> io::Result<()> {
         (**self).save(journal)
     }
+    fn digest_key(&self) -> &DigestKey {
+        (**self).digest_key()
+    }
+    fn held_elsewhere(&self, journal: &Journal, sid: &str) -> bool {
+        (**self).held_elsewhere(journal, sid)
+    }
+    fn try_claim(&self, journal: &Journal, sid: &str) -> bool {
+        (**self).try_claim(journal, sid)
+    }
+    fn rivals(&self, journal: &Journal, key: &str, intent: &Intent) -> usize {
+        (**self).rivals(journal, key, intent)
+    }
 }
 
 impl<S: JournalStore + ?Sized> JournalStore for &S {
     fn save(&self, journal: &Journal) -> io::Result<()> {
         (**self).save(journal)
+    }
+    fn digest_key(&self) -> &DigestKey {
+        (**self).digest_key()
+    }
+    fn held_elsewhere(&self, journal: &Journal, sid: &str) -> bool {
+        (**self).held_elsewhere(journal, sid)
+    }
+    fn try_claim(&self, journal: &Journal, sid: &str) -> bool {
+        (**self).try_claim(journal, sid)
+    }
+    fn rivals(&self, journal: &Journal, key: &str, intent: &Intent) -> usize {
+        (**self).rivals(journal, key, intent)
     }
 }

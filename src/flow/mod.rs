@@ -40,12 +40,15 @@
 //! assert!(fields.contains(&"primary_profile"));
 //! ```
 
+mod digest;
 mod error;
+pub mod files;
 mod journal;
+mod preflight;
 mod run;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::hash::Hasher;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -54,12 +57,17 @@ use tokio::sync::Semaphore;
 use crate::attributes::{
     email_problem, http_url_problem, Address, AuthorizedRepresentative, BusinessInformation,
     ProblemKind, RepresentativeSlot, ValidationErrors, ValidationReport, Warning, WarningKind,
+    MAX_EMAIL_CHARS, MAX_TEXT_CHARS, MAX_URL_CHARS,
 };
 use crate::evaluation::Evaluation;
-use crate::sid::{policies, AddressSid, CustomerProfileSid, PhoneNumberSid, PolicySid};
+use crate::sid::{policies, AddressSid, CustomerProfileSid, ObjectSid, PhoneNumberSid, PolicySid};
 
+use digest::Canonical;
+pub use digest::DigestKey;
 pub use error::FlowError;
-pub use journal::{FileStore, Journal, JournalStore, MemoryStore, NoStore, JOURNAL_FORMAT};
+pub use files::JournalLock;
+pub use journal::{FileStore, Intent, Journal, JournalStore, MemoryStore, NoStore, JOURNAL_FORMAT};
+pub use preflight::Preflight;
 pub use run::{cleanup, CleanupReport};
 
 /// The end users a secondary profile holds.
@@ -130,6 +138,9 @@ impl EndUserRole {
 ///     Step::AssignPhoneNumber(pn).to_string(),
 ///     "assign phone number PN0123456789abcdef0123456789abcdef"
 /// );
+/// // The key of the step's write-ahead intent in the journal.
+/// assert_eq!(step.intent_key().as_deref(), Some("end_user.representative_1"));
+/// assert_eq!(Step::ConfirmPolicy.intent_key(), None); // creates nothing
 ///
 /// // Errors name the step they happened at.
 /// let err = FlowError::Ambiguous {
@@ -140,9 +151,12 @@ impl EndUserRole {
 /// assert!(err.to_string().starts_with("step `create address`: "));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Step {
     /// 1: fetch the policy and check the input against its requirements.
     ConfirmPolicy,
+    /// Before anything is created: check the ISV's primary customer profile ([`Preflight`]).
+    ConfirmPrimaryProfile,
     /// 2: create the empty bundle.
     CreateBundle,
     /// 3-4: create an end user.
@@ -152,7 +166,12 @@ pub enum Step {
     /// 6: create the `customer_profile_address` supporting document.
     CreateDocument,
     /// 7-8: assign an object (end user, document, primary profile) to the bundle.
-    AssignEntity(String),
+    AssignEntity {
+        /// What the object is (`representative_1`, `address document`, `primary profile`).
+        what: &'static str,
+        /// The object assigned.
+        object: ObjectSid,
+    },
     /// 9: assign a phone number to the bundle.
     AssignPhoneNumber(PhoneNumberSid),
     /// 9: evaluate the bundle against the policy.
@@ -169,17 +188,36 @@ impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Step::ConfirmPolicy => f.write_str("confirm policy"),
+            Step::ConfirmPrimaryProfile => f.write_str("confirm primary profile"),
             Step::CreateBundle => f.write_str("create bundle"),
             Step::CreateEndUser(role) => write!(f, "create end user {}", role.key()),
             Step::CreateAddress => f.write_str("create address"),
             Step::CreateDocument => f.write_str("create address document"),
-            Step::AssignEntity(what) => write!(f, "assign {what}"),
+            Step::AssignEntity { what, object } => write!(f, "assign {what} {object}"),
             Step::AssignPhoneNumber(pn) => write!(f, "assign phone number {pn}"),
             Step::Evaluate => f.write_str("evaluate"),
             Step::Submit => f.write_str("submit for review"),
             Step::Review => f.write_str("follow review"),
             Step::Cleanup => f.write_str("cleanup"),
         }
+    }
+}
+
+impl Step {
+    /// The key of the step's create in [`Journal::intents`] (`None` for steps that create
+    /// nothing).
+    pub fn intent_key(&self) -> Option<String> {
+        Some(match self {
+            Step::CreateBundle => "bundle".to_owned(),
+            Step::CreateEndUser(role) => format!("end_user.{}", role.key()),
+            Step::CreateAddress => "address".to_owned(),
+            Step::CreateDocument => "document".to_owned(),
+            Step::AssignEntity { object, .. } => format!("entity.{object}"),
+            Step::AssignPhoneNumber(pn) => format!("phone_number.{pn}"),
+            Step::Evaluate => "evaluation".to_owned(),
+            Step::Submit => "submit".to_owned(),
+            _ => return None,
+        })
     }
 }
 
@@ -246,13 +284,16 @@ impl fmt::Display for Step {
 /// let store = MemoryStore::new();
 /// let first = flow.run(&client, Arc::new(store.clone()), FlowOptions::default()).await?;
 /// assert!(first.steps.iter().all(|s| match s.step {
-///     Step::ConfirmPolicy => s.outcome == Outcome::Checked,
+///     Step::ConfirmPolicy | Step::ConfirmPrimaryProfile => s.outcome == Outcome::Checked,
 ///     _ => s.outcome == Outcome::Created,
 /// }));
 ///
-/// // Say the process died before the evaluation's SID was saved.
+/// // Say the process died after sending the evaluation, before its SID was saved: the journal
+/// // then holds the evaluation's intent (saved before the create was sent), not its SID.
 /// let mut journal = store.latest().unwrap();
+/// let intent = trusthub::flow::Intent { at: journal.started_at, criteria: None };
 /// journal.evaluation = None;
+/// journal.intents.insert("evaluation".into(), intent);
 /// let resumed = flow
 ///     .resume(&client, journal, Arc::new(store.clone()), FlowOptions::default())
 ///     .await?;
@@ -260,6 +301,7 @@ impl fmt::Display for Step {
 ///     let expected = if s.step == Step::Evaluate { Outcome::Found } else { Outcome::Journaled };
 ///     assert_eq!(s.outcome, expected, "{}", s.step);
 /// }
+/// assert!(resumed.journal.intents.is_empty());
 /// assert_eq!(resumed.bundle(), first.bundle());
 /// assert_eq!(emulator.counters().evaluations, 1); // nothing was created twice
 /// # Ok(())
@@ -459,7 +501,7 @@ impl Limiter {
 ///     ..FlowOptions::default()
 /// };
 /// assert_eq!(options.create_attempts, 4);
-/// assert!(format!("{options:?}").ends_with("allow_incomplete: true, observer: true }"));
+/// assert!(format!("{options:?}").ends_with("allow_incomplete: true, observer: true, preflight: None }"));
 /// ```
 #[derive(Clone)]
 pub struct FlowOptions {
@@ -473,6 +515,10 @@ pub struct FlowOptions {
     pub allow_incomplete: bool,
     /// Called after every step.
     pub observer: Option<Observer>,
+    /// The policy and primary profile already checked ([`Preflight::check`]), e.g. once for a
+    /// whole batch; used when it is for the flow's own policy and primary profile, else the flow
+    /// checks them itself before creating anything.
+    pub preflight: Option<Arc<Preflight>>,
 }
 
 impl fmt::Debug for FlowOptions {
@@ -482,6 +528,10 @@ impl fmt::Debug for FlowOptions {
             .field("create_attempts", &self.create_attempts)
             .field("allow_incomplete", &self.allow_incomplete)
             .field("observer", &self.observer.is_some())
+            .field(
+                "preflight",
+                &self.preflight.as_ref().map(|p| p.primary_profile()),
+            )
             .finish()
     }
 }
@@ -498,6 +548,7 @@ impl Default for FlowOptions {
             create_attempts: 4,
             allow_incomplete: false,
             observer: None,
+            preflight: None,
         }
     }
 }
@@ -600,8 +651,12 @@ pub enum AddressInput {
 /// );
 ///
 /// // The digest ties a journal to its input; `Debug` shows no personal data.
-/// assert_eq!(flow.digest(), builder.clone().build()?.digest());
-/// assert_ne!(flow.digest(), builder.friendly_name("Acme Inc").build()?.digest());
+/// let key = trusthub::flow::DigestKey::generate()?;
+/// let digests = flow.input_digests(&key);
+/// assert_eq!(digests, builder.clone().build()?.input_digests(&key));
+/// let renamed = builder.friendly_name("Acme Inc").build()?.input_digests(&key);
+/// assert_ne!(digests["bundle"], renamed["bundle"]); // only the bundle's part changed
+/// assert_eq!(digests["address"], renamed["address"]);
 /// assert!(!format!("{flow:?}").contains("ada@acme.example.com"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -770,10 +825,12 @@ impl SecondaryProfileBuilder {
                 "nothing",
             );
         }
+        r.text("", "friendly_name", &friendly_name, MAX_TEXT_CHARS);
         let email = self.email.unwrap_or_default();
         if let Some(problem) = email_problem(&email) {
             r.error("email", ProblemKind::Email, "an email address", problem);
         }
+        r.text("", "email", &email, MAX_EMAIL_CHARS);
         if let Some(url) = &self.status_callback {
             if let Some(problem) = http_url_problem(url) {
                 r.error(
@@ -783,6 +840,7 @@ impl SecondaryProfileBuilder {
                     problem,
                 );
             }
+            r.text("", "status_callback", url, MAX_URL_CHARS);
         }
         let iso_country = match &self.address {
             Some(AddressInput::New(a)) => Some(a.iso_country.clone()),
@@ -870,21 +928,15 @@ impl SecondaryProfileBuilder {
     }
 }
 
-/// FNV-1a, for the input digest (detects a journal resumed with other input; not a secret).
-struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-}
+/// The parts of an input that the journal keeps a digest of, each with what is built from it.
+pub const INPUT_PARTS: [&str; 6] = [
+    "bundle",
+    "business_information",
+    "representative_1",
+    "representative_2",
+    "address",
+    "primary_profile",
+];
 
 impl SecondaryProfile {
     /// A builder.
@@ -902,43 +954,130 @@ impl SecondaryProfile {
         self.policy
     }
 
-    /// A digest of the whole input (no personal data can be read from it).
-    pub fn digest(&self) -> String {
-        let mut h = Fnv(0xcbf2_9ce4_8422_2325);
-        let mut put = |s: &str| {
-            h.write(s.as_bytes());
-            h.write(&[0xff]);
+    /// The ISV's primary customer profile.
+    pub fn primary_profile(&self) -> CustomerProfileSid {
+        self.primary_profile
+    }
+
+    /// Keyed digests of the input, one per part of [`INPUT_PARTS`]: what a journal keeps to
+    /// recognise its input. Without `key`, nothing about the input can be confirmed from them.
+    pub fn input_digests(&self, key: &DigestKey) -> BTreeMap<String, String> {
+        let mut parts = BTreeMap::new();
+        let mut put = |name: &str, canonical: Canonical| {
+            parts.insert(name.to_owned(), key.digest(name, canonical.bytes()));
         };
-        put(&self.friendly_name);
-        put(&self.email);
-        put(self.status_callback.as_deref().unwrap_or(""));
-        put(self.policy.as_str());
-        put(&self.business.to_attributes().to_string());
-        for rep in [&self.representative_1, &self.representative_2] {
-            put(&rep
-                .as_ref()
-                .map(|r| r.to_attributes().to_string())
-                .unwrap_or_default());
+        let mut bundle = Canonical::default();
+        bundle
+            .put(&self.friendly_name)
+            .put(&self.email)
+            .put(self.status_callback.as_deref().unwrap_or(""))
+            .put(self.policy.as_str());
+        put("bundle", bundle);
+        let mut business = Canonical::default();
+        business.put(&self.business.to_attributes().to_string());
+        put("business_information", business);
+        for (name, rep) in [
+            ("representative_1", &self.representative_1),
+            ("representative_2", &self.representative_2),
+        ] {
+            let mut c = Canonical::default();
+            if let Some(rep) = rep {
+                c.put(&rep.to_attributes().to_string());
+            }
+            put(name, c);
         }
+        let mut address = Canonical::default();
         match &self.address {
             AddressInput::New(a) => {
                 for (k, v) in a.to_form_params() {
-                    put(k);
-                    put(&v);
+                    address.put(k).put(&v);
                 }
             }
-            AddressInput::Existing(sid) => put(sid.as_str()),
+            AddressInput::Existing(sid) => {
+                address.put("existing").put(sid.as_str());
+            }
         }
-        put(self.primary_profile.as_str());
-        for pn in &self.phone_numbers {
-            put(pn.as_str());
+        put("address", address);
+        let mut primary = Canonical::default();
+        primary.put(self.primary_profile.as_str());
+        put("primary_profile", primary);
+        parts
+    }
+
+    /// Checks that `journal` belongs to this input (digests made with `key`) and returns it ready
+    /// to resume. A part of the input that changed is accepted when nothing was built from it yet
+    /// (say only the primary profile was corrected after it was refused): the journal then takes
+    /// the new input and the flow evaluates again. A change to a part something was built from
+    /// (or may have been: an open intent), any change after submission, another journal format
+    /// or another key is [`FlowError::StaleJournal`] naming the parts, never their values.
+    pub fn reconcile_journal(
+        &self,
+        mut journal: Journal,
+        key: &DigestKey,
+    ) -> Result<Journal, FlowError> {
+        let stale = |detail: String| Err(FlowError::StaleJournal { detail });
+        if journal.format != JOURNAL_FORMAT {
+            return stale(format!(
+                "journal format {}, this version reads {JOURNAL_FORMAT} (finish a format-1 \
+                 journal with trusthub 0.1)",
+                journal.format
+            ));
         }
-        format!("{:016x}", h.finish())
+        if journal.key_id != key.id() {
+            return stale(format!(
+                "its digests were made with digest key {}, the store's key is {}: resume with \
+                 the key file the journal was written with",
+                journal.key_id,
+                key.id()
+            ));
+        }
+        let now = self.input_digests(key);
+        let changed: Vec<&str> = INPUT_PARTS
+            .iter()
+            .copied()
+            .filter(|part| journal.input.get(*part) != now.get(*part))
+            .collect();
+        let mut problems: Vec<String> = changed
+            .iter()
+            .filter_map(|part| built_from(&journal, part).map(|what| format!("{part} ({what})")))
+            .collect();
+        let listed: BTreeSet<String> = self.phone_numbers.iter().map(|p| p.to_string()).collect();
+        for pn in journal.channel_endpoint_assignments.keys().cloned().chain(
+            journal
+                .intents
+                .keys()
+                .filter_map(|k| k.strip_prefix("phone_number.").map(str::to_owned)),
+        ) {
+            if !listed.contains(&pn) {
+                problems.push(format!(
+                    "phone_numbers ({pn} was assigned; the input no longer lists it)"
+                ));
+            }
+        }
+        if journal.submitted && !changed.is_empty() && problems.is_empty() {
+            problems.push(format!("{} (the bundle was submitted)", changed.join(", ")));
+        }
+        if !problems.is_empty() {
+            return stale(format!(
+                "the input changed since the journal was written, in parts that resources were \
+                 created from: {}",
+                problems.join("; ")
+            ));
+        }
+        if !changed.is_empty() {
+            if changed.contains(&"primary_profile") {
+                journal.policy = None; // check the new primary profile before going on
+            }
+            journal.evaluation = None;
+            journal.compliant = None;
+            journal.input = now;
+        }
+        Ok(journal)
     }
 
     /// What `policy` asks that this input does not provide, one line each (end user types,
-    /// field names and requirement names only: no personal data). The flow runs this check at
-    /// step 1; call it yourself to refuse an input before anything is created (fetch the policy
+    /// field names and requirement names only: no personal data). The flow runs this check
+    /// before it creates anything; call it yourself to refuse an input early (fetch the policy
     /// with `client.policies().fetch(sid)`). Empty when the input meets the policy.
     pub fn check_policy(&self, policy: &trusthub_generated::trusthub_v1::Policy) -> Vec<String> {
         run::check_policy(self, policy)
@@ -950,19 +1089,23 @@ impl SecondaryProfile {
             .await
     }
 
-    /// Runs steps 1-9 from scratch, handing the journal to `store` after every step.
+    /// Runs steps 1-9 from scratch. The journal goes to `store` before anything is sent (so a
+    /// crash at any moment leaves a journal naming the flow), before every create (its intent)
+    /// and after every step.
     pub async fn run(
         &self,
         client: &crate::Client,
         store: Arc<dyn JournalStore>,
         options: FlowOptions,
     ) -> Result<FlowReport, FlowError> {
-        let journal = Journal::new(run::new_flow_id(), self.digest());
-        run::run(self, client, journal, false, store, options).await
+        let key = store.digest_key();
+        let journal = Journal::new(run::new_flow_id(), key.id(), self.input_digests(key));
+        run::run(self, client, journal, store, options).await
     }
 
-    /// Finishes a flow from its journal: what the journal holds is reused, what it lacks is
-    /// looked up (in case its create was sent before the crash) and created only if absent.
+    /// Finishes a flow from its journal ([`SecondaryProfile::reconcile_journal`] first): what
+    /// the journal holds is reused, every create it recorded an intent for is looked up (its
+    /// answer may have been lost) and created only if absent, and nothing else is looked up.
     pub async fn resume(
         &self,
         client: &crate::Client,
@@ -970,25 +1113,41 @@ impl SecondaryProfile {
         store: Arc<dyn JournalStore>,
         options: FlowOptions,
     ) -> Result<FlowReport, FlowError> {
-        if journal.format != JOURNAL_FORMAT {
-            return Err(FlowError::StaleJournal {
-                detail: format!(
-                    "journal format {}, this version reads {JOURNAL_FORMAT}",
-                    journal.format
-                ),
-            });
-        }
-        if journal.input_digest != self.digest() {
-            return Err(FlowError::StaleJournal {
-                detail: format!(
-                    "it was written for input digest {}, this input's is {}",
-                    journal.input_digest,
-                    self.digest()
-                ),
-            });
-        }
-        run::run(self, client, journal, true, store, options).await
+        let journal = self.reconcile_journal(journal, store.digest_key())?;
+        run::run(self, client, journal, store, options).await
     }
+}
+
+/// What in `journal` was built from input `part`, if anything (or may have been: an intent).
+fn built_from(journal: &Journal, part: &str) -> Option<String> {
+    let intent = |key: &str| journal.intents.contains_key(key);
+    let what = match part {
+        "bundle" => (journal.bundle.is_some() || intent("bundle")).then(|| "the bundle".to_owned()),
+        "business_information" | "representative_1" | "representative_2" => {
+            let role = part;
+            (journal.end_users.contains_key(role) || intent(&format!("end_user.{role}")))
+                .then(|| "its end user".to_owned())
+        }
+        "address" => ((journal.address_created && journal.address.is_some())
+            || intent("address")
+            || journal.document.is_some()
+            || intent("document"))
+        .then(|| "the address or its document".to_owned()),
+        "primary_profile" => journal
+            .entity_assignments
+            .keys()
+            .map(String::as_str)
+            .chain(
+                journal
+                    .intents
+                    .keys()
+                    .filter_map(|k| k.strip_prefix("entity.")),
+            )
+            .any(|object| object.starts_with("BU"))
+            .then(|| "its assignment to the bundle".to_owned()),
+        _ => None,
+    };
+    what
 }
 
 /// What steps 1-9 produced.
@@ -1064,10 +1223,10 @@ impl SecondaryProfile {
 /// let mut report = flow.run(&client, Arc::new(store.clone()), options).await?;
 ///
 /// assert!(report.evaluation.is_compliant(), "{}", report.evaluation);
-/// // Policy, bundle, 3 end users, address, document, 5 entity assignments (3 end users,
-/// // the document, the primary profile), 1 phone number, evaluation.
-/// assert_eq!(report.steps.len(), 14);
-/// assert_eq!(*finished.lock().unwrap(), 14);
+/// // Policy and primary profile checked, bundle, 3 end users, address, document, 5 entity
+/// // assignments (3 end users, the document, the primary profile), 1 phone number, evaluation.
+/// assert_eq!(report.steps.len(), 15);
+/// assert_eq!(*finished.lock().unwrap(), 15);
 /// assert!(report.steps.iter().all(|s| s.outcome != Outcome::Journaled));
 /// assert!(matches!(report.steps.last().unwrap().step, Step::Evaluate));
 /// // The journal the store holds is the report's: every SID, no personal data.

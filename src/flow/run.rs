@@ -1,5 +1,6 @@
-//! The engine of the flow: steps as futures joined as soon as their inputs exist, each create
-//! guarded against lost answers, the journal saved after every step.
+//! The engine of the flow: steps as futures joined as soon as their inputs exist; before any
+//! create its intent is saved (write-ahead), after every step the journal; a create whose answer
+//! may have been processed is looked up before it is sent again.
 
 use std::collections::hash_map::RandomState;
 use std::future::Future;
@@ -13,15 +14,16 @@ use futures_util::future::join_all;
 use futures_util::TryStreamExt;
 use serde_json::Value;
 use time::OffsetDateTime;
-use trusthub_generated::runtime::{Error as ApiError, ItemStream, StringEnum, TransportErrorKind};
+use tokio::sync::Notify;
+use trusthub_generated::runtime::{Error as ApiError, ItemStream, Processed, StringEnum};
 use trusthub_generated::trusthub_v1::{
     CustomerProfile, CustomerProfileChannelEndpointAssignment, CustomerProfileEntityAssignment,
-    CustomerProfileStatus, EndUser, Policy, SupportingDocument,
+    CustomerProfileEvaluation, CustomerProfileStatus, EndUser, Policy, SupportingDocument,
 };
 
 use super::{
-    AddressInput, EndUserRole, FlowError, FlowOptions, FlowReport, Journal, JournalStore, Outcome,
-    SecondaryProfile, Step, StepRecord,
+    AddressInput, EndUserRole, FlowError, FlowOptions, FlowReport, Intent, Journal, JournalStore,
+    Outcome, Preflight, SecondaryProfile, Step, StepRecord,
 };
 use crate::attributes::{CustomerProfileAddress, Warning, WarningKind};
 use crate::evaluation::Evaluation;
@@ -31,8 +33,8 @@ use crate::sid::{
 };
 use crate::Client;
 
-/// How far back (from the flow's start) a lost create is looked for: clock skew between this
-/// machine and Twilio.
+/// How far back from an intent a lost create is looked for: clock skew between this machine
+/// and Twilio.
 const CLOCK_SKEW: time::Duration = time::Duration::minutes(2);
 
 /// A fresh flow id: `th-` and 16 hex digits.
@@ -47,27 +49,6 @@ pub(crate) fn new_flow_id() -> String {
             .unwrap_or_default(),
     );
     format!("th-{:016x}", h.finish())
-}
-
-/// Whether a create that failed this way may nonetheless have been committed by Twilio.
-fn maybe_committed(error: &ApiError) -> bool {
-    match error {
-        ApiError::RetriesExhausted { last, .. } => maybe_committed(last),
-        ApiError::Transport { kind, .. } => *kind != TransportErrorKind::Connect,
-        ApiError::Timeout { .. } | ApiError::Decode { .. } | ApiError::BodyTooLarge { .. } => true,
-        ApiError::Api(api) => api.status >= 500 && api.status != 503,
-        _ => false,
-    }
-}
-
-/// Whether a create that failed this way was surely not committed and may be sent again.
-fn transient(error: &ApiError) -> bool {
-    match error {
-        ApiError::RetriesExhausted { last, .. } => transient(last),
-        ApiError::Transport { kind, .. } => *kind == TransportErrorKind::Connect,
-        ApiError::Api(api) => api.status == 429 || api.status == 503,
-        _ => false,
-    }
 }
 
 fn parse_sid<T: FromStr>(
@@ -90,47 +71,124 @@ where
     })
 }
 
+fn step_error(step: &Step, resource: Option<String>, source: ApiError) -> FlowError {
+    FlowError::Step {
+        step: step.clone(),
+        resource,
+        source: Box::new(source),
+    }
+}
+
+/// A resource a lookup found: its SID and when Twilio created it.
+pub(crate) struct Found<S> {
+    sid: S,
+    created: Option<OffsetDateTime>,
+}
+
+/// The journal with its save state: changes bump `version`; `saved` is the newest version known
+/// to be durable.
+struct Book {
+    journal: Journal,
+    version: u64,
+    saved: u64,
+    saving: bool,
+}
+
 struct Runner<'a> {
     client: &'a Client,
     input: &'a SecondaryProfile,
     options: &'a FlowOptions,
-    journal: Mutex<Journal>,
     store: &'a dyn JournalStore,
-    resumed: bool,
+    book: Mutex<Book>,
+    /// Woken when a save ends (group commit: concurrent steps share saves).
+    save_ended: Notify,
     records: Mutex<Vec<StepRecord>>,
     warnings: Mutex<Vec<Warning>>,
     started: Instant,
 }
 
 impl Runner<'_> {
-    fn step_error(step: &Step, resource: Option<String>, source: ApiError) -> FlowError {
-        FlowError::Step {
-            step: step.clone(),
-            resource,
-            source: Box::new(source),
+    fn journal<T>(&self, read: impl FnOnce(&Journal) -> T) -> T {
+        read(&self.book.lock().expect("journal lock").journal)
+    }
+
+    /// Applies `change` to the journal; returns the version that holds it.
+    fn update(&self, change: impl FnOnce(&mut Journal)) -> u64 {
+        let mut book = self.book.lock().expect("journal lock");
+        change(&mut book.journal);
+        book.version += 1;
+        book.version
+    }
+
+    /// Returns once version `target` of the journal is durable in the store. Concurrent callers
+    /// share saves: one saves the newest version while the others wait for it.
+    async fn persist(&self, target: u64) -> std::io::Result<()> {
+        loop {
+            let ended = self.save_ended.notified();
+            tokio::pin!(ended);
+            let turn = {
+                let mut book = self.book.lock().expect("journal lock");
+                if book.saved >= target {
+                    return Ok(());
+                }
+                if book.saving {
+                    // Registered before the lock is released: the end of that save is not missed.
+                    ended.as_mut().enable();
+                    None
+                } else {
+                    book.saving = true;
+                    Some((book.journal.clone(), book.version))
+                }
+            };
+            let Some((snapshot, version)) = turn else {
+                ended.await;
+                continue;
+            };
+            let result = self.store.save(&snapshot);
+            {
+                let mut book = self.book.lock().expect("journal lock");
+                book.saving = false;
+                if result.is_ok() {
+                    book.saved = book.saved.max(version);
+                }
+            }
+            self.save_ended.notify_waiters();
+            result?;
         }
     }
 
-    /// Applies `update` to the journal and saves it; then records the step.
-    fn finish(
+    /// Applies `change` and saves; `step` names where in the flow a failed save happened.
+    async fn save(&self, step: &Step, change: impl FnOnce(&mut Journal)) -> Result<(), FlowError> {
+        let version = self.update(change);
+        self.persist(version)
+            .await
+            .map_err(|source| FlowError::Journal {
+                step: step.clone(),
+                source,
+            })
+    }
+
+    /// Records a finished step: applies `change` to the journal and saves it (unless the step
+    /// came from the journal), then reports the step.
+    async fn finish(
         &self,
         step: Step,
         sid: Option<String>,
         began: Instant,
         outcome: Outcome,
-        update: impl FnOnce(&mut Journal),
+        change: impl FnOnce(&mut Journal),
     ) -> Result<(), FlowError> {
-        {
-            let mut journal = self.journal.lock().expect("journal lock");
-            update(&mut journal);
-            if outcome != Outcome::Journaled {
-                self.store
-                    .save(&journal)
-                    .map_err(|source| FlowError::Journal {
-                        step: step.clone(),
-                        source,
-                    })?;
-            }
+        if outcome == Outcome::Journaled {
+            self.update(change);
+        } else {
+            let key = step.intent_key();
+            self.save(&step, |j| {
+                change(j);
+                if let Some(key) = key {
+                    j.intents.remove(&key);
+                }
+            })
+            .await?;
         }
         let record = StepRecord {
             step,
@@ -151,21 +209,73 @@ impl Runner<'_> {
         Ok(())
     }
 
-    fn journal<T>(&self, read: impl FnOnce(&Journal) -> T) -> T {
-        read(&self.journal.lock().expect("journal lock"))
-    }
-
     /// One API call under the in-flight cap.
     async fn call<T>(&self, fut: impl Future<Output = Result<T, ApiError>>) -> Result<T, ApiError> {
         let _permit = self.options.limiter.acquire().await;
         fut.await
     }
 
-    /// Creates a resource: looks it up first when resuming; when an answer is lost, looks it up
-    /// before sending again; sends again after transient refusals. Bounded attempts.
+    /// Saves the intent of `step`'s create (write-ahead): returns once it is durable, so that a
+    /// create is never sent without a journal that says it may exist.
+    async fn intend(&self, step: &Step, criteria: Option<String>) -> Result<Intent, FlowError> {
+        let key = step.intent_key().expect("a step that creates");
+        if let Some(intent) = self.journal(|j| j.intents.get(&key).cloned()) {
+            return Ok(intent);
+        }
+        let intent = Intent {
+            at: OffsetDateTime::now_utc(),
+            criteria,
+        };
+        let recorded = intent.clone();
+        self.save(step, |j| {
+            j.intents.entry(key).or_insert(recorded);
+        })
+        .await?;
+        Ok(intent)
+    }
+
+    /// Decides which of the resources a lookup found is this flow's: created since its intent
+    /// (clock skew allowed), not owned by another flow of the store, and unambiguous: at most as
+    /// many candidates as flows whose lost creates could match them (this one and its rivals),
+    /// each flow then claiming one.
+    fn adopt<S: std::fmt::Display>(
+        &self,
+        step: &Step,
+        intent: &Intent,
+        mut found: Vec<Found<S>>,
+    ) -> Result<Option<S>, FlowError> {
+        let key = step.intent_key().expect("a step that creates");
+        let journal = self.journal(Journal::clone);
+        let since = intent.at - CLOCK_SKEW;
+        found.retain(|f| f.created.is_none_or(|d| d >= since));
+        found.retain(|f| !self.store.held_elsewhere(&journal, &f.sid.to_string()));
+        if found.is_empty() {
+            return Ok(None);
+        }
+        found.sort_by_key(|f| (f.created, f.sid.to_string()));
+        let rivals = self.store.rivals(&journal, &key, intent);
+        if found.len() > rivals + 1 {
+            return Err(FlowError::Ambiguous {
+                step: step.clone(),
+                candidates: found.iter().map(|f| f.sid.to_string()).collect(),
+            });
+        }
+        for candidate in found {
+            if self.store.try_claim(&journal, &candidate.sid.to_string()) {
+                return Ok(Some(candidate.sid));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Creates a resource: when an intent of it is journaled (an earlier run may have sent it),
+    /// looks it up first; saves the intent before sending; when the answer says the create may
+    /// have been processed, looks it up before sending again; sends again what Twilio did not
+    /// process. Bounded attempts.
     async fn create<S, C, CF, F, FF>(
         &self,
         step: &Step,
+        criteria: Option<String>,
         create: C,
         find: F,
     ) -> Result<(S, Outcome), FlowError>
@@ -173,42 +283,39 @@ impl Runner<'_> {
         C: Fn() -> CF,
         CF: Future<Output = Result<S, FlowError>>,
         F: Fn() -> FF,
-        FF: Future<Output = Result<Vec<S>, FlowError>>,
-        S: Candidate,
+        FF: Future<Output = Result<Vec<Found<S>>, FlowError>>,
+        S: std::fmt::Display,
     {
-        let found = |mut candidates: Vec<S>| -> Result<Option<(S, Outcome)>, FlowError> {
-            match candidates.len() {
-                0 => Ok(None),
-                1 => Ok(Some((candidates.remove(0), Outcome::Found))),
-                _ => Err(FlowError::Ambiguous {
-                    step: step.clone(),
-                    candidates: candidates.iter().map(Candidate::sid).collect(),
-                }),
-            }
-        };
-        if self.resumed {
-            if let Some(hit) = found(find().await?)? {
-                return Ok(hit);
+        let key = step.intent_key().expect("a step that creates");
+        if let Some(intent) = self.journal(|j| j.intents.get(&key).cloned()) {
+            tracing::debug!(step = %step, "trusthub.flow intent journaled; looking it up");
+            if let Some(sid) = self.adopt(step, &intent, find().await?)? {
+                return Ok((sid, Outcome::Found));
             }
         }
         let attempts = self.options.create_attempts.max(1);
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match create().await {
+            let intent = self.intend(step, criteria.clone()).await?;
+            let error = match create().await {
                 Ok(sid) => return Ok((sid, Outcome::Created)),
-                Err(FlowError::Step { source, .. })
-                    if attempt < attempts && maybe_committed(&source) =>
-                {
-                    tracing::debug!(step = %step, attempt, "trusthub.flow create answer lost; looking it up");
-                    if let Some(hit) = found(find().await?)? {
-                        return Ok(hit);
+                Err(FlowError::Step { source, .. }) if attempt < attempts => source,
+                Err(e) => return Err(e),
+            };
+            match error.processed() {
+                Processed::No => {
+                    tracing::debug!(step = %step, attempt, "trusthub.flow create not processed; sending again");
+                }
+                Processed::Refused => {
+                    return Err(step_error(step, None, *error));
+                }
+                _ => {
+                    tracing::debug!(step = %step, attempt, "trusthub.flow create may have been processed; looking it up");
+                    if let Some(sid) = self.adopt(step, &intent, find().await?)? {
+                        return Ok((sid, Outcome::Found));
                     }
                 }
-                Err(FlowError::Step { source, .. }) if attempt < attempts && transient(&source) => {
-                    tracing::debug!(step = %step, attempt, "trusthub.flow create refused as transient; sending again");
-                }
-                Err(e) => return Err(e),
             }
             tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
         }
@@ -220,6 +327,7 @@ impl Runner<'_> {
         &self,
         step: Step,
         journaled: impl FnOnce(&Journal) -> Option<S>,
+        criteria: Option<String>,
         create: C,
         find: F,
         record: impl FnOnce(&mut Journal, S),
@@ -228,40 +336,54 @@ impl Runner<'_> {
         C: Fn() -> CF,
         CF: Future<Output = Result<S, FlowError>>,
         F: Fn() -> FF,
-        FF: Future<Output = Result<Vec<S>, FlowError>>,
-        S: Candidate + Copy,
+        FF: Future<Output = Result<Vec<Found<S>>, FlowError>>,
+        S: std::fmt::Display + Copy,
     {
         let began = Instant::now();
         if let Some(sid) = self.journal(journaled) {
-            self.finish(step, Some(sid.sid()), began, Outcome::Journaled, |_| {})?;
+            self.finish(
+                step,
+                Some(sid.to_string()),
+                began,
+                Outcome::Journaled,
+                |_| {},
+            )
+            .await?;
             return Ok(sid);
         }
-        let (sid, outcome) = self.create(&step, create, find).await?;
-        self.finish(step, Some(sid.sid()), began, outcome, |j| record(j, sid))?;
+        let (sid, outcome) = self.create(&step, criteria, create, find).await?;
+        self.finish(step, Some(sid.to_string()), began, outcome, |j| {
+            record(j, sid)
+        })
+        .await?;
         Ok(sid)
     }
 
-    /// Lists every item of `list` and keeps the SIDs of the items `matches` accepts: how a
-    /// resource whose create answer was lost is found again.
+    /// Lists every item of `list` and keeps those `matches` accepts, with their SID and creation
+    /// time: how a resource whose create answer was lost is found again.
     async fn lookup<T, S>(
         &self,
         step: &Step,
         bundle: Option<CustomerProfileSid>,
         list: ItemStream<T>,
         matches: impl Fn(&T) -> bool,
-        sid: impl Fn(T) -> Option<String>,
-    ) -> Result<Vec<S>, FlowError>
+        read: impl Fn(T) -> (Option<String>, Option<OffsetDateTime>),
+    ) -> Result<Vec<Found<S>>, FlowError>
     where
         S: FromStr,
     {
         let all: Vec<T> = self
             .call(list.try_collect::<Vec<_>>())
             .await
-            .map_err(|e| Self::step_error(step, bundle.map(|b| b.to_string()), e))?;
+            .map_err(|e| step_error(step, bundle.map(|b| b.to_string()), e))?;
         Ok(all
             .into_iter()
             .filter(|item| matches(item))
-            .filter_map(|item| sid(item).and_then(|s| s.parse().ok()))
+            .filter_map(|item| {
+                let (sid, created) = read(item);
+                sid.and_then(|s| s.parse().ok())
+                    .map(|sid| Found { sid, created })
+            })
             .collect())
     }
 
@@ -269,31 +391,36 @@ impl Runner<'_> {
         format!("{what} {}", self.journal(|j| j.flow_id.clone()))
     }
 
-    fn since(&self) -> OffsetDateTime {
-        self.journal(|j| j.started_at) - CLOCK_SKEW
-    }
+    // ---- before anything is created ----
 
-    // ---- step 1 ----
-
-    async fn confirm_policy(&self) -> Result<PolicySid, FlowError> {
-        let step = Step::ConfirmPolicy;
+    /// Step 1 and the primary profile: checked (or reused from the options) before any create.
+    async fn preflight(&self) -> Result<PolicySid, FlowError> {
         let began = Instant::now();
+        let primary = self.input.primary_profile;
         if let Some(policy) = self.journal(|j| j.policy) {
-            self.finish(
-                step,
-                Some(policy.to_string()),
-                began,
-                Outcome::Journaled,
-                |_| {},
-            )?;
+            for (step, sid) in [
+                (Step::ConfirmPolicy, policy.to_string()),
+                (Step::ConfirmPrimaryProfile, primary.to_string()),
+            ] {
+                self.finish(step, Some(sid), began, Outcome::Journaled, |_| {})
+                    .await?;
+            }
             return Ok(policy);
         }
         let policy_sid = self.input.policy;
-        let policy = self
-            .call(self.client.policies().fetch(policy_sid.as_str()).send())
-            .await
-            .map_err(|e| Self::step_error(&step, Some(policy_sid.to_string()), e))?;
-        let problems = check_policy(self.input, &policy);
+        let given = self
+            .options
+            .preflight
+            .clone()
+            .filter(|p| p.policy_sid() == policy_sid && p.primary_profile() == primary);
+        let checked = match given {
+            Some(checked) => checked,
+            None => {
+                let _permit = self.options.limiter.acquire().await;
+                Arc::new(Preflight::check(self.client, policy_sid, primary).await?)
+            }
+        };
+        let problems = check_policy(self.input, checked.policy());
         if !problems.is_empty() {
             if !self.options.allow_incomplete {
                 return Err(FlowError::PolicyMismatch {
@@ -307,12 +434,21 @@ impl Runner<'_> {
             }
         }
         self.finish(
-            step,
+            Step::ConfirmPrimaryProfile,
+            Some(primary.to_string()),
+            began,
+            Outcome::Checked,
+            |_| {},
+        )
+        .await?;
+        self.finish(
+            Step::ConfirmPolicy,
             Some(policy_sid.to_string()),
             began,
             Outcome::Checked,
             |j| j.policy = Some(policy_sid),
-        )?;
+        )
+        .await?;
         Ok(policy_sid)
     }
 
@@ -333,10 +469,9 @@ impl Runner<'_> {
             let profile = self
                 .call(request.send())
                 .await
-                .map_err(|e| Self::step_error(&step, None, e))?;
+                .map_err(|e| step_error(&step, None, e))?;
             parse_sid::<CustomerProfileSid>(&step, "CreateCustomerProfile", profile.sid)
         };
-        let since = self.since();
         let find = || {
             let list = self
                 .client
@@ -348,13 +483,18 @@ impl Runner<'_> {
                 .into_stream();
             let matches = |p: &CustomerProfile| {
                 p.email.as_deref() == Some(input.email.as_str())
-                    && p.date_created.is_none_or(|d| d >= since)
+                    && p.status_callback.as_deref().filter(|u| !u.is_empty())
+                        == input.status_callback.as_deref()
             };
-            self.lookup(&step, None, list, matches, |p| p.sid)
+            self.lookup(&step, None, list, matches, |p| (p.sid, p.date_created))
         };
+        // The bundle carries no tag of the flow: it is found by its fields, which other flows
+        // of the same store may share (their lost creates are rivals).
+        let criteria = self.journal(|j| j.input.get("bundle").cloned());
         self.ensure(
             step.clone(),
             |j| j.bundle,
+            criteria,
             create,
             find,
             |j, sid| j.bundle = Some(sid),
@@ -381,17 +521,18 @@ impl Runner<'_> {
                         .send(),
                 )
                 .await
-                .map_err(|e| Self::step_error(&step, None, e))?;
+                .map_err(|e| step_error(&step, None, e))?;
             parse_sid::<EndUserSid>(&step, "CreateEndUser", user.sid)
         };
         let find = || {
             let list = self.client.end_users().list().page_size(1000).into_stream();
             let matches = |u: &EndUser| u.friendly_name.as_deref() == Some(name.as_str());
-            self.lookup(&step, None, list, matches, |u| u.sid)
+            self.lookup(&step, None, list, matches, |u| (u.sid, u.date_created))
         };
         self.ensure(
             step.clone(),
             |j| j.end_users.get(role.key()).copied(),
+            None,
             create,
             find,
             |j, sid| {
@@ -416,7 +557,8 @@ impl Runner<'_> {
                 self.finish(step, Some(sid.to_string()), Instant::now(), outcome, |j| {
                     j.address = Some(sid);
                     j.address_created = false;
-                })?;
+                })
+                .await?;
                 return Ok(sid);
             }
             AddressInput::New(address) => address,
@@ -451,7 +593,7 @@ impl Runner<'_> {
             let created = self
                 .call(request.send())
                 .await
-                .map_err(|e| Self::step_error(&step, None, e))?;
+                .map_err(|e| step_error(&step, None, e))?;
             parse_sid::<AddressSid>(&step, "CreateAddress", created.sid)
         };
         let find = || {
@@ -461,11 +603,13 @@ impl Runner<'_> {
                 .list()
                 .friendly_name(name.as_str())
                 .into_stream();
-            self.lookup(&step, None, list, |_| true, |a| a.sid)
+            // The 2010 API's RFC 2822 dates have no sub-second part; the tag makes the match.
+            self.lookup(&step, None, list, |_| true, |a| (a.sid, None))
         };
         self.ensure(
             step.clone(),
             |j| j.address,
+            None,
             create,
             find,
             |j, sid| {
@@ -498,7 +642,7 @@ impl Runner<'_> {
                         .send(),
                 )
                 .await
-                .map_err(|e| Self::step_error(&step, Some(address.to_string()), e))?;
+                .map_err(|e| step_error(&step, Some(address.to_string()), e))?;
             parse_sid::<SupportingDocumentSid>(&step, "CreateSupportingDocument", document.sid)
         };
         let find = || {
@@ -510,11 +654,12 @@ impl Runner<'_> {
                 .into_stream();
             let matches =
                 |d: &SupportingDocument| d.friendly_name.as_deref() == Some(name.as_str());
-            self.lookup(&step, None, list, matches, |d| d.sid)
+            self.lookup(&step, None, list, matches, |d| (d.sid, d.date_created))
         };
         self.ensure(
             step.clone(),
             |j| j.document,
+            None,
             create,
             find,
             |j, sid| j.document = Some(sid),
@@ -527,10 +672,10 @@ impl Runner<'_> {
     async fn assign(
         &self,
         bundle: CustomerProfileSid,
-        what: &str,
+        what: &'static str,
         object: ObjectSid,
     ) -> Result<EntityAssignmentSid, FlowError> {
-        let step = Step::AssignEntity(format!("{what} {object}"));
+        let step = Step::AssignEntity { what, object };
         let key = object.to_string();
         let assignments = self
             .client
@@ -540,7 +685,7 @@ impl Runner<'_> {
             let assignment = self
                 .call(assignments.create(object.as_str()).send())
                 .await
-                .map_err(|e| Self::step_error(&step, Some(bundle.to_string()), e))?;
+                .map_err(|e| step_error(&step, Some(bundle.to_string()), e))?;
             parse_sid::<EntityAssignmentSid>(
                 &step,
                 "CreateCustomerProfileEntityAssignment",
@@ -552,13 +697,15 @@ impl Runner<'_> {
             let matches = |a: &CustomerProfileEntityAssignment| {
                 a.object_sid.as_deref() == Some(object.as_str())
             };
-            self.lookup(&step, Some(bundle), list, matches, |a| a.sid)
+            self.lookup(&step, Some(bundle), list, matches, |a| {
+                (a.sid, a.date_created)
+            })
         };
         let journaled = |j: &Journal| j.entity_assignments.get(&key).copied();
         let record = |j: &mut Journal, sid| {
             j.entity_assignments.insert(key.clone(), sid);
         };
-        self.ensure(step.clone(), journaled, create, find, record)
+        self.ensure(step.clone(), journaled, None, create, find, record)
             .await
     }
 
@@ -579,7 +726,7 @@ impl Runner<'_> {
             let assignment = self
                 .call(assignments.create("phone-number", number.as_str()).send())
                 .await
-                .map_err(|e| Self::step_error(&step, Some(bundle.to_string()), e))?;
+                .map_err(|e| step_error(&step, Some(bundle.to_string()), e))?;
             parse_sid::<ChannelEndpointAssignmentSid>(
                 &step,
                 "CreateCustomerProfileChannelEndpointAssignment",
@@ -594,13 +741,15 @@ impl Runner<'_> {
             let matches = |a: &CustomerProfileChannelEndpointAssignment| {
                 a.channel_endpoint_sid.as_deref() == Some(number.as_str())
             };
-            self.lookup(&step, Some(bundle), list, matches, |a| a.sid)
+            self.lookup(&step, Some(bundle), list, matches, |a| {
+                (a.sid, a.date_created)
+            })
         };
         let journaled = |j: &Journal| j.channel_endpoint_assignments.get(&key).copied();
         let record = |j: &mut Journal, sid| {
             j.channel_endpoint_assignments.insert(key.clone(), sid);
         };
-        self.ensure(step.clone(), journaled, create, find, record)
+        self.ensure(step.clone(), journaled, None, create, find, record)
             .await
     }
 
@@ -618,69 +767,71 @@ impl Runner<'_> {
             let answer = self
                 .call(evaluations.fetch(sid.as_str()).send())
                 .await
-                .map_err(|e| Self::step_error(&step, Some(sid.to_string()), e))?;
+                .map_err(|e| step_error(&step, Some(sid.to_string()), e))?;
             self.finish(
                 step,
                 Some(sid.to_string()),
                 began,
                 Outcome::Journaled,
                 |_| {},
-            )?;
+            )
+            .await?;
             return Ok(Evaluation::from(answer));
         }
         let create = || async {
-            self.call(evaluations.create(policy.as_str()).send())
+            let answer = self
+                .call(evaluations.create(policy.as_str()).send())
                 .await
-                .map_err(|e| Self::step_error(&step, Some(bundle.to_string()), e))
+                .map_err(|e| step_error(&step, Some(bundle.to_string()), e))?;
+            let sid = parse_sid::<EvaluationSid>(
+                &step,
+                "CreateCustomerProfileEvaluation",
+                answer.sid.clone(),
+            )?;
+            Ok(Evaluated { sid, answer })
         };
         let find = || async {
-            let since = self.since();
-            let mut all: Vec<_> = self
+            let mut all: Vec<CustomerProfileEvaluation> = self
                 .call(evaluations.list().into_stream().try_collect::<Vec<_>>())
                 .await
-                .map_err(|e| Self::step_error(&step, Some(bundle.to_string()), e))?;
-            all.retain(|e| e.date_created.is_none_or(|d| d >= since));
+                .map_err(|e| step_error(&step, Some(bundle.to_string()), e))?;
             // The newest evaluation is the one that counts; older ones are not duplicates.
             all.sort_by_key(|e| e.date_created);
-            Ok(all.pop().into_iter().collect())
+            Ok(all
+                .pop()
+                .and_then(|answer| {
+                    let created = answer.date_created;
+                    let sid = answer.sid.as_deref()?.parse().ok()?;
+                    Some(Found {
+                        sid: Evaluated { sid, answer },
+                        created,
+                    })
+                })
+                .into_iter()
+                .collect())
         };
-        let (answer, outcome) = self.create(&step, create, find).await?;
-        let sid = parse_sid::<EvaluationSid>(
-            &step,
-            "CreateCustomerProfileEvaluation",
-            answer.sid.clone(),
-        )?;
+        let (evaluated, outcome) = self.create(&step, None, create, find).await?;
+        let Evaluated { sid, answer } = evaluated;
         let evaluation = Evaluation::from(answer);
         let compliant = evaluation.is_compliant();
         self.finish(step, Some(sid.to_string()), began, outcome, |j| {
             j.evaluation = Some(sid);
             j.compliant = Some(compliant);
-        })?;
+        })
+        .await?;
         Ok(evaluation)
     }
 }
 
-/// What a lookup can find: something with a SID to name when several match.
-trait Candidate {
-    fn sid(&self) -> String;
+/// An evaluation created or found, with its answer (the results are in it).
+struct Evaluated {
+    sid: EvaluationSid,
+    answer: CustomerProfileEvaluation,
 }
 
-macro_rules! sid_candidates {
-    ($($t:ty),*) => { $(impl Candidate for $t { fn sid(&self) -> String { self.to_string() } })* };
-}
-
-sid_candidates!(
-    CustomerProfileSid,
-    EndUserSid,
-    AddressSid,
-    SupportingDocumentSid,
-    EntityAssignmentSid,
-    ChannelEndpointAssignmentSid
-);
-
-impl Candidate for trusthub_generated::trusthub_v1::CustomerProfileEvaluation {
-    fn sid(&self) -> String {
-        self.sid.clone().unwrap_or_default()
+impl std::fmt::Display for Evaluated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.sid.fmt(f)
     }
 }
 
@@ -752,7 +903,6 @@ pub(crate) async fn run(
     input: &SecondaryProfile,
     client: &Client,
     journal: Journal,
-    resumed: bool,
     store: Arc<dyn JournalStore>,
     options: FlowOptions,
 ) -> Result<FlowReport, FlowError> {
@@ -760,9 +910,14 @@ pub(crate) async fn run(
         client,
         input,
         options: &options,
-        journal: Mutex::new(journal),
         store: store.as_ref(),
-        resumed,
+        book: Mutex::new(Book {
+            journal,
+            version: 0,
+            saved: 0,
+            saving: false,
+        }),
+        save_ended: Notify::new(),
         records: Mutex::new(Vec::new()),
         warnings: Mutex::new(input.warnings.clone()),
         started: Instant::now(),
@@ -783,23 +938,22 @@ pub(crate) async fn run(
             None => Ok(None),
         }
     };
-    // Round trip 1: policy, end users, address. Round trip 2: bundle, document.
+    // Before anything is created: the policy against the input, and the primary profile.
+    let policy = r.preflight().await?;
+    // Round trip 1: bundle, end users, address. Round trip 2: document.
     // `join!`, not `try_join!`: when one step fails the others still finish and are journaled,
     // so nothing is left created but unrecorded (cleanup and resume see everything).
-    let (chain, business, rep_1, rep_2, document) = tokio::join!(
-        async {
-            let policy = r.confirm_policy().await?;
-            Ok::<_, FlowError>((policy, r.bundle().await?))
-        },
+    let (bundle, business, rep_1, rep_2, document) = tokio::join!(
+        r.bundle(),
         end_user(EndUserRole::BusinessInformation),
         end_user(EndUserRole::Representative1),
         end_user(EndUserRole::Representative2),
         async { r.document(r.address().await?).await },
     );
-    let (policy, bundle) = chain?;
-    let (business, rep_1, rep_2, document) = (business?, rep_1?, rep_2?, document?);
+    let (bundle, business, rep_1, rep_2, document) =
+        (bundle?, business?, rep_1?, rep_2?, document?);
     // Round trip 3: every assignment at once.
-    let mut objects: Vec<(&str, ObjectSid)> = Vec::new();
+    let mut objects: Vec<(&'static str, ObjectSid)> = Vec::new();
     for (role, sid) in [
         (EndUserRole::BusinessInformation, business),
         (EndUserRole::Representative1, rep_1),
@@ -833,14 +987,14 @@ pub(crate) async fn run(
     // Round trip 4: evaluation.
     let evaluation = r.evaluate(bundle, policy).await?;
     let Runner {
-        journal,
+        book,
         records,
         warnings,
         started,
         ..
     } = runner;
     Ok(FlowReport {
-        journal: journal.into_inner().expect("journal lock"),
+        journal: book.into_inner().expect("journal lock").journal,
         evaluation,
         steps: records.into_inner().expect("records lock"),
         warnings: warnings.into_inner().expect("warnings lock"),
@@ -859,11 +1013,7 @@ async fn fetch_status(
         .fetch(bundle.as_str())
         .send()
         .await
-        .map_err(|e| FlowError::Step {
-            step: step.clone(),
-            resource: Some(bundle.to_string()),
-            source: Box::new(e),
-        })?;
+        .map_err(|e| step_error(step, Some(bundle.to_string()), e))?;
     Ok(profile
         .status
         .as_ref()
@@ -871,6 +1021,10 @@ async fn fetch_status(
         .unwrap_or_default())
 }
 
+/// Step 10. The submission is journaled as an intent before it is sent; when an intent is there
+/// already (an earlier run sent it and its answer, or its journal line, was lost), or when the
+/// answer does not say it went through, the bundle's status decides: anything but `draft` means
+/// it was submitted. A submission is never sent to a bundle that left `draft`.
 pub(crate) async fn submit(
     client: &Client,
     journal: &mut Journal,
@@ -878,6 +1032,7 @@ pub(crate) async fn submit(
     force: bool,
 ) -> Result<String, FlowError> {
     let step = Step::Submit;
+    let key = step.intent_key().expect("submit has an intent");
     let bundle = journal.bundle.ok_or_else(|| FlowError::NotCompliant {
         bundle: "(no bundle yet)".into(),
     })?;
@@ -889,55 +1044,66 @@ pub(crate) async fn submit(
             bundle: bundle.to_string(),
         });
     }
-    let sent = client
-        .customer_profiles()
-        .update(bundle.as_str())
-        .status(CustomerProfileStatus::PendingReview)
-        .send()
-        .await;
-    let status = match sent {
-        Ok(profile) => profile
-            .status
-            .as_ref()
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_default(),
-        Err(e) if maybe_committed(&e) || transient(&e) => {
-            // The answer was lost or refused: the bundle's status says whether it went through.
-            let status = fetch_status(client, bundle, &step).await?;
-            if status == "draft" {
-                let profile = client
-                    .customer_profiles()
-                    .update(bundle.as_str())
-                    .status(CustomerProfileStatus::PendingReview)
-                    .send()
-                    .await
-                    .map_err(|e| FlowError::Step {
-                        step: step.clone(),
-                        resource: Some(bundle.to_string()),
-                        source: Box::new(e),
-                    })?;
-                profile
-                    .status
-                    .as_ref()
-                    .map(|s| s.as_str().to_owned())
-                    .unwrap_or_default()
-            } else {
-                status
+    let save = |journal: &Journal| {
+        store.save(journal).map_err(|source| FlowError::Journal {
+            step: Step::Submit,
+            source,
+        })
+    };
+    let mut status = None;
+    if journal.intents.contains_key(&key) {
+        let current = fetch_status(client, bundle, &step).await?;
+        if current != "draft" {
+            status = Some(current);
+        }
+    } else {
+        journal.intents.insert(
+            key.clone(),
+            Intent {
+                at: OffsetDateTime::now_utc(),
+                criteria: None,
+            },
+        );
+        save(journal)?;
+    }
+    let mut attempts = 0;
+    while status.is_none() {
+        attempts += 1;
+        let sent = client
+            .customer_profiles()
+            .update(bundle.as_str())
+            .status(CustomerProfileStatus::PendingReview)
+            .send()
+            .await;
+        match sent {
+            Ok(profile) => {
+                status = Some(
+                    profile
+                        .status
+                        .as_ref()
+                        .map(|s| s.as_str().to_owned())
+                        .unwrap_or_default(),
+                )
+            }
+            Err(e) if e.processed() == Processed::No => {
+                return Err(step_error(&step, Some(bundle.to_string()), e))
+            }
+            Err(e) => {
+                // Lost, refused (say `in-review` cannot go to `pending-review`) or undecodable:
+                // the bundle's status says whether the submission went through.
+                let current = fetch_status(client, bundle, &step).await?;
+                if current != "draft" {
+                    status = Some(current);
+                } else if e.processed() == Processed::Refused || attempts >= 2 {
+                    return Err(step_error(&step, Some(bundle.to_string()), e));
+                }
             }
         }
-        Err(e) => {
-            return Err(FlowError::Step {
-                step,
-                resource: Some(bundle.to_string()),
-                source: Box::new(e),
-            })
-        }
-    };
+    }
     journal.submitted = true;
-    store
-        .save(journal)
-        .map_err(|source| FlowError::Journal { step, source })?;
-    Ok(status)
+    journal.intents.remove(&key);
+    save(journal)?;
+    Ok(status.unwrap_or_default())
 }
 
 pub(crate) async fn wait_for_status(
@@ -966,8 +1132,9 @@ pub(crate) async fn wait_for_status(
 
 /// What [`cleanup`] deleted and what it could not.
 ///
-/// A flow stopped by the policy check (only one representative given) has already created
-/// the end users, the address and its document; `cleanup` deletes them:
+/// A flow that ran without the second representative the policy asks for (allowed with
+/// `allow_incomplete`) ends with a bundle that is not compliant; `cleanup` deletes what it
+/// created:
 ///
 /// ```
 /// use std::sync::Arc;
@@ -1019,20 +1186,23 @@ pub(crate) async fn wait_for_status(
 ///     .address(address)
 ///     .primary_profile(emulator.primary_profile_sid().parse()?)
 ///     .build()?;
+/// // By default the policy check refuses it before anything is created.
+/// let refused = flow.create(&client).await.unwrap_err();
+/// assert!(matches!(refused, FlowError::PolicyMismatch { .. }), "{refused}");
+///
 /// let store = MemoryStore::new();
-/// let err = flow
-///     .run(&client, Arc::new(store.clone()), FlowOptions::default())
-///     .await
-///     .unwrap_err();
-/// assert!(matches!(err, FlowError::PolicyMismatch { .. }), "{err}");
+/// let options = FlowOptions { allow_incomplete: true, ..FlowOptions::default() };
+/// let flow_report = flow.run(&client, Arc::new(store.clone()), options).await?;
+/// assert!(!flow_report.evaluation.is_compliant());
 ///
 /// let mut journal = store.latest().expect("what was created is journaled");
-/// assert_eq!(journal.bundle, None);
 /// let report: CleanupReport = cleanup(&client, &mut journal, &store).await;
 /// assert!(report.failed.is_empty(), "{report:?}");
-/// assert_eq!(report.deleted.len(), 4); // the document, two end users, the address
+/// // 4 entity assignments (2 end users, the document, the primary profile), the bundle, the
+/// // document, 2 end users, the address.
+/// assert_eq!(report.deleted.len(), 9);
 /// assert!(journal.end_users.is_empty());
-/// assert_eq!((journal.document, journal.address), (None, None));
+/// assert_eq!((journal.bundle, journal.document, journal.address), (None, None, None));
 /// assert_eq!(store.latest(), Some(journal)); // the emptied journal was saved
 /// # Ok(())
 /// # }

@@ -19,20 +19,140 @@ pub struct TestEmulator {
 impl TestEmulator {
     /// Starts an emulator adding `latency` to every API request.
     pub fn start(latency: Duration) -> Self {
+        Self::with_faults(Faults::none().with_latency(latency))
+    }
+
+    /// Starts an emulator with these faults.
+    pub fn with_faults(faults: Faults) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .expect("a runtime");
         let emulator = runtime
-            .block_on(start(
-                EmulatorConfig::default().with_faults(Faults::none().with_latency(latency)),
-            ))
+            .block_on(start(EmulatorConfig::default().with_faults(faults)))
             .expect("the emulator starts");
         TestEmulator {
             emulator: Some(emulator),
             runtime,
         }
+    }
+
+    /// Replaces the faults.
+    pub fn set_faults(&self, faults: Faults) {
+        self.emulator().set_faults(faults);
+    }
+
+    /// Every resource in the emulator's account, listed over its API (what a user would see),
+    /// the seeded primary profile and its end user excluded.
+    pub fn inventory(&self) -> Inventory {
+        let e = self.emulator();
+        let client = trusthub::Client::builder()
+            .account_sid(e.account_sid().parse().unwrap())
+            .auth_token(e.auth_token())
+            .base_url(e.base_url())
+            .build()
+            .unwrap();
+        let primary = e.primary_profile_sid().to_owned();
+        self.runtime.block_on(async move {
+            use futures_util::TryStreamExt;
+            let seeded_users: Vec<String> = client
+                .customer_profiles()
+                .entity_assignments(primary.as_str())
+                .list()
+                .into_stream()
+                .map_ok(|a| a.object_sid.unwrap_or_default())
+                .try_collect()
+                .await
+                .unwrap();
+            let mut inventory = Inventory::default();
+            let bundles: Vec<_> = client
+                .customer_profiles()
+                .list()
+                .page_size(1000)
+                .into_stream()
+                .try_collect()
+                .await
+                .unwrap();
+            for b in bundles {
+                let sid = b.sid.unwrap_or_default();
+                if sid == primary {
+                    continue;
+                }
+                let entities: Vec<(String, String)> = client
+                    .customer_profiles()
+                    .entity_assignments(sid.as_str())
+                    .list()
+                    .page_size(1000)
+                    .into_stream()
+                    .map_ok(|a| (a.sid.unwrap_or_default(), a.object_sid.unwrap_or_default()))
+                    .try_collect()
+                    .await
+                    .unwrap();
+                let channels: Vec<(String, String)> = client
+                    .customer_profiles()
+                    .channel_endpoint_assignments(sid.as_str())
+                    .list()
+                    .into_stream()
+                    .map_ok(|a| {
+                        (
+                            a.sid.unwrap_or_default(),
+                            a.channel_endpoint_sid.unwrap_or_default(),
+                        )
+                    })
+                    .try_collect()
+                    .await
+                    .unwrap();
+                let evaluations: Vec<String> = client
+                    .customer_profiles()
+                    .evaluations(sid.as_str())
+                    .list()
+                    .into_stream()
+                    .map_ok(|e| e.sid.unwrap_or_default())
+                    .try_collect()
+                    .await
+                    .unwrap();
+                inventory.bundles.push(Bundle {
+                    sid,
+                    friendly_name: b.friendly_name.unwrap_or_default(),
+                    status: b.status.map(|s| s.to_string()).unwrap_or_default(),
+                    entities,
+                    channels,
+                    evaluations,
+                });
+            }
+            inventory.end_users = client
+                .end_users()
+                .list()
+                .page_size(1000)
+                .into_stream()
+                .map_ok(|u| u.sid.unwrap_or_default())
+                .try_collect::<Vec<_>>()
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|sid| !seeded_users.contains(sid))
+                .collect();
+            inventory.documents = client
+                .supporting_documents()
+                .list()
+                .page_size(1000)
+                .into_stream()
+                .map_ok(|d| d.sid.unwrap_or_default())
+                .try_collect()
+                .await
+                .unwrap();
+            inventory.addresses = client
+                .addresses()
+                .list()
+                .page_size(1000)
+                .into_stream()
+                .map_ok(|a| a.sid.unwrap_or_default())
+                .try_collect()
+                .await
+                .unwrap();
+            inventory
+        })
     }
 
     fn emulator(&self) -> &Emulator {
@@ -57,8 +177,15 @@ impl TestEmulator {
     /// The `trusthub` binary with the emulator's credentials in its environment (and no other
     /// Twilio setting from the outer environment).
     pub fn command(&self) -> Command {
-        let e = self.emulator();
         let mut cmd = Command::cargo_bin("trusthub").expect("the trusthub binary is built");
+        self.environment(&mut cmd);
+        cmd
+    }
+
+    /// Points `cmd` at the emulator through the library's environment variables (and removes
+    /// any other Twilio setting of the outer environment).
+    pub fn environment(&self, cmd: &mut Command) {
+        let e = self.emulator();
         for name in [
             "TWILIO_API_KEY",
             "TWILIO_API_SECRET",
@@ -70,7 +197,6 @@ impl TestEmulator {
         cmd.env("TWILIO_ACCOUNT_SID", e.account_sid())
             .env("TWILIO_AUTH_TOKEN", e.auth_token())
             .env("TWILIO_BASE_URL", e.base_url());
-        cmd
     }
 }
 
@@ -79,6 +205,163 @@ impl Drop for TestEmulator {
         let _guard = self.runtime.enter();
         drop(self.emulator.take());
     }
+}
+
+/// One customer profile as listed, with what is assigned to it.
+#[derive(Debug, Default, Clone)]
+pub struct Bundle {
+    pub sid: String,
+    pub friendly_name: String,
+    pub status: String,
+    /// (assignment SID, object SID).
+    pub entities: Vec<(String, String)>,
+    /// (assignment SID, phone number SID).
+    pub channels: Vec<(String, String)>,
+    pub evaluations: Vec<String>,
+}
+
+/// Every resource of the account, listed.
+#[derive(Debug, Default, Clone)]
+pub struct Inventory {
+    pub bundles: Vec<Bundle>,
+    pub end_users: Vec<String>,
+    pub documents: Vec<String>,
+    pub addresses: Vec<String>,
+}
+
+impl Inventory {
+    /// Asserts exactly one bundle per name in `names`, each with its 3 end users, document,
+    /// primary profile and one phone number assigned and one evaluation of the flow's, and
+    /// nothing else anywhere: no resource that no journal names (`owned`: every SID the
+    /// journals hold, by customer) and no resource two customers hold. (The emulator may
+    /// evaluate a bundle again when it is submitted: that evaluation is Twilio's, not the flow's.)
+    pub fn assert_exactly_one_each(&self, names: &[String], owned: &[Vec<String>]) {
+        let mut by_name: std::collections::HashMap<&str, usize> = Default::default();
+        for b in &self.bundles {
+            *by_name.entry(b.friendly_name.as_str()).or_default() += 1;
+        }
+        for name in names {
+            assert_eq!(
+                by_name.get(name.as_str()),
+                Some(&1),
+                "bundles named {name:?}"
+            );
+        }
+        assert_eq!(self.bundles.len(), names.len(), "bundles");
+        let n = names.len();
+        assert_eq!(self.end_users.len(), 3 * n, "end users");
+        assert_eq!(self.documents.len(), n, "documents");
+        assert_eq!(self.addresses.len(), n, "addresses");
+        for b in &self.bundles {
+            assert_eq!(b.entities.len(), 5, "entity assignments of {}", b.sid);
+            assert_eq!(b.channels.len(), 1, "channel assignments of {}", b.sid);
+            // The emulator evaluates again at submission when the bundle changed since.
+            let submissions = usize::from(b.status != "draft");
+            assert!(
+                (1..=1 + submissions).contains(&b.evaluations.len()),
+                "{} evaluations of {} ({})",
+                b.evaluations.len(),
+                b.sid,
+                b.status
+            );
+        }
+        let mut owner: std::collections::HashMap<&str, usize> = Default::default();
+        for (i, sids) in owned.iter().enumerate() {
+            for sid in sids {
+                if let Some(other) = owner.insert(sid.as_str(), i) {
+                    assert_eq!(other, i, "{sid} is held by two customers");
+                }
+            }
+        }
+        let listed = self
+            .bundles
+            .iter()
+            .flat_map(|b| {
+                std::iter::once(&b.sid)
+                    .chain(b.entities.iter().map(|(s, _)| s))
+                    .chain(b.channels.iter().map(|(s, _)| s))
+            })
+            .chain(&self.end_users)
+            .chain(&self.documents)
+            .chain(&self.addresses);
+        for sid in listed {
+            assert!(
+                owner.contains_key(sid.as_str()),
+                "orphan: {sid} is in no journal"
+            );
+        }
+        // The flow's evaluation of each bundle is one the journal names.
+        for b in &self.bundles {
+            assert_eq!(
+                b.evaluations
+                    .iter()
+                    .filter(|e| owner.contains_key(e.as_str()))
+                    .count(),
+                1,
+                "the journal names one evaluation of {}",
+                b.sid
+            );
+        }
+    }
+}
+
+/// Replays a batch journal (header, full lines, merge patches) to each customer's latest
+/// journal, as JSON. A torn last line is ignored, as the command ignores it.
+pub fn journal_customers(path: &Path) -> std::collections::BTreeMap<String, serde_json::Value> {
+    fn apply(target: &mut serde_json::Value, patch: &serde_json::Value) {
+        let Some(fields) = patch.as_object() else {
+            *target = patch.clone();
+            return;
+        };
+        if !target.is_object() {
+            *target = serde_json::json!({});
+        }
+        let object = target.as_object_mut().unwrap();
+        for (k, v) in fields {
+            if v.is_null() {
+                object.remove(k);
+            } else {
+                apply(
+                    object.entry(k.clone()).or_insert(serde_json::Value::Null),
+                    v,
+                );
+            }
+        }
+    }
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut customers = std::collections::BTreeMap::new();
+    for line in text.lines().skip(1) {
+        let Ok(line) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let key = line["key"].as_str().unwrap().to_owned();
+        if let Some(journal) = line.get("journal") {
+            customers.insert(key, journal.clone());
+        } else {
+            apply(customers.get_mut(&key).unwrap(), &line["patch"]);
+        }
+    }
+    customers
+}
+
+/// Every SID a customer's journal (as JSON) holds.
+pub fn owned_sids(journal: &serde_json::Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for key in ["bundle", "address", "document", "evaluation"] {
+        if let Some(sid) = journal[key].as_str() {
+            out.push(sid.to_owned());
+        }
+    }
+    for key in [
+        "end_users",
+        "entity_assignments",
+        "channel_endpoint_assignments",
+    ] {
+        if let Some(map) = journal[key].as_object() {
+            out.extend(map.values().filter_map(|v| v.as_str().map(str::to_owned)));
+        }
+    }
+    out
 }
 
 /// A fresh temporary directory for one test.
