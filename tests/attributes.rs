@@ -520,7 +520,8 @@ fn errors_and_debug_never_echo_pii() {
         .check("business_information", &business)
         .check("address", &address);
     let errors = report.finish().unwrap_err();
-    // email, phone, website, EIN shape is a warning, street (PO box), iso_country.
+    // email, phone, website, EIN shape is a warning, street (PO box), street_secondary (a NUL),
+    // iso_country.
     assert_eq!(
         errors.fields().collect::<Vec<_>>(),
         [
@@ -528,6 +529,7 @@ fn errors_and_debug_never_echo_pii() {
             "representative_1.phone_number",
             "business_information.website_url",
             "address.street",
+            "address.street_secondary",
             "address.iso_country",
         ]
     );

@@ -196,16 +196,16 @@ impl BatchJournal {
         let exists = path.exists();
         let key = files::load_or_create_key(path, exists)?;
         let mut loaded = Loaded::default();
-        let mut values: BTreeMap<String, Value> = BTreeMap::new();
+        let mut replayed: BTreeMap<String, Replay> = BTreeMap::new();
         let valid_len = if exists {
-            read_lines(path, &key, &mut values, &mut loaded)?
+            read_lines(path, &key, &mut replayed, &mut loaded)?
         } else {
             let header = header_line(&key)?;
             files::write_atomic(path, &header)?;
             header.len() as u64
         };
-        for (customer, value) in values {
-            let journal: Journal = serde_json::from_value(value).map_err(|e| {
+        for (customer, state) in replayed {
+            let journal = state.into_journal().map_err(|e| {
                 invalid(format!(
                     "{}: the journal of customer {customer} does not read as a flow journal \
                      ({e}); the file is damaged",
@@ -327,11 +327,37 @@ fn header_line(key: &DigestKey) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Replays the file into `values`; returns the length of its complete, valid lines.
+/// A customer's journal while the file is replayed: typed (a full line read, the compact form),
+/// or as JSON once a patch had to be applied (the history of a run).
+enum Replay {
+    Journal(Box<Journal>),
+    Value(Value),
+}
+
+impl Replay {
+    fn patch(&mut self, patch: &Value) -> serde_json::Result<()> {
+        if let Replay::Journal(journal) = self {
+            *self = Replay::Value(serde_json::to_value(&*journal)?);
+        }
+        if let Replay::Value(value) = self {
+            apply_patch(value, patch);
+        }
+        Ok(())
+    }
+
+    fn into_journal(self) -> serde_json::Result<Journal> {
+        match self {
+            Replay::Journal(journal) => Ok(*journal),
+            Replay::Value(value) => serde_json::from_value(value),
+        }
+    }
+}
+
+/// Replays the file into `replayed`; returns the length of its complete, valid lines.
 fn read_lines(
     path: &Path,
     key: &DigestKey,
-    values: &mut BTreeMap<String, Value>,
+    replayed: &mut BTreeMap<String, Replay>,
     loaded: &mut Loaded,
 ) -> io::Result<u64> {
     let mut reader = BufReader::new(File::open(path)?);
@@ -370,10 +396,13 @@ fn read_lines(
             Ok(line) if terminated => {
                 match (line.journal, line.patch) {
                     (Some(journal), None) => {
-                        values.insert(line.key, journal);
+                        // Typed at once: a compacted journal never holds JSON trees.
+                        let journal =
+                            serde_json::from_value(journal).map_err(|_| damaged(path, line_no))?;
+                        replayed.insert(line.key, Replay::Journal(Box::new(journal)));
                     }
-                    (None, Some(patch)) => match values.get_mut(&line.key) {
-                        Some(value) => apply_patch(value, &patch),
+                    (None, Some(patch)) => match replayed.get_mut(&line.key) {
+                        Some(state) => state.patch(&patch).map_err(|_| damaged(path, line_no))?,
                         None => return Err(damaged(path, line_no)),
                     },
                     _ => return Err(damaged(path, line_no)),

@@ -12,7 +12,7 @@ pub async fn watch() -> mpsc::UnboundedReceiver<&'static str> {
     {
         use tokio::signal::unix::{signal, SignalKind};
         for (kind, name) in [
-            (SignalKind::interrupt(), "interrupted (Ctrl-C)"),
+            (SignalKind::interrupt(), "Ctrl-C"),
             (SignalKind::terminate(), "SIGTERM"),
             (SignalKind::hangup(), "SIGHUP"),
         ] {
@@ -46,7 +46,7 @@ pub async fn watch() -> mpsc::UnboundedReceiver<&'static str> {
                 return;
             }
             loop {
-                if tx.send("interrupted (Ctrl-C)").is_err() {
+                if tx.send("Ctrl-C").is_err() {
                     return;
                 }
                 if tokio::signal::ctrl_c().await.is_err() {

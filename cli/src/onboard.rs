@@ -449,8 +449,48 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
     if !args.dry_run {
         check_report_destination(&csv_path, &json_path)?;
     }
+    let defaults = Defaults {
+        primary_profile: ctx.default_primary_profile(args.primary_profile),
+    };
+
+    let mut reports: BTreeMap<u64, RowReport> = BTreeMap::new();
+    let mut valid: Vec<(u64, Customer)> = Vec::new();
+    let mut first_row_of: HashMap<CustomerKey, u64> = HashMap::new();
+    // Records are consumed as they are built: a large CSV is not held twice.
+    for (row, record) in rows {
+        match input::build(&record, &defaults) {
+            Ok(customer) => match first_row_of.get(&customer.key) {
+                Some(first) => {
+                    reports.insert(
+                        row,
+                        invalid(
+                            row,
+                            vec![format!(
+                                "{}: expected a customer no other row has; found the {} of row \
+                                 {first} (the same customer twice)",
+                                customer.key.field(),
+                                customer.key.describe()
+                            )],
+                        ),
+                    );
+                }
+                None => {
+                    first_row_of.insert(customer.key.clone(), row);
+                    valid.push((row, customer));
+                }
+            },
+            Err(problems) => {
+                reports.insert(
+                    row,
+                    invalid(row, problems.iter().map(|p| p.to_string()).collect()),
+                );
+            }
+        }
+    }
+    drop(first_row_of);
+    // The journal is opened once the input is read: an unreadable CSV leaves no journal behind.
     let open_journal = !args.dry_run || args.journal.exists();
-    let (journal_file, loaded) = if open_journal {
+    let (journal_file, mut loaded) = if open_journal {
         let (file, loaded) = BatchJournal::open(&args.journal, "trusthub onboard")
             .map_err(|e| CliError::usage(format!("journal {}: {e}", args.journal.display())))?;
         (Some(file), loaded)
@@ -470,49 +510,16 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
             loaded.customers.len()
         );
     }
-    let defaults = Defaults {
-        primary_profile: ctx.default_primary_profile(args.primary_profile),
-    };
-
-    let mut reports: BTreeMap<u64, RowReport> = BTreeMap::new();
-    let mut valid: Vec<(u64, Customer)> = Vec::new();
-    let mut first_row_of: HashMap<CustomerKey, u64> = HashMap::new();
-    for (row, record) in &rows {
-        match input::build(record, &defaults) {
-            Ok(customer) => match first_row_of.get(&customer.key) {
-                Some(first) => {
-                    reports.insert(
-                        *row,
-                        invalid(
-                            *row,
-                            vec![format!(
-                                "{}: expected a customer no other row has; found the {} of row \
-                                 {first} (the same customer twice)",
-                                customer.key.field(),
-                                customer.key.describe()
-                            )],
-                        ),
-                    );
-                }
-                None => {
-                    first_row_of.insert(customer.key.clone(), *row);
-                    valid.push((*row, customer));
-                }
-            },
-            Err(problems) => {
-                reports.insert(
-                    *row,
-                    invalid(*row, problems.iter().map(|p| p.to_string()).collect()),
-                );
-            }
-        }
-    }
     let checked = preflights(&ctx.client, &valid).await?;
     let digest_key = journal_file.as_ref().map(|f| f.key().clone());
     let mut jobs = Vec::new();
     let mut earlier = Vec::new();
-    let mut matched: BTreeSet<String> = BTreeSet::new();
     for (row, customer) in valid {
+        let key = digest_key
+            .as_ref()
+            .map(|k| customer.key.digest(k))
+            .unwrap_or_default();
+        let journal = loaded.customers.remove(&key);
         let policy_sid = customer.profile.policy();
         let preflight = match &checked[&(policy_sid, customer.profile.primary_profile())] {
             Ok(preflight) => preflight.clone(),
@@ -529,14 +536,6 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
                 .collect();
             reports.insert(row, invalid(row, failures));
             continue;
-        }
-        let key = digest_key
-            .as_ref()
-            .map(|k| customer.key.digest(k))
-            .unwrap_or_default();
-        let journal = loaded.customers.get(&key).cloned();
-        if journal.is_some() {
-            matched.insert(key.clone());
         }
         match journal {
             Some(journal) if finished(&journal, args.submit) => {
@@ -567,11 +566,11 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
             }),
         }
     }
-    let unmatched = loaded.customers.len() - matched.len();
+    let unmatched = loaded.customers.len();
     if unmatched > 0 {
         eprintln!(
-            "note: {} holds {unmatched} customer{} that no row of {} names (removed from the CSV, \
-             or their key changed); they are left as they are",
+            "note: {} holds {unmatched} customer{} that no valid row of {} names (removed from \
+             the CSV, their key changed, or their row is invalid); they are left as they are",
             args.journal.display(),
             if unmatched == 1 { "" } else { "s" },
             args.csv.display()

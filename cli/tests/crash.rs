@@ -232,7 +232,7 @@ fn a_csv_edited_between_runs_onboards_the_new_customer_and_touches_nothing_else(
     );
     assert!(!stdout.contains("someone.else"), "{stdout}");
     assert!(
-        stderr.contains("holds 1 customer that no row of"),
+        stderr.contains("holds 1 customer that no valid row of"),
         "{stderr}"
     );
     assert_eq!(
@@ -482,5 +482,53 @@ fn a_wrong_primary_profile_is_refused_before_anything_is_created() {
     let (owned, _) = journal_holdings(&journal);
     let names: Vec<String> = rows.iter().map(|r| r[0].clone()).collect();
     emulator.inventory().assert_exactly_one_each(&names, &owned);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn customers_sharing_a_bundles_fields_each_get_one_after_lost_answers() {
+    // Two customers (two registrations) whose bundles share name, email and policy, created at
+    // the same moment, both answers lost: each lookup finds both bundles. Neither may take the
+    // other's, and neither may stop as ambiguous for ever: they share the two out.
+    let emulator = TestEmulator::with_faults(Faults::none().with_rule(FaultRule::new(
+        "POST",
+        "/v1/CustomerProfiles",
+        FaultKind::CommitThenDrop,
+        2,
+    )));
+    let dir = temp_dir("shared-fields");
+    let (primary, phone) = (emulator.primary_profile(), emulator.phone_number());
+    let rows: Vec<Vec<String>> = (1..=2)
+        .map(|i| {
+            let mut row = customer(i, &primary, &phone);
+            set(&mut row, "friendly_name", "Zephyrwidget Franchise");
+            set(&mut row, "email", "compliance@franchise.example.com");
+            row
+        })
+        .collect();
+    let csv = dir.join("customers.csv");
+    write_csv(&csv, &rows);
+    let journal = dir.join("onboard.journal");
+    let (code, stdout, stderr) = run(onboard(&emulator, &csv, &journal, &["--concurrency", "2"]));
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert_eq!(emulator.counters().connections_dropped, 2);
+    let inventory = emulator.inventory();
+    assert_eq!(inventory.bundles.len(), 2, "{inventory:?}");
+    let (owned, open) = journal_holdings(&journal);
+    assert_eq!(open, 0);
+    let customers = journal_customers(&journal);
+    let bundles: std::collections::BTreeSet<&str> = customers
+        .values()
+        .filter_map(|j| j["bundle"].as_str())
+        .collect();
+    assert_eq!(bundles.len(), 2, "each customer has its own bundle");
+    for b in &inventory.bundles {
+        assert!(
+            owned.iter().any(|sids| sids.contains(&b.sid)),
+            "orphan {}",
+            b.sid
+        );
+        assert_eq!(b.entities.len(), 5);
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -245,11 +245,7 @@ fn interrupted_then_resumed(signal: &str) {
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8(output.stderr.clone()).unwrap();
     assert_eq!(output.status.code(), Some(130), "{stderr}");
-    let name = if signal == "INT" {
-        "interrupted (Ctrl-C)"
-    } else {
-        "SIGTERM"
-    };
+    let name = if signal == "INT" { "Ctrl-C" } else { "SIGTERM" };
     assert!(
         stderr.contains(&format!("{name}: stopping: no new rows")),
         "{stderr}"
@@ -333,6 +329,41 @@ fn interrupted_then_resumed(signal: &str) {
             ("the journal", &journal_text),
             ("the JSON report", &report_text),
         ],
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_unwritable_report_destination_is_refused_before_anything_is_sent() {
+    let emulator = TestEmulator::start(Duration::ZERO);
+    let dir = temp_dir("report-destination");
+    let (primary, phone) = (emulator.primary_profile(), emulator.phone_number());
+    let rows: Vec<Vec<String>> = (1..=3).map(|i| customer(i, &primary, &phone)).collect();
+    let csv = dir.join("customers.csv");
+    write_csv(&csv, &rows);
+    // A report directory under a regular file cannot exist, whoever runs the command.
+    let blocker = dir.join("not-a-directory");
+    std::fs::write(&blocker, "").unwrap();
+    let output = emulator
+        .command()
+        .arg("onboard")
+        .arg(&csv)
+        .arg("--journal")
+        .arg(dir.join("onboard.journal"))
+        .arg("--report-dir")
+        .arg(blocker.join("reports"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the report cannot be written to") && stderr.contains("--report-dir"),
+        "{stderr}"
+    );
+    assert_eq!(emulator.counters().requests_served, 0, "nothing was sent");
+    assert!(
+        !dir.join("onboard.journal").exists(),
+        "no journal was started"
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -5,7 +5,7 @@
 //!   I/O errors and on timeouts. The delay is the server's `Retry-After` (seconds or HTTP-date)
 //!   when present, else exponential backoff.
 //! - **POST** is retried only when Twilio provably did not process it
-//!   ([`Error::processed`] is [`Processed::No`](crate::Processed::No)): a connect error (the
+//!   ([`Error::processed`] is [`Processed::No`]): a connect error (the
 //!   request never left) or Twilio's own 429 carrying its code 20429. Never on a gateway's 429
 //!   or 503 without that code, a timeout, 500, 502, 504 or a connection dropped after sending:
 //!   the server may have committed it, and the caller looks it up instead (the flows do).

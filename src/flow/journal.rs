@@ -445,38 +445,27 @@ impl JournalStore for FileStore {
     }
 }
 
-impl<S: JournalStore + ?Sized> JournalStore for Arc<S> {
-    fn save(&self, journal: &Journal) -> io::Result<()> {
-        (**self).save(journal)
-    }
-    fn digest_key(&self) -> &DigestKey {
-        (**self).digest_key()
-    }
-    fn held_elsewhere(&self, journal: &Journal, sid: &str) -> bool {
-        (**self).held_elsewhere(journal, sid)
-    }
-    fn try_claim(&self, journal: &Journal, sid: &str) -> bool {
-        (**self).try_claim(journal, sid)
-    }
-    fn rivals(&self, journal: &Journal, key: &str, intent: &Intent) -> usize {
-        (**self).rivals(journal, key, intent)
-    }
+/// Forwards every method of [`JournalStore`] through a pointer to a store.
+macro_rules! forward_store {
+    ($($pointer:ty),*) => {$(
+        impl<S: JournalStore + ?Sized> JournalStore for $pointer {
+            fn save(&self, journal: &Journal) -> io::Result<()> {
+                (**self).save(journal)
+            }
+            fn digest_key(&self) -> &DigestKey {
+                (**self).digest_key()
+            }
+            fn held_elsewhere(&self, journal: &Journal, sid: &str) -> bool {
+                (**self).held_elsewhere(journal, sid)
+            }
+            fn try_claim(&self, journal: &Journal, sid: &str) -> bool {
+                (**self).try_claim(journal, sid)
+            }
+            fn rivals(&self, journal: &Journal, key: &str, intent: &Intent) -> usize {
+                (**self).rivals(journal, key, intent)
+            }
+        }
+    )*};
 }
 
-impl<S: JournalStore + ?Sized> JournalStore for &S {
-    fn save(&self, journal: &Journal) -> io::Result<()> {
-        (**self).save(journal)
-    }
-    fn digest_key(&self) -> &DigestKey {
-        (**self).digest_key()
-    }
-    fn held_elsewhere(&self, journal: &Journal, sid: &str) -> bool {
-        (**self).held_elsewhere(journal, sid)
-    }
-    fn try_claim(&self, journal: &Journal, sid: &str) -> bool {
-        (**self).try_claim(journal, sid)
-    }
-    fn rivals(&self, journal: &Journal, key: &str, intent: &Intent) -> usize {
-        (**self).rivals(journal, key, intent)
-    }
-}
+forward_store!(Arc<S>, &S);

@@ -1,26 +1,29 @@
 //! The Secondary Customer Profile flow: the seed document's ten steps as one validated,
-//! concurrent, resumable operation.
+//! concurrent, resumable operation that never creates anything twice, whatever moment the
+//! process dies at.
 //!
 //! - [`SecondaryProfile::builder`] takes typed input; `build()` validates everything locally and
 //!   reports every problem at once (nothing is sent).
-//! - [`SecondaryProfile::create`] / [`SecondaryProfile::run`] perform steps 1-9: confirm the
-//!   policy and check the input against its requirements, create the bundle, the three end
-//!   users, the address and its supporting document, assign them, the primary profile and the
-//!   phone numbers, and evaluate. Each step starts as soon as its inputs exist: the critical path
-//!   is five round trips (policy → bundle ∥ address → document; assignments; evaluation;
-//!   submission) instead of fifteen.
-//! - Progress is a [`Journal`] handed to a [`JournalStore`] after every step;
-//!   [`SecondaryProfile::resume`] finishes a flow from it without creating anything twice. A
-//!   create whose answer was lost (dropped connection, timeout, 5xx) is looked up before it is
-//!   sent again: the end users, address and document carry the flow id in their friendly names,
-//!   the bundle is matched on friendly name, email, policy and creation time, assignments on the
-//!   object they assign.
-//! - [`FlowReport::submit`] (step 10) submits only a compliant bundle unless forced;
+//! - [`SecondaryProfile::create`] / [`SecondaryProfile::run`] perform steps 1-9. Before anything
+//!   is created, the policy is fetched and the input checked against it, and the ISV's primary
+//!   profile is checked ([`Preflight`]); then the bundle, the three end users, the address and
+//!   its supporting document are created, assigned with the primary profile and the phone
+//!   numbers, and evaluated. Each step starts as soon as its inputs exist: five round trips from
+//!   the checks to the submission (bundle ∥ end users ∥ address; document; assignments;
+//!   evaluation; submission), two more for the checks unless a batch shares them.
+//! - Progress is a [`Journal`] handed to a [`JournalStore`]: before every create, its intent
+//!   (write-ahead: a create is never sent that the journal does not know may exist); after
+//!   every step, its SID. [`SecondaryProfile::resume`] finishes a flow from it: journaled SIDs
+//!   are reused, journaled intents looked up before anything is sent (the end users, address and
+//!   document carry the flow id in their friendly names, the bundle is matched on its fields and
+//!   creation time, assignments on the object they assign). A create whose answer says it may
+//!   have been processed (a dropped connection, a timeout, a 5xx, a gateway's error) is looked up
+//!   the same way before it is sent again.
+//! - [`FlowReport::submit`] (step 10) submits only a compliant bundle unless forced, its intent
+//!   saved first; a submission whose answer was lost is recognised by the bundle's status.
 //!   [`FlowReport::wait_for_review`] follows the status.
 //!
-//! The end users and the address are created while the policy is being fetched, so a policy
-//! that asks for something else stops the flow with those already created: they are in the
-//! journal, and [`cleanup`] deletes what a failed flow created.
+//! [`cleanup`] deletes what a failed flow created.
 //!
 //! Input is checked before anything is sent, every problem at once (`examples/secondary_profile.rs`
 //! runs the whole flow against the embedded emulator):
@@ -507,8 +510,9 @@ impl Limiter {
 pub struct FlowOptions {
     /// Requests in flight at once; default [`FlowOptions::DEFAULT_MAX_IN_FLIGHT`] per flow.
     pub limiter: Limiter,
-    /// Attempts of one create whose answers were lost or refused as transient (each lost one
-    /// is looked up before the next); default 4.
+    /// Attempts of one create whose answer may have been processed (each such create is looked
+    /// up before the next attempt) or was not processed (sent again once the transport's own
+    /// retries are spent); default 4.
     pub create_attempts: u32,
     /// Create the bundle even when the policy asks for something the input lacks (the
     /// evaluation then says what fails); default `false`: such input stops the flow.

@@ -190,6 +190,18 @@ impl Runner<'_> {
             })
             .await?;
         }
+        self.record(step, sid, began, outcome);
+        Ok(())
+    }
+
+    /// A step whose resource the journal already holds: reported, nothing sent or saved.
+    async fn reuse(&self, step: Step, sid: String, began: Instant) -> Result<(), FlowError> {
+        self.finish(step, Some(sid), began, Outcome::Journaled, |_| {})
+            .await
+    }
+
+    /// Reports a finished step (the journal already saved).
+    fn record(&self, step: Step, sid: Option<String>, began: Instant, outcome: Outcome) {
         let record = StepRecord {
             step,
             sid,
@@ -206,7 +218,6 @@ impl Runner<'_> {
             observer(&record);
         }
         self.records.lock().expect("records lock").push(record);
-        Ok(())
     }
 
     /// One API call under the in-flight cap.
@@ -341,14 +352,7 @@ impl Runner<'_> {
     {
         let began = Instant::now();
         if let Some(sid) = self.journal(journaled) {
-            self.finish(
-                step,
-                Some(sid.to_string()),
-                began,
-                Outcome::Journaled,
-                |_| {},
-            )
-            .await?;
+            self.reuse(step, sid.to_string(), began).await?;
             return Ok(sid);
         }
         let (sid, outcome) = self.create(&step, criteria, create, find).await?;
@@ -398,13 +402,10 @@ impl Runner<'_> {
         let began = Instant::now();
         let primary = self.input.primary_profile;
         if let Some(policy) = self.journal(|j| j.policy) {
-            for (step, sid) in [
-                (Step::ConfirmPolicy, policy.to_string()),
-                (Step::ConfirmPrimaryProfile, primary.to_string()),
-            ] {
-                self.finish(step, Some(sid), began, Outcome::Journaled, |_| {})
-                    .await?;
-            }
+            self.reuse(Step::ConfirmPrimaryProfile, primary.to_string(), began)
+                .await?;
+            self.reuse(Step::ConfirmPolicy, policy.to_string(), began)
+                .await?;
             return Ok(policy);
         }
         let policy_sid = self.input.policy;
@@ -433,22 +434,15 @@ impl Runner<'_> {
                 warnings.push(Warning::new("policy", WarningKind::Flow, p));
             }
         }
-        self.finish(
-            Step::ConfirmPrimaryProfile,
-            Some(primary.to_string()),
-            began,
-            Outcome::Checked,
-            |_| {},
-        )
-        .await?;
-        self.finish(
-            Step::ConfirmPolicy,
-            Some(policy_sid.to_string()),
-            began,
-            Outcome::Checked,
-            |j| j.policy = Some(policy_sid),
-        )
-        .await?;
+        // One save records both checks.
+        self.save(&Step::ConfirmPolicy, |j| j.policy = Some(policy_sid))
+            .await?;
+        for (step, sid) in [
+            (Step::ConfirmPrimaryProfile, primary.to_string()),
+            (Step::ConfirmPolicy, policy_sid.to_string()),
+        ] {
+            self.record(step, Some(sid), began, Outcome::Checked);
+        }
         Ok(policy_sid)
     }
 
@@ -768,14 +762,7 @@ impl Runner<'_> {
                 .call(evaluations.fetch(sid.as_str()).send())
                 .await
                 .map_err(|e| step_error(&step, Some(sid.to_string()), e))?;
-            self.finish(
-                step,
-                Some(sid.to_string()),
-                began,
-                Outcome::Journaled,
-                |_| {},
-            )
-            .await?;
+            self.reuse(step, sid.to_string(), began).await?;
             return Ok(Evaluation::from(answer));
         }
         let create = || async {

@@ -10,8 +10,10 @@
 //! cargo xtask bench-codegen      codegen wall time and the clean build time of the generated crate
 //! cargo xtask bench-emulator     requests/s of the emulator under concurrent keep-alive clients
 //! cargo xtask bench-cli          `trusthub onboard` of 1000 rows against the emulator: wall time, peak RSS
+//! cargo xtask bench-journal      the batch journal after a large batch: size, resume time and peak RSS
 //! ```
 
+mod bench_cli;
 mod contract;
 mod emit;
 mod ensure;
@@ -69,7 +71,9 @@ commands:
   bench-codegen        measure codegen wall time and the generated crate's clean debug build
   bench-emulator [-- --clients N --requests N --seconds S]
                        measure the emulator's requests/s (release build, loopback, keep-alive clients)
-  bench-cli            `trusthub onboard` of 1000 rows, emulator latency 50 ms, concurrency 32: wall time, peak RSS";
+  bench-cli            `trusthub onboard` of 1000 rows, emulator latency 50 ms, concurrency 32: wall time, peak RSS
+  bench-journal [ROWS] the batch journal after ROWS rows (default 15500): size, resume time and peak RSS
+                       before and after compaction";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -96,7 +100,15 @@ fn main() -> ExitCode {
         },
         Some("bench-codegen") if args.len() == 1 => tasks::bench_codegen(),
         Some("bench-emulator") => tasks::bench_emulator(&args[1..]),
-        Some("bench-cli") if args.len() == 1 => tasks::bench_cli(),
+        Some("bench-cli") if args.len() == 1 => bench_cli::bench_cli(),
+        Some("bench-journal") => match &args[1..] {
+            [] => bench_cli::bench_journal(15_500),
+            [rows] => match rows.parse() {
+                Ok(rows) => bench_cli::bench_journal(rows),
+                Err(_) => Err(fail!("{USAGE}")),
+            },
+            _ => Err(fail!("{USAGE}")),
+        },
         _ => Err(fail!("{USAGE}")),
     };
     match result {

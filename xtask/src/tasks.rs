@@ -132,13 +132,13 @@ pub fn codegen(check: bool) -> Result<()> {
     Ok(())
 }
 
-fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
     cmd.current_dir(workspace_root());
     cmd
 }
 
-fn run(mut cmd: Command, what: &str) -> Result<()> {
+pub(crate) fn run(mut cmd: Command, what: &str) -> Result<()> {
     eprintln!("$ {what}");
     let status = cmd
         .status()
@@ -209,7 +209,7 @@ pub fn test_all() -> Result<()> {
     Ok(())
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
+pub(crate) fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
 }
@@ -286,166 +286,6 @@ pub fn bench_emulator(flags: &[String]) -> Result<()> {
             flags.join(" ")
         ),
     )
-}
-
-/// `cargo xtask bench-cli`: `trusthub onboard` of a generated 1000-row CSV against the emulator
-/// (`trusthub emulator`, its own process) with 50 ms of latency per request, at concurrency 32;
-/// wall time and peak RSS (VmHWM, sampled every 10 ms) of the onboard process, 3 runs.
-pub fn bench_cli() -> Result<()> {
-    use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
-
-    const ROWS: u64 = 1000;
-    const LATENCY_MS: &str = "50";
-    const CONCURRENCY: &str = "32";
-    const RUNS: usize = 3;
-    let mut build = cargo();
-    build.args(["build", "--quiet", "--release", "-p", "trusthub-cli"]);
-    run(build, "cargo build --release -p trusthub-cli")?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"));
-    let binary = target.join("release/trusthub");
-    let dir = target.join("bench-cli");
-    std::fs::create_dir_all(&dir)?;
-
-    let mut emulator = Command::new(&binary)
-        .args([
-            "--json",
-            "emulator",
-            "--port",
-            "0",
-            "--latency-ms",
-            LATENCY_MS,
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| fail!("cannot start `{} emulator`: {e}", binary.display()))?;
-    let mut first_line = String::new();
-    BufReader::new(emulator.stdout.take().expect("piped"))
-        .read_line(&mut first_line)
-        .map_err(|e| fail!("reading the emulator's credentials: {e}"))?;
-    let info: serde_json::Value = serde_json::from_str(&first_line)
-        .map_err(|e| fail!("the emulator printed no credentials ({e}): {first_line}"))?;
-    let field = |k: &str| info[k].as_str().unwrap_or_default().to_owned();
-    let phone = info["phone_number_sids"][0]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-
-    // The CSV: distinct customers, every value free of ',' and '"'.
-    let mut csv = String::from(
-        "friendly_name,email,primary_profile_sid,phone_number_sids,\
-         business_information.business_name,business_information.business_identity,\
-         business_information.business_type,business_information.business_industry,\
-         business_information.business_registration_identifier,\
-         business_information.business_registration_number,\
-         business_information.business_regions_of_operation,business_information.website_url,\
-         representative_1.first_name,representative_1.last_name,representative_1.email,\
-         representative_1.phone_number,representative_1.business_title,representative_1.job_position,\
-         representative_2.first_name,representative_2.last_name,representative_2.email,\
-         representative_2.phone_number,representative_2.business_title,representative_2.job_position,\
-         address.customer_name,address.street,address.city,address.region,address.postal_code,\
-         address.iso_country\n",
-    );
-    let primary = field("primary_profile_sid");
-    for i in 1..=ROWS {
-        csv.push_str(&format!(
-            "Bench Business {i},ops{i}@bench{i}.example.com,{primary},{phone},Bench Business {i},\
-             direct_customer,Limited Liability Corporation,TECHNOLOGY,EIN,{:02}-{:07},USA_AND_CANADA,\
-             https://bench{i}.example.com,Ann{i},Example,ann{i}@bench{i}.example.com,+1415555{i:04},CEO,CEO,\
-             Bo{i},Example,bo{i}@bench{i}.example.com,+1415666{i:04},CFO,CFO,Bench Business {i},\
-             {} Main Street,San Francisco,CA,94105,US\n",
-            10 + i % 80,
-            1_000_000 + i,
-            100 + i
-        ));
-    }
-    let csv_path = dir.join("customers.csv");
-    std::fs::write(&csv_path, csv)?;
-
-    let mut walls = Vec::new();
-    let mut peak_kib = 0u64;
-    let mut outcome = Ok(());
-    for _ in 0..RUNS {
-        let journal = dir.join("bench.journal");
-        let _ = std::fs::remove_file(&journal);
-        let stdout = std::fs::File::create(dir.join("report-stdout.json"))?;
-        let started = Instant::now();
-        let mut child = Command::new(&binary)
-            .arg("--json")
-            .arg("onboard")
-            .arg(&csv_path)
-            .arg("--journal")
-            .arg(&journal)
-            .args(["--concurrency", CONCURRENCY])
-            .env("TWILIO_ACCOUNT_SID", field("account_sid"))
-            .env("TWILIO_AUTH_TOKEN", field("auth_token"))
-            .env("TWILIO_BASE_URL", field("base_url"))
-            .env_remove("TWILIO_API_KEY")
-            .env_remove("TWILIO_API_SECRET")
-            .stdout(stdout)
-            .spawn()
-            .map_err(|e| fail!("cannot start `trusthub onboard`: {e}"))?;
-        let status_file = format!("/proc/{}/status", child.id());
-        let status = loop {
-            // VmHWM is the high-water mark of the resident set: the last reading is the peak
-            // up to about 10 ms before the exit.
-            if let Ok(text) = std::fs::read_to_string(&status_file) {
-                if let Some(kib) = text
-                    .lines()
-                    .find_map(|l| l.strip_prefix("VmHWM:"))
-                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-                {
-                    peak_kib = peak_kib.max(kib);
-                }
-            }
-            if let Some(status) = child.try_wait()? {
-                break status;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        let wall = started.elapsed();
-        let report: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(dir.join("report-stdout.json"))?)
-                .map_err(|e| fail!("`trusthub onboard --json` printed no report: {e}"))?;
-        let compliant = report["summary"]["compliant"].as_u64().unwrap_or(0);
-        if !status.success() || compliant != ROWS {
-            outcome = Err(fail!(
-                "`trusthub onboard` exited with {status}: {compliant} of {ROWS} rows compliant \
-                 (report in {})",
-                dir.display()
-            ));
-            break;
-        }
-        println!(
-            "run: {ROWS} rows compliant in {:.2} s ({:.0} rows/s)",
-            wall.as_secs_f64(),
-            ROWS as f64 / wall.as_secs_f64()
-        );
-        walls.push(wall);
-    }
-    // Stop the emulator as Ctrl-C would, then for good.
-    let _ = Command::new("kill")
-        .args(["-INT", &emulator.id().to_string()])
-        .status();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while emulator.try_wait()?.is_none() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = emulator.kill();
-    let _ = emulator.wait();
-    outcome?;
-    let median_wall = median(walls.clone());
-    println!(
-        "trusthub onboard, {ROWS} rows, emulator latency {LATENCY_MS} ms, concurrency {CONCURRENCY} \
-         ({RUNS} runs): wall median {:.2} s ({:.1} rows/s), min {:.2} s; peak RSS {:.1} MiB",
-        median_wall.as_secs_f64(),
-        ROWS as f64 / median_wall.as_secs_f64(),
-        walls.iter().min().copied().unwrap_or_default().as_secs_f64(),
-        peak_kib as f64 / 1024.0
-    );
-    Ok(())
 }
 
 #[cfg(test)]
