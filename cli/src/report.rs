@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use trusthub::evaluation::Evaluation;
+use trusthub::flow::files::write_atomic;
 
 /// How a row ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -222,20 +223,14 @@ pub fn paths(journal: &Path, report_dir: Option<&Path>) -> (PathBuf, PathBuf) {
     )
 }
 
-/// Writes `contents` to `path` through a temporary file and a rename (never half a report).
-fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(dir)?;
-    }
-    let mut temp = path.as_os_str().to_owned();
-    temp.push(".tmp");
-    let temp = PathBuf::from(temp);
-    fs::write(&temp, contents)?;
-    fs::rename(&temp, path)
-}
-
-/// Writes both files.
+/// Writes both files, each atomically (never half a report; see
+/// [`trusthub::flow::files::write_atomic`]), creating their directory when needed.
 pub fn write(report: &Report, csv_path: &Path, json_path: &Path) -> io::Result<()> {
+    for path in [csv_path, json_path] {
+        if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::create_dir_all(dir)?;
+        }
+    }
     write_atomic(csv_path, &to_csv(report)?)?;
     let mut json = serde_json::to_vec_pretty(report).map_err(io::Error::other)?;
     json.push(b'\n');
