@@ -196,6 +196,11 @@ fn sigterm_stops_like_ctrl_c() {
     interrupted_then_resumed("TERM");
 }
 
+#[test]
+fn sighup_stops_like_ctrl_c() {
+    interrupted_then_resumed("HUP");
+}
+
 /// Stops a batch with `signal` while rows are in flight: the same report and exit code (130)
 /// whichever signal, and the same command resumes without duplicates.
 fn interrupted_then_resumed(signal: &str) {
@@ -245,7 +250,10 @@ fn interrupted_then_resumed(signal: &str) {
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8(output.stderr.clone()).unwrap();
     assert_eq!(output.status.code(), Some(130), "{stderr}");
-    let name = if signal == "INT" { "Ctrl-C" } else { "SIGTERM" };
+    let name = match signal {
+        "INT" => "Ctrl-C".to_owned(),
+        other => format!("SIG{other}"),
+    };
     assert!(
         stderr.contains(&format!("{name}: stopping: no new rows")),
         "{stderr}"
