@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! trusthub profile create --file customer.toml [--submit] [--dry-run] [--journal FILE]
-//! trusthub onboard customers.csv --journal onboard.journal [--concurrency N] [--submit]
+//! trusthub onboard customers.csv --journal onboard.journal [--concurrency N] [--submit] [--dry-run]
 //! trusthub profile status BU...        trusthub profile evaluate BU...
 //! trusthub policies list               trusthub emulator [--port N]
 //! trusthub schema                      the input keys and their accepted values
@@ -13,7 +13,8 @@
 //! `TWILIO_AUTH_TOKEN`, or `TWILIO_API_KEY` + `TWILIO_API_SECRET`; `TWILIO_BASE_URL`, ...);
 //! `--emulator` runs any command against an embedded emulator instead. Exit codes: 0 success
 //! (every row compliant), 1 some row or profile failed or is not compliant, 2 usage (bad
-//! arguments, unreadable input file, missing credentials), 130 interrupted (resumable).
+//! arguments, unreadable input file, a journal held by another process, missing credentials), 130
+//! interrupted by Ctrl-C, SIGTERM or SIGHUP (resumable).
 #![warn(missing_docs)]
 
 mod batch_journal;
@@ -39,7 +40,7 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 /// Exit code: usage error (clap's own code for bad arguments), unreadable input, no credentials.
 pub const EXIT_USAGE: u8 = 2;
-/// Exit code: interrupted by Ctrl-C; the same command resumes.
+/// Exit code: interrupted by Ctrl-C, SIGTERM or SIGHUP; the same command resumes.
 pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Onboard ISV customers to Twilio Trust Hub as Secondary Customer Profiles.
@@ -50,7 +51,8 @@ pub const EXIT_INTERRUPTED: u8 = 130;
     after_help = "Credentials: TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and \
                   TWILIO_API_SECRET); optional TWILIO_BASE_URL, TWILIO_EDGE, TWILIO_REGION.\n\
                   Exit codes: 0 success, 1 some row/profile failed or is not compliant, 2 usage, \
-                  130 interrupted (run the same command again to resume)."
+                  130 interrupted by Ctrl-C, SIGTERM or SIGHUP (run the same command again to \
+                  resume)."
 )]
 struct Cli {
     #[command(flatten)]
@@ -181,7 +183,7 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(run(cli));
-    // Rows aborted by a second Ctrl-C may hold a worker in a journal sync: do not wait long.
+    // Rows aborted by a second signal may hold a worker in a journal sync: do not wait long.
     runtime.shutdown_timeout(Duration::from_secs(2));
     match result {
         Ok(code) => ExitCode::from(code),
