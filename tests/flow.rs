@@ -13,7 +13,7 @@ mod fixtures;
 use fixtures::{address, business, client, input, representative};
 use trusthub::flow::{
     cleanup, DigestKey, FlowOptions, Journal, JournalStore, Limiter, MemoryStore, Outcome,
-    SecondaryProfile, Step,
+    SecondaryProfile, Step, StepRecord,
 };
 use trusthub::sid::{policies, CustomerProfileSid};
 use trusthub::{Client, FlowError, RetryPolicy};
@@ -107,6 +107,14 @@ async fn happy_path_reaches_in_review_then_approved() {
     );
 }
 
+/// Every step of `steps` started before the first of them ended: none waited for another.
+fn assert_start_together(steps: &[&StepRecord]) {
+    let first_end = steps.iter().map(|s| s.started + s.elapsed).min().unwrap();
+    for s in steps {
+        assert!(s.started < first_end, "{} waited for another step", s.step);
+    }
+}
+
 #[tokio::test]
 async fn each_step_starts_as_soon_as_its_inputs_exist() {
     // With 60 ms per request, the order of starts and ends shows the dependency graph: nothing
@@ -154,14 +162,7 @@ async fn each_step_starts_as_soon_as_its_inputs_exist() {
         )
     });
     assert_eq!(first_round.len(), 5);
-    let first_end = first_round
-        .iter()
-        .map(|s| s.started + s.elapsed)
-        .min()
-        .unwrap();
-    for s in &first_round {
-        assert!(s.started < first_end, "{} waited", s.step);
-    }
+    assert_start_together(&first_round);
     let address = find(&|s| matches!(s, Step::CreateAddress))[0];
     assert!(
         find(&|s| matches!(s, Step::CreateDocument))[0].started
@@ -170,14 +171,7 @@ async fn each_step_starts_as_soon_as_its_inputs_exist() {
     let assignments =
         find(&|s| matches!(s, Step::AssignEntity { .. } | Step::AssignPhoneNumber(_)));
     assert_eq!(assignments.len(), 6);
-    let first_assignment_end = assignments
-        .iter()
-        .map(|a| a.started + a.elapsed)
-        .min()
-        .unwrap();
-    for a in &assignments {
-        assert!(a.started < first_assignment_end, "assignments run together");
-    }
+    assert_start_together(&assignments);
     let last_assignment_end = assignments
         .iter()
         .map(|a| a.started + a.elapsed)

@@ -253,42 +253,16 @@ impl Faults {
     }
 }
 
-/// What one request suffers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Fault {
-    None,
-    TooManyRequests { retry_after_secs: u64 },
-    InternalError,
-    Unavailable,
-    CommitThenDrop,
-    CommitThenGateway503,
-    CommitThenGateway429,
-    CommitThenStall,
-}
-
-impl Fault {
+impl FaultKind {
     /// Whether the request is handled (and its changes committed) before the fault strikes.
-    pub fn commits(self) -> bool {
+    pub(crate) fn commits(self) -> bool {
         matches!(
             self,
-            Fault::None
-                | Fault::CommitThenDrop
-                | Fault::CommitThenGateway503
-                | Fault::CommitThenGateway429
-                | Fault::CommitThenStall
+            FaultKind::CommitThenDrop
+                | FaultKind::CommitThenGateway503
+                | FaultKind::CommitThenGateway429
+                | FaultKind::CommitThenStall
         )
-    }
-
-    fn of(kind: FaultKind, retry_after_secs: u64) -> Fault {
-        match kind {
-            FaultKind::TooManyRequests => Fault::TooManyRequests { retry_after_secs },
-            FaultKind::InternalError => Fault::InternalError,
-            FaultKind::Unavailable => Fault::Unavailable,
-            FaultKind::CommitThenDrop => Fault::CommitThenDrop,
-            FaultKind::CommitThenGateway503 => Fault::CommitThenGateway503,
-            FaultKind::CommitThenGateway429 => Fault::CommitThenGateway429,
-            FaultKind::CommitThenStall => Fault::CommitThenStall,
-        }
     }
 }
 
@@ -309,8 +283,9 @@ impl FaultState {
         }
     }
 
-    /// Draws the fault of one API request (one draw per request, whatever the rates and rules).
-    pub fn draw(&mut self, method: &str, path: &str) -> Fault {
+    /// Draws the fault of one API request (one draw per request, whatever the rates and rules);
+    /// `None` when it is served normally.
+    pub fn draw(&mut self, method: &str, path: &str) -> Option<FaultKind> {
         let x = self.rng.f64();
         let f = &mut self.faults;
         if let Some(i) = f
@@ -320,39 +295,30 @@ impl FaultState {
         {
             let rule = &mut f.rules[i];
             rule.times -= 1;
-            let fault = Fault::of(rule.fault, f.retry_after_secs);
+            let fault = rule.fault;
             if rule.times == 0 {
                 f.rules.remove(i);
             }
-            return fault;
+            return Some(fault);
         }
         let is_post = method.eq_ignore_ascii_case("POST");
         let bands = [
-            (
-                f.rate_429,
-                Fault::TooManyRequests {
-                    retry_after_secs: f.retry_after_secs,
-                },
-                false,
-            ),
-            (f.rate_500, Fault::InternalError, false),
-            (f.rate_503, Fault::Unavailable, false),
-            (f.rate_commit_then_drop, Fault::CommitThenDrop, true),
-            (f.rate_commit_then_503, Fault::CommitThenGateway503, true),
-            (f.rate_commit_then_429, Fault::CommitThenGateway429, true),
+            (f.rate_429, FaultKind::TooManyRequests),
+            (f.rate_500, FaultKind::InternalError),
+            (f.rate_503, FaultKind::Unavailable),
+            (f.rate_commit_then_drop, FaultKind::CommitThenDrop),
+            (f.rate_commit_then_503, FaultKind::CommitThenGateway503),
+            (f.rate_commit_then_429, FaultKind::CommitThenGateway429),
         ];
         let mut band = 0.0;
-        for (rate, fault, post_only) in bands {
+        for (rate, fault) in bands {
             band += rate;
             if x < band {
-                return if post_only && !is_post {
-                    Fault::None
-                } else {
-                    fault
-                };
+                // What follows a commit is drawn for POSTs only.
+                return (is_post || !fault.commits()).then_some(fault);
             }
         }
-        Fault::None
+        None
     }
 }
 
@@ -365,21 +331,22 @@ mod tests {
         let mut all_429 = FaultState::new(Faults::none().with_rate_429(1.0, 0), 1);
         assert_eq!(
             all_429.draw("GET", "/v1/Policies"),
-            Fault::TooManyRequests {
-                retry_after_secs: 0
-            }
+            Some(FaultKind::TooManyRequests)
         );
         let mut drops = FaultState::new(Faults::none().with_rate_commit_then_drop(1.0), 1);
-        assert_eq!(drops.draw("POST", "/v1/EndUsers"), Fault::CommitThenDrop);
-        assert_eq!(drops.draw("GET", "/v1/EndUsers"), Fault::None);
+        assert_eq!(
+            drops.draw("POST", "/v1/EndUsers"),
+            Some(FaultKind::CommitThenDrop)
+        );
+        assert_eq!(drops.draw("GET", "/v1/EndUsers"), None);
         let mut gateway = FaultState::new(Faults::none().with_rate_commit_then_503(1.0), 1);
         assert_eq!(
             gateway.draw("POST", "/v1/EndUsers"),
-            Fault::CommitThenGateway503
+            Some(FaultKind::CommitThenGateway503)
         );
-        assert_eq!(gateway.draw("DELETE", "/v1/EndUsers/IT1"), Fault::None);
+        assert_eq!(gateway.draw("DELETE", "/v1/EndUsers/IT1"), None);
         let mut none = FaultState::new(Faults::none(), 1);
-        assert!((0..100).all(|_| none.draw("POST", "/v1/EndUsers") == Fault::None));
+        assert!((0..100).all(|_| none.draw("POST", "/v1/EndUsers").is_none()));
     }
 
     #[test]
@@ -387,12 +354,12 @@ mod tests {
         let faults = Faults::none().with_rate_500(0.3).with_rate_503(0.3);
         let mut a = FaultState::new(faults.clone(), 9);
         let mut b = FaultState::new(faults, 9);
-        let xs: Vec<Fault> = (0..50).map(|_| a.draw("POST", "/v1/EndUsers")).collect();
-        let ys: Vec<Fault> = (0..50).map(|_| b.draw("POST", "/v1/EndUsers")).collect();
+        let xs: Vec<Option<FaultKind>> = (0..50).map(|_| a.draw("POST", "/v1/EndUsers")).collect();
+        let ys: Vec<Option<FaultKind>> = (0..50).map(|_| b.draw("POST", "/v1/EndUsers")).collect();
         assert_eq!(xs, ys);
-        assert!(xs.contains(&Fault::InternalError));
-        assert!(xs.contains(&Fault::Unavailable));
-        assert!(xs.contains(&Fault::None));
+        assert!(xs.contains(&Some(FaultKind::InternalError)));
+        assert!(xs.contains(&Some(FaultKind::Unavailable)));
+        assert!(xs.contains(&None));
     }
 
     #[test]
@@ -409,17 +376,17 @@ mod tests {
         assert!(!rule.matches("POST", "/v1/CustomerProfiles/BU1/EntityAssignments"));
         assert!(!rule.matches("GET", "/v1/CustomerProfiles/BU1"));
         let mut state = FaultState::new(Faults::none().with_rule(rule), 3);
-        assert_eq!(state.draw("POST", "/v1/EndUsers"), Fault::None);
+        assert_eq!(state.draw("POST", "/v1/EndUsers"), None);
         assert_eq!(
             state.draw("POST", "/v1/CustomerProfiles/BU1"),
-            Fault::CommitThenDrop
+            Some(FaultKind::CommitThenDrop)
         );
         assert_eq!(
             state.draw("POST", "/v1/CustomerProfiles/BU2"),
-            Fault::CommitThenDrop
+            Some(FaultKind::CommitThenDrop)
         );
         assert!(state.faults.rules.is_empty());
-        assert_eq!(state.draw("POST", "/v1/CustomerProfiles/BU1"), Fault::None);
+        assert_eq!(state.draw("POST", "/v1/CustomerProfiles/BU1"), None);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tower::ServiceExt;
 
-use crate::faults::Fault;
+use crate::faults::FaultKind;
 use crate::state::{lock, App};
 use crate::wire::ApiError;
 
@@ -61,32 +61,29 @@ impl hyper::service::Service<Request<Incoming>> for FaultingService {
             if request.uri().path().starts_with(CONTROL_PREFIX) {
                 return Ok(route(router, request).await);
             }
-            let (latency_ms, answer_latency_ms, fault) = {
+            let (latency_ms, answer_latency_ms, retry_after_secs, fault) = {
                 let mut faults = lock(&app.faults);
                 let fault = faults.draw(request.method().as_str(), request.uri().path());
-                (
-                    faults.faults.latency_ms,
-                    faults.faults.answer_latency_ms,
-                    fault,
-                )
+                let f = &faults.faults;
+                (f.latency_ms, f.answer_latency_ms, f.retry_after_secs, fault)
             };
             {
                 let mut state = lock(&app.state);
                 let counters = &mut state.counters;
                 counters.requests_served += 1;
-                if fault != Fault::None {
+                if let Some(fault) = fault {
                     counters.requests_faulted += 1;
-                }
-                match fault {
-                    Fault::None => {}
-                    Fault::TooManyRequests { .. } => counters.faults_429 += 1,
-                    Fault::InternalError => counters.faults_500 += 1,
-                    Fault::Unavailable => counters.faults_503 += 1,
-                    Fault::CommitThenDrop | Fault::CommitThenStall => {
-                        counters.connections_dropped += 1
-                    }
-                    Fault::CommitThenGateway503 => counters.gateway_503_after_commit += 1,
-                    Fault::CommitThenGateway429 => counters.gateway_429_after_commit += 1,
+                    let counter = match fault {
+                        FaultKind::TooManyRequests => &mut counters.faults_429,
+                        FaultKind::InternalError => &mut counters.faults_500,
+                        FaultKind::Unavailable => &mut counters.faults_503,
+                        FaultKind::CommitThenDrop | FaultKind::CommitThenStall => {
+                            &mut counters.connections_dropped
+                        }
+                        FaultKind::CommitThenGateway503 => &mut counters.gateway_503_after_commit,
+                        FaultKind::CommitThenGateway429 => &mut counters.gateway_429_after_commit,
+                    };
+                    *counter += 1;
                 }
             }
             if latency_ms > 0 {
@@ -94,37 +91,38 @@ impl hyper::service::Service<Request<Incoming>> for FaultingService {
             }
             let answer = if let Some(refused) = oversized_headers(&request) {
                 refused.into_response()
-            } else if fault.commits() {
-                twilio_shaped(route(router, request).await).await
             } else {
                 match fault {
-                    Fault::TooManyRequests { retry_after_secs } => {
+                    Some(FaultKind::TooManyRequests) => {
                         ApiError::too_many_requests(retry_after_secs).into_response()
                     }
-                    Fault::InternalError => ApiError::internal().into_response(),
-                    _ => ApiError::unavailable().into_response(),
+                    Some(FaultKind::InternalError) => ApiError::internal().into_response(),
+                    Some(FaultKind::Unavailable) => ApiError::unavailable().into_response(),
+                    // Served, or served and then faulted: the request's changes are committed.
+                    _ => twilio_shaped(route(router, request).await).await,
                 }
             };
             // The answer path: whatever the request changed is committed by now.
             if answer_latency_ms > 0 {
                 tokio::time::sleep(Duration::from_millis(answer_latency_ms)).await;
             }
-            if fault == Fault::CommitThenStall {
-                tokio::time::sleep(Duration::from_millis(crate::faults::MAX_LATENCY_MS)).await;
-            }
             match fault {
-                Fault::CommitThenDrop | Fault::CommitThenStall => {
+                Some(FaultKind::CommitThenStall) => {
+                    tokio::time::sleep(Duration::from_millis(crate::faults::MAX_LATENCY_MS)).await;
+                    Err(DroppedConnection)
+                }
+                Some(FaultKind::CommitThenDrop) => {
                     tracing::debug!(
                         status = %answer.status(),
                         "request handled; dropping the connection without a response"
                     );
                     Err(DroppedConnection)
                 }
-                Fault::CommitThenGateway503 => Ok(gateway_answer(
+                Some(FaultKind::CommitThenGateway503) => Ok(gateway_answer(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "503 Service Temporarily Unavailable",
                 )),
-                Fault::CommitThenGateway429 => Ok(gateway_answer(
+                Some(FaultKind::CommitThenGateway429) => Ok(gateway_answer(
                     StatusCode::TOO_MANY_REQUESTS,
                     "429 Too Many Requests",
                 )),
