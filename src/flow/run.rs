@@ -311,16 +311,17 @@ impl Runner<'_> {
             let intent = self.intend(step, criteria.clone()).await?;
             let error = match create().await {
                 Ok(sid) => return Ok((sid, Outcome::Created)),
-                Err(FlowError::Step { source, .. }) if attempt < attempts => source,
-                Err(e) => return Err(e),
+                Err(e) => e,
             };
-            match error.processed() {
+            let processed = match &error {
+                FlowError::Step { source, .. } if attempt < attempts => source.processed(),
+                _ => return Err(error),
+            };
+            match processed {
                 Processed::No => {
                     tracing::debug!(step = %step, attempt, "trusthub.flow create not processed; sending again");
                 }
-                Processed::Refused => {
-                    return Err(step_error(step, None, *error));
-                }
+                Processed::Refused => return Err(error),
                 _ => {
                     tracing::debug!(step = %step, attempt, "trusthub.flow create may have been processed; looking it up");
                     if let Some(sid) = self.adopt(step, &intent, find().await?)? {
