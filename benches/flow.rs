@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 mod fixtures;
 
 use trusthub::flow::{FlowOptions, Limiter, MemoryStore, Preflight, SecondaryProfile};
+use trusthub::Submission;
 use trusthub_emulator::{EmulatorConfig, Faults};
 
 fn profile(emulator: &trusthub_emulator::Emulator, n: usize) -> SecondaryProfile {
@@ -136,7 +137,10 @@ fn main() {
                     .run(&client, Arc::new(MemoryStore::new()), options)
                     .await
                     .unwrap();
-                report.submit(&client, false).await.unwrap();
+                report
+                    .submit(&client, Submission::WhenCompliant)
+                    .await
+                    .unwrap();
                 t.elapsed()
             }
         };
@@ -214,7 +218,10 @@ fn main() {
                     .run(&client, Arc::new(MemoryStore::new()), options)
                     .await
                     .unwrap();
-                report.submit(&client, false).await.unwrap();
+                report
+                    .submit(&client, Submission::WhenCompliant)
+                    .await
+                    .unwrap();
                 report.evaluation.is_compliant()
             });
         }

@@ -136,7 +136,7 @@ fn print_step(step: &StepRecord) {
     println!(
         "  {:<62} {:<34} {:>5.0} ms  {:?}",
         step.step.to_string(),
-        step.sid.as_deref().unwrap_or("-"),
+        step.sid.as_ref().map_or("-", |sid| sid.as_str()),
         step.elapsed.as_secs_f64() * 1e3,
         step.outcome
     );
@@ -226,7 +226,10 @@ async fn main() {
         return;
     }
     let started = std::time::Instant::now();
-    match report.submit(&client, false).await {
+    match report
+        .submit(&client, trusthub::Submission::WhenCompliant)
+        .await
+    {
         Ok(status) => println!(
             "step 10: submitted for review: {status} ({:.0} ms)",
             started.elapsed().as_secs_f64() * 1e3

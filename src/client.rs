@@ -120,8 +120,8 @@ enum Auth {
 ///
 /// // Lists page through `next_page_url` as a stream.
 /// let policies: Vec<_> = client.policies().list().page_size(2).into_stream().try_collect().await?;
-/// let secondary = policies::SECONDARY_CUSTOMER_PROFILE.as_str();
-/// assert!(policies.iter().any(|p| p.sid.as_deref() == Some(secondary)));
+/// let secondary = policies::SECONDARY_CUSTOMER_PROFILE;
+/// assert!(policies.iter().any(|p| p.sid == Some(secondary)));
 ///
 /// // A wrong auth token is Twilio's 401 / 20003, and never echoed.
 /// let wrong = Client::builder()

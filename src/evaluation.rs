@@ -32,6 +32,7 @@
 
 use std::fmt;
 
+use crate::sid::EvaluationSid;
 use trusthub_generated::runtime::text::printable;
 use trusthub_generated::runtime::StringEnum;
 use trusthub_generated::trusthub_v1::{
@@ -60,7 +61,10 @@ use trusthub_generated::trusthub_v1::{
 /// let evaluation = Evaluation::from(answer);
 /// assert!(!evaluation.is_compliant());
 /// assert_eq!(evaluation.status(), "noncompliant");
-/// assert_eq!(evaluation.sid(), Some("EL0123456789abcdef0123456789abcdef"));
+/// assert_eq!(
+///     evaluation.sid().map(|sid| sid.to_string()).as_deref(),
+///     Some("EL0123456789abcdef0123456789abcdef")
+/// );
 /// assert_eq!(evaluation.results().len(), 2);
 /// assert_eq!(evaluation.failures().len(), 1);
 /// let text = evaluation.to_string();
@@ -177,9 +181,9 @@ impl Evaluation {
             .map_or("unknown", |s| s.as_str())
     }
 
-    /// The evaluation's SID (`EL...`) as Twilio sent it.
-    pub fn sid(&self) -> Option<&str> {
-        self.answer.sid.as_deref()
+    /// The evaluation's SID (`EL...`), when the answer had one.
+    pub fn sid(&self) -> Option<EvaluationSid> {
+        self.answer.sid
     }
 
     /// Every requirement result as Twilio sent it.
@@ -232,7 +236,9 @@ impl fmt::Display for Evaluation {
         writeln!(
             f,
             "evaluation {}: {} ({} of {} requirements passed)",
-            self.sid().unwrap_or("(no sid)"),
+            self.sid()
+                .as_ref()
+                .map_or("(no sid)", EvaluationSid::as_str),
             self.status(),
             results.len() - failed.len(),
             results.len()

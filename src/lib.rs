@@ -37,7 +37,7 @@
 
 pub mod attributes;
 pub mod client;
-pub mod sid;
+pub use trusthub_generated::runtime::sid;
 pub mod signature;
 
 pub use client::{Client, ClientBuilder, ConfigError};
@@ -46,4 +46,4 @@ pub use trusthub_generated::runtime::{Error as ApiError, RetryPolicy};
 pub mod evaluation;
 pub mod flow;
 
-pub use flow::{FlowError, FlowOptions, FlowReport, SecondaryProfile};
+pub use flow::{FlowError, FlowOptions, FlowReport, SecondaryProfile, Submission};

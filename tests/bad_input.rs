@@ -416,7 +416,7 @@ async fn stale_journal() {
     // A changed part from which nothing was built yet is taken: the primary profile, say,
     // corrected before its assignment was made. The flow then checks it and evaluates again.
     let mut early = journal.clone();
-    let primary = emulator.primary_profile_sid().to_owned();
+    let primary: trusthub::sid::ObjectSid = emulator.primary_profile_sid().parse().unwrap();
     early.entity_assignments.remove(&primary);
     let other_primary = CustomerProfileSid::from_static("BU00000000000000000000000000000001");
     let corrected = input(&emulator, "Acme A")

@@ -578,13 +578,13 @@ async fn every_operation_and_the_flow_pass_prism() {
     );
     let flow_outcome = match flow {
         Ok(mut report) => {
-            let submitted = report.submit(&client, true).await;
+            let submitted = report.submit(&client, trusthub::Submission::Force).await;
             format!(
                 "flow ran {} steps, evaluation {}, submission {}",
                 report.steps.len(),
                 report.evaluation.status(),
                 match submitted {
-                    Ok(status) => status,
+                    Ok(status) => status.to_string(),
                     Err(e) => format!("failed: {e}"),
                 }
             )

@@ -72,7 +72,7 @@ async fn lists_page_through_the_emulator_in_both_envelopes() {
         .try_collect()
         .await
         .unwrap();
-    let mut sids: Vec<String> = numbers.iter().map(|n| n.sid.clone().unwrap()).collect();
+    let mut sids: Vec<String> = numbers.iter().map(|n| n.sid.unwrap().to_string()).collect();
     sids.sort();
     let mut expected = emulator.phone_number_sids();
     expected.sort();
@@ -129,7 +129,7 @@ async fn an_empty_bundle_evaluates_like_the_seed_example() {
     let bundle = bundle.sid.unwrap();
     let answer = client
         .customer_profiles()
-        .evaluations(&bundle)
+        .evaluations(bundle)
         .create(SECONDARY)
         .send()
         .await
@@ -178,7 +178,10 @@ async fn a_status_callback_arrives_signed_and_verifies() {
         .build()
         .unwrap();
     let mut report = flow.create(&client).await.unwrap();
-    report.submit(&client, false).await.unwrap();
+    report
+        .submit(&client, trusthub::Submission::WhenCompliant)
+        .await
+        .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while receiver.requests().is_empty() && std::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;

@@ -11,12 +11,13 @@ use std::time::Duration;
 mod fixtures;
 
 use fixtures::{address, business, client, input, representative};
+use trusthub::api::trusthub_v1::CustomerProfileStatus;
 use trusthub::flow::{
     cleanup, DigestKey, FlowOptions, Journal, JournalStore, Limiter, MemoryStore, Outcome,
     SecondaryProfile, Step, StepRecord,
 };
-use trusthub::sid::{policies, CustomerProfileSid};
-use trusthub::{Client, FlowError, RetryPolicy};
+use trusthub::sid::{policies, CustomerProfileSid, ObjectSid};
+use trusthub::{Client, FlowError, RetryPolicy, Submission};
 use trusthub_emulator::{start, Counters, Decision, EmulatorConfig, FaultKind, FaultRule, Faults};
 
 /// Resources a flow with one phone number creates.
@@ -78,19 +79,22 @@ async fn happy_path_reaches_in_review_then_approved() {
     assert_eq!(journal.entity_assignments.len(), 5);
     assert!(journal
         .entity_assignments
-        .contains_key(emulator.primary_profile_sid()));
+        .contains_key(&emulator.primary_profile_sid().parse::<ObjectSid>().unwrap()));
     assert_eq!(journal.channel_endpoint_assignments.len(), 1);
     assert_eq!(journal.compliant, Some(true));
     assert_eq!(created(&emulator.counters()), per_flow(1));
 
-    let status = report.submit(&client, false).await.unwrap();
-    assert_eq!(status, "pending-review");
+    let status = report
+        .submit(&client, Submission::WhenCompliant)
+        .await
+        .unwrap();
+    assert_eq!(status, CustomerProfileStatus::PendingReview);
     assert!(store.latest().unwrap().submitted);
     let status = report
         .wait_for_review(&client, Duration::from_secs(5), Duration::from_millis(20))
         .await
         .unwrap();
-    assert_eq!(status, "in-review");
+    assert_eq!(status, CustomerProfileStatus::InReview);
     emulator
         .decide(report.bundle().as_str(), Decision::Approve)
         .await
@@ -99,11 +103,14 @@ async fn happy_path_reaches_in_review_then_approved() {
         .wait_for_decision(&client, Duration::from_secs(5), Duration::from_millis(20))
         .await
         .unwrap();
-    assert_eq!(status, "twilio-approved");
+    assert_eq!(status, CustomerProfileStatus::TwilioApproved);
     // Submitting twice sends nothing new.
     assert_eq!(
-        report.submit(&client, false).await.unwrap(),
-        "twilio-approved"
+        report
+            .submit(&client, Submission::WhenCompliant)
+            .await
+            .unwrap(),
+        CustomerProfileStatus::TwilioApproved
     );
 }
 
@@ -249,7 +256,10 @@ async fn a_missing_representative_stops_at_the_policy_or_yields_the_typed_evalua
         "{}",
         report.evaluation
     );
-    let error = report.submit(&client, false).await.unwrap_err();
+    let error = report
+        .submit(&client, Submission::WhenCompliant)
+        .await
+        .unwrap_err();
     assert!(matches!(error, FlowError::NotCompliant { .. }), "{error}");
     let profile = client
         .customer_profiles()
@@ -410,8 +420,6 @@ async fn a_wrong_primary_profile_is_refused_before_anything_is_created() {
         .await
         .unwrap()
         .sid
-        .unwrap()
-        .parse()
         .unwrap();
     let missing = CustomerProfileSid::from_static("BU0123456789abcdef0123456789abcdef");
     let before = emulator.counters();
@@ -426,7 +434,7 @@ async fn a_wrong_primary_profile_is_refused_before_anything_is_created() {
         let error = flow.create(&client).await.unwrap_err();
         match &error {
             FlowError::PrimaryProfile { profile, problems } => {
-                assert_eq!(profile, &primary.to_string());
+                assert_eq!(profile, &primary);
                 assert!(
                     problems.iter().any(|p| p.contains(expected)),
                     "{problems:?}"
@@ -503,7 +511,10 @@ async fn a_lost_submission_resumes_to_submitted() {
         FaultKind::InternalError,
         1,
     )));
-    let error = report.submit(&client, false).await.unwrap_err();
+    let error = report
+        .submit(&client, Submission::WhenCompliant)
+        .await
+        .unwrap_err();
     assert!(matches!(error, FlowError::Step { .. }), "{error}");
     let journal = store.latest().unwrap();
     assert!(!journal.submitted);
@@ -520,8 +531,11 @@ async fn a_lost_submission_resumes_to_submitted() {
         )
         .await
         .unwrap();
-    let status = resumed.submit(&client, false).await.unwrap();
-    assert_eq!(status, "in-review");
+    let status = resumed
+        .submit(&client, Submission::WhenCompliant)
+        .await
+        .unwrap();
+    assert_eq!(status, CustomerProfileStatus::InReview);
     let journal = store.latest().unwrap();
     assert!(journal.submitted && journal.intents.is_empty());
     assert_eq!(emulator.counters().customer_profiles, 1);

@@ -52,10 +52,7 @@ fn assert_common_headers(request: &support::Recorded, form: bool) {
 async fn the_flow_calls_go_out_byte_for_byte_as_documented() {
     let server = CaptureServer::start().await;
     for _ in 0..10 {
-        server.answer(Canned::json(
-            201,
-            r#"{"sid":"XXaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}"#,
-        ));
+        server.answer(Canned::json(201, r#"{}"#));
     }
     let client = client(&server);
 
@@ -297,7 +294,7 @@ async fn lists_page_through_both_envelopes() {
         .try_collect()
         .await
         .unwrap();
-    let sids: Vec<_> = policies.iter().map(|p| p.sid.clone().unwrap()).collect();
+    let sids: Vec<_> = policies.iter().map(|p| p.sid.unwrap()).collect();
     assert_eq!(sids.len(), 3);
     assert_eq!(sids[2], "RN00000000000000000000000000000003");
     let numbers: Vec<_> = client

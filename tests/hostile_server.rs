@@ -224,7 +224,7 @@ async fn a_200_carrying_an_error_body_never_passes_for_a_resource() {
         .await
         .unwrap();
     assert_eq!(
-        user.sid.as_deref(),
+        user.sid.as_ref().map(|sid| sid.as_str()),
         Some("ITaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
     );
 }

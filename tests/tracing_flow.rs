@@ -120,7 +120,10 @@ async fn a_whole_flow_at_trace_logs_no_secret_and_no_personal_data() {
         )
         .await
         .unwrap();
-    report.submit(&client, false).await.unwrap();
+    report
+        .submit(&client, trusthub::Submission::WhenCompliant)
+        .await
+        .unwrap();
     // Debug output of everything the user holds is covered too.
     tracing::trace!(?flow, ?report, ?client, "user-side debug output");
 

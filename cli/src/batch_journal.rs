@@ -32,6 +32,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use trusthub::flow::{files, DigestKey, Intent, Journal, JournalLock, JournalStore};
+use trusthub::sid::ObjectSid;
 
 /// The batch journal format this version writes and reads.
 pub const BATCH_FORMAT: u32 = 2;
@@ -83,7 +84,7 @@ struct SyncState {
 #[derive(Debug, Default)]
 struct Registry {
     /// SID -> the customer key digest that owns (or claimed) it.
-    owners: HashMap<String, String>,
+    owners: HashMap<ObjectSid, String>,
     /// Customer key digest -> its open intents.
     intents: HashMap<String, BTreeMap<String, Intent>>,
 }
@@ -589,21 +590,19 @@ impl JournalStore for RowStore {
         &self.file.key
     }
 
-    fn held_elsewhere(&self, _journal: &Journal, sid: &str) -> bool {
+    fn held_elsewhere(&self, _journal: &Journal, sid: ObjectSid) -> bool {
         lock(&self.file.registry)
             .owners
-            .get(sid)
+            .get(&sid)
             .is_some_and(|owner| *owner != self.customer)
     }
 
-    fn try_claim(&self, _journal: &Journal, sid: &str) -> bool {
+    fn try_claim(&self, _journal: &Journal, sid: ObjectSid) -> bool {
         let mut registry = lock(&self.file.registry);
-        match registry.owners.get(sid) {
+        match registry.owners.get(&sid) {
             Some(owner) => *owner == self.customer,
             None => {
-                registry
-                    .owners
-                    .insert(sid.to_owned(), self.customer.clone());
+                registry.owners.insert(sid, self.customer.clone());
                 true
             }
         }
@@ -804,11 +803,11 @@ mod tests {
         let mut owned = journal("th-a");
         owned.bundle = Some("BU0123456789abcdef0123456789abcdef".parse().unwrap());
         a.save(&owned).unwrap();
-        let sid = "BU0123456789abcdef0123456789abcdef";
+        let sid = ObjectSid::from_static("BU0123456789abcdef0123456789abcdef");
         assert!(b.held_elsewhere(&journal("th-b"), sid));
         assert!(!b.try_claim(&journal("th-b"), sid));
         assert!(a.try_claim(&owned, sid));
-        let free = "BU0123456789abcdef0123456789abcdee";
+        let free = ObjectSid::from_static("BU0123456789abcdef0123456789abcdee");
         assert!(b.try_claim(&journal("th-b"), free));
         assert!(!a.try_claim(&owned, free), "claimed by b first");
         // An open intent with the same criteria is a rival.

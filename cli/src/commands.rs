@@ -14,7 +14,7 @@ use trusthub::flow::{
     FileStore, FlowOptions, FlowReport, JournalStore, NoStore, Outcome, Preflight,
 };
 use trusthub::sid::{CustomerProfileSid, PolicySid};
-use trusthub::FlowError;
+use trusthub::{FlowError, Submission};
 use trusthub_emulator::{Decision, EmulatorConfig, Faults};
 
 use crate::context::{CliError, Context};
@@ -138,7 +138,9 @@ pub fn evaluation_table(evaluation: &Evaluation) -> String {
         .count();
     format!(
         "evaluation {}: {} ({passed} of {} requirements passed)\n{}",
-        evaluation.sid().unwrap_or("(no sid)"),
+        evaluation
+            .sid()
+            .map_or_else(|| "(no sid)".to_owned(), |sid| sid.to_string()),
         evaluation.status(),
         evaluation.results().len(),
         table::render(&["REQUIREMENT", "RESULT", "FIELD", "CODE", "REASON"], &rows)
@@ -275,9 +277,14 @@ pub async fn profile_create(ctx: &Context, args: &CreateArgs) -> Result<u8, CliE
     })?;
     let compliant = report.evaluation.is_compliant();
     let submitted = if args.submit && compliant {
-        Some(report.submit(&ctx.client, false).await.map_err(|e| {
-            CliError::failed(format!("{} evaluated compliant, but {e}", report.bundle()))
-        })?)
+        Some(
+            report
+                .submit(&ctx.client, Submission::WhenCompliant)
+                .await
+                .map_err(|e| {
+                    CliError::failed(format!("{} evaluated compliant, but {e}", report.bundle()))
+                })?,
+        )
     } else {
         None
     };
@@ -318,7 +325,7 @@ pub async fn profile_create(ctx: &Context, args: &CreateArgs) -> Result<u8, CliE
             .map(|s| {
                 vec![
                     s.step.to_string(),
-                    s.sid.clone().unwrap_or_default(),
+                    s.sid.map(|sid| sid.to_string()).unwrap_or_default(),
                     outcome_word(s.outcome).to_owned(),
                     s.elapsed.as_millis().to_string(),
                 ]
@@ -383,7 +390,10 @@ pub async fn profile_status(ctx: &Context, bundles: &[CustomerProfileSid]) -> Re
                 rows.push(vec![
                     bundle.to_string(),
                     status.clone(),
-                    profile.policy_sid.clone().unwrap_or_default(),
+                    profile
+                        .policy_sid
+                        .map(|p| p.to_string())
+                        .unwrap_or_default(),
                     date(profile.valid_until),
                     date(profile.date_updated),
                     codes.join(","),
@@ -443,22 +453,20 @@ pub async fn profile_evaluate(
     for bundle in bundles {
         let result = async {
             let policy = match policy {
-                Some(p) => p.to_string(),
+                Some(p) => p,
                 None => ctx
                     .client
                     .customer_profiles()
-                    .fetch(bundle.as_str())
+                    .fetch(bundle)
                     .send()
                     .await?
                     .policy_sid
-                    .unwrap_or_else(|| {
-                        trusthub::sid::policies::SECONDARY_CUSTOMER_PROFILE.to_string()
-                    }),
+                    .unwrap_or(trusthub::sid::policies::SECONDARY_CUSTOMER_PROFILE),
             };
             ctx.client
                 .customer_profiles()
-                .evaluations(bundle.as_str())
-                .create(policy.as_str())
+                .evaluations(bundle)
+                .create(policy)
                 .send()
                 .await
         }
@@ -530,7 +538,7 @@ pub async fn policies_list(ctx: &Context) -> Result<u8, CliError> {
                 })
                 .collect();
             vec![
-                p.sid.clone().unwrap_or_default(),
+                p.sid.map(|sid| sid.to_string()).unwrap_or_default(),
                 p.friendly_name.clone().unwrap_or_default(),
                 end_users.join(", "),
                 documents.join(", "),

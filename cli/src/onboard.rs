@@ -268,9 +268,12 @@ async fn run_row(
             if !submit {
                 return report;
             }
-            match flow.submit(&client, false).await {
+            match flow
+                .submit(&client, trusthub::Submission::WhenCompliant)
+                .await
+            {
                 Ok(status) => {
-                    report.submitted_status = Some(status);
+                    report.submitted_status = Some(status.to_string());
                     return report;
                 }
                 Err(e) => e,

@@ -1,15 +1,17 @@
 //! SID parsing: every typed SID, `ObjectSid` and `AssignableSid` on arbitrary text. Accepted
 //! strings match their pattern and round-trip through serde; refused ones get a short
-//! `SidError`; the facade's types and the runtime's check (`validate::sid`) always agree.
+//! `SidError`; the runtime's parameter check (`validate::sid`) agrees and its error names the
+//! pattern.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use trusthub::api::runtime::validate;
 use trusthub::sid::{
-    AccountSid, AddressSid, ApiKeySid, AssignableSid, ChannelEndpointAssignmentSid,
-    CustomerProfileSid, EndUserSid, EntityAssignmentSid, EvaluationSid, ObjectSid, PhoneNumberSid,
-    PolicySid, SupportingDocumentSid, TrustProductSid,
+    AccountSid, AddressSid, ApiKeySid, ApplicationSid, AssignableSid, BundleSid,
+    ChannelEndpointAssignmentSid, CustomerProfileSid, EndUserSid, EndUserTypeSid,
+    EntityAssignmentSid, EvaluationSid, IdentitySid, ObjectSid, PhoneNumberSid, PolicySid,
+    SupportingDocumentSid, SupportingDocumentTypeSid, TrunkSid, TrustProductSid,
 };
 
 fn pattern_holds(s: &str, prefix: Option<&str>) -> bool {
@@ -26,13 +28,16 @@ macro_rules! check_kinds {
     ($s:expr; $($t:ty),+) => {$({
         let s: &str = $s;
         let parsed = s.parse::<$t>();
-        let runtime = validate::sid("Fuzz", "Sid", s, Some(<$t>::PREFIX));
+        let runtime = validate::sid::<$t>("Fuzz", "Sid", s);
         assert_eq!(
             parsed.is_ok(),
             runtime.is_ok(),
             "{} and validate::sid disagree on {s:?}",
             stringify!($t)
         );
+        if let Err(error) = runtime {
+            assert!(error.to_string().contains(<$t>::PATTERN), "{error}");
+        }
         assert_eq!(parsed.is_ok(), pattern_holds(s, Some(<$t>::PREFIX)), "{s:?}");
         match parsed {
             Ok(sid) => {
@@ -57,12 +62,13 @@ fuzz_target!(|data: &[u8]| {
     };
     check_kinds!(s; AccountSid, CustomerProfileSid, TrustProductSid, PolicySid, EndUserSid,
         SupportingDocumentSid, EntityAssignmentSid, ChannelEndpointAssignmentSid, EvaluationSid,
-        AddressSid, PhoneNumberSid, ApiKeySid);
+        AddressSid, PhoneNumberSid, ApiKeySid, BundleSid, ApplicationSid, IdentitySid, TrunkSid,
+        EndUserTypeSid, SupportingDocumentTypeSid);
     let object = s.parse::<ObjectSid>();
     assert_eq!(object.is_ok(), pattern_holds(s, None), "{s:?}");
     assert_eq!(
         object.is_ok(),
-        validate::sid("Fuzz", "Sid", s, None).is_ok(),
+        validate::sid::<ObjectSid>("Fuzz", "Sid", s).is_ok(),
         "ObjectSid and validate::sid disagree on {s:?}"
     );
     match s.parse::<AssignableSid>() {

@@ -56,11 +56,14 @@ impl Addresses {
         }
     }
     /// The `UpdateAddress` operation.
-    pub fn update(&self, sid: impl Into<String>) -> UpdateAddress {
+    pub fn update(
+        &self,
+        sid: impl rt::sid::IntoSid<rt::sid::AddressSid>,
+    ) -> UpdateAddress {
         UpdateAddress {
             transport: self.transport.clone(),
             account_sid: None,
-            sid: sid.into(),
+            sid: rt::sid::IntoSid::into_sid(sid),
             friendly_name: None,
             customer_name: None,
             street: None,
@@ -73,19 +76,25 @@ impl Addresses {
         }
     }
     /// The `FetchAddress` operation.
-    pub fn fetch(&self, sid: impl Into<String>) -> FetchAddress {
+    pub fn fetch(
+        &self,
+        sid: impl rt::sid::IntoSid<rt::sid::AddressSid>,
+    ) -> FetchAddress {
         FetchAddress {
             transport: self.transport.clone(),
             account_sid: None,
-            sid: sid.into(),
+            sid: rt::sid::IntoSid::into_sid(sid),
         }
     }
     /// The `DeleteAddress` operation.
-    pub fn delete(&self, sid: impl Into<String>) -> DeleteAddress {
+    pub fn delete(
+        &self,
+        sid: impl rt::sid::IntoSid<rt::sid::AddressSid>,
+    ) -> DeleteAddress {
         DeleteAddress {
             transport: self.transport.clone(),
             account_sid: None,
-            sid: sid.into(),
+            sid: rt::sid::IntoSid::into_sid(sid),
         }
     }
 }
@@ -109,11 +118,14 @@ impl std::fmt::Debug for IncomingPhoneNumbers {
 }
 impl IncomingPhoneNumbers {
     /// Fetch an incoming-phone-number belonging to the account used to make the request.
-    pub fn fetch(&self, sid: impl Into<String>) -> FetchIncomingPhoneNumber {
+    pub fn fetch(
+        &self,
+        sid: impl rt::sid::IntoSid<rt::sid::PhoneNumberSid>,
+    ) -> FetchIncomingPhoneNumber {
         FetchIncomingPhoneNumber {
             transport: self.transport.clone(),
             account_sid: None,
-            sid: sid.into(),
+            sid: rt::sid::IntoSid::into_sid(sid),
         }
     }
     /// Retrieve a list of incoming-phone-numbers belonging to the account used to make the request.
@@ -147,7 +159,7 @@ impl crate::Client {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct CreateAddress {
     transport: rt::Transport,
-    account_sid: Option<String>,
+    account_sid: Option<Result<rt::sid::AccountSid, rt::sid::SidError>>,
     customer_name: String,
     street: String,
     city: String,
@@ -189,8 +201,11 @@ impl CreateAddress {
     /// The SID of the [Account](https://www.twilio.com/docs/iam/api/account) that will be responsible for the new Address resource.
     ///
     /// Defaults to the account of the client's credentials.
-    pub fn account_sid(mut self, account_sid: impl Into<String>) -> Self {
-        self.account_sid = Some(account_sid.into());
+    pub fn account_sid(
+        mut self,
+        account_sid: impl rt::sid::IntoSid<rt::sid::AccountSid>,
+    ) -> Self {
+        self.account_sid = Some(rt::sid::IntoSid::into_sid(account_sid));
         self
     }
     /// A descriptive string that you create to describe the new address. It can be up to 64 characters long.
@@ -225,11 +240,16 @@ impl CreateAddress {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::CREATE_ADDRESS;
-        let account_sid: &str = self
-            .account_sid
-            .as_deref()
-            .unwrap_or(self.transport.account_sid());
-        rt::validate::sid(OPERATION.id, "AccountSid", account_sid, Some("AC"))?;
+        let account_sid = match &self.account_sid {
+            Some(value) => {
+                Some(rt::validate::sid_arg(OPERATION.id, "AccountSid", value)?)
+            }
+            None => None,
+        };
+        let account_sid: &str = match &account_sid {
+            Some(value) => value.as_str(),
+            None => self.transport.account_sid(),
+        };
         let query = Vec::new();
         let mut form = rt::FormBody::new();
         form.push("CustomerName", &self.customer_name);
@@ -276,7 +296,7 @@ impl CreateAddress {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct ListAddress {
     transport: rt::Transport,
-    account_sid: Option<String>,
+    account_sid: Option<Result<rt::sid::AccountSid, rt::sid::SidError>>,
     customer_name: Option<String>,
     friendly_name: Option<String>,
     emergency_enabled: Option<bool>,
@@ -323,8 +343,11 @@ impl ListAddress {
     /// The SID of the [Account](https://www.twilio.com/docs/iam/api/account) that is responsible for the Address resource to read.
     ///
     /// Defaults to the account of the client's credentials.
-    pub fn account_sid(mut self, account_sid: impl Into<String>) -> Self {
-        self.account_sid = Some(account_sid.into());
+    pub fn account_sid(
+        mut self,
+        account_sid: impl rt::sid::IntoSid<rt::sid::AccountSid>,
+    ) -> Self {
+        self.account_sid = Some(rt::sid::IntoSid::into_sid(account_sid));
         self
     }
     /// The `customer_name` of the Address resources to read.
@@ -364,7 +387,7 @@ impl ListAddress {
     }
     /// The page index. This value is simply for client state.
     ///
-    /// Sent as `Page`; between 0 and -.
+    /// Sent as `Page`; at least 0.
     pub fn page(mut self, page: i64) -> Self {
         self.page = Some(page);
         self
@@ -386,11 +409,16 @@ impl ListAddress {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::LIST_ADDRESS;
-        let account_sid: &str = self
-            .account_sid
-            .as_deref()
-            .unwrap_or(self.transport.account_sid());
-        rt::validate::sid(OPERATION.id, "AccountSid", account_sid, Some("AC"))?;
+        let account_sid = match &self.account_sid {
+            Some(value) => {
+                Some(rt::validate::sid_arg(OPERATION.id, "AccountSid", value)?)
+            }
+            None => None,
+        };
+        let account_sid: &str = match &account_sid {
+            Some(value) => value.as_str(),
+            None => self.transport.account_sid(),
+        };
         if let Some(value) = &self.page_size {
             rt::validate::range(OPERATION.id, "PageSize", *value, Some(1), Some(1000))?;
         }
@@ -456,8 +484,8 @@ impl ListAddress {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct UpdateAddress {
     transport: rt::Transport,
-    account_sid: Option<String>,
-    sid: String,
+    account_sid: Option<Result<rt::sid::AccountSid, rt::sid::SidError>>,
+    sid: Result<rt::sid::AddressSid, rt::sid::SidError>,
     friendly_name: Option<String>,
     customer_name: Option<String>,
     street: Option<String>,
@@ -511,8 +539,11 @@ impl UpdateAddress {
     /// The SID of the [Account](https://www.twilio.com/docs/iam/api/account) that is responsible for the Address resource to update.
     ///
     /// Defaults to the account of the client's credentials.
-    pub fn account_sid(mut self, account_sid: impl Into<String>) -> Self {
-        self.account_sid = Some(account_sid.into());
+    pub fn account_sid(
+        mut self,
+        account_sid: impl rt::sid::IntoSid<rt::sid::AccountSid>,
+    ) -> Self {
+        self.account_sid = Some(rt::sid::IntoSid::into_sid(account_sid));
         self
     }
     /// A descriptive string that you create to describe the new address. It can be up to 64 characters long for Regulatory Compliance addresses and 32 characters long for Emergency addresses.
@@ -582,12 +613,17 @@ impl UpdateAddress {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::UPDATE_ADDRESS;
-        let account_sid: &str = self
-            .account_sid
-            .as_deref()
-            .unwrap_or(self.transport.account_sid());
-        rt::validate::sid(OPERATION.id, "AccountSid", account_sid, Some("AC"))?;
-        rt::validate::sid(OPERATION.id, "Sid", &self.sid, Some("AD"))?;
+        let account_sid = match &self.account_sid {
+            Some(value) => {
+                Some(rt::validate::sid_arg(OPERATION.id, "AccountSid", value)?)
+            }
+            None => None,
+        };
+        let account_sid: &str = match &account_sid {
+            Some(value) => value.as_str(),
+            None => self.transport.account_sid(),
+        };
+        let sid = rt::validate::sid_arg(OPERATION.id, "Sid", &self.sid)?;
         let query = Vec::new();
         let mut form = rt::FormBody::new();
         if let Some(value) = &self.friendly_name {
@@ -622,7 +658,7 @@ impl UpdateAddress {
             operation: OPERATION,
             path: format!(
                 "/2010-04-01/Accounts/{}/Addresses/{}.json",
-                rt::encode_path_param(account_sid), rt::encode_path_param(& self.sid)
+                rt::encode_path_param(account_sid), rt::encode_path_param(sid.as_str())
             ),
             query,
             form,
@@ -643,8 +679,8 @@ impl UpdateAddress {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct FetchAddress {
     transport: rt::Transport,
-    account_sid: Option<String>,
-    sid: String,
+    account_sid: Option<Result<rt::sid::AccountSid, rt::sid::SidError>>,
+    sid: Result<rt::sid::AddressSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for FetchAddress {
     /// Shows which parameters are set, never their values (they may be personal data).
@@ -662,27 +698,35 @@ impl FetchAddress {
     /// The SID of the [Account](https://www.twilio.com/docs/iam/api/account) that is responsible for the Address resource to fetch.
     ///
     /// Defaults to the account of the client's credentials.
-    pub fn account_sid(mut self, account_sid: impl Into<String>) -> Self {
-        self.account_sid = Some(account_sid.into());
+    pub fn account_sid(
+        mut self,
+        account_sid: impl rt::sid::IntoSid<rt::sid::AccountSid>,
+    ) -> Self {
+        self.account_sid = Some(rt::sid::IntoSid::into_sid(account_sid));
         self
     }
     /// Checks the parameters against the spec (SID patterns, lengths, ranges) and builds
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_ADDRESS;
-        let account_sid: &str = self
-            .account_sid
-            .as_deref()
-            .unwrap_or(self.transport.account_sid());
-        rt::validate::sid(OPERATION.id, "AccountSid", account_sid, Some("AC"))?;
-        rt::validate::sid(OPERATION.id, "Sid", &self.sid, Some("AD"))?;
+        let account_sid = match &self.account_sid {
+            Some(value) => {
+                Some(rt::validate::sid_arg(OPERATION.id, "AccountSid", value)?)
+            }
+            None => None,
+        };
+        let account_sid: &str = match &account_sid {
+            Some(value) => value.as_str(),
+            None => self.transport.account_sid(),
+        };
+        let sid = rt::validate::sid_arg(OPERATION.id, "Sid", &self.sid)?;
         let query = Vec::new();
         let form = None;
         Ok(rt::Request {
             operation: OPERATION,
             path: format!(
                 "/2010-04-01/Accounts/{}/Addresses/{}.json",
-                rt::encode_path_param(account_sid), rt::encode_path_param(& self.sid)
+                rt::encode_path_param(account_sid), rt::encode_path_param(sid.as_str())
             ),
             query,
             form,
@@ -703,8 +747,8 @@ impl FetchAddress {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct DeleteAddress {
     transport: rt::Transport,
-    account_sid: Option<String>,
-    sid: String,
+    account_sid: Option<Result<rt::sid::AccountSid, rt::sid::SidError>>,
+    sid: Result<rt::sid::AddressSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for DeleteAddress {
     /// Shows which parameters are set, never their values (they may be personal data).
@@ -722,27 +766,35 @@ impl DeleteAddress {
     /// The SID of the [Account](https://www.twilio.com/docs/iam/api/account) that is responsible for the Address resource to delete.
     ///
     /// Defaults to the account of the client's credentials.
-    pub fn account_sid(mut self, account_sid: impl Into<String>) -> Self {
-        self.account_sid = Some(account_sid.into());
+    pub fn account_sid(
+        mut self,
+        account_sid: impl rt::sid::IntoSid<rt::sid::AccountSid>,
+    ) -> Self {
+        self.account_sid = Some(rt::sid::IntoSid::into_sid(account_sid));
         self
     }
     /// Checks the parameters against the spec (SID patterns, lengths, ranges) and builds
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::DELETE_ADDRESS;
-        let account_sid: &str = self
-            .account_sid
-            .as_deref()
-            .unwrap_or(self.transport.account_sid());
-        rt::validate::sid(OPERATION.id, "AccountSid", account_sid, Some("AC"))?;
-        rt::validate::sid(OPERATION.id, "Sid", &self.sid, Some("AD"))?;
+        let account_sid = match &self.account_sid {
+            Some(value) => {
+                Some(rt::validate::sid_arg(OPERATION.id, "AccountSid", value)?)
+            }
+            None => None,
+        };
+        let account_sid: &str = match &account_sid {
+            Some(value) => value.as_str(),
+            None => self.transport.account_sid(),
+        };
+        let sid = rt::validate::sid_arg(OPERATION.id, "Sid", &self.sid)?;
         let query = Vec::new();
         let form = None;
         Ok(rt::Request {
             operation: OPERATION,
             path: format!(
                 "/2010-04-01/Accounts/{}/Addresses/{}.json",
-                rt::encode_path_param(account_sid), rt::encode_path_param(& self.sid)
+                rt::encode_path_param(account_sid), rt::encode_path_param(sid.as_str())
             ),
             query,
             form,
@@ -762,8 +814,8 @@ impl DeleteAddress {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct FetchIncomingPhoneNumber {
     transport: rt::Transport,
-    account_sid: Option<String>,
-    sid: String,
+    account_sid: Option<Result<rt::sid::AccountSid, rt::sid::SidError>>,
+    sid: Result<rt::sid::PhoneNumberSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for FetchIncomingPhoneNumber {
     /// Shows which parameters are set, never their values (they may be personal data).
@@ -781,27 +833,35 @@ impl FetchIncomingPhoneNumber {
     /// The SID of the [Account](https://www.twilio.com/docs/iam/api/account) that created the IncomingPhoneNumber resource to fetch.
     ///
     /// Defaults to the account of the client's credentials.
-    pub fn account_sid(mut self, account_sid: impl Into<String>) -> Self {
-        self.account_sid = Some(account_sid.into());
+    pub fn account_sid(
+        mut self,
+        account_sid: impl rt::sid::IntoSid<rt::sid::AccountSid>,
+    ) -> Self {
+        self.account_sid = Some(rt::sid::IntoSid::into_sid(account_sid));
         self
     }
     /// Checks the parameters against the spec (SID patterns, lengths, ranges) and builds
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_INCOMING_PHONE_NUMBER;
-        let account_sid: &str = self
-            .account_sid
-            .as_deref()
-            .unwrap_or(self.transport.account_sid());
-        rt::validate::sid(OPERATION.id, "AccountSid", account_sid, Some("AC"))?;
-        rt::validate::sid(OPERATION.id, "Sid", &self.sid, Some("PN"))?;
+        let account_sid = match &self.account_sid {
+            Some(value) => {
+                Some(rt::validate::sid_arg(OPERATION.id, "AccountSid", value)?)
+            }
+            None => None,
+        };
+        let account_sid: &str = match &account_sid {
+            Some(value) => value.as_str(),
+            None => self.transport.account_sid(),
+        };
+        let sid = rt::validate::sid_arg(OPERATION.id, "Sid", &self.sid)?;
         let query = Vec::new();
         let form = None;
         Ok(rt::Request {
             operation: OPERATION,
             path: format!(
                 "/2010-04-01/Accounts/{}/IncomingPhoneNumbers/{}.json",
-                rt::encode_path_param(account_sid), rt::encode_path_param(& self.sid)
+                rt::encode_path_param(account_sid), rt::encode_path_param(sid.as_str())
             ),
             query,
             form,
@@ -822,7 +882,7 @@ impl FetchIncomingPhoneNumber {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct ListIncomingPhoneNumber {
     transport: rt::Transport,
-    account_sid: Option<String>,
+    account_sid: Option<Result<rt::sid::AccountSid, rt::sid::SidError>>,
     beta: Option<bool>,
     friendly_name: Option<String>,
     phone_number: Option<String>,
@@ -869,8 +929,11 @@ impl ListIncomingPhoneNumber {
     /// The SID of the [Account](https://www.twilio.com/docs/iam/api/account) that created the IncomingPhoneNumber resources to read.
     ///
     /// Defaults to the account of the client's credentials.
-    pub fn account_sid(mut self, account_sid: impl Into<String>) -> Self {
-        self.account_sid = Some(account_sid.into());
+    pub fn account_sid(
+        mut self,
+        account_sid: impl rt::sid::IntoSid<rt::sid::AccountSid>,
+    ) -> Self {
+        self.account_sid = Some(rt::sid::IntoSid::into_sid(account_sid));
         self
     }
     /// Whether to include phone numbers new to the Twilio platform. Can be: `true` or `false` and the default is `true`.
@@ -910,7 +973,7 @@ impl ListIncomingPhoneNumber {
     }
     /// The page index. This value is simply for client state.
     ///
-    /// Sent as `Page`; between 0 and -.
+    /// Sent as `Page`; at least 0.
     pub fn page(mut self, page: i64) -> Self {
         self.page = Some(page);
         self
@@ -932,11 +995,16 @@ impl ListIncomingPhoneNumber {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::LIST_INCOMING_PHONE_NUMBER;
-        let account_sid: &str = self
-            .account_sid
-            .as_deref()
-            .unwrap_or(self.transport.account_sid());
-        rt::validate::sid(OPERATION.id, "AccountSid", account_sid, Some("AC"))?;
+        let account_sid = match &self.account_sid {
+            Some(value) => {
+                Some(rt::validate::sid_arg(OPERATION.id, "AccountSid", value)?)
+            }
+            None => None,
+        };
+        let account_sid: &str = match &account_sid {
+            Some(value) => value.as_str(),
+            None => self.transport.account_sid(),
+        };
         if let Some(value) = &self.page_size {
             rt::validate::range(OPERATION.id, "PageSize", *value, Some(1), Some(1000))?;
         }
@@ -1003,7 +1071,8 @@ impl ListIncomingPhoneNumber {
 #[non_exhaustive]
 pub struct Address {
     /// The SID of the [Account](https://www.twilio.com/docs/iam/api/account) that is responsible for the Address resource.
-    pub account_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub account_sid: Option<rt::sid::AccountSid>,
     /// The city in which the address is located.
     pub city: Option<String>,
     /// The name associated with the address.This property has a maximum length of 16 4-byte characters, or 21 3-byte characters.
@@ -1023,7 +1092,8 @@ pub struct Address {
     /// The state or region of the address.
     pub region: Option<String>,
     /// The unique string that that we created to identify the Address resource.
-    pub sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub sid: Option<rt::sid::AddressSid>,
     /// The number and street address of the address.
     pub street: Option<String>,
     /// The URI of the resource, relative to `https://api.twilio.com`.
@@ -1097,9 +1167,11 @@ rt::string_enum_impls!(HttpMethod);
 #[non_exhaustive]
 pub struct IncomingPhoneNumber {
     /// The SID of the [Account](https://www.twilio.com/docs/iam/api/account) that created this IncomingPhoneNumber resource.
-    pub account_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub account_sid: Option<rt::sid::AccountSid>,
     /// The SID of the Address resource associated with the phone number.
-    pub address_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub address_sid: Option<rt::sid::AddressSid>,
     /// Whether the phone number requires an [Address](https://www.twilio.com/docs/usage/api/address) registered with Twilio. Can be: `none`, `any`, `local`, or `foreign`.
     pub address_requirements: Option<IncomingPhoneNumberAddressRequirement>,
     /// The API version used to start a new TwiML session.
@@ -1117,15 +1189,18 @@ pub struct IncomingPhoneNumber {
     /// The string that you assigned to describe the resource.
     pub friendly_name: Option<String>,
     /// The SID of the Identity resource that we associate with the phone number. Some regions require an Identity to meet local regulations.
-    pub identity_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub identity_sid: Option<rt::sid::IdentitySid>,
     /// The phone number in [E.164](https://www.twilio.com/docs/glossary/what-e164) format, which consists of a + followed by the country code and subscriber number.
     pub phone_number: Option<String>,
     /// The phone number's origin. `twilio` identifies Twilio-owned phone numbers and `hosted` identifies hosted phone numbers.
     pub origin: Option<String>,
     /// The unique string that that we created to identify this IncomingPhoneNumber resource.
-    pub sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub sid: Option<rt::sid::PhoneNumberSid>,
     /// The SID of the application that handles SMS messages sent to the phone number. If an `sms_application_sid` is present, we ignore all `sms_*_url` values and use those of the application.
-    pub sms_application_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub sms_application_sid: Option<rt::sid::ApplicationSid>,
     /// The HTTP method we use to call `sms_fallback_url`. Can be: `GET` or `POST`.
     pub sms_fallback_method: Option<HttpMethod>,
     /// The URL that we call when an error occurs while retrieving or executing the TwiML from `sms_url`.
@@ -1139,13 +1214,15 @@ pub struct IncomingPhoneNumber {
     /// The HTTP method we use to call `status_callback`. Can be: `GET` or `POST`.
     pub status_callback_method: Option<HttpMethod>,
     /// The SID of the Trunk that handles calls to the phone number. If a `trunk_sid` is present, we ignore all of the voice urls and voice applications and use those set on the Trunk. Setting a `trunk_sid` will automatically delete your `voice_application_sid` and vice versa.
-    pub trunk_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub trunk_sid: Option<rt::sid::TrunkSid>,
     /// The URI of the resource, relative to `https://api.twilio.com`.
     pub uri: Option<String>,
     /// `voice_receive_mode`.
     pub voice_receive_mode: Option<IncomingPhoneNumberVoiceReceiveMode>,
     /// The SID of the application that handles calls to the phone number. If a `voice_application_sid` is present, we ignore all of the voice urls and use those set on the application. Setting a `voice_application_sid` will automatically delete your `trunk_sid` and vice versa.
-    pub voice_application_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub voice_application_sid: Option<rt::sid::ApplicationSid>,
     /// Whether we look up the caller's caller-ID name from the CNAM database ($0.01 per look up). Can be: `true` or `false`.
     pub voice_caller_id_lookup: Option<bool>,
     /// The HTTP method we use to call `voice_fallback_url`. Can be: `GET` or `POST`.
@@ -1159,11 +1236,13 @@ pub struct IncomingPhoneNumber {
     /// The parameter displays if emergency calling is enabled for this number. Active numbers may place emergency calls by dialing valid emergency numbers for the country.
     pub emergency_status: Option<IncomingPhoneNumberEmergencyStatus>,
     /// The SID of the emergency address configuration that we use for emergency calling from this phone number.
-    pub emergency_address_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub emergency_address_sid: Option<rt::sid::AddressSid>,
     /// The status of address registration with emergency services. A registered emergency address will be used during handling of emergency calls from this number.
     pub emergency_address_status: Option<IncomingPhoneNumberEmergencyAddressStatus>,
     /// The SID of the Bundle resource that you associate with the phone number. Some regions require a Bundle to meet local Regulations.
-    pub bundle_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub bundle_sid: Option<rt::sid::BundleSid>,
     /// `status`.
     pub status: Option<String>,
     /// The URIs of related resources, relative to `https://api.twilio.com`.

@@ -18,11 +18,11 @@ impl ComplianceInquiries {
     /// Create a new Compliance Inquiry for the authenticated account. This is necessary to start a new embedded session.
     pub fn create(
         &self,
-        primary_profile_sid: impl Into<String>,
+        primary_profile_sid: impl rt::sid::IntoSid<rt::sid::CustomerProfileSid>,
     ) -> CreateComplianceInquiry {
         CreateComplianceInquiry {
             transport: self.transport.clone(),
-            primary_profile_sid: primary_profile_sid.into(),
+            primary_profile_sid: rt::sid::IntoSid::into_sid(primary_profile_sid),
             notification_email: None,
             theme_set_id: None,
         }
@@ -31,12 +31,12 @@ impl ComplianceInquiries {
     pub fn update(
         &self,
         customer_id: impl Into<String>,
-        primary_profile_sid: impl Into<String>,
+        primary_profile_sid: impl rt::sid::IntoSid<rt::sid::CustomerProfileSid>,
     ) -> UpdateComplianceInquiry {
         UpdateComplianceInquiry {
             transport: self.transport.clone(),
             customer_id: customer_id.into(),
-            primary_profile_sid: primary_profile_sid.into(),
+            primary_profile_sid: rt::sid::IntoSid::into_sid(primary_profile_sid),
             theme_set_id: None,
         }
     }
@@ -130,7 +130,7 @@ impl crate::Client {
         }
     }
 }
-/// Operations on `/v1/ComplianceInquiries/Tollfree/Initialize` (1 operations). Get it from [`crate::Client::compliance_tollfree_inquiries`].
+/// Operations on `/v1/ComplianceInquiries/Tollfree/Initialize` (1 operation). Get it from [`crate::Client::compliance_tollfree_inquiries`].
 #[derive(Clone)]
 pub struct ComplianceTollfreeInquiries {
     transport: rt::Transport,
@@ -199,13 +199,13 @@ impl CustomerProfiles {
         &self,
         friendly_name: impl Into<String>,
         email: impl Into<String>,
-        policy_sid: impl Into<String>,
+        policy_sid: impl rt::sid::IntoSid<rt::sid::PolicySid>,
     ) -> CreateCustomerProfile {
         CreateCustomerProfile {
             transport: self.transport.clone(),
             friendly_name: friendly_name.into(),
             email: email.into(),
-            policy_sid: policy_sid.into(),
+            policy_sid: rt::sid::IntoSid::into_sid(policy_sid),
             status_callback: None,
         }
     }
@@ -223,10 +223,13 @@ impl CustomerProfiles {
         }
     }
     /// Updates a Customer-Profile in an account.
-    pub fn update(&self, sid: impl Into<String>) -> UpdateCustomerProfile {
+    pub fn update(
+        &self,
+        sid: impl rt::sid::IntoSid<rt::sid::CustomerProfileSid>,
+    ) -> UpdateCustomerProfile {
         UpdateCustomerProfile {
             transport: self.transport.clone(),
-            sid: sid.into(),
+            sid: rt::sid::IntoSid::into_sid(sid),
             status: None,
             status_callback: None,
             friendly_name: None,
@@ -234,47 +237,53 @@ impl CustomerProfiles {
         }
     }
     /// Fetch a specific Customer-Profile instance.
-    pub fn fetch(&self, sid: impl Into<String>) -> FetchCustomerProfile {
+    pub fn fetch(
+        &self,
+        sid: impl rt::sid::IntoSid<rt::sid::CustomerProfileSid>,
+    ) -> FetchCustomerProfile {
         FetchCustomerProfile {
             transport: self.transport.clone(),
-            sid: sid.into(),
+            sid: rt::sid::IntoSid::into_sid(sid),
         }
     }
     /// Delete a specific Customer-Profile.
-    pub fn delete(&self, sid: impl Into<String>) -> DeleteCustomerProfile {
+    pub fn delete(
+        &self,
+        sid: impl rt::sid::IntoSid<rt::sid::CustomerProfileSid>,
+    ) -> DeleteCustomerProfile {
         DeleteCustomerProfile {
             transport: self.transport.clone(),
-            sid: sid.into(),
+            sid: rt::sid::IntoSid::into_sid(sid),
         }
     }
     /// The `/v1/CustomerProfiles/{CustomerProfileSid}/ChannelEndpointAssignments` resource of one item.
     pub fn channel_endpoint_assignments(
         &self,
-        customer_profile_sid: impl Into<String>,
+        customer_profile_sid: impl rt::sid::IntoSid<rt::sid::CustomerProfileSid>,
     ) -> CustomerProfilesChannelEndpointAssignments {
         CustomerProfilesChannelEndpointAssignments {
             transport: self.transport.clone(),
-            customer_profile_sid: customer_profile_sid.into(),
+            customer_profile_sid: rt::sid::IntoSid::into_sid(customer_profile_sid),
         }
     }
     /// The `/v1/CustomerProfiles/{CustomerProfileSid}/EntityAssignments` resource of one item.
     pub fn entity_assignments(
         &self,
-        customer_profile_sid: impl Into<String>,
+        customer_profile_sid: impl rt::sid::IntoSid<rt::sid::CustomerProfileSid>,
     ) -> CustomerProfilesEntityAssignments {
         CustomerProfilesEntityAssignments {
             transport: self.transport.clone(),
-            customer_profile_sid: customer_profile_sid.into(),
+            customer_profile_sid: rt::sid::IntoSid::into_sid(customer_profile_sid),
         }
     }
     /// The `/v1/CustomerProfiles/{CustomerProfileSid}/Evaluations` resource of one item.
     pub fn evaluations(
         &self,
-        customer_profile_sid: impl Into<String>,
+        customer_profile_sid: impl rt::sid::IntoSid<rt::sid::CustomerProfileSid>,
     ) -> CustomerProfilesEvaluations {
         CustomerProfilesEvaluations {
             transport: self.transport.clone(),
-            customer_profile_sid: customer_profile_sid.into(),
+            customer_profile_sid: rt::sid::IntoSid::into_sid(customer_profile_sid),
         }
     }
 }
@@ -290,7 +299,7 @@ impl crate::Client {
 #[derive(Clone)]
 pub struct CustomerProfilesChannelEndpointAssignments {
     transport: rt::Transport,
-    customer_profile_sid: String,
+    customer_profile_sid: Result<rt::sid::CustomerProfileSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for CustomerProfilesChannelEndpointAssignments {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -303,13 +312,13 @@ impl CustomerProfilesChannelEndpointAssignments {
     pub fn create(
         &self,
         channel_endpoint_type: impl Into<String>,
-        channel_endpoint_sid: impl Into<String>,
+        channel_endpoint_sid: impl rt::sid::IntoSid<rt::sid::ObjectSid>,
     ) -> CreateCustomerProfileChannelEndpointAssignment {
         CreateCustomerProfileChannelEndpointAssignment {
             transport: self.transport.clone(),
             customer_profile_sid: self.customer_profile_sid.clone(),
             channel_endpoint_type: channel_endpoint_type.into(),
-            channel_endpoint_sid: channel_endpoint_sid.into(),
+            channel_endpoint_sid: rt::sid::IntoSid::into_sid(channel_endpoint_sid),
         }
     }
     /// Retrieve a list of all Assigned Items for an account.
@@ -328,23 +337,23 @@ impl CustomerProfilesChannelEndpointAssignments {
     /// Fetch specific Assigned Item Instance.
     pub fn fetch(
         &self,
-        sid: impl Into<String>,
+        sid: impl rt::sid::IntoSid<rt::sid::ChannelEndpointAssignmentSid>,
     ) -> FetchCustomerProfileChannelEndpointAssignment {
         FetchCustomerProfileChannelEndpointAssignment {
             transport: self.transport.clone(),
             customer_profile_sid: self.customer_profile_sid.clone(),
-            sid: sid.into(),
+            sid: rt::sid::IntoSid::into_sid(sid),
         }
     }
     /// Remove an Assignment Item Instance.
     pub fn delete(
         &self,
-        sid: impl Into<String>,
+        sid: impl rt::sid::IntoSid<rt::sid::ChannelEndpointAssignmentSid>,
     ) -> DeleteCustomerProfileChannelEndpointAssignment {
         DeleteCustomerProfileChannelEndpointAssignment {
             transport: self.transport.clone(),
             customer_profile_sid: self.customer_profile_sid.clone(),
-            sid: sid.into(),
+            sid: rt::sid::IntoSid::into_sid(sid),
         }
     }
 }
@@ -352,7 +361,7 @@ impl CustomerProfilesChannelEndpointAssignments {
 #[derive(Clone)]
 pub struct CustomerProfilesEntityAssignments {
     transport: rt::Transport,
-    customer_profile_sid: String,
+    customer_profile_sid: Result<rt::sid::CustomerProfileSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for CustomerProfilesEntityAssignments {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -363,12 +372,12 @@ impl CustomerProfilesEntityAssignments {
     /// Create a new Assigned Item.
     pub fn create(
         &self,
-        object_sid: impl Into<String>,
+        object_sid: impl rt::sid::IntoSid<rt::sid::ObjectSid>,
     ) -> CreateCustomerProfileEntityAssignment {
         CreateCustomerProfileEntityAssignment {
             transport: self.transport.clone(),
             customer_profile_sid: self.customer_profile_sid.clone(),
-            object_sid: object_sid.into(),
+            object_sid: rt::sid::IntoSid::into_sid(object_sid),
         }
     }
     /// Retrieve a list of all Assigned Items for an account.
@@ -384,22 +393,25 @@ impl CustomerProfilesEntityAssignments {
         }
     }
     /// Fetch specific Assigned Item Instance.
-    pub fn fetch(&self, sid: impl Into<String>) -> FetchCustomerProfileEntityAssignment {
+    pub fn fetch(
+        &self,
+        sid: impl rt::sid::IntoSid<rt::sid::EntityAssignmentSid>,
+    ) -> FetchCustomerProfileEntityAssignment {
         FetchCustomerProfileEntityAssignment {
             transport: self.transport.clone(),
             customer_profile_sid: self.customer_profile_sid.clone(),
-            sid: sid.into(),
+            sid: rt::sid::IntoSid::into_sid(sid),
         }
     }
     /// Remove an Assignment Item Instance.
     pub fn delete(
         &self,
-        sid: impl Into<String>,
+        sid: impl rt::sid::IntoSid<rt::sid::EntityAssignmentSid>,
     ) -> DeleteCustomerProfileEntityAssignment {
         DeleteCustomerProfileEntityAssignment {
             transport: self.transport.clone(),
             customer_profile_sid: self.customer_profile_sid.clone(),
-            sid: sid.into(),
+            sid: rt::sid::IntoSid::into_sid(sid),
         }
     }
 }
@@ -407,7 +419,7 @@ impl CustomerProfilesEntityAssignments {
 #[derive(Clone)]
 pub struct CustomerProfilesEvaluations {
     transport: rt::Transport,
-    customer_profile_sid: String,
+    customer_profile_sid: Result<rt::sid::CustomerProfileSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for CustomerProfilesEvaluations {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -418,12 +430,12 @@ impl CustomerProfilesEvaluations {
     /// Create a new Evaluation
     pub fn create(
         &self,
-        policy_sid: impl Into<String>,
+        policy_sid: impl rt::sid::IntoSid<rt::sid::PolicySid>,
     ) -> CreateCustomerProfileEvaluation {
         CreateCustomerProfileEvaluation {
             transport: self.transport.clone(),
             customer_profile_sid: self.customer_profile_sid.clone(),
-            policy_sid: policy_sid.into(),
+            policy_sid: rt::sid::IntoSid::into_sid(policy_sid),
         }
     }
     /// Retrieve a list of Evaluations associated to the customer_profile resource.
@@ -438,11 +450,14 @@ impl CustomerProfilesEvaluations {
         }
     }
     /// Fetch specific Evaluation Instance.
-    pub fn fetch(&self, sid: impl Into<String>) -> FetchCustomerProfileEvaluation {
+    pub fn fetch(
+        &self,
+        sid: impl rt::sid::IntoSid<rt::sid::EvaluationSid>,
+    ) -> FetchCustomerProfileEvaluation {
         FetchCustomerProfileEvaluation {
             transport: self.transport.clone(),
             customer_profile_sid: self.customer_profile_sid.clone(),
-            sid: sid.into(),
+            sid: rt::sid::IntoSid::into_sid(sid),
         }
     }
 }
@@ -481,26 +496,35 @@ impl EndUsers {
         }
     }
     /// Update an existing End User.
-    pub fn update(&self, sid: impl Into<String>) -> UpdateEndUser {
+    pub fn update(
+        &self,
+        sid: impl rt::sid::IntoSid<rt::sid::EndUserSid>,
+    ) -> UpdateEndUser {
         UpdateEndUser {
             transport: self.transport.clone(),
-            sid: sid.into(),
+            sid: rt::sid::IntoSid::into_sid(sid),
             friendly_name: None,
             attributes: None,
         }
     }
     /// Fetch specific End User Instance.
-    pub fn fetch(&self, sid: impl Into<String>) -> FetchEndUser {
+    pub fn fetch(
+        &self,
+        sid: impl rt::sid::IntoSid<rt::sid::EndUserSid>,
+    ) -> FetchEndUser {
         FetchEndUser {
             transport: self.transport.clone(),
-            sid: sid.into(),
+            sid: rt::sid::IntoSid::into_sid(sid),
         }
     }
     /// Delete a specific End User.
-    pub fn delete(&self, sid: impl Into<String>) -> DeleteEndUser {
+    pub fn delete(
+        &self,
+        sid: impl rt::sid::IntoSid<rt::sid::EndUserSid>,
+    ) -> DeleteEndUser {
         DeleteEndUser {
             transport: self.transport.clone(),
-            sid: sid.into(),
+            sid: rt::sid::IntoSid::into_sid(sid),
         }
     }
 }
@@ -571,10 +595,13 @@ impl Policies {
         }
     }
     /// Fetch specific Policy Instance.
-    pub fn fetch(&self, sid: impl Into<String>) -> FetchPolicies {
+    pub fn fetch(
+        &self,
+        sid: impl rt::sid::IntoSid<rt::sid::PolicySid>,
+    ) -> FetchPolicies {
         FetchPolicies {
             transport: self.transport.clone(),
-            sid: sid.into(),
+            sid: rt::sid::IntoSid::into_sid(sid),
         }
     }
 }
@@ -621,26 +648,35 @@ impl SupportingDocuments {
         }
     }
     /// Update an existing Supporting Document.
-    pub fn update(&self, sid: impl Into<String>) -> UpdateSupportingDocument {
+    pub fn update(
+        &self,
+        sid: impl rt::sid::IntoSid<rt::sid::SupportingDocumentSid>,
+    ) -> UpdateSupportingDocument {
         UpdateSupportingDocument {
             transport: self.transport.clone(),
-            sid: sid.into(),
+            sid: rt::sid::IntoSid::into_sid(sid),
             friendly_name: None,
             attributes: None,
         }
     }
     /// Fetch specific Supporting Document Instance.
-    pub fn fetch(&self, sid: impl Into<String>) -> FetchSupportingDocument {
+    pub fn fetch(
+        &self,
+        sid: impl rt::sid::IntoSid<rt::sid::SupportingDocumentSid>,
+    ) -> FetchSupportingDocument {
         FetchSupportingDocument {
             transport: self.transport.clone(),
-            sid: sid.into(),
+            sid: rt::sid::IntoSid::into_sid(sid),
         }
     }
     /// Delete a specific Supporting Document.
-    pub fn delete(&self, sid: impl Into<String>) -> DeleteSupportingDocument {
+    pub fn delete(
+        &self,
+        sid: impl rt::sid::IntoSid<rt::sid::SupportingDocumentSid>,
+    ) -> DeleteSupportingDocument {
         DeleteSupportingDocument {
             transport: self.transport.clone(),
-            sid: sid.into(),
+            sid: rt::sid::IntoSid::into_sid(sid),
         }
     }
 }
@@ -705,13 +741,13 @@ impl TrustProducts {
         &self,
         friendly_name: impl Into<String>,
         email: impl Into<String>,
-        policy_sid: impl Into<String>,
+        policy_sid: impl rt::sid::IntoSid<rt::sid::PolicySid>,
     ) -> CreateTrustProduct {
         CreateTrustProduct {
             transport: self.transport.clone(),
             friendly_name: friendly_name.into(),
             email: email.into(),
-            policy_sid: policy_sid.into(),
+            policy_sid: rt::sid::IntoSid::into_sid(policy_sid),
             status_callback: None,
         }
     }
@@ -729,10 +765,13 @@ impl TrustProducts {
         }
     }
     /// Updates a Trust Product in an account.
-    pub fn update(&self, sid: impl Into<String>) -> UpdateTrustProduct {
+    pub fn update(
+        &self,
+        sid: impl rt::sid::IntoSid<rt::sid::TrustProductSid>,
+    ) -> UpdateTrustProduct {
         UpdateTrustProduct {
             transport: self.transport.clone(),
-            sid: sid.into(),
+            sid: rt::sid::IntoSid::into_sid(sid),
             status: None,
             status_callback: None,
             friendly_name: None,
@@ -740,47 +779,53 @@ impl TrustProducts {
         }
     }
     /// Fetch a specific Trust Product instance.
-    pub fn fetch(&self, sid: impl Into<String>) -> FetchTrustProduct {
+    pub fn fetch(
+        &self,
+        sid: impl rt::sid::IntoSid<rt::sid::TrustProductSid>,
+    ) -> FetchTrustProduct {
         FetchTrustProduct {
             transport: self.transport.clone(),
-            sid: sid.into(),
+            sid: rt::sid::IntoSid::into_sid(sid),
         }
     }
     /// Delete a specific Trust Product.
-    pub fn delete(&self, sid: impl Into<String>) -> DeleteTrustProduct {
+    pub fn delete(
+        &self,
+        sid: impl rt::sid::IntoSid<rt::sid::TrustProductSid>,
+    ) -> DeleteTrustProduct {
         DeleteTrustProduct {
             transport: self.transport.clone(),
-            sid: sid.into(),
+            sid: rt::sid::IntoSid::into_sid(sid),
         }
     }
     /// The `/v1/TrustProducts/{TrustProductSid}/ChannelEndpointAssignments` resource of one item.
     pub fn channel_endpoint_assignments(
         &self,
-        trust_product_sid: impl Into<String>,
+        trust_product_sid: impl rt::sid::IntoSid<rt::sid::TrustProductSid>,
     ) -> TrustProductsChannelEndpointAssignments {
         TrustProductsChannelEndpointAssignments {
             transport: self.transport.clone(),
-            trust_product_sid: trust_product_sid.into(),
+            trust_product_sid: rt::sid::IntoSid::into_sid(trust_product_sid),
         }
     }
     /// The `/v1/TrustProducts/{TrustProductSid}/EntityAssignments` resource of one item.
     pub fn entity_assignments(
         &self,
-        trust_product_sid: impl Into<String>,
+        trust_product_sid: impl rt::sid::IntoSid<rt::sid::TrustProductSid>,
     ) -> TrustProductsEntityAssignments {
         TrustProductsEntityAssignments {
             transport: self.transport.clone(),
-            trust_product_sid: trust_product_sid.into(),
+            trust_product_sid: rt::sid::IntoSid::into_sid(trust_product_sid),
         }
     }
     /// The `/v1/TrustProducts/{TrustProductSid}/Evaluations` resource of one item.
     pub fn evaluations(
         &self,
-        trust_product_sid: impl Into<String>,
+        trust_product_sid: impl rt::sid::IntoSid<rt::sid::TrustProductSid>,
     ) -> TrustProductsEvaluations {
         TrustProductsEvaluations {
             transport: self.transport.clone(),
-            trust_product_sid: trust_product_sid.into(),
+            trust_product_sid: rt::sid::IntoSid::into_sid(trust_product_sid),
         }
     }
 }
@@ -796,7 +841,7 @@ impl crate::Client {
 #[derive(Clone)]
 pub struct TrustProductsChannelEndpointAssignments {
     transport: rt::Transport,
-    trust_product_sid: String,
+    trust_product_sid: Result<rt::sid::TrustProductSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for TrustProductsChannelEndpointAssignments {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -808,13 +853,13 @@ impl TrustProductsChannelEndpointAssignments {
     pub fn create(
         &self,
         channel_endpoint_type: impl Into<String>,
-        channel_endpoint_sid: impl Into<String>,
+        channel_endpoint_sid: impl rt::sid::IntoSid<rt::sid::ObjectSid>,
     ) -> CreateTrustProductChannelEndpointAssignment {
         CreateTrustProductChannelEndpointAssignment {
             transport: self.transport.clone(),
             trust_product_sid: self.trust_product_sid.clone(),
             channel_endpoint_type: channel_endpoint_type.into(),
-            channel_endpoint_sid: channel_endpoint_sid.into(),
+            channel_endpoint_sid: rt::sid::IntoSid::into_sid(channel_endpoint_sid),
         }
     }
     /// Retrieve a list of all Assigned Items for an account.
@@ -833,23 +878,23 @@ impl TrustProductsChannelEndpointAssignments {
     /// Fetch specific Assigned Item Instance.
     pub fn fetch(
         &self,
-        sid: impl Into<String>,
+        sid: impl rt::sid::IntoSid<rt::sid::ChannelEndpointAssignmentSid>,
     ) -> FetchTrustProductChannelEndpointAssignment {
         FetchTrustProductChannelEndpointAssignment {
             transport: self.transport.clone(),
             trust_product_sid: self.trust_product_sid.clone(),
-            sid: sid.into(),
+            sid: rt::sid::IntoSid::into_sid(sid),
         }
     }
     /// Remove an Assignment Item Instance.
     pub fn delete(
         &self,
-        sid: impl Into<String>,
+        sid: impl rt::sid::IntoSid<rt::sid::ChannelEndpointAssignmentSid>,
     ) -> DeleteTrustProductChannelEndpointAssignment {
         DeleteTrustProductChannelEndpointAssignment {
             transport: self.transport.clone(),
             trust_product_sid: self.trust_product_sid.clone(),
-            sid: sid.into(),
+            sid: rt::sid::IntoSid::into_sid(sid),
         }
     }
 }
@@ -857,7 +902,7 @@ impl TrustProductsChannelEndpointAssignments {
 #[derive(Clone)]
 pub struct TrustProductsEntityAssignments {
     transport: rt::Transport,
-    trust_product_sid: String,
+    trust_product_sid: Result<rt::sid::TrustProductSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for TrustProductsEntityAssignments {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -868,12 +913,12 @@ impl TrustProductsEntityAssignments {
     /// Create a new Assigned Item.
     pub fn create(
         &self,
-        object_sid: impl Into<String>,
+        object_sid: impl rt::sid::IntoSid<rt::sid::ObjectSid>,
     ) -> CreateTrustProductEntityAssignment {
         CreateTrustProductEntityAssignment {
             transport: self.transport.clone(),
             trust_product_sid: self.trust_product_sid.clone(),
-            object_sid: object_sid.into(),
+            object_sid: rt::sid::IntoSid::into_sid(object_sid),
         }
     }
     /// Retrieve a list of all Assigned Items for an account.
@@ -889,19 +934,25 @@ impl TrustProductsEntityAssignments {
         }
     }
     /// Fetch specific Assigned Item Instance.
-    pub fn fetch(&self, sid: impl Into<String>) -> FetchTrustProductEntityAssignment {
+    pub fn fetch(
+        &self,
+        sid: impl rt::sid::IntoSid<rt::sid::EntityAssignmentSid>,
+    ) -> FetchTrustProductEntityAssignment {
         FetchTrustProductEntityAssignment {
             transport: self.transport.clone(),
             trust_product_sid: self.trust_product_sid.clone(),
-            sid: sid.into(),
+            sid: rt::sid::IntoSid::into_sid(sid),
         }
     }
     /// Remove an Assignment Item Instance.
-    pub fn delete(&self, sid: impl Into<String>) -> DeleteTrustProductEntityAssignment {
+    pub fn delete(
+        &self,
+        sid: impl rt::sid::IntoSid<rt::sid::EntityAssignmentSid>,
+    ) -> DeleteTrustProductEntityAssignment {
         DeleteTrustProductEntityAssignment {
             transport: self.transport.clone(),
             trust_product_sid: self.trust_product_sid.clone(),
-            sid: sid.into(),
+            sid: rt::sid::IntoSid::into_sid(sid),
         }
     }
 }
@@ -909,7 +960,7 @@ impl TrustProductsEntityAssignments {
 #[derive(Clone)]
 pub struct TrustProductsEvaluations {
     transport: rt::Transport,
-    trust_product_sid: String,
+    trust_product_sid: Result<rt::sid::TrustProductSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for TrustProductsEvaluations {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -918,11 +969,14 @@ impl std::fmt::Debug for TrustProductsEvaluations {
 }
 impl TrustProductsEvaluations {
     /// Create a new Evaluation
-    pub fn create(&self, policy_sid: impl Into<String>) -> CreateTrustProductEvaluation {
+    pub fn create(
+        &self,
+        policy_sid: impl rt::sid::IntoSid<rt::sid::PolicySid>,
+    ) -> CreateTrustProductEvaluation {
         CreateTrustProductEvaluation {
             transport: self.transport.clone(),
             trust_product_sid: self.trust_product_sid.clone(),
-            policy_sid: policy_sid.into(),
+            policy_sid: rt::sid::IntoSid::into_sid(policy_sid),
         }
     }
     /// Retrieve a list of Evaluations associated to the trust_product resource.
@@ -937,11 +991,14 @@ impl TrustProductsEvaluations {
         }
     }
     /// Fetch specific Evaluation Instance.
-    pub fn fetch(&self, sid: impl Into<String>) -> FetchTrustProductEvaluation {
+    pub fn fetch(
+        &self,
+        sid: impl rt::sid::IntoSid<rt::sid::EvaluationSid>,
+    ) -> FetchTrustProductEvaluation {
         FetchTrustProductEvaluation {
             transport: self.transport.clone(),
             trust_product_sid: self.trust_product_sid.clone(),
-            sid: sid.into(),
+            sid: rt::sid::IntoSid::into_sid(sid),
         }
     }
 }
@@ -952,7 +1009,7 @@ impl TrustProductsEvaluations {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct CreateComplianceInquiry {
     transport: rt::Transport,
-    primary_profile_sid: String,
+    primary_profile_sid: Result<rt::sid::CustomerProfileSid, rt::sid::SidError>,
     notification_email: Option<String>,
     theme_set_id: Option<String>,
 }
@@ -990,15 +1047,14 @@ impl CreateComplianceInquiry {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::CREATE_COMPLIANCE_INQUIRY;
-        rt::validate::sid(
+        let primary_profile_sid = rt::validate::sid_arg(
             OPERATION.id,
             "PrimaryProfileSid",
             &self.primary_profile_sid,
-            Some("BU"),
         )?;
         let query = Vec::new();
         let mut form = rt::FormBody::new();
-        form.push("PrimaryProfileSid", &self.primary_profile_sid);
+        form.push("PrimaryProfileSid", primary_profile_sid.as_str());
         if let Some(value) = &self.notification_email {
             form.push("NotificationEmail", value);
         }
@@ -1029,7 +1085,7 @@ impl CreateComplianceInquiry {
 pub struct UpdateComplianceInquiry {
     transport: rt::Transport,
     customer_id: String,
-    primary_profile_sid: String,
+    primary_profile_sid: Result<rt::sid::CustomerProfileSid, rt::sid::SidError>,
     theme_set_id: Option<String>,
 }
 impl std::fmt::Debug for UpdateComplianceInquiry {
@@ -1056,15 +1112,14 @@ impl UpdateComplianceInquiry {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::UPDATE_COMPLIANCE_INQUIRY;
-        rt::validate::sid(
+        let primary_profile_sid = rt::validate::sid_arg(
             OPERATION.id,
             "PrimaryProfileSid",
             &self.primary_profile_sid,
-            Some("BU"),
         )?;
         let query = Vec::new();
         let mut form = rt::FormBody::new();
-        form.push("PrimaryProfileSid", &self.primary_profile_sid);
+        form.push("PrimaryProfileSid", primary_profile_sid.as_str());
         if let Some(value) = &self.theme_set_id {
             form.push("ThemeSetId", value);
         }
@@ -2204,7 +2259,7 @@ pub struct CreateCustomerProfile {
     transport: rt::Transport,
     friendly_name: String,
     email: String,
-    policy_sid: String,
+    policy_sid: Result<rt::sid::PolicySid, rt::sid::SidError>,
     status_callback: Option<String>,
 }
 impl std::fmt::Debug for CreateCustomerProfile {
@@ -2231,12 +2286,16 @@ impl CreateCustomerProfile {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::CREATE_CUSTOMER_PROFILE;
-        rt::validate::sid(OPERATION.id, "PolicySid", &self.policy_sid, Some("RN"))?;
+        let policy_sid = rt::validate::sid_arg(
+            OPERATION.id,
+            "PolicySid",
+            &self.policy_sid,
+        )?;
         let query = Vec::new();
         let mut form = rt::FormBody::new();
         form.push("FriendlyName", &self.friendly_name);
         form.push("Email", &self.email);
-        form.push("PolicySid", &self.policy_sid);
+        form.push("PolicySid", policy_sid.as_str());
         if let Some(value) = &self.status_callback {
             form.push("StatusCallback", value);
         }
@@ -2265,7 +2324,7 @@ pub struct ListCustomerProfile {
     transport: rt::Transport,
     status: Option<CustomerProfileStatus>,
     friendly_name: Option<String>,
-    policy_sid: Option<String>,
+    policy_sid: Option<Result<rt::sid::PolicySid, rt::sid::SidError>>,
     page_size: Option<i64>,
     page: Option<i64>,
     page_token: Option<String>,
@@ -2315,9 +2374,12 @@ impl ListCustomerProfile {
     }
     /// The unique string of a policy that is associated to the Customer-Profile resource.
     ///
-    /// Sent as `PolicySid`; must match `^RN[0-9a-fA-F]{32}$`.
-    pub fn policy_sid(mut self, policy_sid: impl Into<String>) -> Self {
-        self.policy_sid = Some(policy_sid.into());
+    /// Sent as `PolicySid`; a [`PolicySid`](crate::runtime::sid::PolicySid) or a string matching `^RN[0-9a-fA-F]{32}$`.
+    pub fn policy_sid(
+        mut self,
+        policy_sid: impl rt::sid::IntoSid<rt::sid::PolicySid>,
+    ) -> Self {
+        self.policy_sid = Some(rt::sid::IntoSid::into_sid(policy_sid));
         self
     }
     /// How many resources to return in each list page. The default is 50, and the maximum is 1000.
@@ -2329,7 +2391,7 @@ impl ListCustomerProfile {
     }
     /// The page index. This value is simply for client state.
     ///
-    /// Sent as `Page`; between 0 and -.
+    /// Sent as `Page`; at least 0.
     pub fn page(mut self, page: i64) -> Self {
         self.page = Some(page);
         self
@@ -2351,9 +2413,10 @@ impl ListCustomerProfile {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::LIST_CUSTOMER_PROFILE;
-        if let Some(value) = &self.policy_sid {
-            rt::validate::sid(OPERATION.id, "PolicySid", value, Some("RN"))?;
-        }
+        let policy_sid = match &self.policy_sid {
+            Some(value) => Some(rt::validate::sid_arg(OPERATION.id, "PolicySid", value)?),
+            None => None,
+        };
         if let Some(value) = &self.page_size {
             rt::validate::range(OPERATION.id, "PageSize", *value, Some(1), Some(1000))?;
         }
@@ -2367,8 +2430,8 @@ impl ListCustomerProfile {
         if let Some(value) = &self.friendly_name {
             query.push(("FriendlyName", value.clone()));
         }
-        if let Some(value) = &self.policy_sid {
-            query.push(("PolicySid", value.clone()));
+        if let Some(value) = policy_sid {
+            query.push(("PolicySid", value.as_str().to_owned()));
         }
         if let Some(value) = &self.page_size {
             query.push(("PageSize", value.to_string()));
@@ -2415,7 +2478,7 @@ impl ListCustomerProfile {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct UpdateCustomerProfile {
     transport: rt::Transport,
-    sid: String,
+    sid: Result<rt::sid::CustomerProfileSid, rt::sid::SidError>,
     status: Option<CustomerProfileStatus>,
     status_callback: Option<String>,
     friendly_name: Option<String>,
@@ -2475,7 +2538,7 @@ impl UpdateCustomerProfile {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::UPDATE_CUSTOMER_PROFILE;
-        rt::validate::sid(OPERATION.id, "Sid", &self.sid, Some("BU"))?;
+        let sid = rt::validate::sid_arg(OPERATION.id, "Sid", &self.sid)?;
         let query = Vec::new();
         let mut form = rt::FormBody::new();
         if let Some(value) = &self.status {
@@ -2493,7 +2556,9 @@ impl UpdateCustomerProfile {
         let form = Some(form);
         Ok(rt::Request {
             operation: OPERATION,
-            path: format!("/v1/CustomerProfiles/{}", rt::encode_path_param(& self.sid)),
+            path: format!(
+                "/v1/CustomerProfiles/{}", rt::encode_path_param(sid.as_str())
+            ),
             query,
             form,
         })
@@ -2513,7 +2578,7 @@ impl UpdateCustomerProfile {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct FetchCustomerProfile {
     transport: rt::Transport,
-    sid: String,
+    sid: Result<rt::sid::CustomerProfileSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for FetchCustomerProfile {
     /// Shows which parameters are set, never their values (they may be personal data).
@@ -2529,12 +2594,14 @@ impl FetchCustomerProfile {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_CUSTOMER_PROFILE;
-        rt::validate::sid(OPERATION.id, "Sid", &self.sid, Some("BU"))?;
+        let sid = rt::validate::sid_arg(OPERATION.id, "Sid", &self.sid)?;
         let query = Vec::new();
         let form = None;
         Ok(rt::Request {
             operation: OPERATION,
-            path: format!("/v1/CustomerProfiles/{}", rt::encode_path_param(& self.sid)),
+            path: format!(
+                "/v1/CustomerProfiles/{}", rt::encode_path_param(sid.as_str())
+            ),
             query,
             form,
         })
@@ -2554,7 +2621,7 @@ impl FetchCustomerProfile {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct DeleteCustomerProfile {
     transport: rt::Transport,
-    sid: String,
+    sid: Result<rt::sid::CustomerProfileSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for DeleteCustomerProfile {
     /// Shows which parameters are set, never their values (they may be personal data).
@@ -2570,12 +2637,14 @@ impl DeleteCustomerProfile {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::DELETE_CUSTOMER_PROFILE;
-        rt::validate::sid(OPERATION.id, "Sid", &self.sid, Some("BU"))?;
+        let sid = rt::validate::sid_arg(OPERATION.id, "Sid", &self.sid)?;
         let query = Vec::new();
         let form = None;
         Ok(rt::Request {
             operation: OPERATION,
-            path: format!("/v1/CustomerProfiles/{}", rt::encode_path_param(& self.sid)),
+            path: format!(
+                "/v1/CustomerProfiles/{}", rt::encode_path_param(sid.as_str())
+            ),
             query,
             form,
         })
@@ -2594,9 +2663,9 @@ impl DeleteCustomerProfile {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct CreateCustomerProfileChannelEndpointAssignment {
     transport: rt::Transport,
-    customer_profile_sid: String,
+    customer_profile_sid: Result<rt::sid::CustomerProfileSid, rt::sid::SidError>,
     channel_endpoint_type: String,
-    channel_endpoint_sid: String,
+    channel_endpoint_sid: Result<rt::sid::ObjectSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for CreateCustomerProfileChannelEndpointAssignment {
     /// Shows which parameters are set, never their values (they may be personal data).
@@ -2614,28 +2683,26 @@ impl CreateCustomerProfileChannelEndpointAssignment {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::CREATE_CUSTOMER_PROFILE_CHANNEL_ENDPOINT_ASSIGNMENT;
-        rt::validate::sid(
+        let customer_profile_sid = rt::validate::sid_arg(
             OPERATION.id,
             "CustomerProfileSid",
             &self.customer_profile_sid,
-            Some("BU"),
         )?;
-        rt::validate::sid(
+        let channel_endpoint_sid = rt::validate::sid_arg(
             OPERATION.id,
             "ChannelEndpointSid",
             &self.channel_endpoint_sid,
-            None,
         )?;
         let query = Vec::new();
         let mut form = rt::FormBody::new();
         form.push("ChannelEndpointType", &self.channel_endpoint_type);
-        form.push("ChannelEndpointSid", &self.channel_endpoint_sid);
+        form.push("ChannelEndpointSid", channel_endpoint_sid.as_str());
         let form = Some(form);
         Ok(rt::Request {
             operation: OPERATION,
             path: format!(
                 "/v1/CustomerProfiles/{}/ChannelEndpointAssignments",
-                rt::encode_path_param(& self.customer_profile_sid)
+                rt::encode_path_param(customer_profile_sid.as_str())
             ),
             query,
             form,
@@ -2658,8 +2725,8 @@ impl CreateCustomerProfileChannelEndpointAssignment {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct ListCustomerProfileChannelEndpointAssignment {
     transport: rt::Transport,
-    customer_profile_sid: String,
-    channel_endpoint_sid: Option<String>,
+    customer_profile_sid: Result<rt::sid::CustomerProfileSid, rt::sid::SidError>,
+    channel_endpoint_sid: Option<Result<rt::sid::ObjectSid, rt::sid::SidError>>,
     channel_endpoint_sids: Option<String>,
     page_size: Option<i64>,
     page: Option<i64>,
@@ -2693,12 +2760,14 @@ impl std::fmt::Debug for ListCustomerProfileChannelEndpointAssignment {
 impl ListCustomerProfileChannelEndpointAssignment {
     /// The SID of an channel endpoint
     ///
-    /// Sent as `ChannelEndpointSid`; must match `^[a-zA-Z]{2}[0-9a-fA-F]{32}$`.
+    /// Sent as `ChannelEndpointSid`; a [`ObjectSid`](crate::runtime::sid::ObjectSid) or a string matching `^[a-zA-Z]{2}[0-9a-fA-F]{32}$`.
     pub fn channel_endpoint_sid(
         mut self,
-        channel_endpoint_sid: impl Into<String>,
+        channel_endpoint_sid: impl rt::sid::IntoSid<rt::sid::ObjectSid>,
     ) -> Self {
-        self.channel_endpoint_sid = Some(channel_endpoint_sid.into());
+        self.channel_endpoint_sid = Some(
+            rt::sid::IntoSid::into_sid(channel_endpoint_sid),
+        );
         self
     }
     /// comma separated list of channel endpoint sids
@@ -2720,7 +2789,7 @@ impl ListCustomerProfileChannelEndpointAssignment {
     }
     /// The page index. This value is simply for client state.
     ///
-    /// Sent as `Page`; between 0 and -.
+    /// Sent as `Page`; at least 0.
     pub fn page(mut self, page: i64) -> Self {
         self.page = Some(page);
         self
@@ -2742,15 +2811,17 @@ impl ListCustomerProfileChannelEndpointAssignment {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::LIST_CUSTOMER_PROFILE_CHANNEL_ENDPOINT_ASSIGNMENT;
-        rt::validate::sid(
+        let customer_profile_sid = rt::validate::sid_arg(
             OPERATION.id,
             "CustomerProfileSid",
             &self.customer_profile_sid,
-            Some("BU"),
         )?;
-        if let Some(value) = &self.channel_endpoint_sid {
-            rt::validate::sid(OPERATION.id, "ChannelEndpointSid", value, None)?;
-        }
+        let channel_endpoint_sid = match &self.channel_endpoint_sid {
+            Some(value) => {
+                Some(rt::validate::sid_arg(OPERATION.id, "ChannelEndpointSid", value)?)
+            }
+            None => None,
+        };
         if let Some(value) = &self.page_size {
             rt::validate::range(OPERATION.id, "PageSize", *value, Some(1), Some(1000))?;
         }
@@ -2758,8 +2829,8 @@ impl ListCustomerProfileChannelEndpointAssignment {
             rt::validate::range(OPERATION.id, "Page", *value, Some(0), None)?;
         }
         let mut query = Vec::new();
-        if let Some(value) = &self.channel_endpoint_sid {
-            query.push(("ChannelEndpointSid", value.clone()));
+        if let Some(value) = channel_endpoint_sid {
+            query.push(("ChannelEndpointSid", value.as_str().to_owned()));
         }
         if let Some(value) = &self.channel_endpoint_sids {
             query.push(("ChannelEndpointSids", value.clone()));
@@ -2778,7 +2849,7 @@ impl ListCustomerProfileChannelEndpointAssignment {
             operation: OPERATION,
             path: format!(
                 "/v1/CustomerProfiles/{}/ChannelEndpointAssignments",
-                rt::encode_path_param(& self.customer_profile_sid)
+                rt::encode_path_param(customer_profile_sid.as_str())
             ),
             query,
             form,
@@ -2816,8 +2887,8 @@ impl ListCustomerProfileChannelEndpointAssignment {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct FetchCustomerProfileChannelEndpointAssignment {
     transport: rt::Transport,
-    customer_profile_sid: String,
-    sid: String,
+    customer_profile_sid: Result<rt::sid::CustomerProfileSid, rt::sid::SidError>,
+    sid: Result<rt::sid::ChannelEndpointAssignmentSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for FetchCustomerProfileChannelEndpointAssignment {
     /// Shows which parameters are set, never their values (they may be personal data).
@@ -2833,21 +2904,20 @@ impl FetchCustomerProfileChannelEndpointAssignment {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_CUSTOMER_PROFILE_CHANNEL_ENDPOINT_ASSIGNMENT;
-        rt::validate::sid(
+        let customer_profile_sid = rt::validate::sid_arg(
             OPERATION.id,
             "CustomerProfileSid",
             &self.customer_profile_sid,
-            Some("BU"),
         )?;
-        rt::validate::sid(OPERATION.id, "Sid", &self.sid, Some("RA"))?;
+        let sid = rt::validate::sid_arg(OPERATION.id, "Sid", &self.sid)?;
         let query = Vec::new();
         let form = None;
         Ok(rt::Request {
             operation: OPERATION,
             path: format!(
                 "/v1/CustomerProfiles/{}/ChannelEndpointAssignments/{}",
-                rt::encode_path_param(& self.customer_profile_sid),
-                rt::encode_path_param(& self.sid)
+                rt::encode_path_param(customer_profile_sid.as_str()),
+                rt::encode_path_param(sid.as_str())
             ),
             query,
             form,
@@ -2870,8 +2940,8 @@ impl FetchCustomerProfileChannelEndpointAssignment {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct DeleteCustomerProfileChannelEndpointAssignment {
     transport: rt::Transport,
-    customer_profile_sid: String,
-    sid: String,
+    customer_profile_sid: Result<rt::sid::CustomerProfileSid, rt::sid::SidError>,
+    sid: Result<rt::sid::ChannelEndpointAssignmentSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for DeleteCustomerProfileChannelEndpointAssignment {
     /// Shows which parameters are set, never their values (they may be personal data).
@@ -2887,21 +2957,20 @@ impl DeleteCustomerProfileChannelEndpointAssignment {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::DELETE_CUSTOMER_PROFILE_CHANNEL_ENDPOINT_ASSIGNMENT;
-        rt::validate::sid(
+        let customer_profile_sid = rt::validate::sid_arg(
             OPERATION.id,
             "CustomerProfileSid",
             &self.customer_profile_sid,
-            Some("BU"),
         )?;
-        rt::validate::sid(OPERATION.id, "Sid", &self.sid, Some("RA"))?;
+        let sid = rt::validate::sid_arg(OPERATION.id, "Sid", &self.sid)?;
         let query = Vec::new();
         let form = None;
         Ok(rt::Request {
             operation: OPERATION,
             path: format!(
                 "/v1/CustomerProfiles/{}/ChannelEndpointAssignments/{}",
-                rt::encode_path_param(& self.customer_profile_sid),
-                rt::encode_path_param(& self.sid)
+                rt::encode_path_param(customer_profile_sid.as_str()),
+                rt::encode_path_param(sid.as_str())
             ),
             query,
             form,
@@ -2921,8 +2990,8 @@ impl DeleteCustomerProfileChannelEndpointAssignment {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct CreateCustomerProfileEntityAssignment {
     transport: rt::Transport,
-    customer_profile_sid: String,
-    object_sid: String,
+    customer_profile_sid: Result<rt::sid::CustomerProfileSid, rt::sid::SidError>,
+    object_sid: Result<rt::sid::ObjectSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for CreateCustomerProfileEntityAssignment {
     /// Shows which parameters are set, never their values (they may be personal data).
@@ -2938,22 +3007,25 @@ impl CreateCustomerProfileEntityAssignment {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::CREATE_CUSTOMER_PROFILE_ENTITY_ASSIGNMENT;
-        rt::validate::sid(
+        let customer_profile_sid = rt::validate::sid_arg(
             OPERATION.id,
             "CustomerProfileSid",
             &self.customer_profile_sid,
-            Some("BU"),
         )?;
-        rt::validate::sid(OPERATION.id, "ObjectSid", &self.object_sid, None)?;
+        let object_sid = rt::validate::sid_arg(
+            OPERATION.id,
+            "ObjectSid",
+            &self.object_sid,
+        )?;
         let query = Vec::new();
         let mut form = rt::FormBody::new();
-        form.push("ObjectSid", &self.object_sid);
+        form.push("ObjectSid", object_sid.as_str());
         let form = Some(form);
         Ok(rt::Request {
             operation: OPERATION,
             path: format!(
-                "/v1/CustomerProfiles/{}/EntityAssignments", rt::encode_path_param(& self
-                .customer_profile_sid)
+                "/v1/CustomerProfiles/{}/EntityAssignments",
+                rt::encode_path_param(customer_profile_sid.as_str())
             ),
             query,
             form,
@@ -2974,7 +3046,7 @@ impl CreateCustomerProfileEntityAssignment {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct ListCustomerProfileEntityAssignment {
     transport: rt::Transport,
-    customer_profile_sid: String,
+    customer_profile_sid: Result<rt::sid::CustomerProfileSid, rt::sid::SidError>,
     object_type: Option<String>,
     page_size: Option<i64>,
     page: Option<i64>,
@@ -3019,7 +3091,7 @@ impl ListCustomerProfileEntityAssignment {
     }
     /// The page index. This value is simply for client state.
     ///
-    /// Sent as `Page`; between 0 and -.
+    /// Sent as `Page`; at least 0.
     pub fn page(mut self, page: i64) -> Self {
         self.page = Some(page);
         self
@@ -3041,11 +3113,10 @@ impl ListCustomerProfileEntityAssignment {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::LIST_CUSTOMER_PROFILE_ENTITY_ASSIGNMENT;
-        rt::validate::sid(
+        let customer_profile_sid = rt::validate::sid_arg(
             OPERATION.id,
             "CustomerProfileSid",
             &self.customer_profile_sid,
-            Some("BU"),
         )?;
         if let Some(value) = &self.page_size {
             rt::validate::range(OPERATION.id, "PageSize", *value, Some(1), Some(1000))?;
@@ -3070,8 +3141,8 @@ impl ListCustomerProfileEntityAssignment {
         Ok(rt::Request {
             operation: OPERATION,
             path: format!(
-                "/v1/CustomerProfiles/{}/EntityAssignments", rt::encode_path_param(& self
-                .customer_profile_sid)
+                "/v1/CustomerProfiles/{}/EntityAssignments",
+                rt::encode_path_param(customer_profile_sid.as_str())
             ),
             query,
             form,
@@ -3107,8 +3178,8 @@ impl ListCustomerProfileEntityAssignment {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct FetchCustomerProfileEntityAssignment {
     transport: rt::Transport,
-    customer_profile_sid: String,
-    sid: String,
+    customer_profile_sid: Result<rt::sid::CustomerProfileSid, rt::sid::SidError>,
+    sid: Result<rt::sid::EntityAssignmentSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for FetchCustomerProfileEntityAssignment {
     /// Shows which parameters are set, never their values (they may be personal data).
@@ -3124,20 +3195,20 @@ impl FetchCustomerProfileEntityAssignment {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_CUSTOMER_PROFILE_ENTITY_ASSIGNMENT;
-        rt::validate::sid(
+        let customer_profile_sid = rt::validate::sid_arg(
             OPERATION.id,
             "CustomerProfileSid",
             &self.customer_profile_sid,
-            Some("BU"),
         )?;
-        rt::validate::sid(OPERATION.id, "Sid", &self.sid, Some("BV"))?;
+        let sid = rt::validate::sid_arg(OPERATION.id, "Sid", &self.sid)?;
         let query = Vec::new();
         let form = None;
         Ok(rt::Request {
             operation: OPERATION,
             path: format!(
-                "/v1/CustomerProfiles/{}/EntityAssignments/{}", rt::encode_path_param(&
-                self.customer_profile_sid), rt::encode_path_param(& self.sid)
+                "/v1/CustomerProfiles/{}/EntityAssignments/{}",
+                rt::encode_path_param(customer_profile_sid.as_str()),
+                rt::encode_path_param(sid.as_str())
             ),
             query,
             form,
@@ -3158,8 +3229,8 @@ impl FetchCustomerProfileEntityAssignment {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct DeleteCustomerProfileEntityAssignment {
     transport: rt::Transport,
-    customer_profile_sid: String,
-    sid: String,
+    customer_profile_sid: Result<rt::sid::CustomerProfileSid, rt::sid::SidError>,
+    sid: Result<rt::sid::EntityAssignmentSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for DeleteCustomerProfileEntityAssignment {
     /// Shows which parameters are set, never their values (they may be personal data).
@@ -3175,20 +3246,20 @@ impl DeleteCustomerProfileEntityAssignment {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::DELETE_CUSTOMER_PROFILE_ENTITY_ASSIGNMENT;
-        rt::validate::sid(
+        let customer_profile_sid = rt::validate::sid_arg(
             OPERATION.id,
             "CustomerProfileSid",
             &self.customer_profile_sid,
-            Some("BU"),
         )?;
-        rt::validate::sid(OPERATION.id, "Sid", &self.sid, Some("BV"))?;
+        let sid = rt::validate::sid_arg(OPERATION.id, "Sid", &self.sid)?;
         let query = Vec::new();
         let form = None;
         Ok(rt::Request {
             operation: OPERATION,
             path: format!(
-                "/v1/CustomerProfiles/{}/EntityAssignments/{}", rt::encode_path_param(&
-                self.customer_profile_sid), rt::encode_path_param(& self.sid)
+                "/v1/CustomerProfiles/{}/EntityAssignments/{}",
+                rt::encode_path_param(customer_profile_sid.as_str()),
+                rt::encode_path_param(sid.as_str())
             ),
             query,
             form,
@@ -3208,8 +3279,8 @@ impl DeleteCustomerProfileEntityAssignment {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct CreateCustomerProfileEvaluation {
     transport: rt::Transport,
-    customer_profile_sid: String,
-    policy_sid: String,
+    customer_profile_sid: Result<rt::sid::CustomerProfileSid, rt::sid::SidError>,
+    policy_sid: Result<rt::sid::PolicySid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for CreateCustomerProfileEvaluation {
     /// Shows which parameters are set, never their values (they may be personal data).
@@ -3225,22 +3296,25 @@ impl CreateCustomerProfileEvaluation {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::CREATE_CUSTOMER_PROFILE_EVALUATION;
-        rt::validate::sid(
+        let customer_profile_sid = rt::validate::sid_arg(
             OPERATION.id,
             "CustomerProfileSid",
             &self.customer_profile_sid,
-            Some("BU"),
         )?;
-        rt::validate::sid(OPERATION.id, "PolicySid", &self.policy_sid, Some("RN"))?;
+        let policy_sid = rt::validate::sid_arg(
+            OPERATION.id,
+            "PolicySid",
+            &self.policy_sid,
+        )?;
         let query = Vec::new();
         let mut form = rt::FormBody::new();
-        form.push("PolicySid", &self.policy_sid);
+        form.push("PolicySid", policy_sid.as_str());
         let form = Some(form);
         Ok(rt::Request {
             operation: OPERATION,
             path: format!(
-                "/v1/CustomerProfiles/{}/Evaluations", rt::encode_path_param(& self
-                .customer_profile_sid)
+                "/v1/CustomerProfiles/{}/Evaluations",
+                rt::encode_path_param(customer_profile_sid.as_str())
             ),
             query,
             form,
@@ -3261,7 +3335,7 @@ impl CreateCustomerProfileEvaluation {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct ListCustomerProfileEvaluation {
     transport: rt::Transport,
-    customer_profile_sid: String,
+    customer_profile_sid: Result<rt::sid::CustomerProfileSid, rt::sid::SidError>,
     page_size: Option<i64>,
     page: Option<i64>,
     page_token: Option<String>,
@@ -3295,7 +3369,7 @@ impl ListCustomerProfileEvaluation {
     }
     /// The page index. This value is simply for client state.
     ///
-    /// Sent as `Page`; between 0 and -.
+    /// Sent as `Page`; at least 0.
     pub fn page(mut self, page: i64) -> Self {
         self.page = Some(page);
         self
@@ -3317,11 +3391,10 @@ impl ListCustomerProfileEvaluation {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::LIST_CUSTOMER_PROFILE_EVALUATION;
-        rt::validate::sid(
+        let customer_profile_sid = rt::validate::sid_arg(
             OPERATION.id,
             "CustomerProfileSid",
             &self.customer_profile_sid,
-            Some("BU"),
         )?;
         if let Some(value) = &self.page_size {
             rt::validate::range(OPERATION.id, "PageSize", *value, Some(1), Some(1000))?;
@@ -3343,8 +3416,8 @@ impl ListCustomerProfileEvaluation {
         Ok(rt::Request {
             operation: OPERATION,
             path: format!(
-                "/v1/CustomerProfiles/{}/Evaluations", rt::encode_path_param(& self
-                .customer_profile_sid)
+                "/v1/CustomerProfiles/{}/Evaluations",
+                rt::encode_path_param(customer_profile_sid.as_str())
             ),
             query,
             form,
@@ -3378,8 +3451,8 @@ impl ListCustomerProfileEvaluation {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct FetchCustomerProfileEvaluation {
     transport: rt::Transport,
-    customer_profile_sid: String,
-    sid: String,
+    customer_profile_sid: Result<rt::sid::CustomerProfileSid, rt::sid::SidError>,
+    sid: Result<rt::sid::EvaluationSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for FetchCustomerProfileEvaluation {
     /// Shows which parameters are set, never their values (they may be personal data).
@@ -3395,20 +3468,20 @@ impl FetchCustomerProfileEvaluation {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_CUSTOMER_PROFILE_EVALUATION;
-        rt::validate::sid(
+        let customer_profile_sid = rt::validate::sid_arg(
             OPERATION.id,
             "CustomerProfileSid",
             &self.customer_profile_sid,
-            Some("BU"),
         )?;
-        rt::validate::sid(OPERATION.id, "Sid", &self.sid, Some("EL"))?;
+        let sid = rt::validate::sid_arg(OPERATION.id, "Sid", &self.sid)?;
         let query = Vec::new();
         let form = None;
         Ok(rt::Request {
             operation: OPERATION,
             path: format!(
-                "/v1/CustomerProfiles/{}/Evaluations/{}", rt::encode_path_param(& self
-                .customer_profile_sid), rt::encode_path_param(& self.sid)
+                "/v1/CustomerProfiles/{}/Evaluations/{}",
+                rt::encode_path_param(customer_profile_sid.as_str()),
+                rt::encode_path_param(sid.as_str())
             ),
             query,
             form,
@@ -3520,7 +3593,7 @@ impl ListEndUser {
     }
     /// The page index. This value is simply for client state.
     ///
-    /// Sent as `Page`; between 0 and -.
+    /// Sent as `Page`; at least 0.
     pub fn page(mut self, page: i64) -> Self {
         self.page = Some(page);
         self
@@ -3592,7 +3665,7 @@ impl ListEndUser {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct UpdateEndUser {
     transport: rt::Transport,
-    sid: String,
+    sid: Result<rt::sid::EndUserSid, rt::sid::SidError>,
     friendly_name: Option<String>,
     attributes: Option<rt::serde_json::Value>,
 }
@@ -3630,7 +3703,7 @@ impl UpdateEndUser {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::UPDATE_END_USER;
-        rt::validate::sid(OPERATION.id, "Sid", &self.sid, Some("IT"))?;
+        let sid = rt::validate::sid_arg(OPERATION.id, "Sid", &self.sid)?;
         let query = Vec::new();
         let mut form = rt::FormBody::new();
         if let Some(value) = &self.friendly_name {
@@ -3642,7 +3715,7 @@ impl UpdateEndUser {
         let form = Some(form);
         Ok(rt::Request {
             operation: OPERATION,
-            path: format!("/v1/EndUsers/{}", rt::encode_path_param(& self.sid)),
+            path: format!("/v1/EndUsers/{}", rt::encode_path_param(sid.as_str())),
             query,
             form,
         })
@@ -3662,7 +3735,7 @@ impl UpdateEndUser {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct FetchEndUser {
     transport: rt::Transport,
-    sid: String,
+    sid: Result<rt::sid::EndUserSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for FetchEndUser {
     /// Shows which parameters are set, never their values (they may be personal data).
@@ -3678,12 +3751,12 @@ impl FetchEndUser {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_END_USER;
-        rt::validate::sid(OPERATION.id, "Sid", &self.sid, Some("IT"))?;
+        let sid = rt::validate::sid_arg(OPERATION.id, "Sid", &self.sid)?;
         let query = Vec::new();
         let form = None;
         Ok(rt::Request {
             operation: OPERATION,
-            path: format!("/v1/EndUsers/{}", rt::encode_path_param(& self.sid)),
+            path: format!("/v1/EndUsers/{}", rt::encode_path_param(sid.as_str())),
             query,
             form,
         })
@@ -3703,7 +3776,7 @@ impl FetchEndUser {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct DeleteEndUser {
     transport: rt::Transport,
-    sid: String,
+    sid: Result<rt::sid::EndUserSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for DeleteEndUser {
     /// Shows which parameters are set, never their values (they may be personal data).
@@ -3719,12 +3792,12 @@ impl DeleteEndUser {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::DELETE_END_USER;
-        rt::validate::sid(OPERATION.id, "Sid", &self.sid, Some("IT"))?;
+        let sid = rt::validate::sid_arg(OPERATION.id, "Sid", &self.sid)?;
         let query = Vec::new();
         let form = None;
         Ok(rt::Request {
             operation: OPERATION,
-            path: format!("/v1/EndUsers/{}", rt::encode_path_param(& self.sid)),
+            path: format!("/v1/EndUsers/{}", rt::encode_path_param(sid.as_str())),
             query,
             form,
         })
@@ -3776,7 +3849,7 @@ impl ListEndUserType {
     }
     /// The page index. This value is simply for client state.
     ///
-    /// Sent as `Page`; between 0 and -.
+    /// Sent as `Page`; at least 0.
     pub fn page(mut self, page: i64) -> Self {
         self.page = Some(page);
         self
@@ -3923,7 +3996,7 @@ impl ListPolicies {
     }
     /// The page index. This value is simply for client state.
     ///
-    /// Sent as `Page`; between 0 and -.
+    /// Sent as `Page`; at least 0.
     pub fn page(mut self, page: i64) -> Self {
         self.page = Some(page);
         self
@@ -3995,7 +4068,7 @@ impl ListPolicies {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct FetchPolicies {
     transport: rt::Transport,
-    sid: String,
+    sid: Result<rt::sid::PolicySid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for FetchPolicies {
     /// Shows which parameters are set, never their values (they may be personal data).
@@ -4011,12 +4084,12 @@ impl FetchPolicies {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_POLICIES;
-        rt::validate::sid(OPERATION.id, "Sid", &self.sid, Some("RN"))?;
+        let sid = rt::validate::sid_arg(OPERATION.id, "Sid", &self.sid)?;
         let query = Vec::new();
         let form = None;
         Ok(rt::Request {
             operation: OPERATION,
-            path: format!("/v1/Policies/{}", rt::encode_path_param(& self.sid)),
+            path: format!("/v1/Policies/{}", rt::encode_path_param(sid.as_str())),
             query,
             form,
         })
@@ -4127,7 +4200,7 @@ impl ListSupportingDocument {
     }
     /// The page index. This value is simply for client state.
     ///
-    /// Sent as `Page`; between 0 and -.
+    /// Sent as `Page`; at least 0.
     pub fn page(mut self, page: i64) -> Self {
         self.page = Some(page);
         self
@@ -4201,7 +4274,7 @@ impl ListSupportingDocument {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct UpdateSupportingDocument {
     transport: rt::Transport,
-    sid: String,
+    sid: Result<rt::sid::SupportingDocumentSid, rt::sid::SidError>,
     friendly_name: Option<String>,
     attributes: Option<rt::serde_json::Value>,
 }
@@ -4239,7 +4312,7 @@ impl UpdateSupportingDocument {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::UPDATE_SUPPORTING_DOCUMENT;
-        rt::validate::sid(OPERATION.id, "Sid", &self.sid, Some("RD"))?;
+        let sid = rt::validate::sid_arg(OPERATION.id, "Sid", &self.sid)?;
         let query = Vec::new();
         let mut form = rt::FormBody::new();
         if let Some(value) = &self.friendly_name {
@@ -4252,7 +4325,7 @@ impl UpdateSupportingDocument {
         Ok(rt::Request {
             operation: OPERATION,
             path: format!(
-                "/v1/SupportingDocuments/{}", rt::encode_path_param(& self.sid)
+                "/v1/SupportingDocuments/{}", rt::encode_path_param(sid.as_str())
             ),
             query,
             form,
@@ -4273,7 +4346,7 @@ impl UpdateSupportingDocument {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct FetchSupportingDocument {
     transport: rt::Transport,
-    sid: String,
+    sid: Result<rt::sid::SupportingDocumentSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for FetchSupportingDocument {
     /// Shows which parameters are set, never their values (they may be personal data).
@@ -4289,13 +4362,13 @@ impl FetchSupportingDocument {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_SUPPORTING_DOCUMENT;
-        rt::validate::sid(OPERATION.id, "Sid", &self.sid, Some("RD"))?;
+        let sid = rt::validate::sid_arg(OPERATION.id, "Sid", &self.sid)?;
         let query = Vec::new();
         let form = None;
         Ok(rt::Request {
             operation: OPERATION,
             path: format!(
-                "/v1/SupportingDocuments/{}", rt::encode_path_param(& self.sid)
+                "/v1/SupportingDocuments/{}", rt::encode_path_param(sid.as_str())
             ),
             query,
             form,
@@ -4316,7 +4389,7 @@ impl FetchSupportingDocument {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct DeleteSupportingDocument {
     transport: rt::Transport,
-    sid: String,
+    sid: Result<rt::sid::SupportingDocumentSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for DeleteSupportingDocument {
     /// Shows which parameters are set, never their values (they may be personal data).
@@ -4332,13 +4405,13 @@ impl DeleteSupportingDocument {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::DELETE_SUPPORTING_DOCUMENT;
-        rt::validate::sid(OPERATION.id, "Sid", &self.sid, Some("RD"))?;
+        let sid = rt::validate::sid_arg(OPERATION.id, "Sid", &self.sid)?;
         let query = Vec::new();
         let form = None;
         Ok(rt::Request {
             operation: OPERATION,
             path: format!(
-                "/v1/SupportingDocuments/{}", rt::encode_path_param(& self.sid)
+                "/v1/SupportingDocuments/{}", rt::encode_path_param(sid.as_str())
             ),
             query,
             form,
@@ -4391,7 +4464,7 @@ impl ListSupportingDocumentType {
     }
     /// The page index. This value is simply for client state.
     ///
-    /// Sent as `Page`; between 0 and -.
+    /// Sent as `Page`; at least 0.
     pub fn page(mut self, page: i64) -> Self {
         self.page = Some(page);
         self
@@ -4509,7 +4582,7 @@ pub struct CreateTrustProduct {
     transport: rt::Transport,
     friendly_name: String,
     email: String,
-    policy_sid: String,
+    policy_sid: Result<rt::sid::PolicySid, rt::sid::SidError>,
     status_callback: Option<String>,
 }
 impl std::fmt::Debug for CreateTrustProduct {
@@ -4536,12 +4609,16 @@ impl CreateTrustProduct {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::CREATE_TRUST_PRODUCT;
-        rt::validate::sid(OPERATION.id, "PolicySid", &self.policy_sid, Some("RN"))?;
+        let policy_sid = rt::validate::sid_arg(
+            OPERATION.id,
+            "PolicySid",
+            &self.policy_sid,
+        )?;
         let query = Vec::new();
         let mut form = rt::FormBody::new();
         form.push("FriendlyName", &self.friendly_name);
         form.push("Email", &self.email);
-        form.push("PolicySid", &self.policy_sid);
+        form.push("PolicySid", policy_sid.as_str());
         if let Some(value) = &self.status_callback {
             form.push("StatusCallback", value);
         }
@@ -4570,7 +4647,7 @@ pub struct ListTrustProduct {
     transport: rt::Transport,
     status: Option<TrustProductStatus>,
     friendly_name: Option<String>,
-    policy_sid: Option<String>,
+    policy_sid: Option<Result<rt::sid::PolicySid, rt::sid::SidError>>,
     page_size: Option<i64>,
     page: Option<i64>,
     page_token: Option<String>,
@@ -4620,9 +4697,12 @@ impl ListTrustProduct {
     }
     /// The unique string of a policy that is associated to the Trust Product resource.
     ///
-    /// Sent as `PolicySid`; must match `^RN[0-9a-fA-F]{32}$`.
-    pub fn policy_sid(mut self, policy_sid: impl Into<String>) -> Self {
-        self.policy_sid = Some(policy_sid.into());
+    /// Sent as `PolicySid`; a [`PolicySid`](crate::runtime::sid::PolicySid) or a string matching `^RN[0-9a-fA-F]{32}$`.
+    pub fn policy_sid(
+        mut self,
+        policy_sid: impl rt::sid::IntoSid<rt::sid::PolicySid>,
+    ) -> Self {
+        self.policy_sid = Some(rt::sid::IntoSid::into_sid(policy_sid));
         self
     }
     /// How many resources to return in each list page. The default is 50, and the maximum is 1000.
@@ -4634,7 +4714,7 @@ impl ListTrustProduct {
     }
     /// The page index. This value is simply for client state.
     ///
-    /// Sent as `Page`; between 0 and -.
+    /// Sent as `Page`; at least 0.
     pub fn page(mut self, page: i64) -> Self {
         self.page = Some(page);
         self
@@ -4656,9 +4736,10 @@ impl ListTrustProduct {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::LIST_TRUST_PRODUCT;
-        if let Some(value) = &self.policy_sid {
-            rt::validate::sid(OPERATION.id, "PolicySid", value, Some("RN"))?;
-        }
+        let policy_sid = match &self.policy_sid {
+            Some(value) => Some(rt::validate::sid_arg(OPERATION.id, "PolicySid", value)?),
+            None => None,
+        };
         if let Some(value) = &self.page_size {
             rt::validate::range(OPERATION.id, "PageSize", *value, Some(1), Some(1000))?;
         }
@@ -4672,8 +4753,8 @@ impl ListTrustProduct {
         if let Some(value) = &self.friendly_name {
             query.push(("FriendlyName", value.clone()));
         }
-        if let Some(value) = &self.policy_sid {
-            query.push(("PolicySid", value.clone()));
+        if let Some(value) = policy_sid {
+            query.push(("PolicySid", value.as_str().to_owned()));
         }
         if let Some(value) = &self.page_size {
             query.push(("PageSize", value.to_string()));
@@ -4720,7 +4801,7 @@ impl ListTrustProduct {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct UpdateTrustProduct {
     transport: rt::Transport,
-    sid: String,
+    sid: Result<rt::sid::TrustProductSid, rt::sid::SidError>,
     status: Option<TrustProductStatus>,
     status_callback: Option<String>,
     friendly_name: Option<String>,
@@ -4780,7 +4861,7 @@ impl UpdateTrustProduct {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::UPDATE_TRUST_PRODUCT;
-        rt::validate::sid(OPERATION.id, "Sid", &self.sid, Some("BU"))?;
+        let sid = rt::validate::sid_arg(OPERATION.id, "Sid", &self.sid)?;
         let query = Vec::new();
         let mut form = rt::FormBody::new();
         if let Some(value) = &self.status {
@@ -4798,7 +4879,7 @@ impl UpdateTrustProduct {
         let form = Some(form);
         Ok(rt::Request {
             operation: OPERATION,
-            path: format!("/v1/TrustProducts/{}", rt::encode_path_param(& self.sid)),
+            path: format!("/v1/TrustProducts/{}", rt::encode_path_param(sid.as_str())),
             query,
             form,
         })
@@ -4818,7 +4899,7 @@ impl UpdateTrustProduct {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct FetchTrustProduct {
     transport: rt::Transport,
-    sid: String,
+    sid: Result<rt::sid::TrustProductSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for FetchTrustProduct {
     /// Shows which parameters are set, never their values (they may be personal data).
@@ -4834,12 +4915,12 @@ impl FetchTrustProduct {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_TRUST_PRODUCT;
-        rt::validate::sid(OPERATION.id, "Sid", &self.sid, Some("BU"))?;
+        let sid = rt::validate::sid_arg(OPERATION.id, "Sid", &self.sid)?;
         let query = Vec::new();
         let form = None;
         Ok(rt::Request {
             operation: OPERATION,
-            path: format!("/v1/TrustProducts/{}", rt::encode_path_param(& self.sid)),
+            path: format!("/v1/TrustProducts/{}", rt::encode_path_param(sid.as_str())),
             query,
             form,
         })
@@ -4859,7 +4940,7 @@ impl FetchTrustProduct {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct DeleteTrustProduct {
     transport: rt::Transport,
-    sid: String,
+    sid: Result<rt::sid::TrustProductSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for DeleteTrustProduct {
     /// Shows which parameters are set, never their values (they may be personal data).
@@ -4875,12 +4956,12 @@ impl DeleteTrustProduct {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::DELETE_TRUST_PRODUCT;
-        rt::validate::sid(OPERATION.id, "Sid", &self.sid, Some("BU"))?;
+        let sid = rt::validate::sid_arg(OPERATION.id, "Sid", &self.sid)?;
         let query = Vec::new();
         let form = None;
         Ok(rt::Request {
             operation: OPERATION,
-            path: format!("/v1/TrustProducts/{}", rt::encode_path_param(& self.sid)),
+            path: format!("/v1/TrustProducts/{}", rt::encode_path_param(sid.as_str())),
             query,
             form,
         })
@@ -4899,9 +4980,9 @@ impl DeleteTrustProduct {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct CreateTrustProductChannelEndpointAssignment {
     transport: rt::Transport,
-    trust_product_sid: String,
+    trust_product_sid: Result<rt::sid::TrustProductSid, rt::sid::SidError>,
     channel_endpoint_type: String,
-    channel_endpoint_sid: String,
+    channel_endpoint_sid: Result<rt::sid::ObjectSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for CreateTrustProductChannelEndpointAssignment {
     /// Shows which parameters are set, never their values (they may be personal data).
@@ -4919,28 +5000,26 @@ impl CreateTrustProductChannelEndpointAssignment {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::CREATE_TRUST_PRODUCT_CHANNEL_ENDPOINT_ASSIGNMENT;
-        rt::validate::sid(
+        let trust_product_sid = rt::validate::sid_arg(
             OPERATION.id,
             "TrustProductSid",
             &self.trust_product_sid,
-            Some("BU"),
         )?;
-        rt::validate::sid(
+        let channel_endpoint_sid = rt::validate::sid_arg(
             OPERATION.id,
             "ChannelEndpointSid",
             &self.channel_endpoint_sid,
-            None,
         )?;
         let query = Vec::new();
         let mut form = rt::FormBody::new();
         form.push("ChannelEndpointType", &self.channel_endpoint_type);
-        form.push("ChannelEndpointSid", &self.channel_endpoint_sid);
+        form.push("ChannelEndpointSid", channel_endpoint_sid.as_str());
         let form = Some(form);
         Ok(rt::Request {
             operation: OPERATION,
             path: format!(
                 "/v1/TrustProducts/{}/ChannelEndpointAssignments",
-                rt::encode_path_param(& self.trust_product_sid)
+                rt::encode_path_param(trust_product_sid.as_str())
             ),
             query,
             form,
@@ -4961,8 +5040,8 @@ impl CreateTrustProductChannelEndpointAssignment {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct ListTrustProductChannelEndpointAssignment {
     transport: rt::Transport,
-    trust_product_sid: String,
-    channel_endpoint_sid: Option<String>,
+    trust_product_sid: Result<rt::sid::TrustProductSid, rt::sid::SidError>,
+    channel_endpoint_sid: Option<Result<rt::sid::ObjectSid, rt::sid::SidError>>,
     channel_endpoint_sids: Option<String>,
     page_size: Option<i64>,
     page: Option<i64>,
@@ -4996,12 +5075,14 @@ impl std::fmt::Debug for ListTrustProductChannelEndpointAssignment {
 impl ListTrustProductChannelEndpointAssignment {
     /// The SID of an channel endpoint
     ///
-    /// Sent as `ChannelEndpointSid`; must match `^[a-zA-Z]{2}[0-9a-fA-F]{32}$`.
+    /// Sent as `ChannelEndpointSid`; a [`ObjectSid`](crate::runtime::sid::ObjectSid) or a string matching `^[a-zA-Z]{2}[0-9a-fA-F]{32}$`.
     pub fn channel_endpoint_sid(
         mut self,
-        channel_endpoint_sid: impl Into<String>,
+        channel_endpoint_sid: impl rt::sid::IntoSid<rt::sid::ObjectSid>,
     ) -> Self {
-        self.channel_endpoint_sid = Some(channel_endpoint_sid.into());
+        self.channel_endpoint_sid = Some(
+            rt::sid::IntoSid::into_sid(channel_endpoint_sid),
+        );
         self
     }
     /// comma separated list of channel endpoint sids
@@ -5023,7 +5104,7 @@ impl ListTrustProductChannelEndpointAssignment {
     }
     /// The page index. This value is simply for client state.
     ///
-    /// Sent as `Page`; between 0 and -.
+    /// Sent as `Page`; at least 0.
     pub fn page(mut self, page: i64) -> Self {
         self.page = Some(page);
         self
@@ -5045,15 +5126,17 @@ impl ListTrustProductChannelEndpointAssignment {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::LIST_TRUST_PRODUCT_CHANNEL_ENDPOINT_ASSIGNMENT;
-        rt::validate::sid(
+        let trust_product_sid = rt::validate::sid_arg(
             OPERATION.id,
             "TrustProductSid",
             &self.trust_product_sid,
-            Some("BU"),
         )?;
-        if let Some(value) = &self.channel_endpoint_sid {
-            rt::validate::sid(OPERATION.id, "ChannelEndpointSid", value, None)?;
-        }
+        let channel_endpoint_sid = match &self.channel_endpoint_sid {
+            Some(value) => {
+                Some(rt::validate::sid_arg(OPERATION.id, "ChannelEndpointSid", value)?)
+            }
+            None => None,
+        };
         if let Some(value) = &self.page_size {
             rt::validate::range(OPERATION.id, "PageSize", *value, Some(1), Some(1000))?;
         }
@@ -5061,8 +5144,8 @@ impl ListTrustProductChannelEndpointAssignment {
             rt::validate::range(OPERATION.id, "Page", *value, Some(0), None)?;
         }
         let mut query = Vec::new();
-        if let Some(value) = &self.channel_endpoint_sid {
-            query.push(("ChannelEndpointSid", value.clone()));
+        if let Some(value) = channel_endpoint_sid {
+            query.push(("ChannelEndpointSid", value.as_str().to_owned()));
         }
         if let Some(value) = &self.channel_endpoint_sids {
             query.push(("ChannelEndpointSids", value.clone()));
@@ -5081,7 +5164,7 @@ impl ListTrustProductChannelEndpointAssignment {
             operation: OPERATION,
             path: format!(
                 "/v1/TrustProducts/{}/ChannelEndpointAssignments",
-                rt::encode_path_param(& self.trust_product_sid)
+                rt::encode_path_param(trust_product_sid.as_str())
             ),
             query,
             form,
@@ -5117,8 +5200,8 @@ impl ListTrustProductChannelEndpointAssignment {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct FetchTrustProductChannelEndpointAssignment {
     transport: rt::Transport,
-    trust_product_sid: String,
-    sid: String,
+    trust_product_sid: Result<rt::sid::TrustProductSid, rt::sid::SidError>,
+    sid: Result<rt::sid::ChannelEndpointAssignmentSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for FetchTrustProductChannelEndpointAssignment {
     /// Shows which parameters are set, never their values (they may be personal data).
@@ -5134,21 +5217,20 @@ impl FetchTrustProductChannelEndpointAssignment {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_TRUST_PRODUCT_CHANNEL_ENDPOINT_ASSIGNMENT;
-        rt::validate::sid(
+        let trust_product_sid = rt::validate::sid_arg(
             OPERATION.id,
             "TrustProductSid",
             &self.trust_product_sid,
-            Some("BU"),
         )?;
-        rt::validate::sid(OPERATION.id, "Sid", &self.sid, Some("RA"))?;
+        let sid = rt::validate::sid_arg(OPERATION.id, "Sid", &self.sid)?;
         let query = Vec::new();
         let form = None;
         Ok(rt::Request {
             operation: OPERATION,
             path: format!(
                 "/v1/TrustProducts/{}/ChannelEndpointAssignments/{}",
-                rt::encode_path_param(& self.trust_product_sid), rt::encode_path_param(&
-                self.sid)
+                rt::encode_path_param(trust_product_sid.as_str()),
+                rt::encode_path_param(sid.as_str())
             ),
             query,
             form,
@@ -5169,8 +5251,8 @@ impl FetchTrustProductChannelEndpointAssignment {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct DeleteTrustProductChannelEndpointAssignment {
     transport: rt::Transport,
-    trust_product_sid: String,
-    sid: String,
+    trust_product_sid: Result<rt::sid::TrustProductSid, rt::sid::SidError>,
+    sid: Result<rt::sid::ChannelEndpointAssignmentSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for DeleteTrustProductChannelEndpointAssignment {
     /// Shows which parameters are set, never their values (they may be personal data).
@@ -5186,21 +5268,20 @@ impl DeleteTrustProductChannelEndpointAssignment {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::DELETE_TRUST_PRODUCT_CHANNEL_ENDPOINT_ASSIGNMENT;
-        rt::validate::sid(
+        let trust_product_sid = rt::validate::sid_arg(
             OPERATION.id,
             "TrustProductSid",
             &self.trust_product_sid,
-            Some("BU"),
         )?;
-        rt::validate::sid(OPERATION.id, "Sid", &self.sid, Some("RA"))?;
+        let sid = rt::validate::sid_arg(OPERATION.id, "Sid", &self.sid)?;
         let query = Vec::new();
         let form = None;
         Ok(rt::Request {
             operation: OPERATION,
             path: format!(
                 "/v1/TrustProducts/{}/ChannelEndpointAssignments/{}",
-                rt::encode_path_param(& self.trust_product_sid), rt::encode_path_param(&
-                self.sid)
+                rt::encode_path_param(trust_product_sid.as_str()),
+                rt::encode_path_param(sid.as_str())
             ),
             query,
             form,
@@ -5220,8 +5301,8 @@ impl DeleteTrustProductChannelEndpointAssignment {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct CreateTrustProductEntityAssignment {
     transport: rt::Transport,
-    trust_product_sid: String,
-    object_sid: String,
+    trust_product_sid: Result<rt::sid::TrustProductSid, rt::sid::SidError>,
+    object_sid: Result<rt::sid::ObjectSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for CreateTrustProductEntityAssignment {
     /// Shows which parameters are set, never their values (they may be personal data).
@@ -5237,22 +5318,25 @@ impl CreateTrustProductEntityAssignment {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::CREATE_TRUST_PRODUCT_ENTITY_ASSIGNMENT;
-        rt::validate::sid(
+        let trust_product_sid = rt::validate::sid_arg(
             OPERATION.id,
             "TrustProductSid",
             &self.trust_product_sid,
-            Some("BU"),
         )?;
-        rt::validate::sid(OPERATION.id, "ObjectSid", &self.object_sid, None)?;
+        let object_sid = rt::validate::sid_arg(
+            OPERATION.id,
+            "ObjectSid",
+            &self.object_sid,
+        )?;
         let query = Vec::new();
         let mut form = rt::FormBody::new();
-        form.push("ObjectSid", &self.object_sid);
+        form.push("ObjectSid", object_sid.as_str());
         let form = Some(form);
         Ok(rt::Request {
             operation: OPERATION,
             path: format!(
-                "/v1/TrustProducts/{}/EntityAssignments", rt::encode_path_param(& self
-                .trust_product_sid)
+                "/v1/TrustProducts/{}/EntityAssignments",
+                rt::encode_path_param(trust_product_sid.as_str())
             ),
             query,
             form,
@@ -5273,7 +5357,7 @@ impl CreateTrustProductEntityAssignment {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct ListTrustProductEntityAssignment {
     transport: rt::Transport,
-    trust_product_sid: String,
+    trust_product_sid: Result<rt::sid::TrustProductSid, rt::sid::SidError>,
     object_type: Option<String>,
     page_size: Option<i64>,
     page: Option<i64>,
@@ -5318,7 +5402,7 @@ impl ListTrustProductEntityAssignment {
     }
     /// The page index. This value is simply for client state.
     ///
-    /// Sent as `Page`; between 0 and -.
+    /// Sent as `Page`; at least 0.
     pub fn page(mut self, page: i64) -> Self {
         self.page = Some(page);
         self
@@ -5340,11 +5424,10 @@ impl ListTrustProductEntityAssignment {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::LIST_TRUST_PRODUCT_ENTITY_ASSIGNMENT;
-        rt::validate::sid(
+        let trust_product_sid = rt::validate::sid_arg(
             OPERATION.id,
             "TrustProductSid",
             &self.trust_product_sid,
-            Some("BU"),
         )?;
         if let Some(value) = &self.page_size {
             rt::validate::range(OPERATION.id, "PageSize", *value, Some(1), Some(1000))?;
@@ -5369,8 +5452,8 @@ impl ListTrustProductEntityAssignment {
         Ok(rt::Request {
             operation: OPERATION,
             path: format!(
-                "/v1/TrustProducts/{}/EntityAssignments", rt::encode_path_param(& self
-                .trust_product_sid)
+                "/v1/TrustProducts/{}/EntityAssignments",
+                rt::encode_path_param(trust_product_sid.as_str())
             ),
             query,
             form,
@@ -5406,8 +5489,8 @@ impl ListTrustProductEntityAssignment {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct FetchTrustProductEntityAssignment {
     transport: rt::Transport,
-    trust_product_sid: String,
-    sid: String,
+    trust_product_sid: Result<rt::sid::TrustProductSid, rt::sid::SidError>,
+    sid: Result<rt::sid::EntityAssignmentSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for FetchTrustProductEntityAssignment {
     /// Shows which parameters are set, never their values (they may be personal data).
@@ -5423,20 +5506,20 @@ impl FetchTrustProductEntityAssignment {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_TRUST_PRODUCT_ENTITY_ASSIGNMENT;
-        rt::validate::sid(
+        let trust_product_sid = rt::validate::sid_arg(
             OPERATION.id,
             "TrustProductSid",
             &self.trust_product_sid,
-            Some("BU"),
         )?;
-        rt::validate::sid(OPERATION.id, "Sid", &self.sid, Some("BV"))?;
+        let sid = rt::validate::sid_arg(OPERATION.id, "Sid", &self.sid)?;
         let query = Vec::new();
         let form = None;
         Ok(rt::Request {
             operation: OPERATION,
             path: format!(
-                "/v1/TrustProducts/{}/EntityAssignments/{}", rt::encode_path_param(& self
-                .trust_product_sid), rt::encode_path_param(& self.sid)
+                "/v1/TrustProducts/{}/EntityAssignments/{}",
+                rt::encode_path_param(trust_product_sid.as_str()),
+                rt::encode_path_param(sid.as_str())
             ),
             query,
             form,
@@ -5457,8 +5540,8 @@ impl FetchTrustProductEntityAssignment {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct DeleteTrustProductEntityAssignment {
     transport: rt::Transport,
-    trust_product_sid: String,
-    sid: String,
+    trust_product_sid: Result<rt::sid::TrustProductSid, rt::sid::SidError>,
+    sid: Result<rt::sid::EntityAssignmentSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for DeleteTrustProductEntityAssignment {
     /// Shows which parameters are set, never their values (they may be personal data).
@@ -5474,20 +5557,20 @@ impl DeleteTrustProductEntityAssignment {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::DELETE_TRUST_PRODUCT_ENTITY_ASSIGNMENT;
-        rt::validate::sid(
+        let trust_product_sid = rt::validate::sid_arg(
             OPERATION.id,
             "TrustProductSid",
             &self.trust_product_sid,
-            Some("BU"),
         )?;
-        rt::validate::sid(OPERATION.id, "Sid", &self.sid, Some("BV"))?;
+        let sid = rt::validate::sid_arg(OPERATION.id, "Sid", &self.sid)?;
         let query = Vec::new();
         let form = None;
         Ok(rt::Request {
             operation: OPERATION,
             path: format!(
-                "/v1/TrustProducts/{}/EntityAssignments/{}", rt::encode_path_param(& self
-                .trust_product_sid), rt::encode_path_param(& self.sid)
+                "/v1/TrustProducts/{}/EntityAssignments/{}",
+                rt::encode_path_param(trust_product_sid.as_str()),
+                rt::encode_path_param(sid.as_str())
             ),
             query,
             form,
@@ -5507,8 +5590,8 @@ impl DeleteTrustProductEntityAssignment {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct CreateTrustProductEvaluation {
     transport: rt::Transport,
-    trust_product_sid: String,
-    policy_sid: String,
+    trust_product_sid: Result<rt::sid::TrustProductSid, rt::sid::SidError>,
+    policy_sid: Result<rt::sid::PolicySid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for CreateTrustProductEvaluation {
     /// Shows which parameters are set, never their values (they may be personal data).
@@ -5524,22 +5607,25 @@ impl CreateTrustProductEvaluation {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::CREATE_TRUST_PRODUCT_EVALUATION;
-        rt::validate::sid(
+        let trust_product_sid = rt::validate::sid_arg(
             OPERATION.id,
             "TrustProductSid",
             &self.trust_product_sid,
-            Some("BU"),
         )?;
-        rt::validate::sid(OPERATION.id, "PolicySid", &self.policy_sid, Some("RN"))?;
+        let policy_sid = rt::validate::sid_arg(
+            OPERATION.id,
+            "PolicySid",
+            &self.policy_sid,
+        )?;
         let query = Vec::new();
         let mut form = rt::FormBody::new();
-        form.push("PolicySid", &self.policy_sid);
+        form.push("PolicySid", policy_sid.as_str());
         let form = Some(form);
         Ok(rt::Request {
             operation: OPERATION,
             path: format!(
-                "/v1/TrustProducts/{}/Evaluations", rt::encode_path_param(& self
-                .trust_product_sid)
+                "/v1/TrustProducts/{}/Evaluations",
+                rt::encode_path_param(trust_product_sid.as_str())
             ),
             query,
             form,
@@ -5560,7 +5646,7 @@ impl CreateTrustProductEvaluation {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct ListTrustProductEvaluation {
     transport: rt::Transport,
-    trust_product_sid: String,
+    trust_product_sid: Result<rt::sid::TrustProductSid, rt::sid::SidError>,
     page_size: Option<i64>,
     page: Option<i64>,
     page_token: Option<String>,
@@ -5594,7 +5680,7 @@ impl ListTrustProductEvaluation {
     }
     /// The page index. This value is simply for client state.
     ///
-    /// Sent as `Page`; between 0 and -.
+    /// Sent as `Page`; at least 0.
     pub fn page(mut self, page: i64) -> Self {
         self.page = Some(page);
         self
@@ -5616,11 +5702,10 @@ impl ListTrustProductEvaluation {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::LIST_TRUST_PRODUCT_EVALUATION;
-        rt::validate::sid(
+        let trust_product_sid = rt::validate::sid_arg(
             OPERATION.id,
             "TrustProductSid",
             &self.trust_product_sid,
-            Some("BU"),
         )?;
         if let Some(value) = &self.page_size {
             rt::validate::range(OPERATION.id, "PageSize", *value, Some(1), Some(1000))?;
@@ -5642,8 +5727,8 @@ impl ListTrustProductEvaluation {
         Ok(rt::Request {
             operation: OPERATION,
             path: format!(
-                "/v1/TrustProducts/{}/Evaluations", rt::encode_path_param(& self
-                .trust_product_sid)
+                "/v1/TrustProducts/{}/Evaluations",
+                rt::encode_path_param(trust_product_sid.as_str())
             ),
             query,
             form,
@@ -5677,8 +5762,8 @@ impl ListTrustProductEvaluation {
 #[must_use = "a request does nothing until `.send()` is awaited"]
 pub struct FetchTrustProductEvaluation {
     transport: rt::Transport,
-    trust_product_sid: String,
-    sid: String,
+    trust_product_sid: Result<rt::sid::TrustProductSid, rt::sid::SidError>,
+    sid: Result<rt::sid::EvaluationSid, rt::sid::SidError>,
 }
 impl std::fmt::Debug for FetchTrustProductEvaluation {
     /// Shows which parameters are set, never their values (they may be personal data).
@@ -5694,20 +5779,20 @@ impl FetchTrustProductEvaluation {
     /// the HTTP request without sending it.
     pub fn to_request(&self) -> Result<rt::Request, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_TRUST_PRODUCT_EVALUATION;
-        rt::validate::sid(
+        let trust_product_sid = rt::validate::sid_arg(
             OPERATION.id,
             "TrustProductSid",
             &self.trust_product_sid,
-            Some("BU"),
         )?;
-        rt::validate::sid(OPERATION.id, "Sid", &self.sid, Some("EL"))?;
+        let sid = rt::validate::sid_arg(OPERATION.id, "Sid", &self.sid)?;
         let query = Vec::new();
         let form = None;
         Ok(rt::Request {
             operation: OPERATION,
             path: format!(
-                "/v1/TrustProducts/{}/Evaluations/{}", rt::encode_path_param(& self
-                .trust_product_sid), rt::encode_path_param(& self.sid)
+                "/v1/TrustProducts/{}/Evaluations/{}",
+                rt::encode_path_param(trust_product_sid.as_str()),
+                rt::encode_path_param(sid.as_str())
             ),
             query,
             form,
@@ -5999,11 +6084,14 @@ rt::string_enum_impls!(ComplianceTollfreeInquiryOptInType);
 #[non_exhaustive]
 pub struct CustomerProfile {
     /// The unique string that we created to identify the Customer-Profile resource.
-    pub sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub sid: Option<rt::sid::CustomerProfileSid>,
     /// The SID of the [Account](https://www.twilio.com/docs/iam/api/account) that created the Customer-Profile resource.
-    pub account_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub account_sid: Option<rt::sid::AccountSid>,
     /// The unique string of a policy that is associated to the Customer-Profile resource.
-    pub policy_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub policy_sid: Option<rt::sid::PolicySid>,
     /// The string that you assigned to describe the resource.
     pub friendly_name: Option<String>,
     /// The verification status of the Customer-Profile resource.
@@ -6053,15 +6141,19 @@ impl std::fmt::Debug for CustomerProfile {
 #[non_exhaustive]
 pub struct CustomerProfileChannelEndpointAssignment {
     /// The unique string that we created to identify the Item Assignment resource.
-    pub sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub sid: Option<rt::sid::ChannelEndpointAssignmentSid>,
     /// The unique string that we created to identify the CustomerProfile resource.
-    pub customer_profile_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub customer_profile_sid: Option<rt::sid::CustomerProfileSid>,
     /// The SID of the [Account](https://www.twilio.com/docs/iam/api/account) that created the Item Assignment resource.
-    pub account_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub account_sid: Option<rt::sid::AccountSid>,
     /// The type of channel endpoint. eg: phone-number
     pub channel_endpoint_type: Option<String>,
     /// The SID of an channel endpoint
-    pub channel_endpoint_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub channel_endpoint_sid: Option<rt::sid::ObjectSid>,
     /// The date and time in GMT when the resource was created specified in [ISO 8601](https://en.wikipedia.org/wiki/ISO_8601) format.
     #[serde(with = "rt::date::iso8601_option")]
     pub date_created: Option<rt::time::OffsetDateTime>,
@@ -6087,13 +6179,17 @@ impl std::fmt::Debug for CustomerProfileChannelEndpointAssignment {
 #[non_exhaustive]
 pub struct CustomerProfileEntityAssignment {
     /// The unique string that we created to identify the Item Assignment resource.
-    pub sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub sid: Option<rt::sid::EntityAssignmentSid>,
     /// The unique string that we created to identify the CustomerProfile resource.
-    pub customer_profile_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub customer_profile_sid: Option<rt::sid::CustomerProfileSid>,
     /// The SID of the [Account](https://www.twilio.com/docs/iam/api/account) that created the Item Assignment resource.
-    pub account_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub account_sid: Option<rt::sid::AccountSid>,
     /// The SID of an object bag that holds information of the different items.
-    pub object_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub object_sid: Option<rt::sid::ObjectSid>,
     /// The date and time in GMT when the resource was created specified in [ISO 8601](https://en.wikipedia.org/wiki/ISO_8601) format.
     #[serde(with = "rt::date::iso8601_option")]
     pub date_created: Option<rt::time::OffsetDateTime>,
@@ -6118,13 +6214,17 @@ impl std::fmt::Debug for CustomerProfileEntityAssignment {
 #[non_exhaustive]
 pub struct CustomerProfileEvaluation {
     /// The unique string that identifies the Evaluation resource.
-    pub sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub sid: Option<rt::sid::EvaluationSid>,
     /// The SID of the [Account](https://www.twilio.com/docs/iam/api/account) that created the customer_profile resource.
-    pub account_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub account_sid: Option<rt::sid::AccountSid>,
     /// The unique string of a policy that is associated to the customer_profile resource.
-    pub policy_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub policy_sid: Option<rt::sid::PolicySid>,
     /// The unique string that we created to identify the customer_profile resource.
-    pub customer_profile_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub customer_profile_sid: Option<rt::sid::CustomerProfileSid>,
     /// The compliance status of the Evaluation resource.
     pub status: Option<CustomerProfileEvaluationStatus>,
     /// The results of the Evaluation which includes the valid and invalid attributes.
@@ -6225,9 +6325,11 @@ rt::string_enum_impls!(CustomerProfileStatus);
 #[non_exhaustive]
 pub struct EndUser {
     /// The unique string created by Twilio to identify the End User resource.
-    pub sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub sid: Option<rt::sid::EndUserSid>,
     /// The SID of the [Account](https://www.twilio.com/docs/iam/api/account) that created the End User resource.
-    pub account_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub account_sid: Option<rt::sid::AccountSid>,
     /// The string that you assigned to describe the resource.
     pub friendly_name: Option<String>,
     /// The type of end user of the Bundle resource - can be `individual` or `business`.
@@ -6264,7 +6366,8 @@ impl std::fmt::Debug for EndUser {
 #[non_exhaustive]
 pub struct EndUserType {
     /// The unique string that identifies the End-User Type resource.
-    pub sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub sid: Option<rt::sid::EndUserTypeSid>,
     /// A human-readable description that is assigned to describe the End-User Type resource. Examples can include first name, last name, email, business name, etc
     pub friendly_name: Option<String>,
     /// A machine-readable description of the End-User Type resource. Examples can include first_name, last_name, email, business_name, etc.
@@ -6747,7 +6850,8 @@ impl rt::Page for ListTrustProductResponse {
 #[non_exhaustive]
 pub struct Policy {
     /// The unique string that identifies the Policy resource.
-    pub sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub sid: Option<rt::sid::PolicySid>,
     /// A human-readable description that is assigned to describe the Policy resource. Examples can include Primary Customer profile policy
     pub friendly_name: Option<String>,
     /// What a policy requires of a bundle.
@@ -6876,9 +6980,11 @@ impl std::fmt::Debug for PolicyRequirements {
 #[non_exhaustive]
 pub struct SupportingDocument {
     /// The unique string created by Twilio to identify the Supporting Document resource.
-    pub sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub sid: Option<rt::sid::SupportingDocumentSid>,
     /// The SID of the [Account](https://www.twilio.com/docs/iam/api/account) that created the Document resource.
-    pub account_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub account_sid: Option<rt::sid::AccountSid>,
     /// The string that you assigned to describe the resource.
     pub friendly_name: Option<String>,
     /// The image type uploaded in the Supporting Document container.
@@ -6966,7 +7072,8 @@ rt::string_enum_impls!(SupportingDocumentStatus);
 #[non_exhaustive]
 pub struct SupportingDocumentType {
     /// The unique string that identifies the Supporting Document Type resource.
-    pub sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub sid: Option<rt::sid::SupportingDocumentTypeSid>,
     /// A human-readable description of the Supporting Document Type resource.
     pub friendly_name: Option<String>,
     /// The machine-readable description of the Supporting Document Type resource.
@@ -6993,11 +7100,14 @@ impl std::fmt::Debug for SupportingDocumentType {
 #[non_exhaustive]
 pub struct TrustProduct {
     /// The unique string that we created to identify the Trust Product resource.
-    pub sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub sid: Option<rt::sid::TrustProductSid>,
     /// The SID of the [Account](https://www.twilio.com/docs/iam/api/account) that created the Trust Product resource.
-    pub account_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub account_sid: Option<rt::sid::AccountSid>,
     /// The unique string of the policy that is associated with the Trust Product resource.
-    pub policy_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub policy_sid: Option<rt::sid::PolicySid>,
     /// The string that you assigned to describe the resource.
     pub friendly_name: Option<String>,
     /// The verification status of the Trust Product resource.
@@ -7047,15 +7157,19 @@ impl std::fmt::Debug for TrustProduct {
 #[non_exhaustive]
 pub struct TrustProductChannelEndpointAssignment {
     /// The unique string that we created to identify the Item Assignment resource.
-    pub sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub sid: Option<rt::sid::ChannelEndpointAssignmentSid>,
     /// The unique string that we created to identify the CustomerProfile resource.
-    pub trust_product_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub trust_product_sid: Option<rt::sid::TrustProductSid>,
     /// The SID of the [Account](https://www.twilio.com/docs/iam/api/account) that created the Item Assignment resource.
-    pub account_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub account_sid: Option<rt::sid::AccountSid>,
     /// The type of channel endpoint. eg: phone-number
     pub channel_endpoint_type: Option<String>,
     /// The SID of an channel endpoint
-    pub channel_endpoint_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub channel_endpoint_sid: Option<rt::sid::ObjectSid>,
     /// The date and time in GMT when the resource was created specified in [ISO 8601](https://en.wikipedia.org/wiki/ISO_8601) format.
     #[serde(with = "rt::date::iso8601_option")]
     pub date_created: Option<rt::time::OffsetDateTime>,
@@ -7081,13 +7195,17 @@ impl std::fmt::Debug for TrustProductChannelEndpointAssignment {
 #[non_exhaustive]
 pub struct TrustProductEntityAssignment {
     /// The unique string that we created to identify the Item Assignment resource.
-    pub sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub sid: Option<rt::sid::EntityAssignmentSid>,
     /// The unique string that we created to identify the TrustProduct resource.
-    pub trust_product_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub trust_product_sid: Option<rt::sid::TrustProductSid>,
     /// The SID of the [Account](https://www.twilio.com/docs/iam/api/account) that created the Item Assignment resource.
-    pub account_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub account_sid: Option<rt::sid::AccountSid>,
     /// The SID of an object bag that holds information of the different items.
-    pub object_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub object_sid: Option<rt::sid::ObjectSid>,
     /// The date and time in GMT when the resource was created specified in [ISO 8601](https://en.wikipedia.org/wiki/ISO_8601) format.
     #[serde(with = "rt::date::iso8601_option")]
     pub date_created: Option<rt::time::OffsetDateTime>,
@@ -7112,13 +7230,17 @@ impl std::fmt::Debug for TrustProductEntityAssignment {
 #[non_exhaustive]
 pub struct TrustProductEvaluation {
     /// The unique string that identifies the Evaluation resource.
-    pub sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub sid: Option<rt::sid::EvaluationSid>,
     /// The SID of the [Account](https://www.twilio.com/docs/iam/api/account) that created the trust_product resource.
-    pub account_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub account_sid: Option<rt::sid::AccountSid>,
     /// The unique string of a policy that is associated to the trust_product resource.
-    pub policy_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub policy_sid: Option<rt::sid::PolicySid>,
     /// The unique string that we created to identify the trust_product resource.
-    pub trust_product_sid: Option<String>,
+    #[serde(deserialize_with = "rt::sid::option_lenient")]
+    pub trust_product_sid: Option<rt::sid::TrustProductSid>,
     /// The compliance status of the Evaluation resource.
     pub status: Option<TrustProductEvaluationStatus>,
     /// The results of the Evaluation which includes the valid and invalid attributes.

@@ -47,6 +47,7 @@ fn covers(back: &Value, example: &Value, at: &str) -> Result<(), String> {
             Ok(())
         }
         (Value::Null, Value::Null) => Ok(()),
+        (Value::Null, Value::String(s)) if s.is_empty() => Ok(()),
         (Value::Null, other) => Err(format!("{at}: {other} became null")),
         _ => Ok(()),
     }

@@ -22,7 +22,7 @@
 //!     .credentials(Credentials::auth_token("AC0123456789abcdef0123456789abcdef", "token"))
 //!     .build()?;
 //! let sid = "RNdfbf3fae0e1107f8aded0e7cead80bf5";
-//! trusthub_runtime::validate::sid(FETCH_POLICY.id, "Sid", sid, Some("RN"))?;
+//! let _: trusthub_runtime::sid::PolicySid = trusthub_runtime::validate::sid(FETCH_POLICY.id, "Sid", sid)?;
 //! let path = format!("/v1/Policies/{}", trusthub_runtime::encode_path_param(sid));
 //! let response = transport.execute(Request::new(&FETCH_POLICY, path)).await?;
 //! let policy: serde_json::Value = decode_json(&FETCH_POLICY, &response)?;
@@ -42,6 +42,7 @@ mod page;
 mod response;
 pub mod retry;
 mod secret;
+pub mod sid;
 pub mod text;
 mod transport;
 pub mod user_agent;

@@ -5,72 +5,68 @@
 //! ```
 //! use trusthub_runtime::validate;
 //!
-//! validate::sid("FetchCustomerProfile", "Sid", "BUaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", Some("BU"))?;
-//! let error = validate::sid("FetchCustomerProfile", "Sid", "BU123", Some("BU")).unwrap_err();
+//! use trusthub_runtime::sid::CustomerProfileSid;
+//!
+//! let sid: CustomerProfileSid =
+//!     validate::sid("FetchCustomerProfile", "Sid", "BUaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")?;
+//! let error = validate::sid::<CustomerProfileSid>("FetchCustomerProfile", "Sid", "BU123").unwrap_err();
 //! assert!(error.to_string().contains("length 5"));
 //! validate::length("CreateEndUser", "FriendlyName", "Acme", Some(1), Some(64))?;
 //! validate::range("ListPolicies", "PageSize", 50, Some(1), Some(1000))?;
 //! # Ok::<(), trusthub_runtime::Error>(())
 //! ```
 
+use std::str::FromStr;
+
 use crate::error::Error;
+use crate::sid::{SidError, SidProblem};
 
-/// Hex digits after the two-letter prefix of every Twilio SID.
-const SID_HEX_LEN: usize = 32;
+/// Checks a SID argument of a generated call: a typed SID passes as is; a string that was not a
+/// SID of the expected kind becomes [`Error::InvalidParameter`] naming the operation, the
+/// parameter and the pattern, and describing the first problem (the length, the prefix or the
+/// position of the first non-hex character) without echoing the value.
+pub fn sid_arg<T: Copy>(
+    operation: &'static str,
+    parameter: &'static str,
+    arg: &Result<T, SidError>,
+) -> Result<T, Error> {
+    match arg {
+        Ok(sid) => Ok(*sid),
+        Err(error) => Err(invalid_sid(operation, parameter, error)),
+    }
+}
 
-/// Checks a Twilio SID: with `prefix` `Some("BU")`, `^BU[0-9a-fA-F]{32}$`; with `None`, any two
-/// letters, `^[a-zA-Z]{2}[0-9a-fA-F]{32}$`. `found` describes the first problem: the length, the
-/// prefix, or the position of the first non-hex character.
-pub fn sid(
+/// Parses `value` as a SID of kind `T`, failing like [`sid_arg`].
+pub fn sid<T: FromStr<Err = SidError>>(
     operation: &'static str,
     parameter: &'static str,
     value: &str,
-    prefix: Option<&str>,
-) -> Result<(), Error> {
-    let expected = match prefix {
-        Some(p) => format!("^{p}[0-9a-fA-F]{{{SID_HEX_LEN}}}$"),
-        None => format!("^[a-zA-Z]{{2}}[0-9a-fA-F]{{{SID_HEX_LEN}}}$"),
-    };
-    let fail = |found: String| {
-        Err(Error::InvalidParameter {
-            operation,
-            parameter,
-            expected: expected.clone(),
-            found,
-        })
-    };
-    let chars: Vec<char> = value.chars().collect();
-    let prefix_len = prefix.map_or(2, |p| p.chars().count());
-    if chars.len() != prefix_len + SID_HEX_LEN {
-        return fail(if chars.is_empty() {
-            "an empty value".to_owned()
-        } else {
-            format!("length {}", chars.len())
-        });
-    }
-    let head: String = chars[..prefix_len].iter().collect();
-    let head_ok = match prefix {
-        Some(p) => head == p,
-        None => chars[..2].iter().all(char::is_ascii_alphabetic),
-    };
-    if !head_ok {
-        let shown = if head.chars().all(|c| c.is_ascii_alphanumeric()) {
-            format!("prefix \"{head}\"")
-        } else {
-            "a prefix with characters that are not letters".to_owned()
-        };
-        return fail(shown);
-    }
-    if let Some(position) = chars[prefix_len..]
-        .iter()
-        .position(|c| !c.is_ascii_hexdigit())
-    {
-        return fail(format!(
+) -> Result<T, Error> {
+    value
+        .parse()
+        .map_err(|error| invalid_sid(operation, parameter, &error))
+}
+
+/// The [`Error::InvalidParameter`] of a string that is not a SID.
+fn invalid_sid(operation: &'static str, parameter: &'static str, error: &SidError) -> Error {
+    let found = match error.problem() {
+        SidProblem::Length { found: 0 } => "an empty value".to_owned(),
+        SidProblem::Length { found } => format!("length {found}"),
+        SidProblem::Prefix { found } if found.chars().all(|c| c.is_ascii_alphanumeric()) => {
+            format!("prefix \"{found}\"")
+        }
+        SidProblem::Prefix { .. } => "a prefix with characters that are not letters".to_owned(),
+        SidProblem::NotHex { position, .. } => format!(
             "a non-hex character at position {} (counting from 1)",
-            prefix_len + position + 1
-        ));
+            position + 1
+        ),
+    };
+    Error::InvalidParameter {
+        operation,
+        parameter,
+        expected: error.pattern().to_owned(),
+        found,
     }
-    Ok(())
 }
 
 /// Checks the length of a text parameter in characters (Unicode scalar values, as OpenAPI's
@@ -131,6 +127,16 @@ fn bounds_text<T: std::fmt::Display>(min: Option<T>, max: Option<T>, unit: &str)
 mod tests {
     use super::*;
 
+    use crate::sid::{CustomerProfileSid, ObjectSid, PolicySid};
+
+    fn bu(value: &str) -> Result<(), Error> {
+        sid::<CustomerProfileSid>("Op", "Sid", value).map(drop)
+    }
+
+    fn any(value: &str) -> Result<(), Error> {
+        sid::<ObjectSid>("Op", "Sid", value).map(drop)
+    }
+
     fn found(result: Result<(), Error>) -> (String, String) {
         match result {
             Err(Error::InvalidParameter {
@@ -145,40 +151,28 @@ mod tests {
     #[test]
     fn good_sids_pass() {
         assert_eq!(BU.len(), 34);
-        assert!(sid("Op", "Sid", BU, Some("BU")).is_ok());
-        assert!(sid("Op", "Sid", BU, None).is_ok());
-        assert!(sid(
-            "Op",
-            "Sid",
-            "RNdfbf3fae0e1107f8aded0e7cead80bf5",
-            Some("RN")
-        )
-        .is_ok());
+        assert!(bu(BU).is_ok());
+        assert!(any(BU).is_ok());
+        assert!(
+            sid::<PolicySid>("Op", "Sid", "RNdfbf3fae0e1107f8aded0e7cead80bf5")
+                .map(drop)
+                .is_ok()
+        );
     }
 
     #[test]
     fn bad_sids_are_described() {
-        let (expected, what) = found(sid("Op", "Sid", "BU123", Some("BU")));
+        let (expected, what) = found(bu("BU123"));
         assert_eq!(expected, "^BU[0-9a-fA-F]{32}$");
         assert_eq!(what, "length 5");
-        let (_, what) = found(sid("Op", "Sid", "", Some("BU")));
+        let (_, what) = found(bu(""));
         assert_eq!(what, "an empty value");
-        let (_, what) = found(sid(
-            "Op",
-            "Sid",
-            "IT0123456789abcdefABCDEF0123456789",
-            Some("BU"),
-        ));
+        let (_, what) = found(bu("IT0123456789abcdefABCDEF0123456789"));
         assert_eq!(what, "prefix \"IT\"");
-        let (expected, what) = found(sid("Op", "Sid", "120123456789abcdefABCDEF0123456789", None));
+        let (expected, what) = found(any("120123456789abcdefABCDEF0123456789"));
         assert_eq!(expected, "^[a-zA-Z]{2}[0-9a-fA-F]{32}$");
         assert_eq!(what, "prefix \"12\"");
-        let (_, what) = found(sid(
-            "Op",
-            "Sid",
-            "BU0123456789abcdefABCDEF012345678g",
-            Some("BU"),
-        ));
+        let (_, what) = found(bu("BU0123456789abcdefABCDEF012345678g"));
         assert_eq!(what, "a non-hex character at position 34 (counting from 1)");
     }
 
@@ -186,11 +180,11 @@ mod tests {
     fn a_pasted_email_is_not_echoed() {
         let email = "jane.doe.compliance@example-corp.com";
         assert_eq!(email.chars().count(), 36);
-        let error = sid("Op", "Sid", email, Some("BU")).unwrap_err().to_string();
+        let error = bu(email).unwrap_err().to_string();
         assert!(!error.contains("jane"), "{error}");
         let email34 = "jane.doe.compliance@example-co.com";
         assert_eq!(email34.len(), 34);
-        let error = sid("Op", "Sid", email34, None).unwrap_err().to_string();
+        let error = any(email34).unwrap_err().to_string();
         assert!(!error.contains("example"), "{error}");
         assert!(error.contains("position"), "{error}");
     }

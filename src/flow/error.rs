@@ -2,7 +2,9 @@
 
 use std::fmt;
 
+use crate::api::trusthub_v1::CustomerProfileStatus;
 use crate::attributes::ValidationErrors;
+use crate::sid::{CustomerProfileSid, ObjectSid, PolicySid};
 use crate::ApiError;
 
 use super::Step;
@@ -41,7 +43,7 @@ pub enum FlowError {
     /// [`FlowOptions::allow_incomplete`](super::FlowOptions::allow_incomplete).
     PolicyMismatch {
         /// The policy checked.
-        policy: String,
+        policy: PolicySid,
         /// One line per unmet requirement.
         problems: Vec<String>,
     },
@@ -50,7 +52,7 @@ pub enum FlowError {
     /// created; see [`Preflight`](super::Preflight).
     PrimaryProfile {
         /// The primary profile given.
-        profile: String,
+        profile: CustomerProfileSid,
         /// One line per problem.
         problems: Vec<String>,
     },
@@ -58,8 +60,8 @@ pub enum FlowError {
     Step {
         /// The step.
         step: Step,
-        /// The resource the step worked on, when known (a SID).
-        resource: Option<String>,
+        /// The resource the step worked on, when known.
+        resource: Option<ObjectSid>,
         /// The error.
         source: Box<ApiError>,
     },
@@ -68,7 +70,7 @@ pub enum FlowError {
         /// The step.
         step: Step,
         /// The candidate SIDs.
-        candidates: Vec<String>,
+        candidates: Vec<ObjectSid>,
     },
     /// The journal could not be saved; the flow stopped so that it can be resumed.
     Journal {
@@ -84,15 +86,15 @@ pub enum FlowError {
     },
     /// Submitting was asked for a bundle whose latest evaluation is not compliant.
     NotCompliant {
-        /// The bundle.
-        bundle: String,
+        /// The bundle, if the flow created one.
+        bundle: Option<CustomerProfileSid>,
     },
     /// Waiting for review ended before a final status.
     ReviewTimeout {
         /// The bundle.
-        bundle: String,
+        bundle: CustomerProfileSid,
         /// The last status seen.
-        last_status: String,
+        last_status: CustomerProfileStatus,
     },
 }
 
@@ -125,7 +127,11 @@ impl fmt::Display for FlowError {
                 "step `{step}`: the answer to a create was lost and {} resources match it ({}); \
                  delete the extra ones or record the right SID in the journal, then resume",
                 candidates.len(),
-                candidates.join(", ")
+                candidates
+                    .iter()
+                    .map(ObjectSid::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             FlowError::Journal { step, source } => write!(
                 f,
@@ -138,7 +144,12 @@ impl fmt::Display for FlowError {
                 "the journal does not belong to this input ({detail}); resume with the input that \
                  started it, or start a new flow"
             ),
-            FlowError::NotCompliant { bundle } => write!(
+            FlowError::NotCompliant { bundle: None } => f.write_str(
+                "there is no bundle to submit: the flow has not created one",
+            ),
+            FlowError::NotCompliant {
+                bundle: Some(bundle),
+            } => write!(
                 f,
                 "bundle {bundle} is not compliant: fix the failures of its evaluation and evaluate \
                  again, or force the submission"

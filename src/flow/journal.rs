@@ -17,7 +17,7 @@ use super::digest::DigestKey;
 use super::files::{self, JournalLock};
 use crate::sid::{
     AddressSid, ChannelEndpointAssignmentSid, CustomerProfileSid, EndUserSid, EntityAssignmentSid,
-    EvaluationSid, PolicySid, SupportingDocumentSid,
+    EvaluationSid, ObjectSid, PhoneNumberSid, PolicySid, SupportingDocumentSid,
 };
 
 /// The journal format this version writes and reads.
@@ -117,10 +117,10 @@ pub struct Journal {
     pub document: Option<SupportingDocumentSid>,
     /// Entity assignments by assigned object SID.
     #[serde(default)]
-    pub entity_assignments: BTreeMap<String, EntityAssignmentSid>,
+    pub entity_assignments: BTreeMap<ObjectSid, EntityAssignmentSid>,
     /// Channel endpoint assignments by phone number SID.
     #[serde(default)]
-    pub channel_endpoint_assignments: BTreeMap<String, ChannelEndpointAssignmentSid>,
+    pub channel_endpoint_assignments: BTreeMap<PhoneNumberSid, ChannelEndpointAssignmentSid>,
     /// The latest evaluation.
     #[serde(default)]
     pub evaluation: Option<EvaluationSid>,
@@ -172,21 +172,27 @@ impl Journal {
 
     /// Every SID the journal holds (what this flow owns at Twilio), the policy and the given
     /// address excluded.
-    pub fn owned_sids(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        out.extend(self.bundle.map(|s| s.to_string()));
-        out.extend(self.end_users.values().map(|s| s.to_string()));
+    pub fn owned_sids(&self) -> Vec<ObjectSid> {
+        let mut out: Vec<ObjectSid> = Vec::new();
+        out.extend(self.bundle.map(ObjectSid::from));
+        out.extend(self.end_users.values().copied().map(ObjectSid::from));
         if self.address_created {
-            out.extend(self.address.map(|s| s.to_string()));
+            out.extend(self.address.map(ObjectSid::from));
         }
-        out.extend(self.document.map(|s| s.to_string()));
-        out.extend(self.entity_assignments.values().map(|s| s.to_string()));
+        out.extend(self.document.map(ObjectSid::from));
+        out.extend(
+            self.entity_assignments
+                .values()
+                .copied()
+                .map(ObjectSid::from),
+        );
         out.extend(
             self.channel_endpoint_assignments
                 .values()
-                .map(|s| s.to_string()),
+                .copied()
+                .map(ObjectSid::from),
         );
-        out.extend(self.evaluation.map(|s| s.to_string()));
+        out.extend(self.evaluation.map(ObjectSid::from));
         out
     }
 }
@@ -245,14 +251,14 @@ pub trait JournalStore: Send + Sync {
     fn digest_key(&self) -> &DigestKey;
 
     /// Whether another flow of this store already owns `sid` (a store of one flow: never).
-    fn held_elsewhere(&self, journal: &Journal, sid: &str) -> bool {
+    fn held_elsewhere(&self, journal: &Journal, sid: ObjectSid) -> bool {
         let _ = (journal, sid);
         false
     }
 
     /// Claims `sid`, found by a lookup, for the flow of `journal`; `false` when another flow of
     /// this store owns or claimed it first. Must be atomic between the store's flows.
-    fn try_claim(&self, journal: &Journal, sid: &str) -> bool {
+    fn try_claim(&self, journal: &Journal, sid: ObjectSid) -> bool {
         !self.held_elsewhere(journal, sid)
     }
 
@@ -455,10 +461,10 @@ macro_rules! forward_store {
             fn digest_key(&self) -> &DigestKey {
                 (**self).digest_key()
             }
-            fn held_elsewhere(&self, journal: &Journal, sid: &str) -> bool {
+            fn held_elsewhere(&self, journal: &Journal, sid: ObjectSid) -> bool {
                 (**self).held_elsewhere(journal, sid)
             }
-            fn try_claim(&self, journal: &Journal, sid: &str) -> bool {
+            fn try_claim(&self, journal: &Journal, sid: ObjectSid) -> bool {
                 (**self).try_claim(journal, sid)
             }
             fn rivals(&self, journal: &Journal, key: &str, intent: &Intent) -> usize {

@@ -57,6 +57,7 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
+use crate::api::trusthub_v1::CustomerProfileStatus;
 use crate::attributes::{
     email_problem, http_url_problem, Address, AuthorizedRepresentative, BusinessInformation,
     ProblemKind, RepresentativeSlot, ValidationErrors, ValidationReport, Warning, WarningKind,
@@ -131,7 +132,7 @@ impl EndUserRole {
 ///
 /// ```
 /// use trusthub::flow::{EndUserRole, Step};
-/// use trusthub::sid::PhoneNumberSid;
+/// use trusthub::sid::{ObjectSid, PhoneNumberSid};
 /// use trusthub::FlowError;
 ///
 /// let step = Step::CreateEndUser(EndUserRole::Representative1);
@@ -148,7 +149,7 @@ impl EndUserRole {
 /// // Errors name the step they happened at.
 /// let err = FlowError::Ambiguous {
 ///     step: Step::CreateAddress,
-///     candidates: vec!["AD0123456789abcdef0123456789abcdef".into()],
+///     candidates: vec![ObjectSid::from_static("AD0123456789abcdef0123456789abcdef")],
 /// };
 /// assert_eq!(err.step(), Some(&Step::CreateAddress));
 /// assert!(err.to_string().starts_with("step `create address`: "));
@@ -350,8 +351,8 @@ pub enum Outcome {
 pub struct StepRecord {
     /// The step.
     pub step: Step,
-    /// The SID it produced or used.
-    pub sid: Option<String>,
+    /// The SID it produced or used (the evaluation's too).
+    pub sid: Option<ObjectSid>,
     /// Time from the start of the run to the start of the step.
     pub started: Duration,
     /// How long the step took (0 for journaled steps).
@@ -366,11 +367,12 @@ pub struct StepRecord {
 /// use std::sync::{Arc, Mutex};
 /// use std::time::Duration;
 /// use trusthub::flow::{FlowOptions, Observer, Outcome, Step, StepRecord};
+/// use trusthub::sid::ObjectSid;
 ///
 /// let lines = Arc::new(Mutex::new(Vec::new()));
 /// let sink = Arc::clone(&lines);
 /// let observer: Observer = Arc::new(move |r: &StepRecord| {
-///     let sid = r.sid.as_deref().unwrap_or("-");
+///     let sid = r.sid.as_ref().map_or("-", |sid| sid.as_str());
 ///     sink.lock().unwrap().push(format!("{} {sid} {:?}", r.step, r.outcome));
 /// });
 /// let options = FlowOptions {
@@ -382,7 +384,7 @@ pub struct StepRecord {
 /// // The flow calls it once per finished step, like this:
 /// observer(&StepRecord {
 ///     step: Step::Evaluate,
-///     sid: Some("EL0123456789abcdef0123456789abcdef".into()),
+///     sid: Some(ObjectSid::from_static("EL0123456789abcdef0123456789abcdef")),
 ///     started: Duration::from_millis(410),
 ///     elapsed: Duration::from_millis(95),
 ///     outcome: Outcome::Created,
@@ -1046,12 +1048,17 @@ impl SecondaryProfile {
             .filter_map(|part| built_from(&journal, part).map(|what| format!("{part} ({what})")))
             .collect();
         let listed: BTreeSet<String> = self.phone_numbers.iter().map(|p| p.to_string()).collect();
-        for pn in journal.channel_endpoint_assignments.keys().cloned().chain(
-            journal
-                .intents
-                .keys()
-                .filter_map(|k| k.strip_prefix("phone_number.").map(str::to_owned)),
-        ) {
+        for pn in journal
+            .channel_endpoint_assignments
+            .keys()
+            .map(|pn| pn.to_string())
+            .chain(
+                journal
+                    .intents
+                    .keys()
+                    .filter_map(|k| k.strip_prefix("phone_number.").map(str::to_owned)),
+            )
+        {
             if !listed.contains(&pn) {
                 problems.push(format!(
                     "phone_numbers ({pn} was assigned; the input no longer lists it)"
@@ -1140,18 +1147,30 @@ fn built_from(journal: &Journal, part: &str) -> Option<String> {
         "primary_profile" => journal
             .entity_assignments
             .keys()
-            .map(String::as_str)
+            .map(|object| object.prefix() == "BU")
             .chain(
                 journal
                     .intents
                     .keys()
-                    .filter_map(|k| k.strip_prefix("entity.")),
+                    .filter_map(|k| k.strip_prefix("entity."))
+                    .map(|object| object.starts_with("BU")),
             )
-            .any(|object| object.starts_with("BU"))
+            .any(|primary| primary)
             .then(|| "its assignment to the bundle".to_owned()),
         _ => None,
     };
     what
+}
+
+/// Whether [`FlowReport::submit`] sends a bundle whose evaluation is not compliant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Submission {
+    /// Submit only a bundle whose latest evaluation is compliant; otherwise
+    /// [`FlowError::NotCompliant`] and nothing is sent.
+    WhenCompliant,
+    /// Submit whatever the evaluation said (Twilio's review decides).
+    Force,
 }
 
 /// What steps 1-9 produced.
@@ -1163,7 +1182,10 @@ fn built_from(journal: &Journal, part: &str) -> Option<String> {
 /// use std::sync::{Arc, Mutex};
 /// use std::time::Duration;
 /// use trusthub::attributes::*;
-/// use trusthub::flow::{FlowOptions, MemoryStore, Outcome, SecondaryProfile, Step, StepRecord};
+/// use trusthub::api::trusthub_v1::CustomerProfileStatus;
+/// use trusthub::flow::{
+///     FlowOptions, MemoryStore, Outcome, SecondaryProfile, Step, StepRecord, Submission,
+/// };
 /// use trusthub::Client;
 /// use trusthub_emulator::{start, Decision, EmulatorConfig};
 ///
@@ -1239,11 +1261,21 @@ fn built_from(journal: &Journal, part: &str) -> Option<String> {
 /// assert!(!report.journal.to_json().contains("rep1@acme.example.com"));
 ///
 /// // Step 10, then Twilio's review (the emulator decides when told to).
-/// assert_eq!(report.submit(&client, false).await?, "pending-review");
+/// let status = report.submit(&client, Submission::WhenCompliant).await?;
+/// assert_eq!(status, CustomerProfileStatus::PendingReview);
+/// // The report's typed SIDs go straight into the generated calls.
+/// let profile = client.customer_profiles().fetch(report.bundle()).send().await?;
+/// assert_eq!(profile.sid, Some(report.bundle()));
+/// assert!(matches!(
+///     profile.status,
+///     Some(CustomerProfileStatus::PendingReview | CustomerProfileStatus::InReview)
+/// ));
 /// let (timeout, poll) = (Duration::from_secs(5), Duration::from_millis(20));
-/// assert_eq!(report.wait_for_review(&client, timeout, poll).await?, "in-review");
+/// let status = report.wait_for_review(&client, timeout, poll).await?;
+/// assert_eq!(status, CustomerProfileStatus::InReview);
 /// emulator.decide(report.bundle().as_str(), Decision::Approve).await?;
-/// assert_eq!(report.wait_for_decision(&client, timeout, poll).await?, "twilio-approved");
+/// let status = report.wait_for_decision(&client, timeout, poll).await?;
+/// assert_eq!(status, CustomerProfileStatus::TwilioApproved);
 /// # Ok(())
 /// # }
 /// ```
@@ -1280,15 +1312,15 @@ impl FlowReport {
             .expect("a report exists only once the bundle does")
     }
 
-    /// Step 10: submits the bundle for review (`Status=pending-review`). Refused with
-    /// [`FlowError::NotCompliant`] when the evaluation is not compliant, unless `force`.
-    /// Returns the status Twilio answered (usually `pending-review`).
+    /// Step 10: submits the bundle for review (`Status=pending-review`). With
+    /// [`Submission::WhenCompliant`], refused with [`FlowError::NotCompliant`] when the evaluation
+    /// is not compliant. Returns the status Twilio answered (usually `pending-review`).
     pub async fn submit(
         &mut self,
         client: &crate::Client,
-        force: bool,
-    ) -> Result<String, FlowError> {
-        run::submit(client, &mut self.journal, self.store.as_ref(), force).await
+        submission: Submission,
+    ) -> Result<CustomerProfileStatus, FlowError> {
+        run::submit(client, &mut self.journal, self.store.as_ref(), submission).await
     }
 
     /// Follows the bundle's status until review has started or ended: `in-review`,
@@ -1298,11 +1330,15 @@ impl FlowReport {
         client: &crate::Client,
         timeout: Duration,
         poll: Duration,
-    ) -> Result<String, FlowError> {
+    ) -> Result<CustomerProfileStatus, FlowError> {
         run::wait_for_status(
             client,
             self.bundle(),
-            &["in-review", "twilio-approved", "twilio-rejected"],
+            &[
+                CustomerProfileStatus::InReview,
+                CustomerProfileStatus::TwilioApproved,
+                CustomerProfileStatus::TwilioRejected,
+            ],
             timeout,
             poll,
         )
@@ -1315,11 +1351,14 @@ impl FlowReport {
         client: &crate::Client,
         timeout: Duration,
         poll: Duration,
-    ) -> Result<String, FlowError> {
+    ) -> Result<CustomerProfileStatus, FlowError> {
         run::wait_for_status(
             client,
             self.bundle(),
-            &["twilio-approved", "twilio-rejected"],
+            &[
+                CustomerProfileStatus::TwilioApproved,
+                CustomerProfileStatus::TwilioRejected,
+            ],
             timeout,
             poll,
         )

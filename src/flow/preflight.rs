@@ -8,7 +8,7 @@ use trusthub_generated::trusthub_v1::{CustomerProfileStatus, Policy};
 
 use super::{FlowError, Step};
 use crate::attributes::{BusinessIdentity, BusinessInformation};
-use crate::sid::{policies, CustomerProfileSid, EndUserSid, PolicySid};
+use crate::sid::{policies, CustomerProfileSid, EndUserSid, ObjectSid, PolicySid};
 use crate::Client;
 
 /// The policy of a flow, fetched, and its primary customer profile, checked: done once before a
@@ -61,27 +61,25 @@ impl Preflight {
         policy: PolicySid,
         primary: CustomerProfileSid,
     ) -> Result<Preflight, FlowError> {
-        let assignments = client
-            .customer_profiles()
-            .entity_assignments(primary.as_str());
+        let assignments = client.customer_profiles().entity_assignments(primary);
         let (fetched_policy, profile, assigned) = tokio::join!(
-            client.policies().fetch(policy.as_str()).send(),
-            client.customer_profiles().fetch(primary.as_str()).send(),
+            client.policies().fetch(policy).send(),
+            client.customer_profiles().fetch(primary).send(),
             assignments
                 .list()
                 .page_size(1000)
                 .into_stream()
                 .try_collect::<Vec<_>>(),
         );
-        let step_error = |step: Step, resource: String, e: ApiError| FlowError::Step {
+        let step_error = |step: Step, resource: ObjectSid, e: ApiError| FlowError::Step {
             step,
             resource: Some(resource),
             source: Box::new(e),
         };
         let fetched_policy =
-            fetched_policy.map_err(|e| step_error(Step::ConfirmPolicy, policy.to_string(), e))?;
+            fetched_policy.map_err(|e| step_error(Step::ConfirmPolicy, policy.into(), e))?;
         let refuse = |problems: Vec<String>| FlowError::PrimaryProfile {
-            profile: primary.to_string(),
+            profile: primary,
             problems,
         };
         let profile = match profile {
@@ -93,17 +91,14 @@ impl Preflight {
                     client.account_sid()
                 )]))
             }
-            Err(e) => {
-                return Err(step_error(
-                    Step::ConfirmPrimaryProfile,
-                    primary.to_string(),
-                    e,
-                ))
-            }
+            Err(e) => return Err(step_error(Step::ConfirmPrimaryProfile, primary.into(), e)),
         };
         let mut problems = Vec::new();
-        let account = client.account_sid().to_string();
-        if let Some(owner) = profile.account_sid.as_deref().filter(|a| *a != account) {
+        let account = client.account_sid();
+        if let Some(owner) = profile
+            .account_sid
+            .filter(|a| a.as_str() != account.as_str())
+        {
             problems.push(format!(
                 "it belongs to account {owner}, not to {account} (the credentials' account)"
             ));
@@ -116,33 +111,33 @@ impl Preflight {
                 status.as_deref().unwrap_or("unknown")
             ));
         }
-        let primary_policy = policies::PRIMARY_BUSINESS_PROFILE.to_string();
-        match profile.policy_sid.as_deref() {
+        let primary_policy = policies::PRIMARY_BUSINESS_PROFILE;
+        match profile.policy_sid {
             Some(p) if p == primary_policy => {}
             other => problems.push(format!(
                 "it is not a primary customer profile (its policy is {}, a primary profile's is \
                  {primary_policy})",
-                other.unwrap_or("unknown")
+                other.map_or_else(|| "unknown".to_owned(), |p| p.to_string())
             )),
         }
         if policy == policies::SECONDARY_CUSTOMER_PROFILE {
-            let assigned = assigned
-                .map_err(|e| step_error(Step::ConfirmPrimaryProfile, primary.to_string(), e))?;
+            let assigned =
+                assigned.map_err(|e| step_error(Step::ConfirmPrimaryProfile, primary.into(), e))?;
             let end_users: Vec<EndUserSid> = assigned
                 .iter()
-                .filter_map(|a| a.object_sid.as_deref())
-                .filter_map(|sid| sid.parse().ok())
+                .filter_map(|a| a.object_sid)
+                .filter_map(|sid| EndUserSid::try_from(sid).ok())
                 .collect();
             let fetched = join_all(
                 end_users
                     .iter()
-                    .map(|sid| client.end_users().fetch(sid.as_str()).send()),
+                    .map(|sid| client.end_users().fetch(sid).send()),
             )
             .await;
             let mut identity = None;
             for user in fetched {
-                let user = user
-                    .map_err(|e| step_error(Step::ConfirmPrimaryProfile, primary.to_string(), e))?;
+                let user =
+                    user.map_err(|e| step_error(Step::ConfirmPrimaryProfile, primary.into(), e))?;
                 if user.type_.as_deref() == Some(BusinessInformation::END_USER_TYPE) {
                     identity = Some(
                         user.attributes

@@ -5,7 +5,6 @@
 use std::collections::hash_map::RandomState;
 use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
-use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -23,7 +22,7 @@ use trusthub_generated::trusthub_v1::{
 
 use super::{
     AddressInput, EndUserRole, FlowError, FlowOptions, FlowReport, Intent, Journal, JournalStore,
-    Outcome, Preflight, SecondaryProfile, Step, StepRecord,
+    Outcome, Preflight, SecondaryProfile, Step, StepRecord, Submission,
 };
 use crate::attributes::{CustomerProfileAddress, Warning, WarningKind};
 use crate::evaluation::Evaluation;
@@ -51,31 +50,36 @@ pub(crate) fn new_flow_id() -> String {
     format!("th-{:016x}", h.finish())
 }
 
-fn parse_sid<T: FromStr>(
-    step: &Step,
-    operation: &'static str,
-    value: Option<String>,
-) -> Result<T, FlowError>
-where
-    T::Err: std::fmt::Display,
-{
-    let text = value.unwrap_or_default();
-    text.parse::<T>().map_err(|e| FlowError::Step {
+/// The SID of a created resource; an answer without one is a decode error of the step.
+fn created_sid<S>(step: &Step, operation: &'static str, sid: Option<S>) -> Result<S, FlowError> {
+    sid.ok_or_else(|| FlowError::Step {
         step: step.clone(),
         resource: None,
         source: Box::new(ApiError::Decode {
             operation,
             status: 200,
-            detail: format!("the answer's `sid` is not a valid SID: {e}"),
+            detail: "the answer has no `sid`".to_owned(),
         }),
     })
 }
 
-fn step_error(step: &Step, resource: Option<String>, source: ApiError) -> FlowError {
+fn step_error(step: &Step, resource: Option<ObjectSid>, source: ApiError) -> FlowError {
     FlowError::Step {
         step: step.clone(),
         resource,
         source: Box::new(source),
+    }
+}
+
+/// What a step creates: a SID, or something that carries one (an evaluation and its answer).
+trait Created {
+    /// The SID, in the form the journal store and the report keep.
+    fn object_sid(&self) -> ObjectSid;
+}
+
+impl<T: Into<ObjectSid> + Copy> Created for T {
+    fn object_sid(&self) -> ObjectSid {
+        (*self).into()
     }
 }
 
@@ -173,7 +177,7 @@ impl Runner<'_> {
     async fn finish(
         &self,
         step: Step,
-        sid: Option<String>,
+        sid: Option<ObjectSid>,
         began: Instant,
         outcome: Outcome,
         change: impl FnOnce(&mut Journal),
@@ -195,13 +199,13 @@ impl Runner<'_> {
     }
 
     /// A step whose resource the journal already holds: reported, nothing sent or saved.
-    async fn reuse(&self, step: Step, sid: String, began: Instant) -> Result<(), FlowError> {
+    async fn reuse(&self, step: Step, sid: ObjectSid, began: Instant) -> Result<(), FlowError> {
         self.finish(step, Some(sid), began, Outcome::Journaled, |_| {})
             .await
     }
 
     /// Reports a finished step (the journal already saved).
-    fn record(&self, step: Step, sid: Option<String>, began: Instant, outcome: Outcome) {
+    fn record(&self, step: Step, sid: Option<ObjectSid>, began: Instant, outcome: Outcome) {
         let record = StepRecord {
             step,
             sid,
@@ -249,7 +253,7 @@ impl Runner<'_> {
     /// (clock skew allowed), not owned by another flow of the store, and unambiguous: at most as
     /// many candidates as flows whose lost creates could match them (this one and its rivals),
     /// each flow then claiming one.
-    fn adopt<S: std::fmt::Display>(
+    fn adopt<S: Created>(
         &self,
         step: &Step,
         intent: &Intent,
@@ -259,20 +263,20 @@ impl Runner<'_> {
         let journal = self.journal(Journal::clone);
         let since = intent.at - CLOCK_SKEW;
         found.retain(|f| f.created.is_none_or(|d| d >= since));
-        found.retain(|f| !self.store.held_elsewhere(&journal, &f.sid.to_string()));
+        found.retain(|f| !self.store.held_elsewhere(&journal, f.sid.object_sid()));
         if found.is_empty() {
             return Ok(None);
         }
-        found.sort_by_key(|f| (f.created, f.sid.to_string()));
+        found.sort_by_key(|f| (f.created, f.sid.object_sid()));
         let rivals = self.store.rivals(&journal, &key, intent);
         if found.len() > rivals + 1 {
             return Err(FlowError::Ambiguous {
                 step: step.clone(),
-                candidates: found.iter().map(|f| f.sid.to_string()).collect(),
+                candidates: found.iter().map(|f| f.sid.object_sid()).collect(),
             });
         }
         for candidate in found {
-            if self.store.try_claim(&journal, &candidate.sid.to_string()) {
+            if self.store.try_claim(&journal, candidate.sid.object_sid()) {
                 return Ok(Some(candidate.sid));
             }
         }
@@ -295,7 +299,7 @@ impl Runner<'_> {
         CF: Future<Output = Result<S, FlowError>>,
         F: Fn() -> FF,
         FF: Future<Output = Result<Vec<Found<S>>, FlowError>>,
-        S: std::fmt::Display,
+        S: Created,
     {
         let key = step.intent_key().expect("a step that creates");
         if let Some(intent) = self.journal(|j| j.intents.get(&key).cloned()) {
@@ -349,15 +353,15 @@ impl Runner<'_> {
         CF: Future<Output = Result<S, FlowError>>,
         F: Fn() -> FF,
         FF: Future<Output = Result<Vec<Found<S>>, FlowError>>,
-        S: std::fmt::Display + Copy,
+        S: Created + Copy,
     {
         let began = Instant::now();
         if let Some(sid) = self.journal(journaled) {
-            self.reuse(step, sid.to_string(), began).await?;
+            self.reuse(step, sid.object_sid(), began).await?;
             return Ok(sid);
         }
         let (sid, outcome) = self.create(&step, criteria, create, find).await?;
-        self.finish(step, Some(sid.to_string()), began, outcome, |j| {
+        self.finish(step, Some(sid.object_sid()), began, outcome, |j| {
             record(j, sid)
         })
         .await?;
@@ -372,22 +376,18 @@ impl Runner<'_> {
         bundle: Option<CustomerProfileSid>,
         list: ItemStream<T>,
         matches: impl Fn(&T) -> bool,
-        read: impl Fn(T) -> (Option<String>, Option<OffsetDateTime>),
-    ) -> Result<Vec<Found<S>>, FlowError>
-    where
-        S: FromStr,
-    {
+        read: impl Fn(T) -> (Option<S>, Option<OffsetDateTime>),
+    ) -> Result<Vec<Found<S>>, FlowError> {
         let all: Vec<T> = self
             .call(list.try_collect::<Vec<_>>())
             .await
-            .map_err(|e| step_error(step, bundle.map(|b| b.to_string()), e))?;
+            .map_err(|e| step_error(step, bundle.map(ObjectSid::from), e))?;
         Ok(all
             .into_iter()
             .filter(|item| matches(item))
             .filter_map(|item| {
                 let (sid, created) = read(item);
-                sid.and_then(|s| s.parse().ok())
-                    .map(|sid| Found { sid, created })
+                sid.map(|sid| Found { sid, created })
             })
             .collect())
     }
@@ -403,9 +403,9 @@ impl Runner<'_> {
         let began = Instant::now();
         let primary = self.input.primary_profile;
         if let Some(policy) = self.journal(|j| j.policy) {
-            self.reuse(Step::ConfirmPrimaryProfile, primary.to_string(), began)
+            self.reuse(Step::ConfirmPrimaryProfile, primary.into(), began)
                 .await?;
-            self.reuse(Step::ConfirmPolicy, policy.to_string(), began)
+            self.reuse(Step::ConfirmPolicy, policy.into(), began)
                 .await?;
             return Ok(policy);
         }
@@ -426,7 +426,7 @@ impl Runner<'_> {
         if !problems.is_empty() {
             if !self.options.allow_incomplete {
                 return Err(FlowError::PolicyMismatch {
-                    policy: policy_sid.to_string(),
+                    policy: policy_sid,
                     problems,
                 });
             }
@@ -439,8 +439,8 @@ impl Runner<'_> {
         self.save(&Step::ConfirmPolicy, |j| j.policy = Some(policy_sid))
             .await?;
         for (step, sid) in [
-            (Step::ConfirmPrimaryProfile, primary.to_string()),
-            (Step::ConfirmPolicy, policy_sid.to_string()),
+            (Step::ConfirmPrimaryProfile, ObjectSid::from(primary)),
+            (Step::ConfirmPolicy, policy_sid.into()),
         ] {
             self.record(step, Some(sid), began, Outcome::Checked);
         }
@@ -456,7 +456,7 @@ impl Runner<'_> {
             let mut request = self.client.customer_profiles().create(
                 input.friendly_name.as_str(),
                 input.email.as_str(),
-                input.policy.as_str(),
+                input.policy,
             );
             if let Some(url) = &input.status_callback {
                 request = request.status_callback(url.as_str());
@@ -465,7 +465,7 @@ impl Runner<'_> {
                 .call(request.send())
                 .await
                 .map_err(|e| step_error(&step, None, e))?;
-            parse_sid::<CustomerProfileSid>(&step, "CreateCustomerProfile", profile.sid)
+            created_sid(&step, "CreateCustomerProfile", profile.sid)
         };
         let find = || {
             let list = self
@@ -473,7 +473,7 @@ impl Runner<'_> {
                 .customer_profiles()
                 .list()
                 .friendly_name(input.friendly_name.as_str())
-                .policy_sid(input.policy.as_str())
+                .policy_sid(input.policy)
                 .page_size(50)
                 .into_stream();
             let matches = |p: &CustomerProfile| {
@@ -517,7 +517,7 @@ impl Runner<'_> {
                 )
                 .await
                 .map_err(|e| step_error(&step, None, e))?;
-            parse_sid::<EndUserSid>(&step, "CreateEndUser", user.sid)
+            created_sid(&step, "CreateEndUser", user.sid)
         };
         let find = || {
             let list = self.client.end_users().list().page_size(1000).into_stream();
@@ -549,7 +549,7 @@ impl Runner<'_> {
                 } else {
                     Outcome::Checked
                 };
-                self.finish(step, Some(sid.to_string()), Instant::now(), outcome, |j| {
+                self.finish(step, Some(sid.into()), Instant::now(), outcome, |j| {
                     j.address = Some(sid);
                     j.address_created = false;
                 })
@@ -589,7 +589,7 @@ impl Runner<'_> {
                 .call(request.send())
                 .await
                 .map_err(|e| step_error(&step, None, e))?;
-            parse_sid::<AddressSid>(&step, "CreateAddress", created.sid)
+            created_sid(&step, "CreateAddress", created.sid)
         };
         let find = || {
             let list = self
@@ -637,8 +637,8 @@ impl Runner<'_> {
                         .send(),
                 )
                 .await
-                .map_err(|e| step_error(&step, Some(address.to_string()), e))?;
-            parse_sid::<SupportingDocumentSid>(&step, "CreateSupportingDocument", document.sid)
+                .map_err(|e| step_error(&step, Some(address.into()), e))?;
+            created_sid(&step, "CreateSupportingDocument", document.sid)
         };
         let find = || {
             let list = self
@@ -671,17 +671,14 @@ impl Runner<'_> {
         object: ObjectSid,
     ) -> Result<EntityAssignmentSid, FlowError> {
         let step = Step::AssignEntity { what, object };
-        let key = object.to_string();
-        let assignments = self
-            .client
-            .customer_profiles()
-            .entity_assignments(bundle.as_str());
+        let key = object;
+        let assignments = self.client.customer_profiles().entity_assignments(bundle);
         let create = || async {
             let assignment = self
-                .call(assignments.create(object.as_str()).send())
+                .call(assignments.create(object).send())
                 .await
-                .map_err(|e| step_error(&step, Some(bundle.to_string()), e))?;
-            parse_sid::<EntityAssignmentSid>(
+                .map_err(|e| step_error(&step, Some(bundle.into()), e))?;
+            created_sid(
                 &step,
                 "CreateCustomerProfileEntityAssignment",
                 assignment.sid,
@@ -689,16 +686,14 @@ impl Runner<'_> {
         };
         let find = || {
             let list = assignments.list().page_size(1000).into_stream();
-            let matches = |a: &CustomerProfileEntityAssignment| {
-                a.object_sid.as_deref() == Some(object.as_str())
-            };
+            let matches = |a: &CustomerProfileEntityAssignment| a.object_sid == Some(object);
             self.lookup(&step, Some(bundle), list, matches, |a| {
                 (a.sid, a.date_created)
             })
         };
         let journaled = |j: &Journal| j.entity_assignments.get(&key).copied();
         let record = |j: &mut Journal, sid| {
-            j.entity_assignments.insert(key.clone(), sid);
+            j.entity_assignments.insert(key, sid);
         };
         self.ensure(step.clone(), journaled, None, create, find, record)
             .await
@@ -712,17 +707,17 @@ impl Runner<'_> {
         number: PhoneNumberSid,
     ) -> Result<ChannelEndpointAssignmentSid, FlowError> {
         let step = Step::AssignPhoneNumber(number);
-        let key = number.to_string();
+        let key = number;
         let assignments = self
             .client
             .customer_profiles()
-            .channel_endpoint_assignments(bundle.as_str());
+            .channel_endpoint_assignments(bundle);
         let create = || async {
             let assignment = self
-                .call(assignments.create("phone-number", number.as_str()).send())
+                .call(assignments.create("phone-number", number).send())
                 .await
-                .map_err(|e| step_error(&step, Some(bundle.to_string()), e))?;
-            parse_sid::<ChannelEndpointAssignmentSid>(
+                .map_err(|e| step_error(&step, Some(bundle.into()), e))?;
+            created_sid(
                 &step,
                 "CreateCustomerProfileChannelEndpointAssignment",
                 assignment.sid,
@@ -731,10 +726,10 @@ impl Runner<'_> {
         let find = || {
             let list = assignments
                 .list()
-                .channel_endpoint_sid(number.as_str())
+                .channel_endpoint_sid(number)
                 .into_stream();
             let matches = |a: &CustomerProfileChannelEndpointAssignment| {
-                a.channel_endpoint_sid.as_deref() == Some(number.as_str())
+                a.channel_endpoint_sid == Some(ObjectSid::from(number))
             };
             self.lookup(&step, Some(bundle), list, matches, |a| {
                 (a.sid, a.date_created)
@@ -742,7 +737,7 @@ impl Runner<'_> {
         };
         let journaled = |j: &Journal| j.channel_endpoint_assignments.get(&key).copied();
         let record = |j: &mut Journal, sid| {
-            j.channel_endpoint_assignments.insert(key.clone(), sid);
+            j.channel_endpoint_assignments.insert(key, sid);
         };
         self.ensure(step.clone(), journaled, None, create, find, record)
             .await
@@ -757,39 +752,35 @@ impl Runner<'_> {
     ) -> Result<Evaluation, FlowError> {
         let step = Step::Evaluate;
         let began = Instant::now();
-        let evaluations = self.client.customer_profiles().evaluations(bundle.as_str());
+        let evaluations = self.client.customer_profiles().evaluations(bundle);
         if let Some(sid) = self.journal(|j| j.evaluation) {
             let answer = self
-                .call(evaluations.fetch(sid.as_str()).send())
+                .call(evaluations.fetch(sid).send())
                 .await
-                .map_err(|e| step_error(&step, Some(sid.to_string()), e))?;
-            self.reuse(step, sid.to_string(), began).await?;
+                .map_err(|e| step_error(&step, Some(sid.into()), e))?;
+            self.reuse(step, sid.into(), began).await?;
             return Ok(Evaluation::from(answer));
         }
         let create = || async {
             let answer = self
-                .call(evaluations.create(policy.as_str()).send())
+                .call(evaluations.create(policy).send())
                 .await
-                .map_err(|e| step_error(&step, Some(bundle.to_string()), e))?;
-            let sid = parse_sid::<EvaluationSid>(
-                &step,
-                "CreateCustomerProfileEvaluation",
-                answer.sid.clone(),
-            )?;
+                .map_err(|e| step_error(&step, Some(bundle.into()), e))?;
+            let sid = created_sid(&step, "CreateCustomerProfileEvaluation", answer.sid)?;
             Ok(Evaluated { sid, answer })
         };
         let find = || async {
             let mut all: Vec<CustomerProfileEvaluation> = self
                 .call(evaluations.list().into_stream().try_collect::<Vec<_>>())
                 .await
-                .map_err(|e| step_error(&step, Some(bundle.to_string()), e))?;
+                .map_err(|e| step_error(&step, Some(bundle.into()), e))?;
             // The newest evaluation is the one that counts; older ones are not duplicates.
             all.sort_by_key(|e| e.date_created);
             Ok(all
                 .pop()
                 .and_then(|answer| {
                     let created = answer.date_created;
-                    let sid = answer.sid.as_deref()?.parse().ok()?;
+                    let sid = answer.sid?;
                     Some(Found {
                         sid: Evaluated { sid, answer },
                         created,
@@ -802,7 +793,7 @@ impl Runner<'_> {
         let Evaluated { sid, answer } = evaluated;
         let evaluation = Evaluation::from(answer);
         let compliant = evaluation.is_compliant();
-        self.finish(step, Some(sid.to_string()), began, outcome, |j| {
+        self.finish(step, Some(sid.into()), began, outcome, |j| {
             j.evaluation = Some(sid);
             j.compliant = Some(compliant);
         })
@@ -817,9 +808,9 @@ struct Evaluated {
     answer: CustomerProfileEvaluation,
 }
 
-impl std::fmt::Display for Evaluated {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.sid.fmt(f)
+impl Created for Evaluated {
+    fn object_sid(&self) -> ObjectSid {
+        self.sid.into()
     }
 }
 
@@ -991,22 +982,25 @@ pub(crate) async fn run(
     })
 }
 
+/// The bundle's status; an answer without one reads as an empty `Unlisted` status.
 async fn fetch_status(
     client: &Client,
     bundle: CustomerProfileSid,
     step: &Step,
-) -> Result<String, FlowError> {
+) -> Result<CustomerProfileStatus, FlowError> {
     let profile = client
         .customer_profiles()
-        .fetch(bundle.as_str())
+        .fetch(bundle)
         .send()
         .await
-        .map_err(|e| step_error(step, Some(bundle.to_string()), e))?;
-    Ok(profile
+        .map_err(|e| step_error(step, Some(bundle.into()), e))?;
+    Ok(status_of(profile))
+}
+
+fn status_of(profile: CustomerProfile) -> CustomerProfileStatus {
+    profile
         .status
-        .as_ref()
-        .map(|s| s.as_str().to_owned())
-        .unwrap_or_default())
+        .unwrap_or_else(|| CustomerProfileStatus::from_wire(""))
 }
 
 /// Step 10. The submission is journaled as an intent before it is sent; when an intent is there
@@ -1017,19 +1011,19 @@ pub(crate) async fn submit(
     client: &Client,
     journal: &mut Journal,
     store: &dyn JournalStore,
-    force: bool,
-) -> Result<String, FlowError> {
+    submission: Submission,
+) -> Result<CustomerProfileStatus, FlowError> {
     let step = Step::Submit;
     let key = step.intent_key().expect("submit has an intent");
-    let bundle = journal.bundle.ok_or_else(|| FlowError::NotCompliant {
-        bundle: "(no bundle yet)".into(),
-    })?;
+    let bundle = journal
+        .bundle
+        .ok_or(FlowError::NotCompliant { bundle: None })?;
     if journal.submitted {
         return fetch_status(client, bundle, &step).await;
     }
-    if !force && journal.compliant != Some(true) {
+    if submission == Submission::WhenCompliant && journal.compliant != Some(true) {
         return Err(FlowError::NotCompliant {
-            bundle: bundle.to_string(),
+            bundle: Some(bundle),
         });
     }
     let save = |journal: &Journal| {
@@ -1041,7 +1035,7 @@ pub(crate) async fn submit(
     let mut status = None;
     if journal.intents.contains_key(&key) {
         let current = fetch_status(client, bundle, &step).await?;
-        if current != "draft" {
+        if current != CustomerProfileStatus::Draft {
             status = Some(current);
         }
     } else {
@@ -1059,31 +1053,23 @@ pub(crate) async fn submit(
         attempts += 1;
         let sent = client
             .customer_profiles()
-            .update(bundle.as_str())
+            .update(bundle)
             .status(CustomerProfileStatus::PendingReview)
             .send()
             .await;
         match sent {
-            Ok(profile) => {
-                status = Some(
-                    profile
-                        .status
-                        .as_ref()
-                        .map(|s| s.as_str().to_owned())
-                        .unwrap_or_default(),
-                )
-            }
+            Ok(profile) => status = Some(status_of(profile)),
             Err(e) if e.processed() == Processed::No => {
-                return Err(step_error(&step, Some(bundle.to_string()), e))
+                return Err(step_error(&step, Some(bundle.into()), e))
             }
             Err(e) => {
                 // Lost, refused (say `in-review` cannot go to `pending-review`) or undecodable:
                 // the bundle's status says whether the submission went through.
                 let current = fetch_status(client, bundle, &step).await?;
-                if current != "draft" {
+                if current != CustomerProfileStatus::Draft {
                     status = Some(current);
                 } else if e.processed() == Processed::Refused || attempts >= 2 {
-                    return Err(step_error(&step, Some(bundle.to_string()), e));
+                    return Err(step_error(&step, Some(bundle.into()), e));
                 }
             }
         }
@@ -1091,26 +1077,26 @@ pub(crate) async fn submit(
     journal.submitted = true;
     journal.intents.remove(&key);
     save(journal)?;
-    Ok(status.unwrap_or_default())
+    Ok(status.unwrap_or_else(|| CustomerProfileStatus::from_wire("")))
 }
 
 pub(crate) async fn wait_for_status(
     client: &Client,
     bundle: CustomerProfileSid,
-    targets: &[&str],
+    targets: &[CustomerProfileStatus],
     timeout: Duration,
     poll: Duration,
-) -> Result<String, FlowError> {
+) -> Result<CustomerProfileStatus, FlowError> {
     let step = Step::Review;
     let deadline = Instant::now() + timeout;
     loop {
         let status = fetch_status(client, bundle, &step).await?;
-        if targets.contains(&status.as_str()) {
+        if targets.contains(&status) {
             return Ok(status);
         }
         if Instant::now() + poll > deadline {
             return Err(FlowError::ReviewTimeout {
-                bundle: bundle.to_string(),
+                bundle,
                 last_status: status,
             });
         }
@@ -1198,9 +1184,10 @@ pub(crate) async fn wait_for_status(
 #[derive(Debug, Default)]
 pub struct CleanupReport {
     /// SIDs deleted.
-    pub deleted: Vec<String>,
-    /// SIDs that could not be deleted, with the error.
-    pub failed: Vec<(String, FlowError)>,
+    pub deleted: Vec<ObjectSid>,
+    /// What could not be deleted: each a [`FlowError::Step`] naming its resource, or the
+    /// [`FlowError::Journal`] of a journal that could not be saved afterwards.
+    pub failed: Vec<FlowError>,
 }
 
 /// Deletes what a failed flow created, newest first: assignments, the bundle (unless
@@ -1213,39 +1200,37 @@ pub async fn cleanup(
 ) -> CleanupReport {
     let mut report = CleanupReport::default();
     let step = Step::Cleanup;
-    let outcome = |report: &mut CleanupReport, sid: String, result: Result<(), ApiError>| -> bool {
-        match result {
-            Ok(()) => {
-                report.deleted.push(sid);
-                true
-            }
-            Err(e) if e.status() == Some(404) => {
-                report.deleted.push(sid);
-                true
-            }
-            Err(e) => {
-                report.failed.push((
-                    sid.clone(),
-                    FlowError::Step {
+    let outcome =
+        |report: &mut CleanupReport, sid: ObjectSid, result: Result<(), ApiError>| -> bool {
+            match result {
+                Ok(()) => {
+                    report.deleted.push(sid);
+                    true
+                }
+                Err(e) if e.status() == Some(404) => {
+                    report.deleted.push(sid);
+                    true
+                }
+                Err(e) => {
+                    report.failed.push(FlowError::Step {
                         step: step.clone(),
                         resource: Some(sid),
                         source: Box::new(e),
-                    },
-                ));
-                false
+                    });
+                    false
+                }
             }
-        }
-    };
+        };
     if let (Some(bundle), false) = (journal.bundle, journal.submitted) {
-        let b = bundle.as_str();
+        let b = bundle;
         for (key, sid) in journal.channel_endpoint_assignments.clone() {
             let r = client
                 .customer_profiles()
                 .channel_endpoint_assignments(b)
-                .delete(sid.as_str())
+                .delete(sid)
                 .send()
                 .await;
-            if outcome(&mut report, sid.to_string(), r) {
+            if outcome(&mut report, sid.into(), r) {
                 journal.channel_endpoint_assignments.remove(&key);
             }
         }
@@ -1253,45 +1238,39 @@ pub async fn cleanup(
             let r = client
                 .customer_profiles()
                 .entity_assignments(b)
-                .delete(sid.as_str())
+                .delete(sid)
                 .send()
                 .await;
-            if outcome(&mut report, sid.to_string(), r) {
+            if outcome(&mut report, sid.into(), r) {
                 journal.entity_assignments.remove(&key);
             }
         }
         let r = client.customer_profiles().delete(b).send().await;
-        if outcome(&mut report, bundle.to_string(), r) {
+        if outcome(&mut report, bundle.into(), r) {
             journal.bundle = None;
             journal.evaluation = None;
         }
     }
     if let Some(sid) = journal.document {
-        let r = client
-            .supporting_documents()
-            .delete(sid.as_str())
-            .send()
-            .await;
-        if outcome(&mut report, sid.to_string(), r) {
+        let r = client.supporting_documents().delete(sid).send().await;
+        if outcome(&mut report, sid.into(), r) {
             journal.document = None;
         }
     }
     for (key, sid) in journal.end_users.clone() {
-        let r = client.end_users().delete(sid.as_str()).send().await;
-        if outcome(&mut report, sid.to_string(), r) {
+        let r = client.end_users().delete(sid).send().await;
+        if outcome(&mut report, sid.into(), r) {
             journal.end_users.remove(&key);
         }
     }
     if let (Some(sid), true) = (journal.address, journal.address_created) {
-        let r = client.addresses().delete(sid.as_str()).send().await;
-        if outcome(&mut report, sid.to_string(), r) {
+        let r = client.addresses().delete(sid).send().await;
+        if outcome(&mut report, sid.into(), r) {
             journal.address = None;
         }
     }
     if let Err(source) = store.save(journal) {
-        report
-            .failed
-            .push(("journal".into(), FlowError::Journal { step, source }));
+        report.failed.push(FlowError::Journal { step, source });
     }
     report
 }

@@ -82,6 +82,7 @@ fn doc_opt(text: Option<&str>, fallback: &str) -> TokenStream {
 fn model_type(ty: &Ty) -> TokenStream {
     match ty {
         Ty::Str { .. } => quote!(String),
+        Ty::Sid { kind, .. } => sid_type(kind),
         Ty::Int { .. } => quote!(i64),
         Ty::Num => quote!(f64),
         Ty::Bool => quote!(bool),
@@ -108,6 +109,7 @@ fn field_tokens(f: &Field) -> (TokenStream, TokenStream) {
     let with = match &f.ty {
         Ty::Date(DateFormat::Iso8601) => Some(quote!(#[serde(with = "rt::date::iso8601_option")])),
         Ty::Date(DateFormat::Rfc2822) => Some(quote!(#[serde(with = "rt::date::rfc2822_option")])),
+        Ty::Sid { .. } => Some(quote!(#[serde(deserialize_with = "rt::sid::option_lenient")])),
         _ => None,
     };
     let decl = quote! {
@@ -267,6 +269,12 @@ fn emit_page(
     }
 }
 
+/// The SID type of `kind` (a type of `trusthub_runtime::sid`).
+fn sid_type(kind: &str) -> TokenStream {
+    let kind = ident(kind);
+    quote!(rt::sid::#kind)
+}
+
 fn op_static(op: &Op) -> Ident {
     format_ident!(
         "{}",
@@ -277,6 +285,10 @@ fn op_static(op: &Op) -> Ident {
 fn param_field_type(p: &Param) -> TokenStream {
     let inner = match &p.ty {
         Ty::Str { .. } => quote!(String),
+        Ty::Sid { kind, .. } => {
+            let kind = sid_type(kind);
+            quote!(Result<#kind, rt::sid::SidError>)
+        }
         Ty::Int { .. } => quote!(i64),
         Ty::Num => quote!(f64),
         Ty::Bool => quote!(bool),
@@ -300,6 +312,13 @@ fn param_arg(p: &Param) -> (TokenStream, TokenStream) {
     let name = ident(&p.rust);
     match &p.ty {
         Ty::Str { .. } => (quote!(impl Into<String>), quote!(#name.into())),
+        Ty::Sid { kind, .. } => {
+            let kind = sid_type(kind);
+            (
+                quote!(impl rt::sid::IntoSid<#kind>),
+                quote!(rt::sid::IntoSid::into_sid(#name)),
+            )
+        }
         Ty::Int { .. } => (quote!(i64), quote!(#name)),
         Ty::Num => (quote!(f64), quote!(#name)),
         Ty::Bool => (quote!(bool), quote!(#name)),
@@ -327,17 +346,28 @@ fn param_doc(p: &Param) -> TokenStream {
         .unwrap_or_else(|| format!("The `{}` parameter.", p.wire));
     text.push_str(&format!("\n\nSent as `{}`", p.wire));
     match &p.ty {
-        Ty::Str { sid: Some(prefix), .. } if prefix.is_empty() => {
-            text.push_str("; must match `^[a-zA-Z]{2}[0-9a-fA-F]{32}$`")
+        Ty::Sid { kind, prefix } => {
+            let pattern = if prefix.is_empty() {
+                "^[a-zA-Z]{2}[0-9a-fA-F]{32}$".to_owned()
+            } else {
+                format!("^{prefix}[0-9a-fA-F]{{32}}$")
+            };
+            text.push_str(&format!(
+                "; a [`{kind}`](crate::runtime::sid::{kind}) or a string matching `{pattern}`"
+            ))
         }
-        Ty::Str { sid: Some(prefix), .. } => {
-            text.push_str(&format!("; must match `^{prefix}[0-9a-fA-F]{{32}}$`"))
-        }
-        Ty::Int { min, max } if min.is_some() || max.is_some() => text.push_str(&format!(
-            "; between {} and {}",
-            min.map_or("-".to_owned(), |v| v.to_string()),
-            max.map_or("-".to_owned(), |v| v.to_string())
-        )),
+        Ty::Int {
+            min: Some(min),
+            max: Some(max),
+        } => text.push_str(&format!("; between {min} and {max}")),
+        Ty::Int {
+            min: Some(min),
+            max: None,
+        } => text.push_str(&format!("; at least {min}")),
+        Ty::Int {
+            min: None,
+            max: Some(max),
+        } => text.push_str(&format!("; at most {max}")),
         Ty::Json => text.push_str(
             " as one form field: a JSON object or array is sent as compact JSON text, a JSON string as is",
         ),
@@ -353,27 +383,11 @@ fn validation(p: &Param, value: TokenStream) -> TokenStream {
     let wire = &p.wire;
     let mut checks = Vec::new();
     match &p.ty {
-        Ty::Str {
-            sid,
-            min_len,
-            max_len,
-        } => match sid {
-            Some(prefix) if prefix.is_empty() => {
-                checks.push(quote!(rt::validate::sid(OPERATION.id, #wire, #value, None)?;))
-            }
-            Some(prefix) => {
-                checks.push(quote!(rt::validate::sid(OPERATION.id, #wire, #value, Some(#prefix))?;))
-            }
-            None => {
-                if min_len.is_some() || max_len.is_some() {
-                    let min = opt_usize(*min_len);
-                    let max = opt_usize(*max_len);
-                    checks.push(
-                        quote!(rt::validate::length(OPERATION.id, #wire, #value, #min, #max)?;),
-                    );
-                }
-            }
-        },
+        Ty::Str { min_len, max_len } if min_len.is_some() || max_len.is_some() => {
+            let min = opt_usize(*min_len);
+            let max = opt_usize(*max_len);
+            checks.push(quote!(rt::validate::length(OPERATION.id, #wire, #value, #min, #max)?;));
+        }
         Ty::Int { min, max } if min.is_some() || max.is_some() => {
             let min = opt_i64(*min);
             let max = opt_i64(*max);
@@ -410,6 +424,7 @@ fn encode(p: &Param, value: TokenStream) -> TokenStream {
     match p.location {
         Location::Body => match &p.ty {
             Ty::Str { .. } => quote!(form.push(#wire, #value);),
+            Ty::Sid { .. } => quote!(form.push(#wire, #value.as_str());),
             Ty::Bool => quote!(form.push_bool(#wire, *#value);),
             Ty::Int { .. } | Ty::Num => quote!(form.push(#wire, &#value.to_string());),
             Ty::Json => quote!(form.push_object(#wire, #value);),
@@ -419,6 +434,7 @@ fn encode(p: &Param, value: TokenStream) -> TokenStream {
         },
         Location::Query => match &p.ty {
             Ty::Str { .. } => quote!(query.push((#wire, #value.clone()));),
+            Ty::Sid { .. } => quote!(query.push((#wire, #value.as_str().to_owned()));),
             Ty::Bool | Ty::Int { .. } | Ty::Num => quote!(query.push((#wire, #value.to_string()));),
             Ty::Named(_) => {
                 quote!(query.push((#wire, rt::StringEnum::as_str(#value).to_owned()));)
@@ -430,6 +446,24 @@ fn encode(p: &Param, value: TokenStream) -> TokenStream {
             Ty::Date(_) | Ty::UriMap => unreachable!(),
         },
         Location::Path => quote!(),
+    }
+}
+
+/// Appends one query or body parameter: a SID from its checked local, anything else from the
+/// builder's field.
+fn encode_stmt(p: &Param, checked_local: bool) -> TokenStream {
+    let name = ident(&p.rust);
+    match (p.required, checked_local) {
+        (true, true) => encode(p, quote!(#name)),
+        (true, false) => encode(p, quote!(&self.#name)),
+        (false, true) => {
+            let e = encode(p, quote!(value));
+            quote!(if let Some(value) = #name { #e })
+        }
+        (false, false) => {
+            let e = encode(p, quote!(value));
+            quote!(if let Some(value) = &self.#name { #e })
+        }
     }
 }
 
@@ -565,9 +599,34 @@ fn emit_op(api: &Api, op: &Op) -> Result<OpCode> {
 
     // to_request: validate, then build path, query, form.
     let mut stmts = Vec::new();
+    let is_sid = |p: &Param| matches!(p.ty, Ty::Sid { .. });
     for p in &all_params {
         let name = ident(&p.rust);
-        if p.ambient {
+        let wire = &p.wire;
+        if is_sid(p) {
+            // SIDs are checked once here and bound to a local of their type.
+            if p.required && !p.ambient {
+                stmts.push(quote! {
+                    let #name = rt::validate::sid_arg(OPERATION.id, #wire, &self.#name)?;
+                });
+            } else {
+                stmts.push(quote! {
+                    let #name = match &self.#name {
+                        Some(value) => Some(rt::validate::sid_arg(OPERATION.id, #wire, value)?),
+                        None => None,
+                    };
+                });
+            }
+            if p.ambient {
+                let account = quote!(self.transport.account_sid());
+                stmts.push(quote! {
+                    let #name: &str = match &#name {
+                        Some(value) => value.as_str(),
+                        None => #account,
+                    };
+                });
+            }
+        } else if p.ambient {
             let account = quote!(self.transport.account_sid());
             stmts.push(quote! {
                 let #name: &str = self.#name.as_deref().unwrap_or(#account);
@@ -606,6 +665,8 @@ fn emit_op(api: &Api, op: &Op) -> Result<OpCode> {
             let pname = ident(&p.rust);
             if p.ambient {
                 fmt_args.push(quote!(rt::encode_path_param(#pname)));
+            } else if is_sid(p) {
+                fmt_args.push(quote!(rt::encode_path_param(#pname.as_str())));
             } else {
                 fmt_args.push(quote!(rt::encode_path_param(&self.#pname)));
             }
@@ -621,15 +682,7 @@ fn emit_op(api: &Api, op: &Op) -> Result<OpCode> {
     let query_stmts: Vec<TokenStream> = op
         .query_params
         .iter()
-        .map(|p| {
-            let name = ident(&p.rust);
-            if p.required {
-                encode(p, quote!(&self.#name))
-            } else {
-                let e = encode(p, quote!(value));
-                quote!(if let Some(value) = &self.#name { #e })
-            }
-        })
+        .map(|p| encode_stmt(p, is_sid(p)))
         .collect();
     let query_init = if query_stmts.is_empty() {
         quote!(let query = Vec::new();)
@@ -640,15 +693,7 @@ fn emit_op(api: &Api, op: &Op) -> Result<OpCode> {
         }
     };
     let form_expr = if op.method == Method::Post {
-        let form_stmts = op.body_params.iter().map(|p| {
-            let name = ident(&p.rust);
-            if p.required {
-                encode(p, quote!(&self.#name))
-            } else {
-                let e = encode(p, quote!(value));
-                quote!(if let Some(value) = &self.#name { #e })
-            }
-        });
+        let form_stmts = op.body_params.iter().map(|p| encode_stmt(p, is_sid(p)));
         let mutability = (!op.body_params.is_empty()).then(|| quote!(mut));
         quote! {
             let #mutability form = rt::FormBody::new();
@@ -834,11 +879,13 @@ pub fn emit_module(api: &Api, provenance: &Provenance) -> Result<String> {
             let cacc = ident(&c.accessor);
             let args = c.bound.iter().map(|b| {
                 let n = ident(&b.rust);
-                quote!(#n: impl Into<String>)
+                let (ty, _) = param_arg(b);
+                quote!(#n: #ty)
             });
             let inits = c.bound.iter().map(|b| {
                 let n = ident(&b.rust);
-                quote!(#n: #n.into(),)
+                let (_, conv) = param_arg(b);
+                quote!(#n: #conv,)
             });
             let d = format!(" The `{}` resource of one item.", c.collection_path);
             quote! {
@@ -850,12 +897,13 @@ pub fn emit_module(api: &Api, provenance: &Provenance) -> Result<String> {
         });
         let bound_fields = g.bound.iter().map(|b| {
             let n = ident(&b.rust);
-            quote!(#n: String,)
+            let ty = param_field_type(b);
+            quote!(#n: #ty,)
         });
         let gdoc = format!(
-            " Operations on `{}` ({} operations). Get it from {}.",
+            " Operations on `{}` ({}). Get it from {}.",
             g.collection_path,
-            g.ops.len(),
+            operations_count(g.ops.len()),
             match g.parent {
                 None => format!("[`crate::Client::{}`]", g.accessor),
                 Some(p) => format!("[`{}::{}`]", api.groups[p].type_name, g.accessor),
@@ -901,8 +949,9 @@ pub fn emit_module(api: &Api, provenance: &Provenance) -> Result<String> {
     });
     let count = api.ops.len();
     let module_doc = format!(
-        " {} ({count} operations), generated from the official OpenAPI spec.",
-        api.title
+        " {} ({}), generated from the official OpenAPI spec.",
+        api.title,
+        operations_count(count)
     );
     let tokens = quote! {
         #![doc = #module_doc]
@@ -927,6 +976,15 @@ pub fn emit_module(api: &Api, provenance: &Provenance) -> Result<String> {
         }
     };
     render(tokens, provenance, &api.title)
+}
+
+/// "1 operation", "2 operations".
+fn operations_count(count: usize) -> String {
+    if count == 1 {
+        "1 operation".to_owned()
+    } else {
+        format!("{count} operations")
+    }
 }
 
 /// `lib.rs` of the generated crate.
@@ -989,7 +1047,7 @@ pub fn emit_lib(apis: &[Api], provenance: &Provenance) -> Result<String> {
 /// A literal value for `ty` taken from a spec example, as a Rust expression.
 fn example_expr(api: &Api, ty: &Ty, value: &Value) -> Result<TokenStream> {
     Ok(match (ty, value) {
-        (Ty::Str { .. }, Value::String(s)) => quote!(#s),
+        (Ty::Str { .. } | Ty::Sid { .. }, Value::String(s)) => quote!(#s),
         (Ty::Bool, Value::Bool(b)) => quote!(#b),
         (Ty::Bool, Value::String(s)) if s == "true" || s == "false" => {
             let b = s == "true";
@@ -1029,9 +1087,7 @@ fn example_expr(api: &Api, ty: &Ty, value: &Value) -> Result<TokenStream> {
 
 fn placeholder(p: &Param) -> TokenStream {
     match &p.ty {
-        Ty::Str {
-            sid: Some(prefix), ..
-        } => {
+        Ty::Sid { prefix, .. } => {
             let prefix = if prefix.is_empty() { "XX" } else { prefix };
             let v = format!("{prefix}{}", "a".repeat(32));
             quote!(#v)
@@ -1225,6 +1281,8 @@ pub fn emit_examples_test(
                     Ok(())
                 }
                 (Value::Null, Value::Null) => Ok(()),
+                // A SID field reads `""` as none (the lenient SID rule).
+                (Value::Null, Value::String(s)) if s.is_empty() => Ok(()),
                 (Value::Null, other) => Err(format!("{at}: {other} became null")),
                 _ => Ok(()),
             }

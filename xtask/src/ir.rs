@@ -108,11 +108,16 @@ pub enum DateFormat {
 /// The type of a value, as the emitter sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ty {
-    /// A string; `sid` is `Some(prefix)` for `^XX[0-9a-fA-F]{32}$`, `Some("")` for any two letters.
+    /// A string.
     Str {
-        sid: Option<String>,
         min_len: Option<usize>,
         max_len: Option<usize>,
+    },
+    /// A SID: `kind` is its type in `trusthub_runtime::sid` (chosen by the overlay's `sid_kinds`),
+    /// `prefix` the pattern's two letters (empty for any two letters).
+    Sid {
+        kind: String,
+        prefix: String,
     },
     Int {
         min: Option<i64>,
@@ -401,16 +406,28 @@ impl<'a> Lowerer<'a> {
                     }
                     _ => {}
                 }
-                let sid = match &s.pattern {
-                    None => None,
-                    Some(p) => Some(sid_prefix(p).ok_or_else(|| {
-                        fail!("{at}: unsupported pattern {p} (only SID patterns are generated)")
-                    })?),
+                let Some(pattern) = &s.pattern else {
+                    return Ok(Ty::Str {
+                        min_len: s.min_length,
+                        max_len: s.max_length,
+                    });
                 };
-                Ok(Ty::Str {
-                    sid,
-                    min_len: s.min_length,
-                    max_len: s.max_length,
+                let prefix = sid_prefix(pattern).ok_or_else(|| {
+                    fail!("{at}: unsupported pattern {pattern} (only SID patterns are generated)")
+                })?;
+                let kind = self
+                    .overlay
+                    .sid_kinds
+                    .kind(&prefix, context)
+                    .ok_or_else(|| {
+                        fail!(
+                            "{at}: no SID kind for pattern {pattern} in context {context}; \
+                         add a rule to `sid_kinds` in spec/overlay.json"
+                        )
+                    })?;
+                Ok(Ty::Sid {
+                    kind: kind.to_owned(),
+                    prefix,
                 })
             }
             SchemaKind::Type(Type::Integer(i)) => Ok(Ty::Int {
@@ -1017,7 +1034,7 @@ fn lower_op(
 
 fn check_param_ty(ty: &Ty, types: &BTreeMap<String, TypeDef>, at: &str) -> Result<()> {
     match ty {
-        Ty::Str { .. } | Ty::Int { .. } | Ty::Bool | Ty::Json | Ty::Num => Ok(()),
+        Ty::Str { .. } | Ty::Sid { .. } | Ty::Int { .. } | Ty::Bool | Ty::Json | Ty::Num => Ok(()),
         Ty::Array(inner) if matches!(**inner, Ty::Str { .. }) => Ok(()),
         Ty::Named(n) if matches!(types.get(n), Some(TypeDef::Enum { .. })) => Ok(()),
         other => Err(fail!(
@@ -1118,7 +1135,10 @@ mod tests {
 
     fn overlay() -> Overlay {
         serde_json::from_value(serde_json::json!({
-            "redact": { "why": "test", "properties": ["email"] }
+            "redact": { "why": "test", "properties": ["email"] },
+            "sid_kinds": { "why": "test", "rules": [
+                { "prefix": "TH", "kind": "ThingSid", "why": "test" }
+            ] }
         }))
         .unwrap()
     }
@@ -1207,10 +1227,9 @@ mod tests {
         assert_eq!(api.ops[0].method_name, "fetch");
         assert_eq!(
             api.ops[0].path_params[0].ty,
-            Ty::Str {
-                sid: Some("TH".into()),
-                min_len: None,
-                max_len: None
+            Ty::Sid {
+                kind: "ThingSid".into(),
+                prefix: "TH".into()
             }
         );
     }

@@ -15,6 +15,39 @@ pub struct Overlay {
     #[serde(default)]
     pub renames: Vec<Rename>,
     pub redact: Redact,
+    pub sid_kinds: SidKinds,
+}
+
+/// Which SID type of `trusthub_runtime::sid` each SID pattern of the specs means.
+#[derive(Debug, Deserialize)]
+pub struct SidKinds {
+    why: String,
+    rules: Vec<SidKindRule>,
+}
+
+/// One prefix (in one context) and its SID type.
+#[derive(Debug, Deserialize)]
+struct SidKindRule {
+    /// The two letters of the pattern; empty for any two letters.
+    prefix: String,
+    /// Applies only where the context contains this.
+    #[serde(default)]
+    context: Option<String>,
+    kind: String,
+    why: String,
+}
+
+impl SidKinds {
+    /// The SID type for a pattern's `prefix` where the context is `context`: the first rule
+    /// whose prefix matches and whose context, if any, `context` contains.
+    pub fn kind(&self, prefix: &str, context: &str) -> Option<&str> {
+        self.rules
+            .iter()
+            .find(|rule| {
+                rule.prefix == prefix && rule.context.as_deref().is_none_or(|c| context.contains(c))
+            })
+            .map(|rule| rule.kind.as_str())
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -77,7 +110,12 @@ pub fn load() -> Result<Overlay> {
         .map(|s| (&s.name, &s.why))
         .chain(overlay.patches.iter().map(|p| (&p.pointer, &p.why)))
         .chain(overlay.renames.iter().map(|r| (&r.schema, &r.why)))
-        .chain(std::iter::once((&overlay.redact.why, &overlay.redact.why)));
+        .chain(std::iter::once((&overlay.redact.why, &overlay.redact.why)))
+        .chain(std::iter::once((
+            &overlay.sid_kinds.why,
+            &overlay.sid_kinds.why,
+        )))
+        .chain(overlay.sid_kinds.rules.iter().map(|r| (&r.kind, &r.why)));
     for (what, why) in whys {
         if why.trim().is_empty() {
             return Err(fail!("{}: entry {what} has no `why`", path.display()));

@@ -61,7 +61,7 @@ impl TestEmulator {
                 .entity_assignments(primary.as_str())
                 .list()
                 .into_stream()
-                .map_ok(|a| a.object_sid.unwrap_or_default())
+                .map_ok(|a| text(a.object_sid))
                 .try_collect()
                 .await
                 .unwrap();
@@ -75,7 +75,7 @@ impl TestEmulator {
                 .await
                 .unwrap();
             for b in bundles {
-                let sid = b.sid.unwrap_or_default();
+                let sid = text(b.sid);
                 if sid == primary {
                     continue;
                 }
@@ -85,7 +85,7 @@ impl TestEmulator {
                     .list()
                     .page_size(1000)
                     .into_stream()
-                    .map_ok(|a| (a.sid.unwrap_or_default(), a.object_sid.unwrap_or_default()))
+                    .map_ok(|a| (text(a.sid), text(a.object_sid)))
                     .try_collect()
                     .await
                     .unwrap();
@@ -94,12 +94,7 @@ impl TestEmulator {
                     .channel_endpoint_assignments(sid.as_str())
                     .list()
                     .into_stream()
-                    .map_ok(|a| {
-                        (
-                            a.sid.unwrap_or_default(),
-                            a.channel_endpoint_sid.unwrap_or_default(),
-                        )
-                    })
+                    .map_ok(|a| (text(a.sid), text(a.channel_endpoint_sid)))
                     .try_collect()
                     .await
                     .unwrap();
@@ -108,7 +103,7 @@ impl TestEmulator {
                     .evaluations(sid.as_str())
                     .list()
                     .into_stream()
-                    .map_ok(|e| e.sid.unwrap_or_default())
+                    .map_ok(|e| text(e.sid))
                     .try_collect()
                     .await
                     .unwrap();
@@ -126,7 +121,7 @@ impl TestEmulator {
                 .list()
                 .page_size(1000)
                 .into_stream()
-                .map_ok(|u| u.sid.unwrap_or_default())
+                .map_ok(|u| text(u.sid))
                 .try_collect::<Vec<_>>()
                 .await
                 .unwrap()
@@ -138,7 +133,7 @@ impl TestEmulator {
                 .list()
                 .page_size(1000)
                 .into_stream()
-                .map_ok(|d| d.sid.unwrap_or_default())
+                .map_ok(|d| text(d.sid))
                 .try_collect()
                 .await
                 .unwrap();
@@ -147,7 +142,7 @@ impl TestEmulator {
                 .list()
                 .page_size(1000)
                 .into_stream()
-                .map_ok(|a| a.sid.unwrap_or_default())
+                .map_ok(|a| text(a.sid))
                 .try_collect()
                 .await
                 .unwrap();
@@ -521,4 +516,9 @@ pub fn read_report(path: &Path) -> (Vec<String>, Vec<std::collections::HashMap<S
         })
         .collect();
     (header, rows)
+}
+
+/// A SID field of an answer as text (`""` when absent).
+fn text<S: ToString>(sid: Option<S>) -> String {
+    sid.map(|s| s.to_string()).unwrap_or_default()
 }

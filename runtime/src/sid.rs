@@ -19,7 +19,7 @@
 //! SIDs are not personal data: they may appear in logs and error messages.
 //!
 //! ```
-//! use trusthub::sid::{CustomerProfileSid, ObjectSid, SidProblem};
+//! use trusthub_runtime::sid::{CustomerProfileSid, ObjectSid, SidProblem};
 //!
 //! let sid: CustomerProfileSid = "BUaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".parse()?;
 //! assert_eq!(sid.as_str(), "BUaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
@@ -28,7 +28,7 @@
 //!
 //! let err = "RNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".parse::<CustomerProfileSid>().unwrap_err();
 //! assert_eq!(err.problem(), &SidProblem::Prefix { found: "RN".into() });
-//! # Ok::<(), trusthub::sid::SidError>(())
+//! # Ok::<(), trusthub_runtime::sid::SidError>(())
 //! ```
 
 use std::fmt;
@@ -105,6 +105,22 @@ fn parse_with(
 ) -> Result<[u8; SID_LEN], SidError> {
     check(s.as_bytes(), rule).map_err(|raw| {
         let problem = match raw {
+            // 34 characters but more bytes: the first non-ASCII character is the problem.
+            RawProblem::Length if s.chars().count() == SID_LEN => {
+                match s.chars().position(|c| !c.is_ascii()) {
+                    Some(position) if position < 2 => SidProblem::Prefix {
+                        found: s.chars().take(2).collect(),
+                    },
+                    Some(position) => SidProblem::NotHex {
+                        position,
+                        found: s
+                            .chars()
+                            .nth(position)
+                            .unwrap_or(char::REPLACEMENT_CHARACTER),
+                    },
+                    None => SidProblem::Length { found: SID_LEN },
+                }
+            }
             RawProblem::Length => SidProblem::Length {
                 found: s.chars().count(),
             },
@@ -145,7 +161,7 @@ const fn bytes_as_str(bytes: &[u8; SID_LEN]) -> &str {
 /// What is wrong with a string that was meant to be a SID.
 ///
 /// ```
-/// use trusthub::sid::{PolicySid, SidProblem};
+/// use trusthub_runtime::sid::{PolicySid, SidProblem};
 ///
 /// let problem = |s: &str| s.parse::<PolicySid>().unwrap_err().problem().clone();
 /// assert_eq!(problem("RN123"), SidProblem::Length { found: 5 });
@@ -205,7 +221,7 @@ impl fmt::Display for SidProblem {
 /// (e.g. `^BU[0-9a-fA-F]{32}$`) and the [`SidProblem`].
 ///
 /// ```
-/// use trusthub::sid::{PolicySid, SidProblem};
+/// use trusthub_runtime::sid::{PolicySid, SidProblem};
 ///
 /// let err = "RNdfbf3fae0e1107f8aded0e7cead80bf".parse::<PolicySid>().unwrap_err();
 /// assert_eq!(err.kind(), "PolicySid");
@@ -275,6 +291,55 @@ where
     }
 }
 
+/// What a generated call accepts where the API takes a SID of kind `T`: the typed SID (or a
+/// reference to it), any specific SID where the API takes an [`ObjectSid`], or a string, which is
+/// checked when the request is built, before anything is sent.
+///
+/// ```
+/// use trusthub_runtime::sid::{CustomerProfileSid, IntoSid, ObjectSid};
+///
+/// let sid = CustomerProfileSid::from_static("BUaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+/// assert_eq!(IntoSid::<CustomerProfileSid>::into_sid(&sid), Ok(sid));
+/// let object: ObjectSid = sid.into_sid()?;
+/// assert_eq!(object.prefix(), "BU");
+/// let from_text: Result<CustomerProfileSid, _> = "BU123".into_sid();
+/// assert!(from_text.is_err());
+/// # Ok::<(), trusthub_runtime::sid::SidError>(())
+/// ```
+pub trait IntoSid<T> {
+    /// The SID, or what is wrong with the string that was meant to be one.
+    fn into_sid(self) -> Result<T, SidError>;
+}
+
+/// Reads an optional SID field of an answer leniently: absent, `null` and `""` are `None`; any
+/// other string must be a SID of kind `T`, else the answer fails to decode naming the field.
+///
+/// ```
+/// use trusthub_runtime::sid::{self, PolicySid};
+///
+/// #[derive(serde::Deserialize)]
+/// struct Answer {
+///     #[serde(default, deserialize_with = "sid::option_lenient")]
+///     policy_sid: Option<PolicySid>,
+/// }
+/// let empty: Answer = serde_json::from_str(r#"{"policy_sid": ""}"#)?;
+/// assert_eq!(empty.policy_sid, None);
+/// let bad = serde_json::from_str::<Answer>(r#"{"policy_sid": "BU1"}"#);
+/// assert!(bad.is_err());
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+pub fn option_lenient<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromStr<Err = SidError>,
+{
+    match Option::<String>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(text) if text.is_empty() => Ok(None),
+        Some(text) => text.parse().map(Some).map_err(de::Error::custom),
+    }
+}
+
 /// Defines one SID newtype. `def_sid!(Name, "XX", "what it identifies")` for a fixed
 /// prefix; the `@rule` form is shared with [`ObjectSid`].
 macro_rules! def_sid {
@@ -283,7 +348,7 @@ macro_rules! def_sid {
             @rule $(#[$meta])*
             ///
             /// ```
-            #[doc = concat!("use trusthub::sid::{", stringify!($name), ", ObjectSid};")]
+            #[doc = concat!("use trusthub_runtime::sid::{", stringify!($name), ", ObjectSid};")]
             ///
             #[doc = concat!("let sid: ", stringify!($name), " = \"", $prefix, "0123456789abcdef0123456789ABCDEF\".parse()?;")]
             #[doc = concat!("assert_eq!(sid.as_str(), \"", $prefix, "0123456789abcdef0123456789ABCDEF\");")]
@@ -291,7 +356,7 @@ macro_rules! def_sid {
             #[doc = concat!("let error = \"", $prefix, "123\".parse::<", stringify!($name), ">().unwrap_err();")]
             #[doc = concat!("assert!(error.to_string().contains(\"^", $prefix, "[0-9a-fA-F]{32}$\"));")]
             #[doc = concat!("assert!(\"ZZ0123456789abcdef0123456789abcdef\".parse::<", stringify!($name), ">().is_err());")]
-            /// # Ok::<(), trusthub::sid::SidError>(())
+            /// # Ok::<(), trusthub_runtime::sid::SidError>(())
             /// ```
             $name,
             PrefixRule::Exact(prefix_bytes($prefix)),
@@ -314,6 +379,18 @@ macro_rules! def_sid {
 
             fn try_from(sid: ObjectSid) -> Result<Self, SidError> {
                 sid.as_str().parse()
+            }
+        }
+
+        impl IntoSid<ObjectSid> for $name {
+            fn into_sid(self) -> Result<ObjectSid, SidError> {
+                Ok(self.into())
+            }
+        }
+
+        impl IntoSid<ObjectSid> for &$name {
+            fn into_sid(self) -> Result<ObjectSid, SidError> {
+                Ok((*self).into())
             }
         }
     };
@@ -380,6 +457,36 @@ macro_rules! def_sid {
         impl AsRef<str> for $name {
             fn as_ref(&self) -> &str {
                 self.as_str()
+            }
+        }
+
+        impl IntoSid<$name> for $name {
+            fn into_sid(self) -> Result<$name, SidError> {
+                Ok(self)
+            }
+        }
+
+        impl IntoSid<$name> for &$name {
+            fn into_sid(self) -> Result<$name, SidError> {
+                Ok(*self)
+            }
+        }
+
+        impl IntoSid<$name> for &str {
+            fn into_sid(self) -> Result<$name, SidError> {
+                self.parse()
+            }
+        }
+
+        impl IntoSid<$name> for String {
+            fn into_sid(self) -> Result<$name, SidError> {
+                self.parse()
+            }
+        }
+
+        impl IntoSid<$name> for &String {
+            fn into_sid(self) -> Result<$name, SidError> {
+                self.parse()
             }
         }
 
@@ -527,6 +634,40 @@ def_sid!(
     ApiKeySid,
     "SK"
 );
+def_sid!(
+    /// SID of a regulatory compliance bundle (`BU...`) of the numbers API, as an incoming
+    /// phone number's `bundle_sid`. Shares the `BU` prefix with [`CustomerProfileSid`] and
+    /// [`TrustProductSid`] but names neither.
+    BundleSid,
+    "BU"
+);
+def_sid!(
+    /// SID of a TwiML application (`AP...`), as an incoming phone number's voice or SMS
+    /// application.
+    ApplicationSid,
+    "AP"
+);
+def_sid!(
+    /// SID of an identity (`RI...`) of the 2010 API, as an incoming phone number's
+    /// `identity_sid`.
+    IdentitySid,
+    "RI"
+);
+def_sid!(
+    /// SID of an Elastic SIP trunk (`TK...`), as an incoming phone number's `trunk_sid`.
+    TrunkSid,
+    "TK"
+);
+def_sid!(
+    /// SID of an end user type (`OY...`), e.g. `customer_profile_business_information`.
+    EndUserTypeSid,
+    "OY"
+);
+def_sid!(
+    /// SID of a supporting document type (`OY...`), e.g. `customer_profile_address`.
+    SupportingDocumentTypeSid,
+    "OY"
+);
 
 /// Well-known Trust Hub policy (regulation) SIDs, the same in every account.
 pub mod policies {
@@ -559,7 +700,7 @@ pub mod policies {
 /// `AssignableSid`.
 ///
 /// ```
-/// use trusthub::sid::{AssignableSid, EndUserSid, ObjectSid, SupportingDocumentSid};
+/// use trusthub_runtime::sid::{AssignableSid, EndUserSid, ObjectSid, SupportingDocumentSid};
 ///
 /// let sid: AssignableSid = "IT0123456789abcdef0123456789abcdef".parse()?;
 /// assert_eq!(
@@ -576,7 +717,7 @@ pub mod policies {
 /// let err = "PN0123456789abcdef0123456789abcdef".parse::<AssignableSid>().unwrap_err();
 /// assert_eq!(err.kind(), "AssignableSid");
 /// assert_eq!(err.pattern(), "^(IT|RD|AD|BU)[0-9a-fA-F]{32}$");
-/// # Ok::<(), trusthub::sid::SidError>(())
+/// # Ok::<(), trusthub_runtime::sid::SidError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AssignableSid {
@@ -688,6 +829,18 @@ impl From<AssignableSid> for ObjectSid {
             AssignableSid::Address(s) => s.into(),
             AssignableSid::CustomerProfile(s) => s.into(),
         }
+    }
+}
+
+impl IntoSid<ObjectSid> for AssignableSid {
+    fn into_sid(self) -> Result<ObjectSid, SidError> {
+        Ok(self.into())
+    }
+}
+
+impl IntoSid<ObjectSid> for &AssignableSid {
+    fn into_sid(self) -> Result<ObjectSid, SidError> {
+        Ok((*self).into())
     }
 }
 
