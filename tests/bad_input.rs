@@ -336,10 +336,7 @@ async fn lost_response() {
         .run(
             &client,
             Arc::new(MemoryStore::new()),
-            FlowOptions {
-                create_attempts: 8,
-                ..FlowOptions::default()
-            },
+            FlowOptions::default(),
         )
         .await
         .unwrap();

@@ -544,7 +544,6 @@ async fn every_operation_and_the_flow_pass_prism() {
     // (as a resumed flow does), so that every create of the flow is sent too.
     let options = FlowOptions {
         allow_incomplete: true,
-        create_attempts: 1,
         ..FlowOptions::default()
     };
     let input = flow_input();

@@ -596,7 +596,6 @@ async fn two_hundred_flows_under_faults_create_exactly_one_of_each() {
     const FLOWS: usize = 200;
     let options = FlowOptions {
         limiter: Limiter::new(32),
-        create_attempts: 6,
         ..FlowOptions::default()
     };
     let flows: Vec<SecondaryProfile> = (0..FLOWS)
@@ -634,4 +633,69 @@ async fn two_hundred_flows_under_faults_create_exactly_one_of_each() {
         "{counters:?}"
     );
     assert_eq!(created(&counters), per_flow(FLOWS as u64), "{counters:?}");
+}
+
+/// One create is sent at most `RetryPolicy::max_attempts` times in all: the transport does not
+/// retry a create on top of the flow's re-sends. A create Twilio did not process (its 429) or
+/// that a lookup did not find (a 503) is sent exactly that often, then the flow stops; a create
+/// whose answer was lost after the commit (a dropped connection, a gateway's 503) is sent once
+/// and found.
+#[tokio::test]
+async fn one_create_is_sent_at_most_max_attempts_times() {
+    const MAX_SENDS: u32 = 3;
+    let cases = [
+        (FaultKind::TooManyRequests, MAX_SENDS, 0),
+        (FaultKind::Unavailable, MAX_SENDS, 0),
+        (FaultKind::CommitThenDrop, 1, 1),
+        (FaultKind::CommitThenGateway503, 1, 1),
+    ];
+    for (fault, sends, bundles) in cases {
+        // Every create of a bundle fails this way (Retry-After: 0 on the 429s).
+        let faults = Faults::none()
+            .with_rate_429(0.0, 0)
+            .with_rule(FaultRule::new("POST", "/v1/CustomerProfiles", fault, 100));
+        let emulator = start(EmulatorConfig::default().with_faults(faults))
+            .await
+            .unwrap();
+        let client = Client::builder()
+            .account_sid(emulator.account_sid().parse().unwrap())
+            .auth_token(emulator.auth_token())
+            .base_url(emulator.base_url())
+            .retry_policy(RetryPolicy {
+                max_attempts: MAX_SENDS,
+                initial_backoff: Duration::from_millis(1),
+                max_backoff: Duration::from_millis(5),
+                max_elapsed: Duration::from_secs(10),
+            })
+            .build()
+            .unwrap();
+        let flow = input(&emulator, "Acme Sends").build().unwrap();
+        let result = flow.create(&client).await;
+        let counters = emulator.counters();
+        let sent = counters.faults_429
+            + counters.faults_503
+            + counters.connections_dropped
+            + counters.gateway_503_after_commit;
+        assert_eq!(sent, u64::from(sends), "{fault:?}: {counters:?}");
+        assert_eq!(
+            counters.customer_profiles, bundles,
+            "{fault:?}: {counters:?}"
+        );
+        match bundles {
+            0 => assert!(
+                matches!(
+                    result,
+                    Err(FlowError::Step {
+                        step: Step::CreateBundle,
+                        ..
+                    })
+                ),
+                "{fault:?}: {result:?}"
+            ),
+            _ => {
+                let report = result.unwrap_or_else(|e| panic!("{fault:?}: {e}"));
+                assert!(report.evaluation.is_compliant(), "{}", report.evaluation);
+            }
+        }
+    }
 }

@@ -64,6 +64,7 @@ const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 #[derive(Clone)]
 pub struct Transport(Arc<Inner>);
 
+#[derive(Clone)]
 struct Inner {
     client: reqwest::Client,
     credentials: Credentials,
@@ -116,6 +117,14 @@ impl Transport {
     /// The retry policy.
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.0.retry
+    }
+
+    /// The same transport (connection pool, credentials, hosts) under another retry policy:
+    /// how a caller that retries itself (the flows' creates) turns the transport's retries off.
+    pub fn with_retry(&self, policy: RetryPolicy) -> Transport {
+        let mut inner = Inner::clone(&self.0);
+        inner.retry = policy;
+        Transport(Arc::new(inner))
     }
 
     /// The `User-Agent` header sent.

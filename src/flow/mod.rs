@@ -488,12 +488,17 @@ impl Limiter {
 
 /// How a flow runs.
 ///
+/// How often a create is sent is not an option of the flow but the client's
+/// [`RetryPolicy`](crate::RetryPolicy): one create is sent at most `max_attempts` times in all,
+/// whether Twilio did not process it (its 429, a connect error: sent again after the backoff
+/// or `Retry-After`) or a lookup after an answer that may have been processed (a dropped
+/// connection, a 5xx, a gateway's error) did not find it.
+///
 /// ```
 /// use std::sync::Arc;
 /// use trusthub::flow::{FlowOptions, Limiter, StepRecord};
 ///
 /// let defaults = FlowOptions::default();
-/// assert_eq!(defaults.create_attempts, 4);
 /// assert!(!defaults.allow_incomplete);
 /// assert!(defaults.observer.is_none());
 ///
@@ -505,17 +510,12 @@ impl Limiter {
 ///     observer: Some(Arc::new(|r: &StepRecord| eprintln!("{} in {:?}", r.step, r.elapsed))),
 ///     ..FlowOptions::default()
 /// };
-/// assert_eq!(options.create_attempts, 4);
 /// assert!(format!("{options:?}").ends_with("allow_incomplete: true, observer: true, preflight: None }"));
 /// ```
 #[derive(Clone)]
 pub struct FlowOptions {
     /// Requests in flight at once; default [`FlowOptions::DEFAULT_MAX_IN_FLIGHT`] per flow.
     pub limiter: Limiter,
-    /// Attempts of one create whose answer may have been processed (each such create is looked
-    /// up before the next attempt) or was not processed (sent again once the transport's own
-    /// retries are spent); default 4.
-    pub create_attempts: u32,
     /// Create the bundle even when the policy asks for something the input lacks (the
     /// evaluation then says what fails); default `false`: such input stops the flow.
     pub allow_incomplete: bool,
@@ -531,7 +531,6 @@ impl fmt::Debug for FlowOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowOptions")
             .field("limiter", &self.limiter)
-            .field("create_attempts", &self.create_attempts)
             .field("allow_incomplete", &self.allow_incomplete)
             .field("observer", &self.observer.is_some())
             .field(
@@ -551,7 +550,6 @@ impl Default for FlowOptions {
     fn default() -> Self {
         FlowOptions {
             limiter: Limiter::new(Self::DEFAULT_MAX_IN_FLIGHT),
-            create_attempts: 4,
             allow_incomplete: false,
             observer: None,
             preflight: None,

@@ -14,7 +14,9 @@ use futures_util::TryStreamExt;
 use serde_json::Value;
 use time::OffsetDateTime;
 use tokio::sync::Notify;
-use trusthub_generated::runtime::{Error as ApiError, ItemStream, Processed, StringEnum};
+use trusthub_generated::runtime::{
+    Error as ApiError, ItemStream, Processed, RetryPolicy, StringEnum,
+};
 use trusthub_generated::trusthub_v1::{
     CustomerProfile, CustomerProfileChannelEndpointAssignment, CustomerProfileEntityAssignment,
     CustomerProfileEvaluation, CustomerProfileStatus, EndUser, Policy, SupportingDocument,
@@ -100,6 +102,9 @@ struct Book {
 
 struct Runner<'a> {
     client: &'a Client,
+    /// The client the creates are sent with: its transport does not retry, [`Runner::create`]
+    /// does, under the client's retry policy (one budget of sends per create).
+    creates: trusthub_generated::Client,
     input: &'a SecondaryProfile,
     options: &'a FlowOptions,
     store: &'a dyn JournalStore,
@@ -308,32 +313,45 @@ impl Runner<'_> {
                 return Ok((sid, Outcome::Found));
             }
         }
-        let attempts = self.options.create_attempts.max(1);
-        let mut attempt = 0;
+        // One budget of sends per create: the client's retry policy. The transport of
+        // `self.creates` does not retry; this loop does, for what Twilio did not process (after
+        // the backoff or its `Retry-After`) and for what a lookup did not find.
+        let policy = self.client.transport().retry_policy();
+        let max_sends = policy.max_attempts.max(1);
+        let first_send = Instant::now();
+        let mut sends = 0;
         loop {
-            attempt += 1;
             let intent = self.intend(step, criteria.clone()).await?;
+            sends += 1;
             let error = match create().await {
                 Ok(sid) => return Ok((sid, Outcome::Created)),
                 Err(e) => e,
             };
-            let processed = match &error {
-                FlowError::Step { source, .. } if attempt < attempts => source.processed(),
-                _ => return Err(error),
+            let FlowError::Step { source, .. } = &error else {
+                return Err(error);
             };
-            match processed {
-                Processed::No => {
-                    tracing::debug!(step = %step, attempt, "trusthub.flow create not processed; sending again");
-                }
+            match source.processed() {
                 Processed::Refused => return Err(error),
+                Processed::No => {
+                    tracing::debug!(step = %step, sends, "trusthub.flow create not processed");
+                }
                 _ => {
-                    tracing::debug!(step = %step, attempt, "trusthub.flow create may have been processed; looking it up");
+                    tracing::debug!(step = %step, sends, "trusthub.flow create may have been processed; looking it up");
                     if let Some(sid) = self.adopt(step, &intent, find().await?)? {
                         return Ok((sid, Outcome::Found));
                     }
                 }
             }
-            tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
+            if sends >= max_sends {
+                return Err(error);
+            }
+            let delay = source
+                .retry_after()
+                .unwrap_or_else(|| policy.backoff(sends - 1));
+            if first_send.elapsed() + delay > policy.max_elapsed {
+                return Err(error);
+            }
+            tokio::time::sleep(delay).await;
         }
     }
 
@@ -453,7 +471,7 @@ impl Runner<'_> {
         let step = Step::CreateBundle;
         let input = self.input;
         let create = || async {
-            let mut request = self.client.customer_profiles().create(
+            let mut request = self.creates.customer_profiles().create(
                 input.friendly_name.as_str(),
                 input.email.as_str(),
                 input.policy,
@@ -509,7 +527,7 @@ impl Runner<'_> {
         let create = || async {
             let user = self
                 .call(
-                    self.client
+                    self.creates
                         .end_users()
                         .create(name.as_str(), role.end_user_type())
                         .attributes(attributes.clone())
@@ -561,7 +579,7 @@ impl Runner<'_> {
         let name = self.tag("address");
         let create = || async {
             let mut request = self
-                .client
+                .creates
                 .addresses()
                 .create(
                     address.customer_name.as_str(),
@@ -627,7 +645,7 @@ impl Runner<'_> {
         let create = || async {
             let document = self
                 .call(
-                    self.client
+                    self.creates
                         .supporting_documents()
                         .create(
                             name.as_str(),
@@ -675,7 +693,13 @@ impl Runner<'_> {
         let assignments = self.client.customer_profiles().entity_assignments(bundle);
         let create = || async {
             let assignment = self
-                .call(assignments.create(object).send())
+                .call(
+                    self.creates
+                        .customer_profiles()
+                        .entity_assignments(bundle)
+                        .create(object)
+                        .send(),
+                )
                 .await
                 .map_err(|e| step_error(&step, Some(bundle.into()), e))?;
             created_sid(
@@ -714,7 +738,13 @@ impl Runner<'_> {
             .channel_endpoint_assignments(bundle);
         let create = || async {
             let assignment = self
-                .call(assignments.create("phone-number", number).send())
+                .call(
+                    self.creates
+                        .customer_profiles()
+                        .channel_endpoint_assignments(bundle)
+                        .create("phone-number", number)
+                        .send(),
+                )
                 .await
                 .map_err(|e| step_error(&step, Some(bundle.into()), e))?;
             created_sid(
@@ -763,7 +793,13 @@ impl Runner<'_> {
         }
         let create = || async {
             let answer = self
-                .call(evaluations.create(policy).send())
+                .call(
+                    self.creates
+                        .customer_profiles()
+                        .evaluations(bundle)
+                        .create(policy)
+                        .send(),
+                )
                 .await
                 .map_err(|e| step_error(&step, Some(bundle.into()), e))?;
             let sid = created_sid(&step, "CreateCustomerProfileEvaluation", answer.sid)?;
@@ -887,6 +923,9 @@ pub(crate) async fn run(
 ) -> Result<FlowReport, FlowError> {
     let runner = Runner {
         client,
+        creates: trusthub_generated::Client::new(
+            client.transport().with_retry(RetryPolicy::none()),
+        ),
         input,
         options: &options,
         store: store.as_ref(),
