@@ -47,6 +47,67 @@ pub enum Method {
     Delete,
 }
 
+impl Method {
+    /// `GET`, `POST`, `DELETE`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// What an operation does, from the first word of its `operationId`; names its method on the
+/// resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verb {
+    Create,
+    List,
+    Fetch,
+    Update,
+    Delete,
+}
+
+impl Verb {
+    const ALL: [Verb; 5] = [
+        Verb::Create,
+        Verb::List,
+        Verb::Fetch,
+        Verb::Update,
+        Verb::Delete,
+    ];
+
+    /// The verb an `operationId` starts with (`CreateEndUser` -> `Create`).
+    pub fn of(operation_id: &str) -> Option<Verb> {
+        Verb::ALL
+            .into_iter()
+            .find(|verb| operation_id.starts_with(verb.word()))
+    }
+
+    /// The word in the `operationId`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Verb::Create => "Create",
+            Verb::List => "List",
+            Verb::Fetch => "Fetch",
+            Verb::Update => "Update",
+            Verb::Delete => "Delete",
+        }
+    }
+
+    /// The method on the resource: `create`, `list`, ...
+    pub fn method_name(self) -> &'static str {
+        match self {
+            Verb::Create => "create",
+            Verb::List => "list",
+            Verb::Fetch => "fetch",
+            Verb::Update => "update",
+            Verb::Delete => "delete",
+        }
+    }
+}
+
 /// What a successful response holds.
 #[derive(Debug, Clone)]
 pub enum Resp {
@@ -59,7 +120,7 @@ pub enum Resp {
 #[derive(Debug)]
 pub struct Op {
     pub id: String,
-    pub method_name: String,
+    pub verb: Verb,
     pub method: Method,
     pub path: String,
     pub base_url: String,
@@ -805,11 +866,11 @@ fn group(ops: &mut [Op], tags: &IndexMap<String, Vec<usize>>, doc: &OpenAPI) -> 
     for g in &groups {
         let mut names = BTreeSet::new();
         for &oi in &g.ops {
-            if !names.insert(ops[oi].method_name.clone()) {
+            if !names.insert(ops[oi].verb) {
                 return Err(fail!(
                     "resource {}: two operations map to the method name {}",
                     g.type_name,
-                    ops[oi].method_name
+                    ops[oi].verb.method_name()
                 ));
             }
         }
@@ -835,12 +896,49 @@ fn lower_op(
     base_url: String,
     at: &str,
 ) -> Result<Op> {
-    let verbs = ["Create", "List", "Fetch", "Update", "Delete"];
-    let method_name = verbs
-        .iter()
-        .find(|v| id.starts_with(*v))
-        .map(|v| v.to_lowercase())
-        .ok_or_else(|| fail!("{at}: operationId {id} starts with none of {verbs:?}"))?;
+    let verb = Verb::of(&id).ok_or_else(|| {
+        let words: Vec<&str> = Verb::ALL.iter().map(|v| v.word()).collect();
+        fail!("{at}: operationId {id} starts with none of {words:?}")
+    })?;
+    let (path_params, query_params) = lower_params(lowerer, spec, path, item, op, &id, at)?;
+    let (body_params, request_examples) = lower_body(lowerer, op, &id, at)?;
+    let (success, response_examples) = lower_success(lowerer, op, &id, at)?;
+    let (status, response) = success.ok_or_else(|| fail!("{at}: no success response"))?;
+    if matches!(response, Resp::Page { .. }) != (verb == Verb::List) {
+        return Err(fail!(
+            "{at}: only list operations may return a page (and they must)"
+        ));
+    }
+    Ok(Op {
+        id,
+        verb,
+        method,
+        path: path.to_owned(),
+        base_url,
+        summary: op.summary.clone(),
+        description: op.description.clone(),
+        path_params,
+        query_params,
+        body_params,
+        response,
+        status,
+        group: usize::MAX,
+        response_examples,
+        request_examples,
+    })
+}
+
+/// The path and query parameters of an operation (path-item and operation level), checked
+/// against the path template.
+fn lower_params(
+    lowerer: &mut Lowerer<'_>,
+    spec: &SpecPin,
+    path: &str,
+    item: &PathItem,
+    op: &Operation,
+    id: &str,
+    at: &str,
+) -> Result<(Vec<Param>, Vec<Param>)> {
     let mut path_params = Vec::new();
     let mut query_params = Vec::new();
     for (i, p) in item.parameters.iter().chain(&op.parameters).enumerate() {
@@ -902,6 +1000,19 @@ fn lower_op(
             "{at}: path parameters {names:?} and declared parameters differ"
         ));
     }
+    Ok((path_params, query_params))
+}
+
+/// Request examples of a form body: (name, value).
+type RequestExamples = Vec<(String, Value)>;
+
+/// The form body's parameters of an operation and its request examples.
+fn lower_body(
+    lowerer: &mut Lowerer<'_>,
+    op: &Operation,
+    id: &str,
+    at: &str,
+) -> Result<(Vec<Param>, RequestExamples)> {
     let mut body_params = Vec::new();
     let mut request_examples = Vec::new();
     if let Some(body) = &op.request_body {
@@ -963,6 +1074,19 @@ fn lower_op(
             }
         }
     }
+    Ok((body_params, request_examples))
+}
+
+/// Response examples: (status, name, value).
+type ResponseExamples = Vec<(u16, String, Value)>;
+
+/// The one 2xx answer of an operation (status and what it holds) and its response examples.
+fn lower_success(
+    lowerer: &mut Lowerer<'_>,
+    op: &Operation,
+    id: &str,
+    at: &str,
+) -> Result<(Option<(u16, Resp)>, ResponseExamples)> {
     // Responses: exactly one 2xx.
     let mut success = None;
     let mut response_examples = Vec::new();
@@ -993,7 +1117,7 @@ fn lower_op(
                 }
             }
             Some(ReferenceOr::Item(schema)) => {
-                lower_page(lowerer, schema, &id, &format!("{at}/responses/{code}"))?
+                lower_page(lowerer, schema, id, &format!("{at}/responses/{code}"))?
             }
         };
         if let Some(media) = json {
@@ -1007,29 +1131,7 @@ fn lower_op(
         }
         success = Some((*code, kind));
     }
-    let (status, response) = success.ok_or_else(|| fail!("{at}: no success response"))?;
-    if matches!(response, Resp::Page { .. }) != (method_name == "list") {
-        return Err(fail!(
-            "{at}: only list operations may return a page (and they must)"
-        ));
-    }
-    Ok(Op {
-        id,
-        method_name,
-        method,
-        path: path.to_owned(),
-        base_url,
-        summary: op.summary.clone(),
-        description: op.description.clone(),
-        path_params,
-        query_params,
-        body_params,
-        response,
-        status,
-        group: usize::MAX,
-        response_examples,
-        request_examples,
-    })
+    Ok((success, response_examples))
 }
 
 fn check_param_ty(ty: &Ty, types: &BTreeMap<String, TypeDef>, at: &str) -> Result<()> {
@@ -1224,7 +1326,7 @@ mod tests {
         };
         assert_eq!(fields[1].ty, Ty::UriMap);
         assert_eq!(api.groups[0].accessor, "things");
-        assert_eq!(api.ops[0].method_name, "fetch");
+        assert_eq!(api.ops[0].verb, Verb::Fetch);
         assert_eq!(
             api.ops[0].path_params[0].ty,
             Ty::Sid {

@@ -21,6 +21,8 @@ mod fuzz;
 mod ir;
 mod overlay;
 mod pin;
+#[cfg(test)]
+mod snapshots;
 mod tasks;
 mod testing_md;
 
