@@ -6,6 +6,9 @@
 //!    (`FlowOptions::preflight`); and against the same requests sent one at a time.
 //! 2. With no latency: 1000 flows, 64 at a time, sharing one preflight as a batch does: the
 //!    client's CPU time per flow and the process's peak RSS.
+//! 3. With no latency: the client's CPU time per flow and peak RSS against bare reqwest sending
+//!    the same requests, at 1, 16 and 64 flows at once, each side in a child process of its own
+//!    (this binary with `--child`) against one emulator in this process.
 //!
 //! The emulator runs in this process on its own runtime, on threads named `emulator*`; CPU time is
 //! read per thread from /proc so the client's share excludes the emulator's. Linux only.
@@ -82,9 +85,14 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--child") {
+        child(&args[at + 1..]);
+        return;
+    }
     // `cargo bench` passes `--bench`. Without it (`cargo test --all-targets` runs this binary as
     // a test) a smoke run checks that the benchmark works, with small counts and no figures.
-    let full = std::env::args().any(|a| a == "--bench");
+    let full = args.iter().any(|a| a == "--bench");
     let (samples, flows, concurrency) = if full { (5, 1000, 64) } else { (1, 20, 8) };
     if !full {
         println!("smoke run (no --bench): small counts, figures not meaningful");
@@ -133,14 +141,14 @@ fn main() {
                     ..FlowOptions::default()
                 };
                 let t = Instant::now();
-                let mut report = flow
-                    .run(&client, Arc::new(MemoryStore::new()), options)
+                let mut report = client
+                    .secondary_profile(&flow)
+                    .journal(MemoryStore::new())
+                    .options(options)
+                    .run()
                     .await
                     .unwrap();
-                report
-                    .submit(&client, Submission::WhenCompliant)
-                    .await
-                    .unwrap();
+                report.submit(Submission::WhenCompliant).await.unwrap();
                 t.elapsed()
             }
         };
@@ -214,14 +222,14 @@ fn main() {
             };
             tasks.spawn(async move {
                 let _slot = gate.acquire_owned().await.unwrap();
-                let mut report = flow
-                    .run(&client, Arc::new(MemoryStore::new()), options)
+                let mut report = client
+                    .secondary_profile(&flow)
+                    .journal(MemoryStore::new())
+                    .options(options)
+                    .run()
                     .await
                     .unwrap();
-                report
-                    .submit(&client, Submission::WhenCompliant)
-                    .await
-                    .unwrap();
+                report.submit(Submission::WhenCompliant).await.unwrap();
                 report.evaluation.is_compliant()
             });
         }
@@ -262,5 +270,394 @@ fn main() {
         peak_rss_kib() as f64 / 1024.0
     );
     drop(client);
+    emulator_rt.block_on(emulator.shutdown());
+    drop(emulator_rt);
+
+    // 3. Client CPU and peak RSS against bare reqwest, at 1, 16 and 64 flows at once.
+    against_bare_reqwest(full);
+}
+
+// ---- 3. Client CPU and peak RSS against bare reqwest ----
+
+/// What a child process measures: CPU time and peak RSS of the whole process.
+struct Measured {
+    cpu: Duration,
+    peak_rss_kib: u64,
+}
+
+/// CPU time (user + system) of this whole process.
+fn process_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    let comm_end = stat.rfind(')').unwrap();
+    let fields: Vec<&str> = stat[comm_end + 2..].split(' ').collect();
+    let ticks = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    Duration::from_secs_f64(ticks as f64 / 100.0)
+}
+
+/// Where a child process finds the emulator, from its environment.
+struct Target {
+    base_url: String,
+    account: String,
+    token: String,
+    primary: String,
+    phone: String,
+}
+
+impl Target {
+    const VARS: [&'static str; 5] = [
+        "BENCH_BASE_URL",
+        "BENCH_ACCOUNT",
+        "BENCH_TOKEN",
+        "BENCH_PRIMARY",
+        "BENCH_PHONE",
+    ];
+
+    fn of(emulator: &trusthub_emulator::Emulator) -> Vec<(&'static str, String)> {
+        let values = [
+            emulator.base_url().to_owned(),
+            emulator.account_sid().to_owned(),
+            emulator.auth_token().to_owned(),
+            emulator.primary_profile_sid().to_owned(),
+            emulator.phone_number_sids()[0].clone(),
+        ];
+        Self::VARS.into_iter().zip(values).collect()
+    }
+
+    fn from_env() -> Target {
+        let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set"));
+        Target {
+            base_url: var("BENCH_BASE_URL"),
+            account: var("BENCH_ACCOUNT"),
+            token: var("BENCH_TOKEN"),
+            primary: var("BENCH_PRIMARY"),
+            phone: var("BENCH_PHONE"),
+        }
+    }
+}
+
+/// Runs `flows` flows (steps 2-10), `concurrency` at a time, through this crate's client.
+async fn client_flows(target: &Target, flows: usize, concurrency: usize) -> Measured {
+    let client = trusthub::Client::builder()
+        .account_sid(target.account.parse().unwrap())
+        .auth_token(target.token.clone())
+        .base_url(target.base_url.clone())
+        .build()
+        .unwrap();
+    let primary = target.primary.parse().unwrap();
+    let phone = target.phone.parse().unwrap();
+    let inputs: Vec<SecondaryProfile> = (0..flows)
+        .map(|i| {
+            fixtures::input_for(primary, phone, &format!("Bench {i}"))
+                .build()
+                .unwrap()
+        })
+        .collect();
+    // The checks are made once, as a batch does, and not counted: the baseline makes none.
+    let checked = Arc::new(
+        Preflight::check(&client, inputs[0].policy(), primary)
+            .await
+            .unwrap(),
+    );
+    let start = process_cpu();
+    let gate = Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let mut tasks = tokio::task::JoinSet::new();
+    for flow in inputs {
+        let client = client.clone();
+        let gate = gate.clone();
+        let options = FlowOptions {
+            preflight: Some(checked.clone()),
+            ..FlowOptions::default()
+        };
+        tasks.spawn(async move {
+            let _slot = gate.acquire_owned().await.unwrap();
+            let mut report = client
+                .secondary_profile(&flow)
+                .journal(MemoryStore::new())
+                .options(options)
+                .run()
+                .await
+                .unwrap();
+            report.submit(Submission::WhenCompliant).await.unwrap();
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    Measured {
+        cpu: process_cpu().saturating_sub(start),
+        peak_rss_kib: peak_rss_kib(),
+    }
+}
+
+/// The same requests as one flow (steps 2-10, in the same rounds), sent with bare reqwest: form
+/// bodies built by hand, answers read as JSON values for their `sid`.
+struct Bare {
+    http: reqwest::Client,
+    base: String,
+    account: String,
+    authorization: reqwest::header::HeaderValue,
+    primary: String,
+    phone: String,
+    business: String,
+    representatives: [String; 2],
+}
+
+impl Bare {
+    fn new(target: &Target) -> Bare {
+        use base64::Engine as _;
+        let credentials = base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", target.account, target.token));
+        Bare {
+            http: reqwest::Client::new(),
+            base: target.base_url.trim_end_matches('/').to_owned(),
+            account: target.account.clone(),
+            authorization: format!("Basic {credentials}").parse().unwrap(),
+            primary: target.primary.clone(),
+            phone: target.phone.clone(),
+            business: fixtures::business().to_attributes().to_string(),
+            representatives: [
+                fixtures::representative(1).to_attributes().to_string(),
+                fixtures::representative(2).to_attributes().to_string(),
+            ],
+        }
+    }
+
+    /// POSTs `form` to `path` and returns the answer's `sid`.
+    async fn post<const N: usize>(&self, path: &str, form: [(&str, &str); N]) -> String {
+        let answer: serde_json::Value = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(reqwest::header::AUTHORIZATION, self.authorization.clone())
+            .form(&form[..])
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap()
+            .bytes()
+            .await
+            .map(|body| serde_json::from_slice(&body).unwrap())
+            .unwrap();
+        answer["sid"].as_str().unwrap_or_default().to_owned()
+    }
+
+    async fn flow(&self, n: usize) {
+        let tag = format!("th-bench{n:012}");
+        let policy = "RNdfbf3fae0e1107f8aded0e7cead80bf5";
+        let name = format!("Bench {n}");
+        let users = [
+            (
+                "business_information",
+                "customer_profile_business_information",
+                &self.business,
+            ),
+            (
+                "representative_1",
+                "authorized_representative_1",
+                &self.representatives[0],
+            ),
+            (
+                "representative_2",
+                "authorized_representative_2",
+                &self.representatives[1],
+            ),
+        ];
+        let user_names: Vec<String> = users
+            .iter()
+            .map(|(key, ..)| format!("{key} {tag}"))
+            .collect();
+        let address_name = format!("address {tag}");
+        let addresses = format!("/2010-04-01/Accounts/{}/Addresses.json", self.account);
+        let (bundle, end_users, address) = tokio::join!(
+            self.post(
+                "/v1/CustomerProfiles",
+                [
+                    ("FriendlyName", &name),
+                    ("Email", "compliance@acme.example.com"),
+                    ("PolicySid", policy),
+                ],
+            ),
+            futures_util::future::join_all(users.iter().zip(&user_names).map(
+                |((_, kind, attributes), user_name)| self.post(
+                    "/v1/EndUsers",
+                    [
+                        ("FriendlyName", user_name),
+                        ("Type", kind),
+                        ("Attributes", attributes)
+                    ],
+                )
+            )),
+            self.post(
+                &addresses,
+                [
+                    ("CustomerName", "Acme Corp"),
+                    ("Street", "555 Main Street"),
+                    ("City", "San Francisco"),
+                    ("Region", "CA"),
+                    ("PostalCode", "94105"),
+                    ("IsoCountry", "US"),
+                    ("FriendlyName", &address_name),
+                    ("StreetSecondary", "Suite 200"),
+                ],
+            ),
+        );
+        let document_attributes = serde_json::json!({ "address_sids": address }).to_string();
+        let document_name = format!("customer_profile_address {tag}");
+        let document = self
+            .post(
+                "/v1/SupportingDocuments",
+                [
+                    ("FriendlyName", document_name.as_str()),
+                    ("Type", "customer_profile_address"),
+                    ("Attributes", document_attributes.as_str()),
+                ],
+            )
+            .await;
+        let entities = format!("/v1/CustomerProfiles/{bundle}/EntityAssignments");
+        let channels = format!("/v1/CustomerProfiles/{bundle}/ChannelEndpointAssignments");
+        let objects: Vec<&str> = end_users
+            .iter()
+            .map(String::as_str)
+            .chain([document.as_str(), self.primary.as_str()])
+            .collect();
+        let (_, _) = tokio::join!(
+            futures_util::future::join_all(
+                objects
+                    .iter()
+                    .map(|object| self.post(&entities, [("ObjectSid", object)]))
+            ),
+            self.post(
+                &channels,
+                [
+                    ("ChannelEndpointType", "phone-number"),
+                    ("ChannelEndpointSid", &self.phone),
+                ],
+            ),
+        );
+        self.post(
+            &format!("/v1/CustomerProfiles/{bundle}/Evaluations"),
+            [("PolicySid", policy)],
+        )
+        .await;
+        self.post(
+            &format!("/v1/CustomerProfiles/{bundle}"),
+            [("Status", "pending-review")],
+        )
+        .await;
+    }
+}
+
+/// Runs `flows` bare flows, `concurrency` at a time.
+async fn bare_flows(target: &Target, flows: usize, concurrency: usize) -> Measured {
+    let bare = Arc::new(Bare::new(target));
+    let start = process_cpu();
+    let gate = Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..flows {
+        let bare = bare.clone();
+        let gate = gate.clone();
+        tasks.spawn(async move {
+            let _slot = gate.acquire_owned().await.unwrap();
+            bare.flow(n).await;
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    Measured {
+        cpu: process_cpu().saturating_sub(start),
+        peak_rss_kib: peak_rss_kib(),
+    }
+}
+
+/// The child process: `--child <bare|client> <concurrency> <flows>`; prints `cpu_us rss_kib`.
+fn child(args: &[String]) {
+    let (mode, concurrency, flows) = (
+        args[0].as_str(),
+        args[1].parse().unwrap(),
+        args[2].parse().unwrap(),
+    );
+    let target = Target::from_env();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let measured = runtime.block_on(async {
+        match mode {
+            "bare" => bare_flows(&target, flows, concurrency).await,
+            _ => client_flows(&target, flows, concurrency).await,
+        }
+    });
+    println!("{} {}", measured.cpu.as_micros(), measured.peak_rss_kib);
+}
+
+/// Runs one child process against `emulator` and reads what it measured.
+fn measure(
+    emulator: &[(&'static str, String)],
+    mode: &str,
+    concurrency: usize,
+    flows: usize,
+) -> Measured {
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--child",
+            mode,
+            &concurrency.to_string(),
+            &flows.to_string(),
+        ])
+        .envs(emulator.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{mode} child failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    let mut numbers = text.split_whitespace().map(|n| n.parse::<u64>().unwrap());
+    Measured {
+        cpu: Duration::from_micros(numbers.next().unwrap()),
+        peak_rss_kib: numbers.next().unwrap(),
+    }
+}
+
+/// Client CPU per flow and peak RSS, this crate's client against bare reqwest, each in a child
+/// process of its own against one emulator in this process.
+fn against_bare_reqwest(full: bool) {
+    let (runs, flows) = if full { (3, 600) } else { (1, 8) };
+    let levels: &[usize] = if full { &[1, 16, 64] } else { &[1, 16] };
+    let (emulator, emulator_rt) = start_emulator(EmulatorConfig::default());
+    let target = Target::of(&emulator);
+    println!(
+        "client CPU per flow against bare reqwest (the same 14 requests per flow, steps 2-10, same \
+         emulator in the parent process, {flows} flows per run, median of {runs} runs, each in a \
+         process of its own):"
+    );
+    println!(
+        "  at once  bare CPU/flow  client CPU/flow  ratio (target <= 1.20x)  bare peak RSS  client peak RSS (target <= 2x bare + 10 MiB)"
+    );
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    for &concurrency in levels {
+        let (mut bare, mut ours) = (Vec::new(), Vec::new());
+        for _ in 0..runs {
+            bare.push(measure(&target, "bare", concurrency, flows));
+            ours.push(measure(&target, "client", concurrency, flows));
+        }
+        let cpu = |all: &[Measured]| median(all.iter().map(|m| m.cpu).collect()) / flows as u32;
+        let rss = |all: &[Measured]| all.iter().map(|m| m.peak_rss_kib).max().unwrap_or(0);
+        let (bare_cpu, our_cpu) = (cpu(&bare), cpu(&ours));
+        let (bare_rss, our_rss) = (rss(&bare), rss(&ours));
+        println!(
+            "  {concurrency:>7}  {:>9.3} ms  {:>12.3} ms  {:>8.2}x {:<14} {:>9.1} MiB  {:>10.1} MiB {}",
+            bare_cpu.as_secs_f64() * 1e3,
+            our_cpu.as_secs_f64() * 1e3,
+            our_cpu.as_secs_f64() / bare_cpu.as_secs_f64().max(1e-9),
+            if our_cpu.as_secs_f64() <= 1.2 * bare_cpu.as_secs_f64() { "(met)" } else { "(missed)" },
+            mib(bare_rss),
+            mib(our_rss),
+            if mib(our_rss) <= 2.0 * mib(bare_rss) + 10.0 { "(met)" } else { "(missed)" },
+        );
+    }
     emulator_rt.block_on(emulator.shutdown());
 }

@@ -201,8 +201,11 @@ async fn main() {
         observer: Some(observer),
         ..FlowOptions::default()
     };
-    let mut report = match flow
-        .run(&client, Arc::new(MemoryStore::new()), options)
+    let mut report = match client
+        .secondary_profile(&flow)
+        .journal(MemoryStore::new())
+        .options(options)
+        .run()
         .await
     {
         Ok(report) => report,
@@ -226,10 +229,7 @@ async fn main() {
         return;
     }
     let started = std::time::Instant::now();
-    match report
-        .submit(&client, trusthub::Submission::WhenCompliant)
-        .await
-    {
+    match report.submit(trusthub::Submission::WhenCompliant).await {
         Ok(status) => println!(
             "step 10: submitted for review: {status} ({:.0} ms)",
             started.elapsed().as_secs_f64() * 1e3
@@ -241,12 +241,12 @@ async fn main() {
     }
     let poll = Duration::from_millis(if has_credentials { 30_000 } else { 50 });
     let timeout = Duration::from_secs(if has_credentials { 60 } else { 10 });
-    match report.wait_for_review(&client, timeout, poll).await {
+    match report.wait_for_review(timeout, poll).await {
         Ok(status) => println!("status: {status}"),
         Err(e) => println!("{e}"),
     }
     if !has_credentials {
-        match report.wait_for_decision(&client, timeout, poll).await {
+        match report.wait_for_decision(timeout, poll).await {
             Ok(status) => println!("final status: {status}"),
             Err(e) => {
                 eprintln!("error: {e}");

@@ -42,8 +42,15 @@ pub mod signature;
 
 pub use client::{Client, ClientBuilder, ConfigError};
 pub use trusthub_generated as api;
-pub use trusthub_generated::runtime::{Error as ApiError, RetryPolicy};
+pub use trusthub_generated::runtime::{
+    ApiError, Error, ErrorKind, Processed, RetryPolicy, TransportErrorKind,
+};
 pub mod evaluation;
 pub mod flow;
 
 pub use flow::{FlowError, FlowOptions, FlowReport, SecondaryProfile, Submission};
+
+/// The README's Rust examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -2,12 +2,11 @@
 //! what the user gets (the error type and variant, and the message). When a message changes,
 //! change the table with it.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use trusthub::api::runtime::{Error, TransportErrorKind};
+use trusthub::api::runtime::{ErrorKind, TransportErrorKind};
 use trusthub::attributes::{ProblemKind, Region, Validate};
-use trusthub::flow::{DigestKey, FlowOptions, JournalStore, MemoryStore, SecondaryProfile};
+use trusthub::flow::{DigestKey, JournalStore, MemoryStore, SecondaryProfile};
 use trusthub::sid::{CustomerProfileSid, SidProblem};
 use trusthub::{Client, ClientBuilder, FlowError, RetryPolicy};
 use trusthub_emulator::{start, EmulatorConfig, Faults};
@@ -49,17 +48,9 @@ async fn malformed_sid_given_to_an_operation_is_refused_before_sending() {
         .send()
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            &error,
-            Error::InvalidParameter {
-                operation: "FetchCustomerProfile",
-                parameter: "Sid",
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert_eq!(error.kind(), ErrorKind::InvalidParameter, "{error:?}");
+    assert_eq!(error.operation(), Some("FetchCustomerProfile"));
+    assert_eq!(error.parameter(), Some("Sid"));
     assert_eq!(
         error.to_string(),
         "FetchCustomerProfile: invalid Sid: expected ^BU[0-9a-fA-F]{32}$, found length 5; fix \
@@ -204,10 +195,9 @@ async fn invalid_credentials() {
         .build()
         .unwrap();
     let error = client.policies().fetch(POLICY).send().await.unwrap_err();
-    assert!(
-        matches!(&error, Error::Api(api) if api.status == 401),
-        "{error:?}"
-    );
+    assert_eq!(error.kind(), ErrorKind::Api, "{error:?}");
+    assert_eq!(error.attempts(), 1, "{error:?}");
+    assert_eq!(error.status(), Some(401), "{error:?}");
     assert_eq!(error.code(), Some(20003));
     assert!(!error.is_retryable());
     let text = error.to_string();
@@ -250,11 +240,13 @@ async fn rate_limit() {
         .send()
         .await
         .unwrap_err();
-    let Error::RetriesExhausted { attempts, last, .. } = &error else {
-        panic!("expected RetriesExhausted, got {error:?}");
-    };
-    assert_eq!(*attempts, 3);
-    assert!(matches!(last.as_ref(), Error::Api(api) if api.status == 429));
+    assert_eq!(
+        error.attempts(),
+        3,
+        "expected RetriesExhausted, got {error:?}"
+    );
+    assert_eq!(error.kind(), ErrorKind::Api, "{error:?}");
+    assert_eq!(error.status(), Some(429), "{error:?}");
     assert_eq!(error.code(), Some(20429));
     assert!(error.is_retryable());
     assert_eq!(error.retry_after(), Some(Duration::ZERO));
@@ -279,10 +271,9 @@ async fn server_error() {
         .await
         .unwrap_err();
     // 500 is not retried (it usually repeats); the code and status are kept.
-    assert!(
-        matches!(&error, Error::Api(api) if api.status == 500),
-        "{error:?}"
-    );
+    assert_eq!(error.kind(), ErrorKind::Api, "{error:?}");
+    assert_eq!(error.attempts(), 1, "{error:?}");
+    assert_eq!(error.status(), Some(500), "{error:?}");
     assert_eq!(error.code(), Some(20500));
     assert!(!error.is_retryable());
     assert_eq!(
@@ -310,14 +301,13 @@ async fn lost_response() {
         .send()
         .await
         .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Transport, "{error:?}");
+    assert_eq!(error.attempts(), 1, "{error:?}");
+    assert_eq!(error.operation(), Some("CreateCustomerProfile"));
     assert!(
         matches!(
-            &error,
-            Error::Transport {
-                operation: "CreateCustomerProfile",
-                kind: TransportErrorKind::Request | TransportErrorKind::Body,
-                ..
-            }
+            error.transport_kind(),
+            Some(TransportErrorKind::Request | TransportErrorKind::Body)
         ),
         "{error:?}"
     );
@@ -332,12 +322,10 @@ async fn lost_response() {
     emulator.set_faults(Faults::none());
     let flow = input(&emulator, "Acme Lost").build().unwrap();
     emulator.set_faults(Faults::none().with_rate_commit_then_drop(0.5));
-    let report = flow
-        .run(
-            &client,
-            Arc::new(MemoryStore::new()),
-            FlowOptions::default(),
-        )
+    let report = client
+        .secondary_profile(&flow)
+        .journal(MemoryStore::new())
+        .run()
         .await
         .unwrap();
     assert!(report.evaluation.is_compliant(), "{}", report.evaluation);
@@ -352,23 +340,19 @@ async fn stale_journal() {
     let emulator = start(EmulatorConfig::default()).await.unwrap();
     let client = client(&emulator);
     let store = MemoryStore::new();
-    input(&emulator, "Acme A")
-        .build()
-        .unwrap()
-        .run(&client, Arc::new(store.clone()), FlowOptions::default())
+    client
+        .secondary_profile(&input(&emulator, "Acme A").build().unwrap())
+        .journal(store.clone())
+        .run()
         .await
         .unwrap();
     let journal = store.latest().unwrap();
     let before = emulator.counters();
-    let error = input(&emulator, "Acme B")
-        .build()
-        .unwrap()
-        .resume(
-            &client,
-            journal.clone(),
-            Arc::new(MemoryStore::new()),
-            FlowOptions::default(),
-        )
+    let error = client
+        .secondary_profile(&input(&emulator, "Acme B").build().unwrap())
+        .journal(MemoryStore::new())
+        .resuming(journal.clone())
+        .run()
         .await
         .unwrap_err();
     let FlowError::StaleJournal { detail } = &error else {

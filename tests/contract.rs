@@ -548,8 +548,11 @@ async fn every_operation_and_the_flow_pass_prism() {
     };
     let input = flow_input();
     let store = MemoryStore::new();
-    let checked = input
-        .run(&client, Arc::new(store.clone()), options.clone())
+    let checked = client
+        .secondary_profile(&input)
+        .journal(store.clone())
+        .options(options.clone())
+        .run()
         .await;
     let preflight = match checked {
         Err(e @ trusthub::FlowError::PrimaryProfile { .. }) => format!("{e}"),
@@ -568,8 +571,12 @@ async fn every_operation_and_the_flow_pass_prism() {
         .to_string(),
     )
     .expect("a journal");
-    let flow = input
-        .resume(&client, journal, Arc::new(store.clone()), options)
+    let flow = client
+        .secondary_profile(&input)
+        .journal(store.clone())
+        .resuming(journal)
+        .options(options)
+        .run()
         .await;
     println!(
         "prism: the flow's primary profile check refused Prism's example: {}",
@@ -577,7 +584,7 @@ async fn every_operation_and_the_flow_pass_prism() {
     );
     let flow_outcome = match flow {
         Ok(mut report) => {
-            let submitted = report.submit(&client, trusthub::Submission::Force).await;
+            let submitted = report.submit(trusthub::Submission::Force).await;
             format!(
                 "flow ran {} steps, evaluation {}, submission {}",
                 report.steps.len(),

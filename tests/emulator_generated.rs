@@ -177,9 +177,9 @@ async fn a_status_callback_arrives_signed_and_verifies() {
         .status_callback(callback_url.clone())
         .build()
         .unwrap();
-    let mut report = flow.create(&client).await.unwrap();
+    let mut report = client.secondary_profile(&flow).run().await.unwrap();
     report
-        .submit(&client, trusthub::Submission::WhenCompliant)
+        .submit(trusthub::Submission::WhenCompliant)
         .await
         .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(5);

@@ -54,8 +54,10 @@ async fn happy_path_reaches_in_review_then_approved() {
     let client = client(&emulator);
     let flow = input(&emulator, "Acme Corp").build().unwrap();
     let store = MemoryStore::new();
-    let mut report = flow
-        .run(&client, Arc::new(store.clone()), FlowOptions::default())
+    let mut report = client
+        .secondary_profile(&flow)
+        .journal(store.clone())
+        .run()
         .await
         .unwrap();
 
@@ -84,14 +86,11 @@ async fn happy_path_reaches_in_review_then_approved() {
     assert_eq!(journal.compliant, Some(true));
     assert_eq!(created(&emulator.counters()), per_flow(1));
 
-    let status = report
-        .submit(&client, Submission::WhenCompliant)
-        .await
-        .unwrap();
+    let status = report.submit(Submission::WhenCompliant).await.unwrap();
     assert_eq!(status, CustomerProfileStatus::PendingReview);
     assert!(store.latest().unwrap().submitted);
     let status = report
-        .wait_for_review(&client, Duration::from_secs(5), Duration::from_millis(20))
+        .wait_for_review(Duration::from_secs(5), Duration::from_millis(20))
         .await
         .unwrap();
     assert_eq!(status, CustomerProfileStatus::InReview);
@@ -100,16 +99,13 @@ async fn happy_path_reaches_in_review_then_approved() {
         .await
         .unwrap();
     let status = report
-        .wait_for_decision(&client, Duration::from_secs(5), Duration::from_millis(20))
+        .wait_for_decision(Duration::from_secs(5), Duration::from_millis(20))
         .await
         .unwrap();
     assert_eq!(status, CustomerProfileStatus::TwilioApproved);
     // Submitting twice sends nothing new.
     assert_eq!(
-        report
-            .submit(&client, Submission::WhenCompliant)
-            .await
-            .unwrap(),
+        report.submit(Submission::WhenCompliant).await.unwrap(),
         CustomerProfileStatus::TwilioApproved
     );
 }
@@ -135,10 +131,9 @@ async fn each_step_starts_as_soon_as_its_inputs_exist() {
     .await
     .unwrap();
     let client = client(&emulator);
-    let report = input(&emulator, "Acme Corp")
-        .build()
-        .unwrap()
-        .create(&client)
+    let report = client
+        .secondary_profile(&input(&emulator, "Acme Corp").build().unwrap())
+        .run()
         .await
         .unwrap();
     let find = |f: &dyn Fn(&Step) -> bool| {
@@ -210,7 +205,7 @@ async fn a_missing_representative_stops_at_the_policy_or_yields_the_typed_evalua
         .any(|w| w.field() == "representative_2"));
 
     // Default: the policy check stops the flow before anything is created.
-    let error = flow.create(&client).await.unwrap_err();
+    let error = client.secondary_profile(&flow).run().await.unwrap_err();
     match &error {
         FlowError::PolicyMismatch { problems, .. } => {
             assert!(
@@ -237,8 +232,11 @@ async fn a_missing_representative_stops_at_the_policy_or_yields_the_typed_evalua
         allow_incomplete: true,
         ..FlowOptions::default()
     };
-    let mut report = flow
-        .run(&client, Arc::new(MemoryStore::new()), options)
+    let mut report = client
+        .secondary_profile(&flow)
+        .journal(MemoryStore::new())
+        .options(options)
+        .run()
         .await
         .unwrap();
     assert!(!report.evaluation.is_compliant());
@@ -256,10 +254,7 @@ async fn a_missing_representative_stops_at_the_policy_or_yields_the_typed_evalua
         "{}",
         report.evaluation
     );
-    let error = report
-        .submit(&client, Submission::WhenCompliant)
-        .await
-        .unwrap_err();
+    let error = report.submit(Submission::WhenCompliant).await.unwrap_err();
     assert!(matches!(error, FlowError::NotCompliant { .. }), "{error}");
     let profile = client
         .customer_profiles()
@@ -339,10 +334,10 @@ async fn resume_from_every_save_of_the_journal_creates_nothing_twice() {
         allowed: usize::MAX,
         saves: AtomicUsize::new(0),
     });
-    input(&emulator, "Acme Count")
-        .build()
-        .unwrap()
-        .run(&client, counting.clone(), FlowOptions::default())
+    client
+        .secondary_profile(&input(&emulator, "Acme Count").build().unwrap())
+        .journal(counting.clone())
+        .run()
         .await
         .unwrap();
     let saves = counting.saves.load(Ordering::SeqCst);
@@ -358,23 +353,23 @@ async fn resume_from_every_save_of_the_journal_creates_nothing_twice() {
             allowed: k,
             saves: AtomicUsize::new(0),
         });
-        let error = flow
-            .run(&client, crashing.clone(), FlowOptions::default())
+        let error = client
+            .secondary_profile(&flow)
+            .journal(crashing.clone())
+            .run()
             .await
             .unwrap_err();
         assert!(matches!(error, FlowError::Journal { .. }), "k={k}: {error}");
         let report = match crashing.inner.latest() {
-            Some(journal) => flow
-                .resume(
-                    &client,
-                    journal,
-                    Arc::new(MemoryStore::new()),
-                    FlowOptions::default(),
-                )
+            Some(journal) => client
+                .secondary_profile(&flow)
+                .journal(MemoryStore::new())
+                .resuming(journal)
+                .run()
                 .await
                 .unwrap(),
             // Died at the first save: nothing was sent, so starting again creates nothing twice.
-            None => flow.create(&client).await.unwrap(),
+            None => client.secondary_profile(&flow).run().await.unwrap(),
         };
         assert!(
             report.evaluation.is_compliant(),
@@ -431,7 +426,7 @@ async fn a_wrong_primary_profile_is_refused_before_anything_is_created() {
             .primary_profile(primary)
             .build()
             .unwrap();
-        let error = flow.create(&client).await.unwrap_err();
+        let error = client.secondary_profile(&flow).run().await.unwrap_err();
         match &error {
             FlowError::PrimaryProfile { profile, problems } => {
                 assert_eq!(profile, &primary);
@@ -452,22 +447,22 @@ async fn a_wrong_primary_profile_is_refused_before_anything_is_created() {
         .primary_profile(draft)
         .build()
         .unwrap();
-    assert!(wrong
-        .run(&client, Arc::new(store.clone()), FlowOptions::default())
+    assert!(client
+        .secondary_profile(&wrong)
+        .journal(store.clone())
+        .run()
         .await
         .is_err());
     let right = input(&emulator, "Acme Fixed Primary").build().unwrap();
     let report = match store.latest() {
-        Some(journal) => right
-            .resume(
-                &client,
-                journal,
-                Arc::new(store.clone()),
-                FlowOptions::default(),
-            )
+        Some(journal) => client
+            .secondary_profile(&right)
+            .journal(store.clone())
+            .resuming(journal)
+            .run()
             .await
             .unwrap(),
-        None => right.create(&client).await.unwrap(),
+        None => client.secondary_profile(&right).run().await.unwrap(),
     };
     assert!(report.evaluation.is_compliant());
     let delta: Vec<u64> = created(&emulator.counters())
@@ -492,10 +487,10 @@ async fn a_lost_submission_resumes_to_submitted() {
         .build()
         .unwrap();
     let store = MemoryStore::new();
-    let mut report = input(&emulator, "Acme Lost Submit")
-        .build()
-        .unwrap()
-        .run(&client, Arc::new(store.clone()), FlowOptions::default())
+    let mut report = client
+        .secondary_profile(&input(&emulator, "Acme Lost Submit").build().unwrap())
+        .journal(store.clone())
+        .run()
         .await
         .unwrap();
     emulator.set_faults(Faults::none().with_rule(FaultRule::new(
@@ -511,10 +506,7 @@ async fn a_lost_submission_resumes_to_submitted() {
         FaultKind::InternalError,
         1,
     )));
-    let error = report
-        .submit(&client, Submission::WhenCompliant)
-        .await
-        .unwrap_err();
+    let error = report.submit(Submission::WhenCompliant).await.unwrap_err();
     assert!(matches!(error, FlowError::Step { .. }), "{error}");
     let journal = store.latest().unwrap();
     assert!(!journal.submitted);
@@ -522,19 +514,14 @@ async fn a_lost_submission_resumes_to_submitted() {
 
     // A new process: the flow resumes from the journal and submits.
     let flow = input(&emulator, "Acme Lost Submit").build().unwrap();
-    let mut resumed = flow
-        .resume(
-            &client,
-            journal,
-            Arc::new(store.clone()),
-            FlowOptions::default(),
-        )
+    let mut resumed = client
+        .secondary_profile(&flow)
+        .journal(store.clone())
+        .resuming(journal)
+        .run()
         .await
         .unwrap();
-    let status = resumed
-        .submit(&client, Submission::WhenCompliant)
-        .await
-        .unwrap();
+    let status = resumed.submit(Submission::WhenCompliant).await.unwrap();
     assert_eq!(status, CustomerProfileStatus::InReview);
     let journal = store.latest().unwrap();
     assert!(journal.submitted && journal.intents.is_empty());
@@ -546,10 +533,10 @@ async fn cleanup_deletes_what_a_flow_created() {
     let emulator = start(EmulatorConfig::default()).await.unwrap();
     let client = client(&emulator);
     let store = MemoryStore::new();
-    let report = input(&emulator, "Acme Cleanup")
-        .build()
-        .unwrap()
-        .run(&client, Arc::new(store.clone()), FlowOptions::default())
+    let report = client
+        .secondary_profile(&input(&emulator, "Acme Cleanup").build().unwrap())
+        .journal(store.clone())
+        .run()
         .await
         .unwrap();
     let mut journal = report.journal.clone();
@@ -610,7 +597,11 @@ async fn two_hundred_flows_under_faults_create_exactly_one_of_each() {
         let client = client.clone();
         let options = options.clone();
         tasks.spawn(async move {
-            flow.run(&client, Arc::new(MemoryStore::new()), options)
+            client
+                .secondary_profile(&flow)
+                .journal(MemoryStore::new())
+                .options(options)
+                .run()
                 .await
         });
     }
@@ -670,7 +661,7 @@ async fn one_create_is_sent_at_most_max_attempts_times() {
             .build()
             .unwrap();
         let flow = input(&emulator, "Acme Sends").build().unwrap();
-        let result = flow.create(&client).await;
+        let result = client.secondary_profile(&flow).run().await;
         let counters = emulator.counters();
         let sent = counters.faults_429
             + counters.faults_503

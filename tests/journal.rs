@@ -1,9 +1,7 @@
 //! The journal: what it holds (no personal data), and the file store: atomic, one writer at a
 //! time, its digest key beside it, an emptied file refused.
 
-use std::sync::Arc;
-
-use trusthub::flow::{FileStore, FlowOptions, Journal, JournalStore};
+use trusthub::flow::{FileStore, Journal, JournalStore};
 use trusthub_emulator::{start, EmulatorConfig};
 
 mod fixtures;
@@ -25,8 +23,10 @@ async fn the_file_store_keeps_the_last_journal_atomically_and_without_personal_d
     let flow = fixtures::input(&emulator, "Journal Test Co")
         .build()
         .unwrap();
-    let report = flow
-        .run(&client, Arc::new(store.clone()), FlowOptions::default())
+    let report = client
+        .secondary_profile(&flow)
+        .journal(store.clone())
+        .run()
         .await
         .unwrap();
     let loaded = store.load().unwrap().expect("a journal was written");

@@ -12,7 +12,7 @@ use std::time::Duration;
 use support::{Canned, CaptureServer};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpListener;
-use trusthub::api::runtime::{Error, TransportErrorKind};
+use trusthub::api::runtime::{ErrorKind, TransportErrorKind};
 use trusthub::Client;
 
 const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
@@ -112,14 +112,10 @@ async fn https_is_tls_or_nothing_and_credentials_never_go_in_clear_text() {
         .await
         .unwrap_err();
     // The TLS handshake fails: nothing was sent over HTTP.
-    assert!(
-        matches!(
-            &error,
-            Error::Transport {
-                kind: TransportErrorKind::Connect,
-                ..
-            }
-        ),
+    assert_eq!(error.kind(), ErrorKind::Transport, "{error:?}");
+    assert_eq!(
+        error.transport_kind(),
+        Some(TransportErrorKind::Connect),
         "{error:?}"
     );
     let received = server.await.unwrap();

@@ -8,7 +8,7 @@ use trusthub::attributes::{
     Address, AuthorizedRepresentative, BusinessIdentity, BusinessIndustry, BusinessInformation,
     BusinessType, JobPosition, Region, Regions, RegistrationIdentifier,
 };
-use trusthub::flow::{FlowOptions, MemoryStore, SecondaryProfile};
+use trusthub::flow::{MemoryStore, SecondaryProfile};
 use trusthub::Client;
 use trusthub_emulator::{start, EmulatorConfig};
 
@@ -112,16 +112,14 @@ async fn a_whole_flow_at_trace_logs_no_secret_and_no_personal_data() {
         .phone_numbers([emulator.phone_number_sids()[0].parse().unwrap()])
         .build()
         .unwrap();
-    let mut report = flow
-        .run(
-            &client,
-            Arc::new(MemoryStore::new()),
-            FlowOptions::default(),
-        )
+    let mut report = client
+        .secondary_profile(&flow)
+        .journal(MemoryStore::new())
+        .run()
         .await
         .unwrap();
     report
-        .submit(&client, trusthub::Submission::WhenCompliant)
+        .submit(trusthub::Submission::WhenCompliant)
         .await
         .unwrap();
     // Debug output of everything the user holds is covered too.

@@ -258,12 +258,22 @@ pub async fn profile_create(ctx: &Context, args: &CreateArgs) -> Result<u8, CliE
     };
     let result = match journal {
         Some(journal) => {
-            customer
-                .profile
-                .resume(&ctx.client, journal, store, options)
+            ctx.client
+                .secondary_profile(&customer.profile)
+                .journal(store)
+                .resuming(journal)
+                .options(options)
+                .run()
                 .await
         }
-        None => customer.profile.run(&ctx.client, store, options).await,
+        None => {
+            ctx.client
+                .secondary_profile(&customer.profile)
+                .journal(store)
+                .options(options)
+                .run()
+                .await
+        }
     };
     let mut report: FlowReport = result.map_err(|e| {
         let hint = match &args.journal {
@@ -279,7 +289,7 @@ pub async fn profile_create(ctx: &Context, args: &CreateArgs) -> Result<u8, CliE
     let submitted = if args.submit && compliant {
         Some(
             report
-                .submit(&ctx.client, Submission::WhenCompliant)
+                .submit(Submission::WhenCompliant)
                 .await
                 .map_err(|e| {
                     CliError::failed(format!("{} evaluated compliant, but {e}", report.bundle()))

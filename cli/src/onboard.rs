@@ -239,12 +239,22 @@ async fn run_row(
     let shared: Arc<dyn JournalStore> = Arc::new(store.clone());
     let result = match journal {
         Some(journal) => {
-            customer
-                .profile
-                .resume(&client, journal, shared, options)
+            client
+                .secondary_profile(&customer.profile)
+                .journal(shared)
+                .resuming(journal)
+                .options(options)
+                .run()
                 .await
         }
-        None => customer.profile.run(&client, shared, options).await,
+        None => {
+            client
+                .secondary_profile(&customer.profile)
+                .journal(shared)
+                .options(options)
+                .run()
+                .await
+        }
     };
     let mut report = RowReport {
         row,
@@ -268,10 +278,7 @@ async fn run_row(
             if !submit {
                 return report;
             }
-            match flow
-                .submit(&client, trusthub::Submission::WhenCompliant)
-                .await
-            {
+            match flow.submit(trusthub::Submission::WhenCompliant).await {
                 Ok(status) => {
                     report.submitted_status = Some(status.to_string());
                     return report;

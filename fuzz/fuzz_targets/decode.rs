@@ -1,6 +1,6 @@
 //! Response decoding: arbitrary bytes as the 200 answer of every generated model (resources,
-//! nested types and list pages of both APIs) decode to a value, to `Error::Decode`, or (for
-//! Twilio's error shape) to `Error::Api`, never to a panic or another error; as an error answer of any status they always give an `ApiError`
+//! nested types and list pages of both APIs) decode to a value, to an `ErrorKind::Decode` error,
+//! or (for Twilio's error shape) to an `ErrorKind::Api` one, never to a panic or another error; as an error answer of any status they always give an `ApiError`
 //! with a bounded message. Decoded evaluations go through the facade's reading of them.
 
 #![no_main]
@@ -8,7 +8,7 @@
 use libfuzzer_sys::fuzz_target;
 use trusthub::api::api_v2010 as api;
 use trusthub::api::runtime::reqwest::header::HeaderMap;
-use trusthub::api::runtime::{decode_json, ApiError, Error, HttpMethod, Operation, Response};
+use trusthub::api::runtime::{decode_json, ApiError, ErrorKind, HttpMethod, Operation, Response};
 use trusthub::api::trusthub_v1 as th;
 use trusthub::evaluation::Evaluation;
 
@@ -27,8 +27,9 @@ fn decode<T: trusthub::api::runtime::serde::de::DeserializeOwned + std::fmt::Deb
             let _ = format!("{value:?}");
             Some(value)
         }
-        Err(Error::Decode { status, detail, .. }) => {
-            assert_eq!(status, 200);
+        Err(error) if error.kind() == ErrorKind::Decode => {
+            assert_eq!(error.status(), Some(200));
+            let detail = error.detail().expect("a Decode error has its detail");
             assert!(
                 detail.len() < 1000,
                 "a decode detail of {} bytes",
@@ -37,12 +38,13 @@ fn decode<T: trusthub::api::runtime::serde::de::DeserializeOwned + std::fmt::Deb
             None
         }
         // Twilio's error shape in a 2xx answer is refused as the error it is.
-        Err(Error::Api(api)) => {
-            assert_eq!(api.status, 200);
-            assert!(api.code.is_some(), "an error answer without a code: {api:?}");
+        Err(error) if error.kind() == ErrorKind::Api => {
+            let api = error.api_error().expect("an Api error holds its answer");
+            assert_eq!(api.status(), 200);
+            assert!(api.code().is_some(), "an error answer without a code: {api:?}");
             None
         }
-        Err(other) => panic!("decoding gave {other:?}, not Error::Decode or Error::Api"),
+        Err(other) => panic!("decoding gave {other:?}, not a Decode or Api error"),
     }
 }
 
@@ -84,12 +86,12 @@ fuzz_target!(|data: &[u8]| {
         );
     }
     let status = 300 + u16::from(data.first().copied().unwrap_or(0)) % 300;
-    let error = ApiError::from_response("Fuzz", status, HeaderMap::new(), data);
-    assert_eq!(error.status, status);
+    let error = ApiError::from_answer("Fuzz", status, None, None, data);
+    assert_eq!(error.status(), status);
     assert!(
-        error.message.chars().count() <= 2300,
+        error.message().chars().count() <= 2300,
         "an error message of {} characters",
-        error.message.chars().count()
+        error.message().chars().count()
     );
     let _ = (format!("{error:?}"), error.to_string());
 });

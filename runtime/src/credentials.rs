@@ -95,12 +95,12 @@ impl Credentials {
         };
         let password = self.password().expose();
         if password.is_empty() {
-            return Err(Error::Config(format!(
+            return Err(Error::config(format!(
                 "the {what} is empty; give the one from the Twilio Console"
             )));
         }
         if password.bytes().any(|b| b.is_ascii_control()) {
-            return Err(Error::Config(format!(
+            return Err(Error::config(format!(
                 "the {what} contains control characters (a stray newline?); give it as shown \
                  in the Twilio Console"
             )));
@@ -113,7 +113,7 @@ impl Credentials {
         let raw = format!("{}:{}", self.username(), self.password().expose());
         let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
         let mut value = HeaderValue::from_str(&format!("Basic {encoded}"))
-            .map_err(|_| Error::Config("credentials cannot form a header".to_owned()))?;
+            .map_err(|_| Error::config("credentials cannot form a header".to_owned()))?;
         value.set_sensitive(true);
         Ok(value)
     }
@@ -135,7 +135,7 @@ fn check_sid(what: &str, sid: &str, prefix: &str) -> Result<(), Error> {
         } else {
             format!("{} characters, not all ASCII", sid.chars().count())
         };
-        Err(Error::Config(format!(
+        Err(Error::config(format!(
             "the {what} must be {prefix} followed by 32 hex digits (34 characters), got {shape}"
         )))
     }

@@ -18,7 +18,8 @@ const MAX_MESSAGE_CHARS: usize = 2000;
 /// Header holding Twilio's request id, quoted to Twilio support.
 pub(crate) const REQUEST_ID_HEADER: &str = "twilio-request-id";
 
-/// Which step of an exchange failed, for [`Error::Transport`].
+/// Which step of an exchange failed: [`Error::transport_kind`] of an [`ErrorKind::Transport`]
+/// error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TransportErrorKind {
@@ -80,19 +81,77 @@ pub enum Processed {
     Yes,
 }
 
-/// Everything that can go wrong in the runtime.
+/// What went wrong, in one word: the answer of [`Error::kind`].
 ///
-/// `RetriesExhausted` wraps the last error whenever MORE THAN ONE attempt was made (whatever
-/// stopped the retries: attempts, elapsed budget, a `Retry-After` beyond the budget, or a final
-/// answer that is not retryable); an error on the first and only attempt is returned as it is.
-/// [`Error::status`], [`Error::code`], [`Error::request_id`] and [`Error::is_retryable`] look
-/// through the wrapper.
-#[derive(Debug)]
+/// Retries are not a kind of their own: an error after several attempts has the kind of the
+/// last attempt's error, and [`Error::attempts`] says how many were made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum Error {
-    /// The server answered with a non-2xx status (3xx included: redirects are never followed).
+pub enum ErrorKind {
+    /// The server answered with a non-2xx status (3xx included: redirects are never followed),
+    /// or a 2xx answer carried Twilio's error object. [`Error::status`], [`Error::code`],
+    /// [`Error::message`] and [`Error::api_error`] tell more.
+    Api,
+    /// A client-side check failed before anything was sent: [`Error::parameter`],
+    /// [`Error::expected`], [`Error::found`].
+    InvalidParameter,
+    /// Bad builder settings (missing credentials, refused base URL, ...): [`Error::detail`].
+    Config,
+    /// The HTTP exchange failed without an answer: [`Error::transport_kind`] says at which step
+    /// ([`TransportErrorKind::Connect`] means nothing was sent).
+    Transport,
+    /// No complete answer within the per-attempt timeout: [`Error::timeout`].
+    Timeout,
+    /// A 2xx answer whose body does not match the expected type: [`Error::detail`] gives where
+    /// and why (serde path, category, line and column; never body text or values).
+    Decode,
+    /// The answer's body is larger than `max_response_bytes`: [`Error::body_limit`].
+    BodyTooLarge,
+    /// A list answer's next-page link cannot be followed (not a path or http(s) URL, or pages
+    /// that loop): [`Error::detail`].
+    InvalidNextPage,
+}
+
+/// Everything that can go wrong with a call: one opaque error, read through [`Error::kind`]
+/// and accessors.
+///
+/// When MORE THAN ONE attempt was made (whatever stopped the retries: attempts, elapsed budget,
+/// a `Retry-After` beyond the budget, or a final answer that is not retryable), the error wraps
+/// the last attempt's error: its message starts with `gave up after N attempts`,
+/// [`Error::attempts`] is N, and every other accessor ([`Error::kind`], [`Error::status`],
+/// [`Error::code`], [`Error::processed`], ...) answers for the last attempt. An error on the
+/// first and only attempt is returned as it is ([`Error::attempts`] is 1).
+///
+/// `Display` says which operation failed, what happened and what to do; neither `Display` nor
+/// `Debug` shows secrets, bodies, header values, query or form values.
+///
+/// ```
+/// use trusthub_runtime::{Error, ErrorKind, Processed};
+/// # use trusthub_runtime::ApiError;
+/// # let body = br#"{"code": 20404, "message": "The requested resource was not found", "status": 404}"#;
+/// # let error = Error::from_api(ApiError::from_answer("FetchCustomerProfile", 404, Some("RQ1"), None, body));
+///
+/// // `error` came back from a call.
+/// match error.kind() {
+///     ErrorKind::Api => {
+///         assert_eq!(error.status(), Some(404));
+///         assert_eq!(error.code(), Some(20404));
+///         assert_eq!(error.request_id(), Some("RQ1"));
+///     }
+///     ErrorKind::InvalidParameter => eprintln!("fix {:?}", error.parameter()),
+///     ErrorKind::Transport | ErrorKind::Timeout => eprintln!("no answer: {error}"),
+///     _ => eprintln!("{error}"),
+/// }
+/// // Twilio read the request and refused it: nothing was created, sending it again fails again.
+/// assert_eq!(error.processed(), Processed::Refused);
+/// assert!(!error.is_retryable());
+/// ```
+pub struct Error(Box<Repr>);
+
+/// What an [`Error`] holds.
+#[derive(Debug)]
+pub(crate) enum Repr {
     Api(Box<ApiError>),
-    /// A client-side check failed before anything was sent.
     InvalidParameter {
         /// The operation (`operationId`) or facade step.
         operation: &'static str,
@@ -103,92 +162,262 @@ pub enum Error {
         /// What came, described without echoing personal data, e.g. `length 30`.
         found: String,
     },
-    /// Bad builder settings (missing credentials, refused base URL, ...).
     Config(String),
-    /// The HTTP exchange failed without an answer.
     Transport {
-        /// The operation.
         operation: &'static str,
-        /// Which step failed; [`TransportErrorKind::Connect`] means nothing was sent.
         kind: TransportErrorKind,
         /// The client's error, with its URL removed.
         source: reqwest::Error,
     },
-    /// No complete answer within the per-attempt timeout.
     Timeout {
-        /// The operation.
         operation: &'static str,
         /// The per-attempt timeout that expired.
         after: Duration,
     },
-    /// A 2xx answer whose body does not match the expected type.
     Decode {
-        /// The operation.
         operation: &'static str,
-        /// The HTTP status of the answer.
         status: u16,
-        /// Where and why: serde path, category, line and column; never body text or values.
         detail: String,
     },
-    /// The answer's body is larger than `max_response_bytes`.
     BodyTooLarge {
-        /// The operation.
         operation: &'static str,
-        /// The configured limit in bytes.
         limit: usize,
     },
     /// More than one attempt was made and the last one failed.
     RetriesExhausted {
-        /// The operation.
         operation: &'static str,
         /// How many attempts were sent (at least 2).
         attempts: u32,
-        /// The error of the last attempt.
-        last: Box<Error>,
+        last: Error,
     },
-    /// A list answer's next-page link cannot be followed (not a path or http(s) URL).
     InvalidNextPage {
-        /// The list operation.
         operation: &'static str,
-        /// What is wrong with the link (the link itself is not echoed).
         detail: String,
     },
 }
 
 impl Error {
+    fn new(repr: Repr) -> Self {
+        Error(Box::new(repr))
+    }
+
+    /// An error answer ([`ErrorKind::Api`]).
+    pub(crate) fn api(api: ApiError) -> Self {
+        Error::new(Repr::Api(Box::new(api)))
+    }
+
+    /// An error answer ([`ErrorKind::Api`]), for tests and examples.
+    #[doc(hidden)]
+    pub fn from_api(api: ApiError) -> Self {
+        Error::api(api)
+    }
+
+    /// A client-side check that failed ([`ErrorKind::InvalidParameter`]).
+    pub(crate) fn invalid_parameter(
+        operation: &'static str,
+        parameter: &'static str,
+        expected: impl Into<String>,
+        found: impl Into<String>,
+    ) -> Self {
+        Error::new(Repr::InvalidParameter {
+            operation,
+            parameter,
+            expected: expected.into(),
+            found: found.into(),
+        })
+    }
+
+    /// Bad settings ([`ErrorKind::Config`]).
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Error::new(Repr::Config(message.into()))
+    }
+
+    /// A failed exchange ([`ErrorKind::Transport`]), dropping the URL from the client error so
+    /// that no query string ends up in messages. (A timeout is [`Error::timed_out`].)
+    pub(crate) fn transport(operation: &'static str, source: reqwest::Error) -> Self {
+        Error::new(Repr::Transport {
+            operation,
+            kind: TransportErrorKind::of(&source),
+            source: source.without_url(),
+        })
+    }
+
+    /// No complete answer within `after` ([`ErrorKind::Timeout`]).
+    pub(crate) fn timed_out(operation: &'static str, after: Duration) -> Self {
+        Error::new(Repr::Timeout { operation, after })
+    }
+
+    /// A 2xx answer of `status` that does not decode ([`ErrorKind::Decode`]); `detail` says
+    /// where and why, never with body text or values. Public for the facade (an answer lacking
+    /// what a step needs) and for tests.
+    #[doc(hidden)]
+    pub fn decode(operation: &'static str, status: u16, detail: impl Into<String>) -> Self {
+        Error::new(Repr::Decode {
+            operation,
+            status,
+            detail: detail.into(),
+        })
+    }
+
+    /// A 2xx body over `limit` bytes ([`ErrorKind::BodyTooLarge`]).
+    pub(crate) fn body_too_large(operation: &'static str, limit: usize) -> Self {
+        Error::new(Repr::BodyTooLarge { operation, limit })
+    }
+
+    /// The last error of `attempts` (more than one) attempts.
+    pub(crate) fn retries_exhausted(operation: &'static str, attempts: u32, last: Error) -> Self {
+        Error::new(Repr::RetriesExhausted {
+            operation,
+            attempts,
+            last,
+        })
+    }
+
+    /// A next-page link that cannot be followed ([`ErrorKind::InvalidNextPage`]).
+    pub(crate) fn invalid_next_page(operation: &'static str, detail: impl Into<String>) -> Self {
+        Error::new(Repr::InvalidNextPage {
+            operation,
+            detail: detail.into(),
+        })
+    }
+
+    /// What the error holds, looking through retries: the last attempt's error.
+    fn last(&self) -> &Repr {
+        let mut repr = &*self.0;
+        while let Repr::RetriesExhausted { last, .. } = repr {
+            repr = &last.0;
+        }
+        repr
+    }
+
+    /// What went wrong (of the last attempt, when several were made).
+    pub fn kind(&self) -> ErrorKind {
+        match self.last() {
+            Repr::Api(_) => ErrorKind::Api,
+            Repr::InvalidParameter { .. } => ErrorKind::InvalidParameter,
+            Repr::Config(_) => ErrorKind::Config,
+            Repr::Transport { .. } => ErrorKind::Transport,
+            Repr::Timeout { .. } => ErrorKind::Timeout,
+            Repr::Decode { .. } => ErrorKind::Decode,
+            Repr::BodyTooLarge { .. } => ErrorKind::BodyTooLarge,
+            Repr::InvalidNextPage { .. } => ErrorKind::InvalidNextPage,
+            Repr::RetriesExhausted { .. } => unreachable!("looked through by Error::last"),
+        }
+    }
+
+    /// How many requests were sent: 1 unless the request was retried (0 is never returned,
+    /// even when nothing was sent).
+    pub fn attempts(&self) -> u32 {
+        match &*self.0 {
+            Repr::RetriesExhausted { attempts, .. } => *attempts,
+            _ => 1,
+        }
+    }
+
+    /// The decoded error answer of an [`ErrorKind::Api`] error.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self.last() {
+            Repr::Api(api) => Some(api),
+            _ => None,
+        }
+    }
+
     /// The HTTP status of an error answer (or of an undecodable 2xx answer).
     pub fn status(&self) -> Option<u16> {
-        match self {
-            Error::Api(api) => Some(api.status),
-            Error::Decode { status, .. } => Some(*status),
-            Error::RetriesExhausted { last, .. } => last.status(),
+        match self.last() {
+            Repr::Api(api) => Some(api.status),
+            Repr::Decode { status, .. } => Some(*status),
             _ => None,
         }
     }
 
     /// Twilio's error code (`20404`, `20003`, ...), when the answer carried one.
     pub fn code(&self) -> Option<i64> {
-        match self {
-            Error::Api(api) => api.code,
-            Error::RetriesExhausted { last, .. } => last.code(),
-            _ => None,
-        }
+        self.api_error().and_then(ApiError::code)
+    }
+
+    /// Twilio's error message of an error answer (or RFC 9457 `detail` or `title`, or a
+    /// description of the body when it holds none; see [`ApiError::message`]).
+    pub fn message(&self) -> Option<&str> {
+        self.api_error().map(ApiError::message)
+    }
+
+    /// Twilio's `more_info` link to the documentation of the error answer's code.
+    pub fn more_info(&self) -> Option<&str> {
+        self.api_error().and_then(ApiError::more_info)
     }
 
     /// The `Twilio-Request-Id` of the failed answer, to quote to Twilio support.
     pub fn request_id(&self) -> Option<&str> {
-        match self {
-            Error::Api(api) => api.request_id.as_deref(),
-            Error::RetriesExhausted { last, .. } => last.request_id(),
-            _ => None,
-        }
+        self.api_error().and_then(ApiError::request_id)
     }
 
     /// The delay the server asked for with `Retry-After`, if any.
     pub fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Error::Api(api) => api.retry_after,
-            Error::RetriesExhausted { last, .. } => last.retry_after(),
+        self.api_error().and_then(ApiError::retry_after)
+    }
+
+    /// The refused parameter's name as in the spec (`FriendlyName`, `Sid`) of an
+    /// [`ErrorKind::InvalidParameter`] error.
+    pub fn parameter(&self) -> Option<&'static str> {
+        match self.last() {
+            Repr::InvalidParameter { parameter, .. } => Some(parameter),
+            _ => None,
+        }
+    }
+
+    /// The form the refused parameter should have, e.g. `^BU[0-9a-fA-F]{32}$` or
+    /// `1 to 64 characters` ([`ErrorKind::InvalidParameter`]).
+    pub fn expected(&self) -> Option<&str> {
+        match self.last() {
+            Repr::InvalidParameter { expected, .. } => Some(expected),
+            _ => None,
+        }
+    }
+
+    /// What came instead, described without echoing personal data, e.g. `length 30`
+    /// ([`ErrorKind::InvalidParameter`]).
+    pub fn found(&self) -> Option<&str> {
+        match self.last() {
+            Repr::InvalidParameter { found, .. } => Some(found),
+            _ => None,
+        }
+    }
+
+    /// Which step of the exchange failed ([`ErrorKind::Transport`]);
+    /// [`TransportErrorKind::Connect`] means nothing was sent.
+    pub fn transport_kind(&self) -> Option<TransportErrorKind> {
+        match self.last() {
+            Repr::Transport { kind, .. } => Some(*kind),
+            _ => None,
+        }
+    }
+
+    /// The per-attempt timeout that expired ([`ErrorKind::Timeout`]).
+    pub fn timeout(&self) -> Option<Duration> {
+        match self.last() {
+            Repr::Timeout { after, .. } => Some(*after),
+            _ => None,
+        }
+    }
+
+    /// What is wrong, for the kinds that say it in words: where and why a 2xx answer does not
+    /// decode ([`ErrorKind::Decode`]: serde path, category, line and column, never body text or
+    /// values), why a next-page link cannot be followed ([`ErrorKind::InvalidNextPage`]; the
+    /// link itself is not echoed), or which setting is refused ([`ErrorKind::Config`]).
+    pub fn detail(&self) -> Option<&str> {
+        match self.last() {
+            Repr::Decode { detail, .. }
+            | Repr::InvalidNextPage { detail, .. }
+            | Repr::Config(detail) => Some(detail),
+            _ => None,
+        }
+    }
+
+    /// The configured body limit in bytes that the answer exceeded ([`ErrorKind::BodyTooLarge`]).
+    pub fn body_limit(&self) -> Option<usize> {
+        match self.last() {
+            Repr::BodyTooLarge { limit, .. } => Some(*limit),
             _ => None,
         }
     }
@@ -197,10 +426,9 @@ impl Error {
     /// failures and timeouts. It does NOT say that repeating is safe: a `POST` that timed out
     /// may have been processed (list the resources to reconcile before creating again).
     pub fn is_retryable(&self) -> bool {
-        match self {
-            Error::Api(api) => matches!(api.status, 429 | 502 | 503 | 504),
-            Error::Transport { .. } | Error::Timeout { .. } => true,
-            Error::RetriesExhausted { last, .. } => last.is_retryable(),
+        match self.last() {
+            Repr::Api(api) => matches!(api.status, 429 | 502 | 503 | 504),
+            Repr::Transport { .. } | Repr::Timeout { .. } => true,
             _ => false,
         }
     }
@@ -214,12 +442,13 @@ impl Error {
     /// commit: [`Processed::Maybe`], so a create is looked up before it is sent again.
     ///
     /// ```
-    /// use trusthub_runtime::reqwest::header::HeaderMap;
-    /// use trusthub_runtime::{ApiError, Error, Processed};
+    /// use trusthub_runtime::Processed;
+    /// # use trusthub_runtime::{ApiError, Error};
+    /// # let answer = |status, body: &str| {
+    /// #     Error::from_api(ApiError::from_answer("CreateEndUser", status, None, None, body.as_bytes()))
+    /// # };
     ///
-    /// let answer = |status, body: &str| {
-    ///     Error::Api(Box::new(ApiError::from_response("CreateEndUser", status, HeaderMap::new(), body.as_bytes())))
-    /// };
+    /// // `answer(status, body)` is the error of a call answered with that status and body.
     /// let twilio_429 = r#"{"code": 20429, "message": "Too Many Requests", "status": 429}"#;
     /// assert_eq!(answer(429, twilio_429).processed(), Processed::No);
     /// assert_eq!(answer(429, "<html>slow down</html>").processed(), Processed::Maybe);
@@ -228,56 +457,54 @@ impl Error {
     /// assert_eq!(answer(400, invalid).processed(), Processed::Refused);
     /// ```
     pub fn processed(&self) -> Processed {
-        match self {
-            Error::Api(api) => match api.status {
+        match self.last() {
+            Repr::Api(api) => match api.status {
                 429 if api.code == Some(TOO_MANY_REQUESTS_CODE) => Processed::No,
                 400..=499 if api.code.is_some() && api.status != 429 => Processed::Refused,
                 _ => Processed::Maybe,
             },
-            Error::InvalidParameter { .. } | Error::Config(_) | Error::InvalidNextPage { .. } => {
+            Repr::InvalidParameter { .. } | Repr::Config(_) | Repr::InvalidNextPage { .. } => {
                 Processed::No
             }
-            Error::Transport { kind, .. } => match kind {
+            Repr::Transport { kind, .. } => match kind {
                 TransportErrorKind::Connect => Processed::No,
                 _ => Processed::Maybe,
             },
-            Error::Timeout { .. } => Processed::Maybe,
-            Error::Decode { .. } | Error::BodyTooLarge { .. } => Processed::Yes,
-            Error::RetriesExhausted { last, .. } => last.processed(),
+            Repr::Timeout { .. } => Processed::Maybe,
+            Repr::Decode { .. } | Repr::BodyTooLarge { .. } => Processed::Yes,
+            Repr::RetriesExhausted { .. } => unreachable!("looked through by Error::last"),
         }
     }
 
     /// The operation the error belongs to, `None` for configuration errors.
     pub fn operation(&self) -> Option<&'static str> {
-        match self {
-            Error::Api(api) => Some(api.operation),
-            Error::InvalidParameter { operation, .. }
-            | Error::Transport { operation, .. }
-            | Error::Timeout { operation, .. }
-            | Error::Decode { operation, .. }
-            | Error::BodyTooLarge { operation, .. }
-            | Error::RetriesExhausted { operation, .. }
-            | Error::InvalidNextPage { operation, .. } => Some(operation),
-            Error::Config(_) => None,
+        match &*self.0 {
+            Repr::Api(api) => Some(api.operation),
+            Repr::InvalidParameter { operation, .. }
+            | Repr::Transport { operation, .. }
+            | Repr::Timeout { operation, .. }
+            | Repr::Decode { operation, .. }
+            | Repr::BodyTooLarge { operation, .. }
+            | Repr::RetriesExhausted { operation, .. }
+            | Repr::InvalidNextPage { operation, .. } => Some(operation),
+            Repr::Config(_) => None,
         }
     }
+}
 
-    /// Builds [`Error::Transport`] (or [`Error::Timeout`] is chosen by the caller), dropping the
-    /// URL from the client error so that no query string ends up in messages.
-    pub(crate) fn transport(operation: &'static str, source: reqwest::Error) -> Self {
-        Error::Transport {
-            operation,
-            kind: TransportErrorKind::of(&source),
-            source: source.without_url(),
-        }
+/// Shows what the error holds (the kind and its fields, an error answer's decoded fields and
+/// header NAMES), never header values, bodies or secrets.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Api(api) => fmt::Display::fmt(api, f),
-            Error::InvalidParameter {
+        match &*self.0 {
+            Repr::Api(api) => fmt::Display::fmt(api, f),
+            Repr::InvalidParameter {
                 operation,
                 parameter,
                 expected,
@@ -287,8 +514,8 @@ impl fmt::Display for Error {
                 "{operation}: invalid {parameter}: expected {expected}, found {found}; \
                  fix the value (nothing was sent)"
             ),
-            Error::Config(message) => write!(f, "invalid client configuration: {message}"),
-            Error::Transport {
+            Repr::Config(message) => write!(f, "invalid client configuration: {message}"),
+            Repr::Transport {
                 operation,
                 kind,
                 source,
@@ -310,13 +537,13 @@ impl fmt::Display for Error {
                 };
                 write!(f, "); {advice}")
             }
-            Error::Timeout { operation, after } => write!(
+            Repr::Timeout { operation, after } => write!(
                 f,
                 "{operation}: no complete answer within {after:?}; the server may have processed \
                  the request (for a create, list before sending it again); raise the timeout \
                  with TransportBuilder::timeout if answers are slow"
             ),
-            Error::Decode {
+            Repr::Decode {
                 operation,
                 status,
                 detail,
@@ -325,12 +552,12 @@ impl fmt::Display for Error {
                 "{operation}: the HTTP {status} answer does not match the expected shape: \
                  {detail}; the client and the API disagree, report it with the operation name"
             ),
-            Error::BodyTooLarge { operation, limit } => write!(
+            Repr::BodyTooLarge { operation, limit } => write!(
                 f,
                 "{operation}: the answer's body is larger than the {limit}-byte limit; raise \
                  TransportBuilder::max_response_bytes or ask for smaller pages (PageSize)"
             ),
-            Error::RetriesExhausted {
+            Repr::RetriesExhausted {
                 operation,
                 attempts,
                 last,
@@ -338,7 +565,7 @@ impl fmt::Display for Error {
                 f,
                 "{operation}: gave up after {attempts} attempts; last error: {last}"
             ),
-            Error::InvalidNextPage { operation, detail } => write!(
+            Repr::InvalidNextPage { operation, detail } => write!(
                 f,
                 "{operation}: cannot follow the next-page link: {detail}; restart the listing"
             ),
@@ -348,9 +575,9 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Transport { source, .. } => Some(source),
-            Error::RetriesExhausted { last, .. } => Some(last.as_ref()),
+        match &*self.0 {
+            Repr::Transport { source, .. } => Some(source),
+            Repr::RetriesExhausted { last, .. } => Some(last),
             _ => None,
         }
     }
@@ -358,58 +585,103 @@ impl std::error::Error for Error {
 
 /// A non-2xx answer, decoded from Twilio's JSON error (`{code, message, more_info, status,
 /// details}`), an RFC 9457 problem (`{type, title, status, detail, instance, errors, code}`), or
-/// any other body (HTML from a gateway, empty).
+/// any other body (HTML from a gateway, empty). [`Error::api_error`] gives it.
 ///
 /// `Debug` shows the decoded fields and the header NAMES, never header values or the body.
 pub struct ApiError {
-    /// The operation (`operationId`).
-    pub operation: &'static str,
-    /// The HTTP status of the answer.
-    pub status: u16,
-    /// Twilio's error code, e.g. `20404`.
-    pub code: Option<i64>,
-    /// Twilio's `message` (or RFC 9457 `detail`, or `title`), or a description of the body
-    /// when it holds none, e.g. `HTTP 502 Bad Gateway with a non-JSON body (text/html, 1234 bytes)`.
-    pub message: String,
-    /// Twilio's `more_info` link to the error's documentation.
-    pub more_info: Option<String>,
-    /// Twilio's `details` object.
-    pub details: Option<serde_json::Value>,
-    /// RFC 9457 `type`.
-    pub problem_type: Option<String>,
-    /// RFC 9457 `title`.
-    pub title: Option<String>,
-    /// RFC 9457 `instance`.
-    pub instance: Option<String>,
-    /// RFC 9457 `errors`.
-    pub errors: Option<serde_json::Value>,
-    /// The `Twilio-Request-Id` header.
-    pub request_id: Option<String>,
-    /// All headers of the answer.
-    pub headers: HeaderMap,
-    /// The `Retry-After` header as a delay (seconds or HTTP-date).
-    pub retry_after: Option<Duration>,
+    operation: &'static str,
+    status: u16,
+    code: Option<i64>,
+    message: String,
+    more_info: Option<String>,
+    details: Option<serde_json::Value>,
+    problem_type: Option<String>,
+    title: Option<String>,
+    instance: Option<String>,
+    errors: Option<serde_json::Value>,
+    request_id: Option<String>,
+    /// The names (never the values) of the answer's headers, for `Debug`.
+    header_names: Vec<String>,
+    retry_after: Option<Duration>,
+}
+
+/// What an error answer's headers say, read once; the values themselves are not kept.
+struct AnswerHeaders {
+    request_id: Option<String>,
+    retry_after: Option<Duration>,
+    /// The media type of the body (`text/html`), when present and plain.
+    content_type: Option<String>,
+    names: Vec<String>,
+}
+
+impl AnswerHeaders {
+    fn read(headers: &HeaderMap) -> Self {
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        AnswerHeaders {
+            request_id: text(REQUEST_ID_HEADER).map(str::to_owned),
+            retry_after: text(RETRY_AFTER.as_str())
+                .and_then(|v| parse_retry_after(v, time::OffsetDateTime::now_utc())),
+            content_type: text(CONTENT_TYPE.as_str()).and_then(media_type),
+            names: headers
+                .keys()
+                .map(|name| name.as_str().to_owned())
+                .collect(),
+        }
+    }
 }
 
 impl ApiError {
-    /// Decodes an error answer. Never fails: whatever the body, the status and headers are kept
-    /// and `message` says what came.
+    /// Decodes an error answer of `status` whose `Twilio-Request-Id` and `Retry-After` headers
+    /// were already read. Never fails: whatever the body, `message` says what came.
+    ///
+    /// The transport builds every [`ApiError`] it returns; this is for tests and tools that
+    /// decode an answer they received otherwise.
     ///
     /// ```
     /// use trusthub_runtime::ApiError;
-    /// use trusthub_runtime::reqwest::header::HeaderMap;
     ///
     /// let body = br#"{"code": 20404, "message": "The requested resource was not found", "more_info": "https://www.twilio.com/docs/errors/20404", "status": 404}"#;
-    /// let error = ApiError::from_response("FetchCustomerProfile", 404, HeaderMap::new(), body);
-    /// assert_eq!(error.code, Some(20404));
-    /// assert_eq!(error.message, "The requested resource was not found");
+    /// let error = ApiError::from_answer("FetchCustomerProfile", 404, Some("RQ1"), None, body);
+    /// assert_eq!(error.code(), Some(20404));
+    /// assert_eq!(error.message(), "The requested resource was not found");
+    /// assert_eq!(error.request_id(), Some("RQ1"));
+    ///
+    /// let html = ApiError::from_answer("FetchCustomerProfile", 502, None, None, b"<html>oops</html>");
+    /// assert_eq!(html.message(), "HTTP 502 Bad Gateway with a non-JSON body (no content type, 17 bytes)");
     /// ```
-    pub fn from_response(
+    pub fn from_answer(
         operation: &'static str,
         status: u16,
-        headers: HeaderMap,
+        request_id: Option<&str>,
+        retry_after: Option<Duration>,
         body: &[u8],
     ) -> ApiError {
+        let headers = AnswerHeaders {
+            request_id: request_id.map(|id| crate::text::printable(id).into_owned()),
+            retry_after,
+            content_type: None,
+            names: Vec::new(),
+        };
+        ApiError::parse(operation, status, headers, body)
+    }
+
+    /// Decodes an error answer with its headers (see [`ApiError::from_answer`]).
+    pub(crate) fn from_response(
+        operation: &'static str,
+        status: u16,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> ApiError {
+        ApiError::parse(operation, status, AnswerHeaders::read(headers), body)
+    }
+
+    fn parse(
+        operation: &'static str,
+        status: u16,
+        headers: AnswerHeaders,
+        body: &[u8],
+    ) -> ApiError {
+        let content_type = headers.content_type.clone();
         let mut error = ApiError::bare(operation, status, headers);
         let parsed = if body.iter().all(u8::is_ascii_whitespace) {
             None
@@ -438,7 +710,7 @@ impl ApiError {
             Some(Err(_)) => format!(
                 "{} with a non-JSON body ({}, {} bytes)",
                 error.status_line(),
-                error.content_type(),
+                content_type.as_deref().unwrap_or("no content type"),
                 body.len()
             ),
         };
@@ -455,10 +727,10 @@ impl ApiError {
     pub(crate) fn oversized(
         operation: &'static str,
         status: u16,
-        headers: HeaderMap,
+        headers: &HeaderMap,
         limit: usize,
     ) -> ApiError {
-        let mut error = ApiError::bare(operation, status, headers);
+        let mut error = ApiError::bare(operation, status, AnswerHeaders::read(headers));
         error.message = format!(
             "{} with a body over the {limit}-byte limit (not read)",
             error.status_line()
@@ -466,15 +738,7 @@ impl ApiError {
         error
     }
 
-    fn bare(operation: &'static str, status: u16, headers: HeaderMap) -> ApiError {
-        let request_id = headers
-            .get(REQUEST_ID_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let retry_after = headers
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, time::OffsetDateTime::now_utc()));
+    fn bare(operation: &'static str, status: u16, headers: AnswerHeaders) -> ApiError {
         ApiError {
             operation,
             status,
@@ -486,10 +750,72 @@ impl ApiError {
             title: None,
             instance: None,
             errors: None,
-            request_id,
-            headers,
-            retry_after,
+            request_id: headers.request_id,
+            header_names: headers.names,
+            retry_after: headers.retry_after,
         }
+    }
+
+    /// The operation (`operationId`).
+    pub fn operation(&self) -> &'static str {
+        self.operation
+    }
+
+    /// The HTTP status of the answer.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// Twilio's error code, e.g. `20404`.
+    pub fn code(&self) -> Option<i64> {
+        self.code
+    }
+
+    /// Twilio's `message` (or RFC 9457 `detail`, or `title`), made printable and cut at 2000
+    /// characters, or a description of the body when it holds none, e.g.
+    /// `HTTP 502 Bad Gateway with a non-JSON body (text/html, 1234 bytes)`.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Twilio's `more_info` link to the error's documentation.
+    pub fn more_info(&self) -> Option<&str> {
+        self.more_info.as_deref()
+    }
+
+    /// Twilio's `details` object.
+    pub fn details(&self) -> Option<&serde_json::Value> {
+        self.details.as_ref()
+    }
+
+    /// RFC 9457 `type`.
+    pub fn problem_type(&self) -> Option<&str> {
+        self.problem_type.as_deref()
+    }
+
+    /// RFC 9457 `title`.
+    pub fn title(&self) -> Option<&str> {
+        self.title.as_deref()
+    }
+
+    /// RFC 9457 `instance`.
+    pub fn instance(&self) -> Option<&str> {
+        self.instance.as_deref()
+    }
+
+    /// RFC 9457 `errors`.
+    pub fn errors(&self) -> Option<&serde_json::Value> {
+        self.errors.as_ref()
+    }
+
+    /// The `Twilio-Request-Id` header, to quote to Twilio support.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// The `Retry-After` header as a delay (seconds or HTTP-date).
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
     }
 
     fn fill_from_json(&mut self, object: &serde_json::Map<String, serde_json::Value>) {
@@ -517,29 +843,6 @@ impl ApiError {
         }
     }
 
-    /// The media type of the body (`text/html`), without parameters; `no content type` when
-    /// absent or unreadable.
-    fn content_type(&self) -> String {
-        self.headers
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| {
-                v.split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase()
-            })
-            .filter(|v| {
-                !v.is_empty()
-                    && v.len() <= 100
-                    && v.bytes().all(|b| {
-                        b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'+' | b'.')
-                    })
-            })
-            .unwrap_or_else(|| "no content type".to_owned())
-    }
-
     fn advice(&self) -> &'static str {
         match self.status {
             300..=399 => "point the client at the final URL instead",
@@ -558,6 +861,23 @@ impl ApiError {
             _ => "the request was refused; see the message",
         }
     }
+}
+
+/// The media type of a `Content-Type` value (`text/html`), without parameters, lowercase; `None`
+/// when empty or not plainly a media type.
+fn media_type(value: &str) -> Option<String> {
+    let media = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let plain = !media.is_empty()
+        && media.len() <= 100
+        && media
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'+' | b'.'));
+    plain.then_some(media)
 }
 
 impl fmt::Display for ApiError {
@@ -591,7 +911,7 @@ impl fmt::Debug for ApiError {
             .field("instance", &self.instance)
             .field("errors", &self.errors.as_ref().map(|_| ".."))
             .field("request_id", &self.request_id)
-            .field("header_names", &self.headers.keys().collect::<Vec<_>>())
+            .field("header_names", &self.header_names)
             .field("retry_after", &self.retry_after)
             .finish()
     }
@@ -644,13 +964,13 @@ mod tests {
     #[test]
     fn control_characters_of_a_server_message_are_escaped() {
         let body = "{\"code\": 20001, \"message\": \"Bad \\u001b[2J\\u001b]0;owned\\u0007 value\\u202e\", \"more_info\": \"https://x\\u001b[31m\"}";
-        let api = ApiError::from_response("CreateEndUser", 400, HeaderMap::new(), body.as_bytes());
+        let api = ApiError::from_response("CreateEndUser", 400, &HeaderMap::new(), body.as_bytes());
         assert_eq!(
-            api.message,
+            api.message(),
             "Bad \\u{1b}[2J\\u{1b}]0;owned\\u{7} value\\u{202e}"
         );
-        assert_eq!(api.more_info.as_deref(), Some("https://x\\u{1b}[31m"));
-        let shown = Error::Api(Box::new(api)).to_string();
+        assert_eq!(api.more_info(), Some("https://x\\u{1b}[31m"));
+        let shown = Error::api(api).to_string();
         assert!(!shown.chars().any(crate::text::is_unprintable), "{shown:?}");
     }
 
@@ -660,31 +980,28 @@ mod tests {
         let api = ApiError::from_response(
             "CreateCustomerProfile",
             400,
-            headers(&[
+            &headers(&[
                 ("twilio-request-id", "RQ0123456789abcdef0123456789abcdef"),
                 ("content-type", "application/json"),
             ]),
             body,
         );
-        assert_eq!(api.status, 400);
-        assert_eq!(api.code, Some(20001));
+        assert_eq!(api.status(), 400);
+        assert_eq!(api.code(), Some(20001));
         assert_eq!(
-            api.message,
+            api.message(),
             "Missing required parameter FriendlyName in the post body"
         );
         assert_eq!(
-            api.more_info.as_deref(),
+            api.more_info(),
             Some("https://www.twilio.com/docs/errors/20001")
         );
         assert_eq!(
-            api.details,
-            Some(serde_json::json!({"field": "FriendlyName"}))
+            api.details(),
+            Some(&serde_json::json!({"field": "FriendlyName"}))
         );
-        assert_eq!(
-            api.request_id.as_deref(),
-            Some("RQ0123456789abcdef0123456789abcdef")
-        );
-        let error = Error::Api(Box::new(api));
+        assert_eq!(api.request_id(), Some("RQ0123456789abcdef0123456789abcdef"));
+        let error = Error::api(api);
         assert_eq!(error.status(), Some(400));
         assert_eq!(error.code(), Some(20001));
         assert_eq!(
@@ -707,18 +1024,21 @@ mod tests {
         let api = ApiError::from_response(
             "FetchCustomerProfile",
             404,
-            headers(&[("content-type", "application/problem+json")]),
+            &headers(&[("content-type", "application/problem+json")]),
             body,
         );
-        assert_eq!(api.code, Some(20404));
-        assert_eq!(api.message, "Profile BUxx was not found");
+        assert_eq!(api.code(), Some(20404));
+        assert_eq!(api.message(), "Profile BUxx was not found");
         assert_eq!(
-            api.problem_type.as_deref(),
+            api.problem_type(),
             Some("https://www.twilio.com/docs/errors/20404")
         );
-        assert_eq!(api.title.as_deref(), Some("Not Found"));
-        assert_eq!(api.instance.as_deref(), Some("/v1/CustomerProfiles/BUxx"));
-        assert_eq!(api.errors, Some(serde_json::json!([{"pointer": "/Sid"}])));
+        assert_eq!(api.title(), Some("Not Found"));
+        assert_eq!(api.instance(), Some("/v1/CustomerProfiles/BUxx"));
+        assert_eq!(
+            api.errors(),
+            Some(&serde_json::json!([{"pointer": "/Sid"}]))
+        );
         assert!(api.to_string().contains("FetchCustomerProfile"));
     }
 
@@ -727,11 +1047,11 @@ mod tests {
         let api = ApiError::from_response(
             "X",
             409,
-            HeaderMap::new(),
+            &HeaderMap::new(),
             br#"{"title": "Conflict", "code": "20409"}"#,
         );
-        assert_eq!(api.message, "Conflict");
-        assert_eq!(api.code, Some(20409));
+        assert_eq!(api.message(), "Conflict");
+        assert_eq!(api.code(), Some(20409));
     }
 
     #[test]
@@ -741,18 +1061,18 @@ mod tests {
         let api = ApiError::from_response(
             "ListPolicies",
             502,
-            headers(&[
+            &headers(&[
                 ("content-type", "text/html; charset=utf-8"),
                 ("twilio-request-id", "RQ1"),
             ]),
             html.as_bytes(),
         );
         assert_eq!(
-            api.message,
+            api.message(),
             "HTTP 502 Bad Gateway with a non-JSON body (text/html, 1234 bytes)"
         );
-        assert_eq!(api.request_id.as_deref(), Some("RQ1"));
-        let error = Error::Api(Box::new(api));
+        assert_eq!(api.request_id(), Some("RQ1"));
+        let error = Error::api(api);
         assert!(error.is_retryable());
         assert!(error
             .to_string()
@@ -762,12 +1082,12 @@ mod tests {
 
     #[test]
     fn empty_body() {
-        let api = ApiError::from_response("DeleteEndUser", 404, HeaderMap::new(), b"");
-        assert_eq!(api.message, "HTTP 404 Not Found with an empty body");
-        assert_eq!(api.code, None);
-        let api = ApiError::from_response("DeleteEndUser", 503, HeaderMap::new(), b" \r\n");
+        let api = ApiError::from_response("DeleteEndUser", 404, &HeaderMap::new(), b"");
+        assert_eq!(api.message(), "HTTP 404 Not Found with an empty body");
+        assert_eq!(api.code(), None);
+        let api = ApiError::from_response("DeleteEndUser", 503, &HeaderMap::new(), b" \r\n");
         assert_eq!(
-            api.message,
+            api.message(),
             "HTTP 503 Service Unavailable with an empty body"
         );
     }
@@ -777,15 +1097,15 @@ mod tests {
         let api = ApiError::from_response(
             "ListPolicies",
             302,
-            headers(&[("location", "https://elsewhere.example/steal")]),
+            &headers(&[("location", "https://elsewhere.example/steal")]),
             b"",
         );
         assert!(
-            api.message.contains("redirect not followed"),
+            api.message().contains("redirect not followed"),
             "{}",
-            api.message
+            api.message()
         );
-        assert!(!api.message.contains("elsewhere"));
+        assert!(!api.message().contains("elsewhere"));
     }
 
     #[test]
@@ -795,7 +1115,7 @@ mod tests {
         let api = ApiError::from_response(
             "CreateEndUser",
             400,
-            headers(&[("set-cookie", "session=abcdef")]),
+            &headers(&[("set-cookie", "session=abcdef")]),
             body,
         );
         let debug = format!("{api:?}");
@@ -809,10 +1129,10 @@ mod tests {
         let api = ApiError::from_response(
             "ListPolicies",
             429,
-            headers(&[("retry-after", "7")]),
+            &headers(&[("retry-after", "7")]),
             br#"{"code": 20429, "message": "Too Many Requests", "status": 429}"#,
         );
-        assert_eq!(api.retry_after, Some(Duration::from_secs(7)));
+        assert_eq!(api.retry_after(), Some(Duration::from_secs(7)));
     }
 
     #[test]
@@ -820,14 +1140,12 @@ mod tests {
         let api = ApiError::from_response(
             "ListPolicies",
             503,
-            headers(&[("twilio-request-id", "RQ9")]),
+            &headers(&[("twilio-request-id", "RQ9")]),
             br#"{"code": 20503, "message": "Service unavailable"}"#,
         );
-        let error = Error::RetriesExhausted {
-            operation: "ListPolicies",
-            attempts: 4,
-            last: Box::new(Error::Api(Box::new(api))),
-        };
+        let error = Error::retries_exhausted("ListPolicies", 4, Error::api(api));
+        assert_eq!(error.kind(), ErrorKind::Api);
+        assert_eq!(error.attempts(), 4);
         assert_eq!(error.status(), Some(503));
         assert_eq!(error.code(), Some(20503));
         assert_eq!(error.request_id(), Some("RQ9"));
@@ -842,17 +1160,126 @@ mod tests {
 
     #[test]
     fn invalid_parameter_display() {
-        let error = Error::InvalidParameter {
-            operation: "FetchCustomerProfile",
-            parameter: "Sid",
-            expected: "^BU[0-9a-fA-F]{32}$".to_owned(),
-            found: "length 30".to_owned(),
-        };
+        let error = Error::invalid_parameter(
+            "FetchCustomerProfile",
+            "Sid",
+            "^BU[0-9a-fA-F]{32}$",
+            "length 30",
+        );
         assert_eq!(
             error.to_string(),
             "FetchCustomerProfile: invalid Sid: expected ^BU[0-9a-fA-F]{32}$, found length 30; \
              fix the value (nothing was sent)"
         );
         assert_eq!(error.operation(), Some("FetchCustomerProfile"));
+    }
+
+    #[test]
+    fn invalid_parameter_accessors() {
+        let error = Error::invalid_parameter("FetchCustomerProfile", "Sid", "^BU", "length 30");
+        assert_eq!(error.kind(), ErrorKind::InvalidParameter);
+        assert_eq!(error.parameter(), Some("Sid"));
+        assert_eq!(error.expected(), Some("^BU"));
+        assert_eq!(error.found(), Some("length 30"));
+        assert_eq!(error.processed(), Processed::No);
+        assert_eq!(error.attempts(), 1);
+        assert_eq!(
+            (error.status(), error.code(), error.message()),
+            (None, None, None)
+        );
+        assert!(error.api_error().is_none());
+    }
+
+    #[test]
+    fn accessors_of_each_kind_look_through_retries() {
+        let timeout = Error::timed_out("Op", Duration::from_millis(300));
+        assert_eq!(timeout.kind(), ErrorKind::Timeout);
+        assert_eq!(timeout.timeout(), Some(Duration::from_millis(300)));
+        let retried = Error::retries_exhausted("Op", 3, timeout);
+        assert_eq!(retried.kind(), ErrorKind::Timeout);
+        assert_eq!(retried.timeout(), Some(Duration::from_millis(300)));
+        assert_eq!(retried.attempts(), 3);
+        assert_eq!(retried.operation(), Some("Op"));
+        assert!(retried.is_retryable());
+        assert_eq!(retried.processed(), Processed::Maybe);
+
+        let decode = Error::decode("Op", 201, "at sid: data error");
+        assert_eq!(decode.kind(), ErrorKind::Decode);
+        assert_eq!(decode.status(), Some(201));
+        assert_eq!(decode.detail(), Some("at sid: data error"));
+        assert_eq!(decode.processed(), Processed::Yes);
+
+        let large = Error::body_too_large("Op", 1000);
+        assert_eq!(large.kind(), ErrorKind::BodyTooLarge);
+        assert_eq!(large.body_limit(), Some(1000));
+        assert_eq!(large.detail(), None);
+
+        let next = Error::invalid_next_page("Op", "the pages loop");
+        assert_eq!(next.kind(), ErrorKind::InvalidNextPage);
+        assert_eq!(next.detail(), Some("the pages loop"));
+
+        let config = Error::config("no credentials");
+        assert_eq!(config.kind(), ErrorKind::Config);
+        assert_eq!(config.detail(), Some("no credentials"));
+        assert_eq!(config.operation(), None);
+        assert_eq!(
+            config.to_string(),
+            "invalid client configuration: no credentials"
+        );
+
+        let body = br#"{"code": 20404, "message": "Not here", "more_info": "https://x/20404"}"#;
+        let api = Error::from_api(ApiError::from_answer(
+            "Op",
+            404,
+            Some("RQ1"),
+            Some(Duration::from_secs(2)),
+            body,
+        ));
+        assert_eq!(api.kind(), ErrorKind::Api);
+        assert_eq!(api.message(), Some("Not here"));
+        assert_eq!(api.more_info(), Some("https://x/20404"));
+        assert_eq!(api.retry_after(), Some(Duration::from_secs(2)));
+        assert_eq!(api.transport_kind(), None);
+        let api = Error::retries_exhausted("Op", 2, api);
+        assert_eq!(api.api_error().map(ApiError::status), Some(404));
+        assert_eq!(api.code(), Some(20404));
+    }
+
+    #[test]
+    fn from_answer_escapes_the_request_id_and_matches_from_response() {
+        let body = br#"{"code": 20001, "message": "bad"}"#;
+        let api = ApiError::from_answer("Op", 400, Some("RQ\u{1b}[2J"), None, body);
+        assert_eq!(api.request_id(), Some("RQ\\u{1b}[2J"));
+        let api = ApiError::from_answer("Op", 400, Some("RQ\u{7}"), None, body);
+        assert!(!api.to_string().chars().any(crate::text::is_unprintable));
+        let from_headers =
+            ApiError::from_response("Op", 400, &headers(&[("twilio-request-id", "RQ1")]), body);
+        let from_answer = ApiError::from_answer("Op", 400, Some("RQ1"), None, body);
+        assert_eq!(from_headers.to_string(), from_answer.to_string());
+    }
+
+    #[test]
+    fn error_debug_hides_bodies_and_header_values() {
+        let body =
+            br#"{"code": 20001, "message": "bad", "details": {"email": "jane@example.com"}}"#;
+        let api = ApiError::from_response(
+            "Op",
+            400,
+            &headers(&[("set-cookie", "session=abcdef")]),
+            body,
+        );
+        let error = Error::retries_exhausted("Op", 2, Error::api(api));
+        let debug = format!("{error:?}");
+        assert!(
+            debug.starts_with(
+                "RetriesExhausted { operation: \"Op\", attempts: 2, last: Api(ApiError {"
+            ),
+            "{debug}"
+        );
+        assert!(
+            !debug.contains("jane@example.com") && !debug.contains("abcdef"),
+            "{debug}"
+        );
+        assert!(debug.contains("set-cookie"), "{debug}");
     }
 }

@@ -38,7 +38,7 @@ pub(crate) struct Base {
 }
 
 impl Hosts {
-    /// Validates and keeps the settings. Errors ([`Error::Config`]):
+    /// Validates and keeps the settings. Errors ([`ErrorKind::Config`](crate::ErrorKind::Config)):
     /// - an override that is not an absolute `http://` or `https://` URL, or that carries user
     ///   info, a query or a fragment;
     /// - a plain `http://` override to a host that is not loopback (`127.0.0.0/8`, `::1`,
@@ -148,7 +148,7 @@ fn check_label(what: &str, value: &str) -> Result<String, Error> {
     if ok {
         Ok(value.to_owned())
     } else {
-        Err(Error::Config(format!(
+        Err(Error::config(format!(
             "{what} must be a DNS label such as \"sydney\" or \"ie1\" (letters, digits, '-'), \
              got {} characters that are not; fix the {what} setting",
             value.chars().count()
@@ -158,34 +158,34 @@ fn check_label(what: &str, value: &str) -> Result<String, Error> {
 
 fn parse_override(value: &str) -> Result<Base, Error> {
     let url = reqwest::Url::parse(value).map_err(|e| {
-        Error::Config(format!(
+        Error::config(format!(
             "base_url_override is not an absolute URL ({e}); give one like http://127.0.0.1:4010"
         ))
     })?;
     let scheme = url.scheme();
     if scheme != "http" && scheme != "https" {
-        return Err(Error::Config(format!(
+        return Err(Error::config(format!(
             "base_url_override must use http:// or https://, not {scheme}://"
         )));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::Config(
+        return Err(Error::config(
             "base_url_override must not carry user info (user:password@); credentials are set \
              with TransportBuilder::credentials"
                 .to_owned(),
         ));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::Config(
+        return Err(Error::config(
             "base_url_override must not have a query or a fragment; give scheme://host[:port][/prefix]"
                 .to_owned(),
         ));
     }
     let host = url.host_str().ok_or_else(|| {
-        Error::Config("base_url_override has no host; give scheme://host[:port]".to_owned())
+        Error::config("base_url_override has no host; give scheme://host[:port]".to_owned())
     })?;
     if scheme == "http" && !is_loopback(&url) {
-        return Err(Error::Config(format!(
+        return Err(Error::config(format!(
             "base_url_override http://{host} refused: plain http:// is only allowed to a loopback \
              host (127.0.0.0/8, ::1, localhost) because credentials would cross the network in \
              clear text; use https://"
@@ -212,6 +212,7 @@ fn is_loopback(url: &reqwest::Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
 
     fn resolve(edge: Option<&str>, region: Option<&str>, base: &str) -> String {
         Hosts::new(None, edge, region).unwrap().resolve(base)
@@ -310,7 +311,8 @@ mod tests {
             "https://example.com/?q=1",
         ] {
             match Hosts::new(Some(url), None, None) {
-                Err(Error::Config(message)) => {
+                Err(error) if error.kind() == ErrorKind::Config => {
+                    let message = error.detail().unwrap();
                     assert!(!message.contains("pw"), "{message}");
                 }
                 other => panic!("{url}: expected Config error, got {other:?}"),
@@ -322,11 +324,11 @@ mod tests {
     fn edge_and_region_must_be_labels() {
         assert!(matches!(
             Hosts::new(None, Some("evil.com/"), None),
-            Err(Error::Config(_))
+            Err(error) if error.kind() == ErrorKind::Config
         ));
         assert!(matches!(
             Hosts::new(None, None, Some("")),
-            Err(Error::Config(_))
+            Err(error) if error.kind() == ErrorKind::Config
         ));
     }
 }

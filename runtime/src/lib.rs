@@ -57,7 +57,9 @@ pub use time;
 pub use credentials::Credentials;
 pub use date::{iso8601_option, rfc2822_option};
 pub use enum_value::StringEnum;
-pub use error::{ApiError, Error, Processed, TransportErrorKind, TOO_MANY_REQUESTS_CODE};
+pub use error::{
+    ApiError, Error, ErrorKind, Processed, TransportErrorKind, TOO_MANY_REQUESTS_CODE,
+};
 pub use form::{percent_encode, FormBody};
 pub use hosts::Hosts;
 pub use operation::{encode_path_param, HttpMethod, Operation, Request};

@@ -95,7 +95,7 @@ pub fn error_stream<T: Send + 'static>(error: Error) -> ItemStream<T> {
 /// previous one are used up. Stops after `limit` items overall (without fetching a page it does
 /// not need), or after a page without a next link. An error (of a request or of decoding) is
 /// yielded once and ends the stream. A next link already followed (pages that loop, A to A or
-/// A to B to A, which would never end) ends the stream with [`Error::InvalidNextPage`] after
+/// A to B to A, which would never end) ends the stream with an [`ErrorKind::InvalidNextPage`](crate::ErrorKind::InvalidNextPage) error after
 /// that page's items.
 ///
 /// ```no_run
@@ -167,14 +167,14 @@ pub fn paginate<P: Page>(
                         .filter(|link| !link.is_empty())
                         .map(str::to_owned);
                     if next.as_ref().is_some_and(|n| state.visited.contains(n)) {
-                        state.pending_error = Some(Error::InvalidNextPage {
-                            operation: state.operation.id,
-                            detail: format!(
+                        state.pending_error = Some(Error::invalid_next_page(
+                            state.operation.id,
+                            format!(
                                 "the next-page link leads back to a page already read (after \
                                  {} pages): the pages loop",
                                 state.visited.len() + 1
                             ),
-                        });
+                        ));
                         state.next = None;
                     } else {
                         state.next = next;

@@ -41,14 +41,15 @@ impl fmt::Debug for Response {
 
 /// Decodes the body of `response` as JSON into `T`.
 ///
-/// A mismatch is an [`Error::Decode`] whose `detail` gives the path of the offending field
+/// A mismatch is an [`ErrorKind::Decode`](crate::ErrorKind::Decode) error whose
+/// [`detail`](Error::detail) gives the path of the offending field
 /// (`results[3].date_created`), the category (syntax, data, end of input), the line and column
 /// and serde's reason with any value removed, e.g.
 /// `at results[0].status: data error (invalid type: integer, expected a string) at line 1
 /// column 88`. Body text and values are never included.
 ///
 /// ```
-/// use trusthub_runtime::{decode_json, Error, HttpMethod, Operation, Response};
+/// use trusthub_runtime::{decode_json, Error, ErrorKind, HttpMethod, Operation, Response};
 ///
 /// static FETCH: Operation = Operation {
 ///     id: "FetchPolicy", method: HttpMethod::Get,
@@ -61,7 +62,9 @@ impl fmt::Debug for Response {
 /// assert_eq!(decode_json::<Policy>(&FETCH, &ok)?.sid, "RN1");
 ///
 /// let bad = Response { status: 200, headers: Default::default(), body: r#"{"sid": 7}"#.into() };
-/// let Err(Error::Decode { detail, .. }) = decode_json::<Policy>(&FETCH, &bad) else { panic!() };
+/// let Err(error) = decode_json::<Policy>(&FETCH, &bad) else { panic!() };
+/// assert_eq!(error.kind(), ErrorKind::Decode);
+/// let detail = error.detail().unwrap();
 /// assert!(detail.starts_with("at sid: data error (invalid type: integer, expected a string)"));
 /// # Ok::<(), Error>(())
 /// ```
@@ -75,12 +78,12 @@ pub fn decode_json<T: serde::de::DeserializeOwned>(
         let api = crate::error::ApiError::from_response(
             operation.id,
             response.status,
-            response.headers.clone(),
+            &response.headers,
             &response.body,
         );
         // Only an error object that decodes as one (with its code) is reported as such.
-        if api.code.is_some() {
-            return Err(Error::Api(Box::new(api)));
+        if api.code().is_some() {
+            return Err(Error::api(api));
         }
     }
     let mut deserializer = serde_json::Deserializer::from_slice(&response.body);
@@ -92,10 +95,8 @@ pub fn decode_json<T: serde::de::DeserializeOwned>(
                 .map(|()| value)
                 .map_err(|e| (".".to_owned(), e))
         });
-    result.map_err(|(path, error)| Error::Decode {
-        operation: operation.id,
-        status: response.status,
-        detail: describe(&path, &error),
+    result.map_err(|(path, error)| {
+        Error::decode(operation.id, response.status, describe(&path, &error))
     })
 }
 
@@ -260,13 +261,12 @@ mod tests {
 
     fn detail(body: &str) -> String {
         match decode(body) {
-            Err(Error::Decode {
-                operation,
-                status,
-                detail,
-            }) => {
-                assert_eq!((operation, status), ("ListEndUsers", 200));
-                detail
+            Err(error) if error.kind() == crate::ErrorKind::Decode => {
+                assert_eq!(
+                    (error.operation(), error.status()),
+                    (Some("ListEndUsers"), Some(200))
+                );
+                error.detail().unwrap().to_owned()
             }
             other => panic!("expected Decode, got {other:?}"),
         }

@@ -18,7 +18,7 @@
 
 use std::time::Duration;
 
-use crate::error::{Error, Processed, TransportErrorKind};
+use crate::error::{Error, ErrorKind, Processed, TransportErrorKind};
 use crate::operation::HttpMethod;
 
 /// How many times and how patiently a request is sent.
@@ -88,27 +88,27 @@ impl Default for RetryPolicy {
 pub fn retry_reason(method: HttpMethod, error: &Error) -> Option<&'static str> {
     if !method.is_idempotent() {
         // Only what Twilio did not process may be sent again blindly.
-        return match (error.processed(), error) {
-            (Processed::No, Error::Api(_)) => Some("rate limited by Twilio (429, code 20429)"),
-            (Processed::No, Error::Transport { .. }) => Some("connect error (request never sent)"),
+        return match (error.processed(), error.kind()) {
+            (Processed::No, ErrorKind::Api) => Some("rate limited by Twilio (429, code 20429)"),
+            (Processed::No, ErrorKind::Transport) => Some("connect error (request never sent)"),
             _ => None,
         };
     }
-    match error {
-        Error::Api(api) => match api.status {
-            429 => Some("rate limited (429)"),
-            503 => Some("service unavailable (503)"),
-            502 => Some("bad gateway (502)"),
-            504 => Some("gateway timeout (504)"),
+    match error.kind() {
+        ErrorKind::Api => match error.status() {
+            Some(429) => Some("rate limited (429)"),
+            Some(503) => Some("service unavailable (503)"),
+            Some(502) => Some("bad gateway (502)"),
+            Some(504) => Some("gateway timeout (504)"),
             _ => None,
         },
-        Error::Transport { kind, .. } => match kind {
-            TransportErrorKind::Connect => Some("connect error (request never sent)"),
-            TransportErrorKind::Request => Some("connection error"),
-            TransportErrorKind::Body => Some("body read error"),
-            TransportErrorKind::Other => Some("client error"),
+        ErrorKind::Transport => match error.transport_kind() {
+            Some(TransportErrorKind::Connect) => Some("connect error (request never sent)"),
+            Some(TransportErrorKind::Request) => Some("connection error"),
+            Some(TransportErrorKind::Body) => Some("body read error"),
+            Some(TransportErrorKind::Other) | None => Some("client error"),
         },
-        Error::Timeout { .. } => Some("timeout"),
+        ErrorKind::Timeout => Some("timeout"),
         _ => None,
     }
 }
@@ -154,23 +154,23 @@ mod tests {
     use time::macros::datetime;
 
     fn api(status: u16) -> Error {
-        Error::Api(Box::new(ApiError::from_response(
+        Error::api(ApiError::from_response(
             "Op",
             status,
-            HeaderMap::new(),
+            &HeaderMap::new(),
             b"",
-        )))
+        ))
     }
 
     /// An answer with Twilio's error body and `code`.
     fn twilio(status: u16, code: i64) -> Error {
         let body = format!(r#"{{"code": {code}, "message": "m", "status": {status}}}"#);
-        Error::Api(Box::new(ApiError::from_response(
+        Error::api(ApiError::from_response(
             "Op",
             status,
-            HeaderMap::new(),
+            &HeaderMap::new(),
             body.as_bytes(),
-        )))
+        ))
     }
 
     #[test]
@@ -211,31 +211,17 @@ mod tests {
         assert_eq!(twilio(400, 20001).processed(), Processed::Refused);
         assert_eq!(twilio(404, 20404).processed(), Processed::Refused);
         assert_eq!(api(400).processed(), Processed::Maybe);
-        let timeout = Error::Timeout {
-            operation: "Op",
-            after: Duration::from_secs(1),
-        };
+        let timeout = Error::timed_out("Op", Duration::from_secs(1));
         assert_eq!(timeout.processed(), Processed::Maybe);
-        let decode = Error::Decode {
-            operation: "Op",
-            status: 201,
-            detail: "x".into(),
-        };
+        let decode = Error::decode("Op", 201, "x");
         assert_eq!(decode.processed(), Processed::Yes);
-        let exhausted = Error::RetriesExhausted {
-            operation: "Op",
-            attempts: 4,
-            last: Box::new(twilio(429, 20429)),
-        };
+        let exhausted = Error::retries_exhausted("Op", 4, twilio(429, 20429));
         assert_eq!(exhausted.processed(), Processed::No);
     }
 
     #[test]
     fn timeouts_only_for_idempotent_methods() {
-        let timeout = Error::Timeout {
-            operation: "Op",
-            after: Duration::from_secs(1),
-        };
+        let timeout = Error::timed_out("Op", Duration::from_secs(1));
         assert!(retry_reason(HttpMethod::Get, &timeout).is_some());
         assert!(retry_reason(HttpMethod::Delete, &timeout).is_some());
         assert!(retry_reason(HttpMethod::Post, &timeout).is_none());
@@ -244,16 +230,9 @@ mod tests {
     #[test]
     fn other_errors_are_final() {
         for error in [
-            Error::Config("x".into()),
-            Error::BodyTooLarge {
-                operation: "Op",
-                limit: 1,
-            },
-            Error::Decode {
-                operation: "Op",
-                status: 200,
-                detail: "x".into(),
-            },
+            Error::config("x"),
+            Error::body_too_large("Op", 1),
+            Error::decode("Op", 200, "x"),
         ] {
             assert!(retry_reason(HttpMethod::Get, &error).is_none());
         }

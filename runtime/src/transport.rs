@@ -1,7 +1,7 @@
 //! Sending requests: authentication, headers, timeouts, bounded bodies, retries, tracing.
 //!
 //! Choices, in one place:
-//! - **Redirects are never followed.** A 3xx becomes an [`Error::Api`]; credentials never go to
+//! - **Redirects are never followed.** A 3xx becomes an [`ErrorKind::Api`](crate::ErrorKind::Api) error; credentials never go to
 //!   a location named by a server.
 //! - **Environment proxies are ignored by default** (`HTTP_PROXY`, `HTTPS_PROXY`, which reqwest
 //!   would otherwise read): a variable set for other tools must not silently reroute requests
@@ -27,7 +27,7 @@ use tracing::field::Empty;
 use tracing::{debug, Instrument};
 
 use crate::credentials::Credentials;
-use crate::error::{ApiError, Error};
+use crate::error::{ApiError, Error, ErrorKind};
 use crate::hosts::Hosts;
 use crate::operation::{HttpMethod, Operation, Request};
 use crate::response::Response;
@@ -133,11 +133,11 @@ impl Transport {
     }
 
     /// Sends `request` (with retries, see [`crate::retry`]). `Ok` only for a 2xx answer, whose
-    /// body is read in full; any other status is [`Error::Api`].
+    /// body is read in full; any other status is an [`ErrorKind::Api`](crate::ErrorKind::Api) error.
     pub async fn execute(&self, request: Request) -> Result<Response, Error> {
         let operation = request.operation;
         if !request.path.starts_with('/') {
-            return Err(Error::Config(format!(
+            return Err(Error::config(format!(
                 "{}: the request path must start with '/'",
                 operation.id
             )));
@@ -163,10 +163,8 @@ impl Transport {
         operation: &'static Operation,
         next: &str,
     ) -> Result<Response, Error> {
-        let path_and_query = next_page_path(next).map_err(|detail| Error::InvalidNextPage {
-            operation: operation.id,
-            detail: detail.to_owned(),
-        })?;
+        let path_and_query = next_page_path(next)
+            .map_err(|detail| Error::invalid_next_page(operation.id, detail))?;
         let base = self.0.hosts.base(operation.base_url);
         let has_prefix = !base.prefix.is_empty()
             && path_and_query
@@ -189,7 +187,7 @@ impl Transport {
         body: Option<Bytes>,
     ) -> Result<Response, Error> {
         let url = reqwest::Url::parse(url).map_err(|_| {
-            Error::Config(format!(
+            Error::config(format!(
                 "{}: the base URL and the path do not form a valid URL",
                 operation.id
             ))
@@ -245,10 +243,10 @@ impl Transport {
                 }
                 Err(error) => error,
             };
-            if let Error::Api(api) = &error {
-                span.record("status", api.status);
-                if let Some(request_id) = &api.request_id {
-                    span.record("request_id", request_id.as_str());
+            if let Some(api) = error.api_error() {
+                span.record("status", api.status());
+                if let Some(request_id) = api.request_id() {
+                    span.record("request_id", request_id);
                 }
             }
             let outcome = outcome(&error);
@@ -321,32 +319,29 @@ impl Transport {
         };
         let (status, headers, body) = tokio::time::timeout(inner.timeout, exchange)
             .await
-            .map_err(|_| Error::Timeout {
-                operation: operation.id,
-                after: inner.timeout,
-            })??;
+            .map_err(|_| Error::timed_out(operation.id, inner.timeout))??;
         match (status, body) {
             (200..=299, Body::Complete(body)) => Ok(Response {
                 status,
                 headers,
                 body,
             }),
-            (200..=299, Body::TooLarge) => Err(Error::BodyTooLarge {
-                operation: operation.id,
-                limit: inner.max_response_bytes,
-            }),
-            (_, Body::Complete(body)) => Err(Error::Api(Box::new(ApiError::from_response(
+            (200..=299, Body::TooLarge) => Err(Error::body_too_large(
                 operation.id,
-                status,
-                headers,
-                &body,
-            )))),
-            (_, Body::TooLarge) => Err(Error::Api(Box::new(ApiError::oversized(
-                operation.id,
-                status,
-                headers,
                 inner.max_response_bytes,
-            )))),
+            )),
+            (_, Body::Complete(body)) => Err(Error::api(ApiError::from_response(
+                operation.id,
+                status,
+                &headers,
+                &body,
+            ))),
+            (_, Body::TooLarge) => Err(Error::api(ApiError::oversized(
+                operation.id,
+                status,
+                &headers,
+                inner.max_response_bytes,
+            ))),
         }
     }
 }
@@ -380,11 +375,7 @@ async fn read_bounded(
 /// Wraps the last error with the attempt count when more than one attempt was made.
 fn finish(operation: &'static Operation, error: Error, attempts: u32) -> Error {
     if attempts > 1 {
-        Error::RetriesExhausted {
-            operation: operation.id,
-            attempts,
-            last: Box::new(error),
-        }
+        Error::retries_exhausted(operation.id, attempts, error)
     } else {
         error
     }
@@ -392,11 +383,11 @@ fn finish(operation: &'static Operation, error: Error, attempts: u32) -> Error {
 
 /// A short label of an attempt's failure for traces (no values).
 fn outcome(error: &Error) -> String {
-    match error {
-        Error::Api(api) => format!("HTTP {}", api.status),
-        Error::Transport { kind, .. } => format!("transport: {kind}"),
-        Error::Timeout { .. } => "timeout".to_owned(),
-        Error::BodyTooLarge { .. } => "body too large".to_owned(),
+    match (error.kind(), error.status(), error.transport_kind()) {
+        (ErrorKind::Api, Some(status), _) => format!("HTTP {status}"),
+        (ErrorKind::Transport, _, Some(kind)) => format!("transport: {kind}"),
+        (ErrorKind::Timeout, ..) => "timeout".to_owned(),
+        (ErrorKind::BodyTooLarge, ..) => "body too large".to_owned(),
         _ => "other error".to_owned(),
     }
 }
@@ -530,7 +521,8 @@ impl TransportBuilder {
         self
     }
 
-    /// Largest body read (default 16 MiB); a larger 2xx body is [`Error::BodyTooLarge`].
+    /// Largest body read (default 16 MiB); a larger 2xx body is an
+    /// [`ErrorKind::BodyTooLarge`] error.
     pub fn max_response_bytes(mut self, limit: usize) -> Self {
         self.max_response_bytes = limit;
         self
@@ -543,13 +535,13 @@ impl TransportBuilder {
         self
     }
 
-    /// Checks the settings and builds the client. [`Error::Config`] for: no credentials,
+    /// Checks the settings and builds the client. An [`ErrorKind::Config`] error for: no credentials,
     /// malformed credentials, a base URL override that is not `http(s)`, plain `http://` to a
     /// host that is not loopback, a bad edge/region, zero `max_attempts`, zero timeouts or
     /// body limit, a User-Agent part that is not visible ASCII.
     pub fn build(self) -> Result<Transport, Error> {
         let credentials = self.credentials.ok_or_else(|| {
-            Error::Config(
+            Error::config(
                 "no credentials; call TransportBuilder::credentials with Credentials::auth_token \
                  or Credentials::api_key"
                     .to_owned(),
@@ -563,23 +555,23 @@ impl TransportBuilder {
             self.region.as_deref(),
         )?;
         if self.retry.max_attempts == 0 {
-            return Err(Error::Config(
+            return Err(Error::config(
                 "retry policy max_attempts must be at least 1 (1 = no retry)".to_owned(),
             ));
         }
         if self.timeout.is_zero() || self.connect_timeout.is_zero() {
-            return Err(Error::Config(
+            return Err(Error::config(
                 "timeouts must be greater than zero".to_owned(),
             ));
         }
         if self.max_response_bytes == 0 {
-            return Err(Error::Config(
+            return Err(Error::config(
                 "max_response_bytes must be greater than zero".to_owned(),
             ));
         }
         let user_agent = user_agent(&self.product, &self.version, &self.extensions)?;
         let user_agent_value = HeaderValue::from_str(&user_agent)
-            .map_err(|_| Error::Config("the User-Agent is not a valid header value".to_owned()))?;
+            .map_err(|_| Error::config("the User-Agent is not a valid header value".to_owned()))?;
         let mut default_headers = HeaderMap::new();
         default_headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         let mut client = reqwest::Client::builder()
@@ -594,7 +586,7 @@ impl TransportBuilder {
         }
         let client = client
             .build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
         Ok(Transport(Arc::new(Inner {
             client,
             credentials,
@@ -644,7 +636,7 @@ mod tests {
     fn build_requires_valid_settings() {
         let creds = || Credentials::auth_token(AC, "token");
         assert!(
-            matches!(Transport::builder().build(), Err(Error::Config(m)) if m.contains("no credentials"))
+            matches!(Transport::builder().build(), Err(e) if e.kind() == ErrorKind::Config && e.detail().unwrap().contains("no credentials"))
         );
         assert!(Transport::builder().credentials(creds()).build().is_ok());
         for builder in [
@@ -675,7 +667,7 @@ mod tests {
                 .user_agent_extension("a\nb"),
             Transport::builder().credentials(Credentials::auth_token("AC1", "t")),
         ] {
-            assert!(matches!(builder.build(), Err(Error::Config(_))));
+            assert!(matches!(builder.build(), Err(e) if e.kind() == ErrorKind::Config));
         }
     }
 

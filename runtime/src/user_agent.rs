@@ -34,7 +34,7 @@ pub fn user_agent(product: &str, version: &str, extensions: &[String]) -> Result
         let ok = !extension.trim().is_empty()
             && extension.bytes().all(|b| b == b' ' || b.is_ascii_graphic());
         if !ok {
-            return Err(Error::Config(
+            return Err(Error::config(
                 "user agent extension must be non-empty visible ASCII (spaces allowed)".to_owned(),
             ));
         }
@@ -49,7 +49,7 @@ fn check_token(what: &str, value: &str) -> Result<(), Error> {
     if ok {
         Ok(())
     } else {
-        Err(Error::Config(format!(
+        Err(Error::config(format!(
             "{what} must be non-empty visible ASCII without spaces or '/'"
         )))
     }

@@ -1,5 +1,5 @@
 //! Client-side checks emitted by generated setters and `send()`. Each failure is an
-//! [`Error::InvalidParameter`] that names the parameter and the expected form and describes what
+//! [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) error that names the parameter and the expected form and describes what
 //! came without echoing personal data.
 //!
 //! ```
@@ -22,7 +22,8 @@ use crate::error::Error;
 use crate::sid::{SidError, SidProblem};
 
 /// Checks a SID argument of a generated call: a typed SID passes as is; a string that was not a
-/// SID of the expected kind becomes [`Error::InvalidParameter`] naming the operation, the
+/// SID of the expected kind becomes an [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
+/// error naming the operation, the
 /// parameter and the pattern, and describing the first problem (the length, the prefix or the
 /// position of the first non-hex character) without echoing the value.
 pub fn sid_arg<T: Copy>(
@@ -47,7 +48,7 @@ pub fn sid<T: FromStr<Err = SidError>>(
         .map_err(|error| invalid_sid(operation, parameter, &error))
 }
 
-/// The [`Error::InvalidParameter`] of a string that is not a SID.
+/// The [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) error of a string that is not a SID.
 fn invalid_sid(operation: &'static str, parameter: &'static str, error: &SidError) -> Error {
     let found = match error.problem() {
         SidProblem::Length { found: 0 } => "an empty value".to_owned(),
@@ -61,12 +62,7 @@ fn invalid_sid(operation: &'static str, parameter: &'static str, error: &SidErro
             position + 1
         ),
     };
-    Error::InvalidParameter {
-        operation,
-        parameter,
-        expected: error.pattern().to_owned(),
-        found,
-    }
+    Error::invalid_parameter(operation, parameter, error.pattern().to_owned(), found)
 }
 
 /// Checks the length of a text parameter in characters (Unicode scalar values, as OpenAPI's
@@ -84,12 +80,12 @@ pub fn length(
     if !too_short && !too_long {
         return Ok(());
     }
-    Err(Error::InvalidParameter {
+    Err(Error::invalid_parameter(
         operation,
         parameter,
-        expected: bounds_text(min, max, "characters"),
-        found: format!("{count} characters"),
-    })
+        bounds_text(min, max, "characters"),
+        format!("{count} characters"),
+    ))
 }
 
 /// Checks an integer parameter against inclusive bounds. Numbers are not personal data and are
@@ -106,12 +102,12 @@ pub fn range(
     if !too_small && !too_large {
         return Ok(());
     }
-    Err(Error::InvalidParameter {
+    Err(Error::invalid_parameter(
         operation,
         parameter,
-        expected: bounds_text(min, max, "").trim_end().to_owned(),
-        found: value.to_string(),
-    })
+        bounds_text(min, max, "").trim_end().to_owned(),
+        value.to_string(),
+    ))
 }
 
 fn bounds_text<T: std::fmt::Display>(min: Option<T>, max: Option<T>, unit: &str) -> String {
@@ -139,9 +135,10 @@ mod tests {
 
     fn found(result: Result<(), Error>) -> (String, String) {
         match result {
-            Err(Error::InvalidParameter {
-                expected, found, ..
-            }) => (expected, found),
+            Err(error) if error.kind() == crate::ErrorKind::InvalidParameter => (
+                error.expected().unwrap().to_owned(),
+                error.found().unwrap().to_owned(),
+            ),
             other => panic!("expected InvalidParameter, got {other:?}"),
         }
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use common::*;
 use serde_json::json;
 use trusthub_runtime::{
-    Credentials, Error, FormBody, Request, RetryPolicy, Transport, TransportErrorKind,
+    Credentials, ErrorKind, FormBody, Request, RetryPolicy, Transport, TransportErrorKind,
 };
 
 fn policies_request() -> Request {
@@ -175,13 +175,12 @@ async fn retry_after_beyond_the_budget_stops_at_once() {
         .unwrap();
     let error = transport.execute(policies_request()).await.unwrap_err();
     assert_eq!(server.count(), 1);
-    match &error {
-        Error::Api(api) => {
-            assert_eq!(api.status, 429);
-            assert_eq!(api.retry_after, Some(Duration::from_secs(3600)));
-        }
-        other => panic!("expected Api, got {other:?}"),
-    }
+    assert_eq!(error.kind(), ErrorKind::Api, "expected Api, got {error:?}");
+    assert_eq!(error.attempts(), 1);
+    let api = error.api_error().expect("an Api error holds its answer");
+    assert_eq!(api.status(), 429);
+    assert_eq!(api.retry_after(), Some(Duration::from_secs(3600)));
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(3600)));
     assert_eq!(error.code(), Some(20429));
 }
 
@@ -210,13 +209,23 @@ async fn post_is_not_repeated_after_a_gateway_429_503_500_502_504_or_a_dropped_c
         let transport = builder_for(&server).build().unwrap();
         let error = transport.execute(create_request()).await.unwrap_err();
         assert_eq!(server.count(), 1, "{name}: the POST was sent again");
-        match (name, &error) {
-            ("drop", Error::Transport { kind, .. }) => {
-                assert_ne!(*kind, TransportErrorKind::Connect, "{error}")
+        assert_eq!(error.attempts(), 1, "{name}: {error:?}");
+        match (name, error.kind()) {
+            ("drop", ErrorKind::Transport) => {
+                let kind = error
+                    .transport_kind()
+                    .expect("a Transport error has its kind");
+                assert_ne!(kind, TransportErrorKind::Connect, "{error}")
             }
-            ("drop", other) => panic!("drop: expected Transport, got {other:?}"),
-            (_, Error::Api(api)) => assert_eq!(api.status.to_string(), name),
-            (_, other) => panic!("{name}: expected Api, got {other:?}"),
+            ("drop", _) => panic!("drop: expected Transport, got {error:?}"),
+            (_, ErrorKind::Api) => {
+                let status = error
+                    .api_error()
+                    .expect("an Api error holds its answer")
+                    .status();
+                assert_eq!(status.to_string(), name)
+            }
+            (_, _) => panic!("{name}: expected Api, got {error:?}"),
         }
     }
 }
@@ -229,10 +238,10 @@ async fn post_is_not_repeated_after_a_timeout() {
         .build()
         .unwrap();
     let error = transport.execute(create_request()).await.unwrap_err();
-    assert!(
-        matches!(error, Error::Timeout { operation: "CreateEndUser", after } if after == Duration::from_millis(300)),
-        "{error:?}"
-    );
+    assert_eq!(error.kind(), ErrorKind::Timeout, "{error:?}");
+    assert_eq!(error.attempts(), 1, "{error:?}");
+    assert_eq!(error.operation(), Some("CreateEndUser"));
+    assert_eq!(error.timeout(), Some(Duration::from_millis(300)));
     assert_eq!(server.count(), 1);
 }
 
@@ -250,22 +259,17 @@ async fn post_is_retried_on_connect_errors() {
         .build()
         .unwrap();
     let error = transport.execute(create_request()).await.unwrap_err();
-    match &error {
-        Error::RetriesExhausted { attempts, last, .. } => {
-            assert_eq!(*attempts, 3);
-            assert!(
-                matches!(
-                    **last,
-                    Error::Transport {
-                        kind: TransportErrorKind::Connect,
-                        ..
-                    }
-                ),
-                "{last:?}"
-            );
-        }
-        other => panic!("expected RetriesExhausted, got {other:?}"),
-    }
+    assert_eq!(
+        error.attempts(),
+        3,
+        "expected RetriesExhausted, got {error:?}"
+    );
+    assert_eq!(error.kind(), ErrorKind::Transport, "{error:?}");
+    assert_eq!(
+        error.transport_kind(),
+        Some(TransportErrorKind::Connect),
+        "{error:?}"
+    );
     let text = error.to_string();
     assert!(text.contains("gave up after 3 attempts"), "{text}");
     assert!(
@@ -338,17 +342,9 @@ async fn attempts_are_bounded_by_max_attempts() {
     let transport = builder_for(&server).retry(fast_retries(3)).build().unwrap();
     let error = transport.execute(policies_request()).await.unwrap_err();
     assert_eq!(server.count(), 3);
-    assert!(
-        matches!(
-            &error,
-            Error::RetriesExhausted {
-                attempts: 3,
-                operation: "ListPolicies",
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert_eq!(error.attempts(), 3, "{error:?}");
+    assert_eq!(error.operation(), Some("ListPolicies"));
+    assert_eq!(error.kind(), ErrorKind::Api);
     assert_eq!(error.status(), Some(503));
     assert_eq!(error.request_id(), Some("RQlast"));
     assert!(error.is_retryable());
@@ -373,10 +369,7 @@ async fn elapsed_budget_is_honored() {
         .unwrap();
     let error = transport.execute(policies_request()).await.unwrap_err();
     assert_eq!(server.count(), 2);
-    assert!(
-        matches!(error, Error::RetriesExhausted { attempts: 2, .. }),
-        "{error:?}"
-    );
+    assert_eq!(error.attempts(), 2, "{error:?}");
 }
 
 #[tokio::test]
@@ -442,16 +435,10 @@ async fn body_over_the_limit_is_refused() {
             .execute(Request::new(&FETCH_POLICY, "/v1/Policies/RN1"))
             .await
             .unwrap_err();
-        assert!(
-            matches!(
-                error,
-                Error::BodyTooLarge {
-                    operation: "FetchPolicy",
-                    limit: 1000
-                }
-            ),
-            "{error:?}"
-        );
+        assert_eq!(error.kind(), ErrorKind::BodyTooLarge, "{error:?}");
+        assert_eq!(error.attempts(), 1, "{error:?}");
+        assert_eq!(error.operation(), Some("FetchPolicy"));
+        assert_eq!(error.body_limit(), Some(1000));
     }
     let response = transport
         .execute(Request::new(&FETCH_POLICY, "/v1/Policies/RN1"))
@@ -473,10 +460,10 @@ async fn slow_server_times_out() {
         .execute(Request::new(&FETCH_POLICY, "/v1/Policies/RN1"))
         .await
         .unwrap_err();
-    assert!(
-        matches!(error, Error::Timeout { operation: "FetchPolicy", after } if after == Duration::from_millis(200)),
-        "{error:?}"
-    );
+    assert_eq!(error.kind(), ErrorKind::Timeout, "{error:?}");
+    assert_eq!(error.attempts(), 1, "{error:?}");
+    assert_eq!(error.operation(), Some("FetchPolicy"));
+    assert_eq!(error.timeout(), Some(Duration::from_millis(200)));
     assert!(error.is_retryable());
     assert!(error
         .to_string()
@@ -518,11 +505,12 @@ async fn error_answers_keep_status_code_and_request_id() {
         .execute(Request::new(&FETCH_POLICY, "/v1/Policies/RN1"))
         .await
         .unwrap_err();
-    let Error::Api(api) = &error else {
+    let Some(api) = error.api_error() else {
         panic!("expected Api, got {error:?}")
     };
+    assert_eq!(error.attempts(), 1);
     assert_eq!(
-        api.message,
+        api.message(),
         "HTTP 502 Bad Gateway with a non-JSON body (text/html, 37 bytes)"
     );
 }

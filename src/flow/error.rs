@@ -5,7 +5,7 @@ use std::fmt;
 use crate::api::trusthub_v1::CustomerProfileStatus;
 use crate::attributes::ValidationErrors;
 use crate::sid::{CustomerProfileSid, ObjectSid, PolicySid};
-use crate::ApiError;
+use crate::Error;
 
 use super::Step;
 
@@ -63,7 +63,7 @@ pub enum FlowError {
         /// The resource the step worked on, when known.
         resource: Option<ObjectSid>,
         /// The error.
-        source: Box<ApiError>,
+        source: Box<Error>,
     },
     /// A create's answer was lost and looking the resource up found several candidates.
     Ambiguous {

@@ -278,7 +278,8 @@ fn process_key() -> &'static DigestKey {
 
 /// Keeps nothing: a flow that cannot be resumed after a crash.
 ///
-/// [`SecondaryProfile::create`](super::SecondaryProfile::create) runs with it.
+/// A [`ProfileFlow`](super::ProfileFlow) without a [`journal`](super::ProfileFlow::journal)
+/// runs with it.
 ///
 /// ```
 /// use std::sync::Arc;

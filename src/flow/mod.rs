@@ -4,7 +4,8 @@
 //!
 //! - [`SecondaryProfile::builder`] takes typed input; `build()` validates everything locally and
 //!   reports every problem at once (nothing is sent).
-//! - [`SecondaryProfile::create`] / [`SecondaryProfile::run`] perform steps 1-9. Before anything
+//! - [`Client::secondary_profile`](crate::Client::secondary_profile) binds an input to its
+//!   client as a [`ProfileFlow`]; its [`run`](ProfileFlow::run) performs steps 1-9. Before anything
 //!   is created, the policy is fetched and the input checked against it, and the ISV's primary
 //!   profile is checked ([`Preflight`]); then the bundle, the three end users, the address and
 //!   its supporting document are created, assigned with the primary profile and the phone
@@ -13,7 +14,7 @@
 //!   evaluation; submission), two more for the checks unless a batch shares them.
 //! - Progress is a [`Journal`] handed to a [`JournalStore`]: before every create, its intent
 //!   (write-ahead: a create is never sent that the journal does not know may exist); after
-//!   every step, its SID. [`SecondaryProfile::resume`] finishes a flow from it: journaled SIDs
+//!   every step, its SID. [`ProfileFlow::resuming`] finishes a flow from it: journaled SIDs
 //!   are reused, journaled intents looked up before anything is sent (the end users, address and
 //!   document carry the flow id in their friendly names, the bundle is matched on its fields and
 //!   creation time, assignments on the object they assign). A create whose answer says it may
@@ -46,6 +47,7 @@
 mod digest;
 mod error;
 pub mod files;
+mod handle;
 mod journal;
 mod preflight;
 mod run;
@@ -70,6 +72,7 @@ use digest::Canonical;
 pub use digest::DigestKey;
 pub use error::FlowError;
 pub use files::JournalLock;
+pub use handle::ProfileFlow;
 pub use journal::{FileStore, Intent, Journal, JournalStore, MemoryStore, NoStore, JOURNAL_FORMAT};
 pub use preflight::Preflight;
 pub use run::{cleanup, CleanupReport};
@@ -286,7 +289,7 @@ impl Step {
 /// // `input` gives a valid builder for the emulator's account (see `SecondaryProfile`).
 /// let flow = input(&emulator, "Acme Corp").build()?;
 /// let store = MemoryStore::new();
-/// let first = flow.run(&client, Arc::new(store.clone()), FlowOptions::default()).await?;
+/// let first = client.secondary_profile(&flow).journal(store.clone()).run().await?;
 /// assert!(first.steps.iter().all(|s| match s.step {
 ///     Step::ConfirmPolicy | Step::ConfirmPrimaryProfile => s.outcome == Outcome::Checked,
 ///     _ => s.outcome == Outcome::Created,
@@ -298,8 +301,11 @@ impl Step {
 /// let intent = trusthub::flow::Intent { at: journal.started_at, criteria: None };
 /// journal.evaluation = None;
 /// journal.intents.insert("evaluation".into(), intent);
-/// let resumed = flow
-///     .resume(&client, journal, Arc::new(store.clone()), FlowOptions::default())
+/// let resumed = client
+///     .secondary_profile(&flow)
+///     .journal(store.clone())
+///     .resuming(journal)
+///     .run()
 ///     .await?;
 /// for s in &resumed.steps {
 ///     let expected = if s.step == Step::Evaluate { Outcome::Found } else { Outcome::Journaled };
@@ -462,8 +468,8 @@ pub type Observer = Arc<dyn Fn(&StepRecord) + Send + Sync>;
 /// let acme = input(&emulator, "Acme Corp").build()?;
 /// let globex = input(&emulator, "Globex").build()?;
 /// let (a, b) = tokio::join!(
-///     acme.run(&client, Arc::new(NoStore), options.clone()),
-///     globex.run(&client, Arc::new(NoStore), options.clone()), // the clone shares the cap
+///     client.secondary_profile(&acme).options(options.clone()).run(),
+///     client.secondary_profile(&globex).options(options.clone()).run(), // the clone shares the cap
 /// );
 /// let (a, b) = (a?, b?);
 /// assert!(a.evaluation.is_compliant() && b.evaluation.is_compliant());
@@ -1091,40 +1097,6 @@ impl SecondaryProfile {
     pub fn check_policy(&self, policy: &trusthub_generated::trusthub_v1::Policy) -> Vec<String> {
         run::check_policy(self, policy)
     }
-
-    /// Runs steps 1-9 with default options and no journal store.
-    pub async fn create(&self, client: &crate::Client) -> Result<FlowReport, FlowError> {
-        self.run(client, Arc::new(NoStore), FlowOptions::default())
-            .await
-    }
-
-    /// Runs steps 1-9 from scratch. The journal goes to `store` before anything is sent (so a
-    /// crash at any moment leaves a journal naming the flow), before every create (its intent)
-    /// and after every step.
-    pub async fn run(
-        &self,
-        client: &crate::Client,
-        store: Arc<dyn JournalStore>,
-        options: FlowOptions,
-    ) -> Result<FlowReport, FlowError> {
-        let key = store.digest_key();
-        let journal = Journal::new(run::new_flow_id(), key.id(), self.input_digests(key));
-        run::run(self, client, journal, store, options).await
-    }
-
-    /// Finishes a flow from its journal ([`SecondaryProfile::reconcile_journal`] first): what
-    /// the journal holds is reused, every create it recorded an intent for is looked up (its
-    /// answer may have been lost) and created only if absent, and nothing else is looked up.
-    pub async fn resume(
-        &self,
-        client: &crate::Client,
-        journal: Journal,
-        store: Arc<dyn JournalStore>,
-        options: FlowOptions,
-    ) -> Result<FlowReport, FlowError> {
-        let journal = self.reconcile_journal(journal, store.digest_key())?;
-        run::run(self, client, journal, store, options).await
-    }
 }
 
 /// What in `journal` was built from input `part`, if anything (or may have been: an intent).
@@ -1244,7 +1216,12 @@ pub enum Submission {
 ///     observer: Some(Arc::new(move |_: &StepRecord| *counter.lock().unwrap() += 1)),
 ///     ..FlowOptions::default()
 /// };
-/// let mut report = flow.run(&client, Arc::new(store.clone()), options).await?;
+/// let mut report = client
+///     .secondary_profile(&flow)
+///     .journal(store.clone())
+///     .options(options)
+///     .run()
+///     .await?;
 ///
 /// assert!(report.evaluation.is_compliant(), "{}", report.evaluation);
 /// // Policy and primary profile checked, bundle, 3 end users, address, document, 5 entity
@@ -1259,7 +1236,7 @@ pub enum Submission {
 /// assert!(!report.journal.to_json().contains("rep1@acme.example.com"));
 ///
 /// // Step 10, then Twilio's review (the emulator decides when told to).
-/// let status = report.submit(&client, Submission::WhenCompliant).await?;
+/// let status = report.submit(Submission::WhenCompliant).await?;
 /// assert_eq!(status, CustomerProfileStatus::PendingReview);
 /// // The report's typed SIDs go straight into the generated calls.
 /// let profile = client.customer_profiles().fetch(report.bundle()).send().await?;
@@ -1269,10 +1246,10 @@ pub enum Submission {
 ///     Some(CustomerProfileStatus::PendingReview | CustomerProfileStatus::InReview)
 /// ));
 /// let (timeout, poll) = (Duration::from_secs(5), Duration::from_millis(20));
-/// let status = report.wait_for_review(&client, timeout, poll).await?;
+/// let status = report.wait_for_review(timeout, poll).await?;
 /// assert_eq!(status, CustomerProfileStatus::InReview);
 /// emulator.decide(report.bundle().as_str(), Decision::Approve).await?;
-/// let status = report.wait_for_decision(&client, timeout, poll).await?;
+/// let status = report.wait_for_decision(timeout, poll).await?;
 /// assert_eq!(status, CustomerProfileStatus::TwilioApproved);
 /// # Ok(())
 /// # }
@@ -1288,6 +1265,7 @@ pub struct FlowReport {
     pub warnings: Vec<Warning>,
     /// Wall time of the run.
     pub elapsed: Duration,
+    pub(crate) client: crate::Client,
     pub(crate) store: Arc<dyn JournalStore>,
 }
 
@@ -1315,22 +1293,26 @@ impl FlowReport {
     /// is not compliant. Returns the status Twilio answered (usually `pending-review`).
     pub async fn submit(
         &mut self,
-        client: &crate::Client,
         submission: Submission,
     ) -> Result<CustomerProfileStatus, FlowError> {
-        run::submit(client, &mut self.journal, self.store.as_ref(), submission).await
+        run::submit(
+            &self.client,
+            &mut self.journal,
+            self.store.as_ref(),
+            submission,
+        )
+        .await
     }
 
     /// Follows the bundle's status until review has started or ended: `in-review`,
     /// `twilio-approved` or `twilio-rejected` (polling every `poll`, up to `timeout`).
     pub async fn wait_for_review(
         &self,
-        client: &crate::Client,
         timeout: Duration,
         poll: Duration,
     ) -> Result<CustomerProfileStatus, FlowError> {
         run::wait_for_status(
-            client,
+            &self.client,
             self.bundle(),
             &[
                 CustomerProfileStatus::InReview,
@@ -1346,12 +1328,11 @@ impl FlowReport {
     /// Follows the bundle's status until Twilio decides: `twilio-approved` or `twilio-rejected`.
     pub async fn wait_for_decision(
         &self,
-        client: &crate::Client,
         timeout: Duration,
         poll: Duration,
     ) -> Result<CustomerProfileStatus, FlowError> {
         run::wait_for_status(
-            client,
+            &self.client,
             self.bundle(),
             &[
                 CustomerProfileStatus::TwilioApproved,

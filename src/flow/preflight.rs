@@ -3,7 +3,7 @@
 
 use futures_util::future::join_all;
 use futures_util::TryStreamExt;
-use trusthub_generated::runtime::{Error as ApiError, StringEnum};
+use trusthub_generated::runtime::{Error, StringEnum};
 use trusthub_generated::trusthub_v1::{CustomerProfileStatus, Policy};
 
 use super::{FlowError, Step};
@@ -71,7 +71,7 @@ impl Preflight {
                 .into_stream()
                 .try_collect::<Vec<_>>(),
         );
-        let step_error = |step: Step, resource: ObjectSid, e: ApiError| FlowError::Step {
+        let step_error = |step: Step, resource: ObjectSid, e: Error| FlowError::Step {
             step,
             resource: Some(resource),
             source: Box::new(e),

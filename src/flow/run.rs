@@ -14,9 +14,7 @@ use futures_util::TryStreamExt;
 use serde_json::Value;
 use time::OffsetDateTime;
 use tokio::sync::Notify;
-use trusthub_generated::runtime::{
-    Error as ApiError, ItemStream, Processed, RetryPolicy, StringEnum,
-};
+use trusthub_generated::runtime::{Error, ItemStream, Processed, RetryPolicy, StringEnum};
 use trusthub_generated::trusthub_v1::{
     CustomerProfile, CustomerProfileChannelEndpointAssignment, CustomerProfileEntityAssignment,
     CustomerProfileEvaluation, CustomerProfileStatus, EndUser, Policy, SupportingDocument,
@@ -57,15 +55,11 @@ fn created_sid<S>(step: &Step, operation: &'static str, sid: Option<S>) -> Resul
     sid.ok_or_else(|| FlowError::Step {
         step: step.clone(),
         resource: None,
-        source: Box::new(ApiError::Decode {
-            operation,
-            status: 200,
-            detail: "the answer has no `sid`".to_owned(),
-        }),
+        source: Box::new(Error::decode(operation, 200, "the answer has no `sid`")),
     })
 }
 
-fn step_error(step: &Step, resource: Option<ObjectSid>, source: ApiError) -> FlowError {
+fn step_error(step: &Step, resource: Option<ObjectSid>, source: Error) -> FlowError {
     FlowError::Step {
         step: step.clone(),
         resource,
@@ -230,7 +224,7 @@ impl Runner<'_> {
     }
 
     /// One API call under the in-flight cap.
-    async fn call<T>(&self, fut: impl Future<Output = Result<T, ApiError>>) -> Result<T, ApiError> {
+    async fn call<T>(&self, fut: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
         let _permit = self.options.limiter.acquire().await;
         fut.await
     }
@@ -1017,6 +1011,7 @@ pub(crate) async fn run(
         steps: records.into_inner().expect("records lock"),
         warnings: warnings.into_inner().expect("warnings lock"),
         elapsed: started.elapsed(),
+        client: client.clone(),
         store,
     })
 }
@@ -1200,12 +1195,17 @@ pub(crate) async fn wait_for_status(
 ///     .primary_profile(emulator.primary_profile_sid().parse()?)
 ///     .build()?;
 /// // By default the policy check refuses it before anything is created.
-/// let refused = flow.create(&client).await.unwrap_err();
+/// let refused = client.secondary_profile(&flow).run().await.unwrap_err();
 /// assert!(matches!(refused, FlowError::PolicyMismatch { .. }), "{refused}");
 ///
 /// let store = MemoryStore::new();
 /// let options = FlowOptions { allow_incomplete: true, ..FlowOptions::default() };
-/// let flow_report = flow.run(&client, Arc::new(store.clone()), options).await?;
+/// let flow_report = client
+///     .secondary_profile(&flow)
+///     .journal(store.clone())
+///     .options(options)
+///     .run()
+///     .await?;
 /// assert!(!flow_report.evaluation.is_compliant());
 ///
 /// let mut journal = store.latest().expect("what was created is journaled");
@@ -1239,27 +1239,26 @@ pub async fn cleanup(
 ) -> CleanupReport {
     let mut report = CleanupReport::default();
     let step = Step::Cleanup;
-    let outcome =
-        |report: &mut CleanupReport, sid: ObjectSid, result: Result<(), ApiError>| -> bool {
-            match result {
-                Ok(()) => {
-                    report.deleted.push(sid);
-                    true
-                }
-                Err(e) if e.status() == Some(404) => {
-                    report.deleted.push(sid);
-                    true
-                }
-                Err(e) => {
-                    report.failed.push(FlowError::Step {
-                        step: step.clone(),
-                        resource: Some(sid),
-                        source: Box::new(e),
-                    });
-                    false
-                }
+    let outcome = |report: &mut CleanupReport, sid: ObjectSid, result: Result<(), Error>| -> bool {
+        match result {
+            Ok(()) => {
+                report.deleted.push(sid);
+                true
             }
-        };
+            Err(e) if e.status() == Some(404) => {
+                report.deleted.push(sid);
+                true
+            }
+            Err(e) => {
+                report.failed.push(FlowError::Step {
+                    step: step.clone(),
+                    resource: Some(sid),
+                    source: Box::new(e),
+                });
+                false
+            }
+        }
+    };
     if let (Some(bundle), false) = (journal.bundle, journal.submitted) {
         let b = bundle;
         for (key, sid) in journal.channel_endpoint_assignments.clone() {
