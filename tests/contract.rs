@@ -24,7 +24,6 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpListener;
-use trusthub::api::runtime::reqwest;
 use trusthub::api::trusthub_v1::{
     ComplianceRegistrationBusinessIdentityType, ComplianceRegistrationEndUserType,
     ComplianceRegistrationPhoneNumberType, ComplianceTollfreeInquiryOptInType,

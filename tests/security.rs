@@ -51,7 +51,7 @@ async fn proxies_named_by_the_environment_are_ignored() {
     }
     // Control: an HTTP client that reads the environment does go through the proxy, so the
     // variables are in effect.
-    let plain = trusthub::api::runtime::reqwest::Client::new();
+    let plain = reqwest::Client::new();
     plain
         .get(format!("{}/control", target.base_url))
         .send()

@@ -7,7 +7,6 @@
 
 use libfuzzer_sys::fuzz_target;
 use trusthub::api::api_v2010 as api;
-use trusthub::api::runtime::reqwest::header::HeaderMap;
 use trusthub::api::runtime::{decode_json, ApiError, ErrorKind, HttpMethod, Operation, Response};
 use trusthub::api::trusthub_v1 as th;
 use trusthub::evaluation::Evaluation;
@@ -53,11 +52,7 @@ macro_rules! decode_all {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let response = Response {
-        status: 200,
-        headers: HeaderMap::new(),
-        body: data.to_vec().into(),
-    };
+    let response = Response::from_parts(200, data);
     decode_all!(&response;
         th::BundleError, th::ComplianceInquiry, th::ComplianceRegistration,
         th::ComplianceTollfreeInquiry, th::CustomerProfile,

@@ -281,12 +281,16 @@ impl CreateAddress {
             form,
         })
     }
-    /// Sends the request; Twilio answers 201 with the resource.
-    pub async fn send(self) -> Result<Address, rt::Error> {
+    /// Sends the request; Twilio answers 201 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(self) -> Result<rt::Answer<Address>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::CREATE_ADDRESS;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 201 with the resource.
+    pub async fn send(self) -> Result<Address, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// The `ListAddress` operation.
@@ -458,12 +462,18 @@ impl ListAddress {
             form,
         })
     }
-    /// Sends the request and returns the first page (see [`Self::into_stream`] for every item).
-    pub async fn send(self) -> Result<ListAddressResponse, rt::Error> {
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item), with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<ListAddressResponse>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::LIST_ADDRESS;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item).
+    pub async fn send(self) -> Result<ListAddressResponse, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
     /// Every item across pages as a stream, fetching the next page
     /// (`meta.next_page_url` / `next_page_uri` as returned) only when needed, up to
@@ -664,12 +674,16 @@ impl UpdateAddress {
             form,
         })
     }
-    /// Sends the request; Twilio answers 200 with the resource.
-    pub async fn send(self) -> Result<Address, rt::Error> {
+    /// Sends the request; Twilio answers 200 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(self) -> Result<rt::Answer<Address>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::UPDATE_ADDRESS;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 200 with the resource.
+    pub async fn send(self) -> Result<Address, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// The `FetchAddress` operation.
@@ -732,12 +746,16 @@ impl FetchAddress {
             form,
         })
     }
-    /// Sends the request; Twilio answers 200 with the resource.
-    pub async fn send(self) -> Result<Address, rt::Error> {
+    /// Sends the request; Twilio answers 200 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(self) -> Result<rt::Answer<Address>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_ADDRESS;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 200 with the resource.
+    pub async fn send(self) -> Result<Address, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// The `DeleteAddress` operation.
@@ -800,11 +818,15 @@ impl DeleteAddress {
             form,
         })
     }
+    /// Sends the request; Twilio answers 204 with no body, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(self) -> Result<rt::Answer<()>, rt::Error> {
+        let request = self.to_request()?;
+        let response = self.transport.execute(request).await?;
+        Ok(rt::Answer::empty(&response))
+    }
     /// Sends the request; Twilio answers 204 with no body.
     pub async fn send(self) -> Result<(), rt::Error> {
-        let request = self.to_request()?;
-        self.transport.execute(request).await?;
-        Ok(())
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Fetch an incoming-phone-number belonging to the account used to make the request.
@@ -867,12 +889,18 @@ impl FetchIncomingPhoneNumber {
             form,
         })
     }
-    /// Sends the request; Twilio answers 200 with the resource.
-    pub async fn send(self) -> Result<IncomingPhoneNumber, rt::Error> {
+    /// Sends the request; Twilio answers 200 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<IncomingPhoneNumber>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_INCOMING_PHONE_NUMBER;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 200 with the resource.
+    pub async fn send(self) -> Result<IncomingPhoneNumber, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Retrieve a list of incoming-phone-numbers belonging to the account used to make the request.
@@ -1044,12 +1072,18 @@ impl ListIncomingPhoneNumber {
             form,
         })
     }
-    /// Sends the request and returns the first page (see [`Self::into_stream`] for every item).
-    pub async fn send(self) -> Result<ListIncomingPhoneNumberResponse, rt::Error> {
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item), with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<ListIncomingPhoneNumberResponse>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::LIST_INCOMING_PHONE_NUMBER;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item).
+    pub async fn send(self) -> Result<ListIncomingPhoneNumberResponse, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
     /// Every item across pages as a stream, fetching the next page
     /// (`meta.next_page_url` / `next_page_uri` as returned) only when needed, up to

@@ -1069,12 +1069,18 @@ impl CreateComplianceInquiry {
             form,
         })
     }
-    /// Sends the request; Twilio answers 201 with the resource.
-    pub async fn send(self) -> Result<ComplianceInquiry, rt::Error> {
+    /// Sends the request; Twilio answers 201 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<ComplianceInquiry>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::CREATE_COMPLIANCE_INQUIRY;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 201 with the resource.
+    pub async fn send(self) -> Result<ComplianceInquiry, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Resume a specific Compliance Inquiry that has expired, or re-open a rejected Compliance Inquiry for editing.
@@ -1134,12 +1140,18 @@ impl UpdateComplianceInquiry {
             form,
         })
     }
-    /// Sends the request; Twilio answers 200 with the resource.
-    pub async fn send(self) -> Result<ComplianceInquiry, rt::Error> {
+    /// Sends the request; Twilio answers 200 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<ComplianceInquiry>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::UPDATE_COMPLIANCE_INQUIRY;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 200 with the resource.
+    pub async fn send(self) -> Result<ComplianceInquiry, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Create a new Compliance Registration Inquiry for the authenticated account. This is necessary to start a new embedded session.
@@ -1787,12 +1799,18 @@ impl CreateComplianceRegistration {
             form,
         })
     }
-    /// Sends the request; Twilio answers 201 with the resource.
-    pub async fn send(self) -> Result<ComplianceRegistration, rt::Error> {
+    /// Sends the request; Twilio answers 201 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<ComplianceRegistration>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::CREATE_COMPLIANCE_REGISTRATION;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 201 with the resource.
+    pub async fn send(self) -> Result<ComplianceRegistration, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Resume a specific Regulatory Compliance Inquiry that has expired, or re-open a rejected Compliance Inquiry for editing.
@@ -1859,12 +1877,18 @@ impl UpdateComplianceRegistration {
             form,
         })
     }
-    /// Sends the request; Twilio answers 200 with the resource.
-    pub async fn send(self) -> Result<ComplianceRegistration, rt::Error> {
+    /// Sends the request; Twilio answers 200 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<ComplianceRegistration>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::UPDATE_COMPLIANCE_REGISTRATION;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 200 with the resource.
+    pub async fn send(self) -> Result<ComplianceRegistration, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Create a new Compliance Tollfree Verification Inquiry for the authenticated account. This is necessary to start a new embedded session.
@@ -2242,12 +2266,18 @@ impl CreateComplianceTollfreeInquiry {
             form,
         })
     }
-    /// Sends the request; Twilio answers 201 with the resource.
-    pub async fn send(self) -> Result<ComplianceTollfreeInquiry, rt::Error> {
+    /// Sends the request; Twilio answers 201 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<ComplianceTollfreeInquiry>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::CREATE_COMPLIANCE_TOLLFREE_INQUIRY;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 201 with the resource.
+    pub async fn send(self) -> Result<ComplianceTollfreeInquiry, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Create a new Customer-Profile.
@@ -2307,12 +2337,18 @@ impl CreateCustomerProfile {
             form,
         })
     }
-    /// Sends the request; Twilio answers 201 with the resource.
-    pub async fn send(self) -> Result<CustomerProfile, rt::Error> {
+    /// Sends the request; Twilio answers 201 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<CustomerProfile>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::CREATE_CUSTOMER_PROFILE;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 201 with the resource.
+    pub async fn send(self) -> Result<CustomerProfile, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Retrieve a list of all Customer-Profiles for an account.
@@ -2450,12 +2486,18 @@ impl ListCustomerProfile {
             form,
         })
     }
-    /// Sends the request and returns the first page (see [`Self::into_stream`] for every item).
-    pub async fn send(self) -> Result<ListCustomerProfileResponse, rt::Error> {
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item), with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<ListCustomerProfileResponse>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::LIST_CUSTOMER_PROFILE;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item).
+    pub async fn send(self) -> Result<ListCustomerProfileResponse, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
     /// Every item across pages as a stream, fetching the next page
     /// (`meta.next_page_url` / `next_page_uri` as returned) only when needed, up to
@@ -2563,12 +2605,18 @@ impl UpdateCustomerProfile {
             form,
         })
     }
-    /// Sends the request; Twilio answers 200 with the resource.
-    pub async fn send(self) -> Result<CustomerProfile, rt::Error> {
+    /// Sends the request; Twilio answers 200 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<CustomerProfile>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::UPDATE_CUSTOMER_PROFILE;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 200 with the resource.
+    pub async fn send(self) -> Result<CustomerProfile, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Fetch a specific Customer-Profile instance.
@@ -2606,12 +2654,18 @@ impl FetchCustomerProfile {
             form,
         })
     }
-    /// Sends the request; Twilio answers 200 with the resource.
-    pub async fn send(self) -> Result<CustomerProfile, rt::Error> {
+    /// Sends the request; Twilio answers 200 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<CustomerProfile>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_CUSTOMER_PROFILE;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 200 with the resource.
+    pub async fn send(self) -> Result<CustomerProfile, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Delete a specific Customer-Profile.
@@ -2649,11 +2703,15 @@ impl DeleteCustomerProfile {
             form,
         })
     }
+    /// Sends the request; Twilio answers 204 with no body, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(self) -> Result<rt::Answer<()>, rt::Error> {
+        let request = self.to_request()?;
+        let response = self.transport.execute(request).await?;
+        Ok(rt::Answer::empty(&response))
+    }
     /// Sends the request; Twilio answers 204 with no body.
     pub async fn send(self) -> Result<(), rt::Error> {
-        let request = self.to_request()?;
-        self.transport.execute(request).await?;
-        Ok(())
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Create a new Assigned Item.
@@ -2708,14 +2766,20 @@ impl CreateCustomerProfileChannelEndpointAssignment {
             form,
         })
     }
+    /// Sends the request; Twilio answers 201 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<CustomerProfileChannelEndpointAssignment>, rt::Error> {
+        const OPERATION: &rt::Operation = &operations::CREATE_CUSTOMER_PROFILE_CHANNEL_ENDPOINT_ASSIGNMENT;
+        let request = self.to_request()?;
+        let response = self.transport.execute(request).await?;
+        rt::decode_answer(OPERATION, &response)
+    }
     /// Sends the request; Twilio answers 201 with the resource.
     pub async fn send(
         self,
     ) -> Result<CustomerProfileChannelEndpointAssignment, rt::Error> {
-        const OPERATION: &rt::Operation = &operations::CREATE_CUSTOMER_PROFILE_CHANNEL_ENDPOINT_ASSIGNMENT;
-        let request = self.to_request()?;
-        let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Retrieve a list of all Assigned Items for an account.
@@ -2855,14 +2919,23 @@ impl ListCustomerProfileChannelEndpointAssignment {
             form,
         })
     }
-    /// Sends the request and returns the first page (see [`Self::into_stream`] for every item).
-    pub async fn send(
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item), with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
         self,
-    ) -> Result<ListCustomerProfileChannelEndpointAssignmentResponse, rt::Error> {
+    ) -> Result<
+        rt::Answer<ListCustomerProfileChannelEndpointAssignmentResponse>,
+        rt::Error,
+    > {
         const OPERATION: &rt::Operation = &operations::LIST_CUSTOMER_PROFILE_CHANNEL_ENDPOINT_ASSIGNMENT;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item).
+    pub async fn send(
+        self,
+    ) -> Result<ListCustomerProfileChannelEndpointAssignmentResponse, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
     /// Every item across pages as a stream, fetching the next page
     /// (`meta.next_page_url` / `next_page_uri` as returned) only when needed, up to
@@ -2923,14 +2996,20 @@ impl FetchCustomerProfileChannelEndpointAssignment {
             form,
         })
     }
+    /// Sends the request; Twilio answers 200 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<CustomerProfileChannelEndpointAssignment>, rt::Error> {
+        const OPERATION: &rt::Operation = &operations::FETCH_CUSTOMER_PROFILE_CHANNEL_ENDPOINT_ASSIGNMENT;
+        let request = self.to_request()?;
+        let response = self.transport.execute(request).await?;
+        rt::decode_answer(OPERATION, &response)
+    }
     /// Sends the request; Twilio answers 200 with the resource.
     pub async fn send(
         self,
     ) -> Result<CustomerProfileChannelEndpointAssignment, rt::Error> {
-        const OPERATION: &rt::Operation = &operations::FETCH_CUSTOMER_PROFILE_CHANNEL_ENDPOINT_ASSIGNMENT;
-        let request = self.to_request()?;
-        let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Remove an Assignment Item Instance.
@@ -2976,11 +3055,15 @@ impl DeleteCustomerProfileChannelEndpointAssignment {
             form,
         })
     }
+    /// Sends the request; Twilio answers 204 with no body, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(self) -> Result<rt::Answer<()>, rt::Error> {
+        let request = self.to_request()?;
+        let response = self.transport.execute(request).await?;
+        Ok(rt::Answer::empty(&response))
+    }
     /// Sends the request; Twilio answers 204 with no body.
     pub async fn send(self) -> Result<(), rt::Error> {
-        let request = self.to_request()?;
-        self.transport.execute(request).await?;
-        Ok(())
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Create a new Assigned Item.
@@ -3031,12 +3114,18 @@ impl CreateCustomerProfileEntityAssignment {
             form,
         })
     }
-    /// Sends the request; Twilio answers 201 with the resource.
-    pub async fn send(self) -> Result<CustomerProfileEntityAssignment, rt::Error> {
+    /// Sends the request; Twilio answers 201 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<CustomerProfileEntityAssignment>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::CREATE_CUSTOMER_PROFILE_ENTITY_ASSIGNMENT;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 201 with the resource.
+    pub async fn send(self) -> Result<CustomerProfileEntityAssignment, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Retrieve a list of all Assigned Items for an account.
@@ -3148,14 +3237,20 @@ impl ListCustomerProfileEntityAssignment {
             form,
         })
     }
-    /// Sends the request and returns the first page (see [`Self::into_stream`] for every item).
-    pub async fn send(
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item), with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
         self,
-    ) -> Result<ListCustomerProfileEntityAssignmentResponse, rt::Error> {
+    ) -> Result<rt::Answer<ListCustomerProfileEntityAssignmentResponse>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::LIST_CUSTOMER_PROFILE_ENTITY_ASSIGNMENT;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item).
+    pub async fn send(
+        self,
+    ) -> Result<ListCustomerProfileEntityAssignmentResponse, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
     /// Every item across pages as a stream, fetching the next page
     /// (`meta.next_page_url` / `next_page_uri` as returned) only when needed, up to
@@ -3214,12 +3309,18 @@ impl FetchCustomerProfileEntityAssignment {
             form,
         })
     }
-    /// Sends the request; Twilio answers 200 with the resource.
-    pub async fn send(self) -> Result<CustomerProfileEntityAssignment, rt::Error> {
+    /// Sends the request; Twilio answers 200 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<CustomerProfileEntityAssignment>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_CUSTOMER_PROFILE_ENTITY_ASSIGNMENT;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 200 with the resource.
+    pub async fn send(self) -> Result<CustomerProfileEntityAssignment, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Remove an Assignment Item Instance.
@@ -3265,11 +3366,15 @@ impl DeleteCustomerProfileEntityAssignment {
             form,
         })
     }
+    /// Sends the request; Twilio answers 204 with no body, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(self) -> Result<rt::Answer<()>, rt::Error> {
+        let request = self.to_request()?;
+        let response = self.transport.execute(request).await?;
+        Ok(rt::Answer::empty(&response))
+    }
     /// Sends the request; Twilio answers 204 with no body.
     pub async fn send(self) -> Result<(), rt::Error> {
-        let request = self.to_request()?;
-        self.transport.execute(request).await?;
-        Ok(())
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Create a new Evaluation
@@ -3320,12 +3425,18 @@ impl CreateCustomerProfileEvaluation {
             form,
         })
     }
-    /// Sends the request; Twilio answers 201 with the resource.
-    pub async fn send(self) -> Result<CustomerProfileEvaluation, rt::Error> {
+    /// Sends the request; Twilio answers 201 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<CustomerProfileEvaluation>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::CREATE_CUSTOMER_PROFILE_EVALUATION;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 201 with the resource.
+    pub async fn send(self) -> Result<CustomerProfileEvaluation, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Retrieve a list of Evaluations associated to the customer_profile resource.
@@ -3423,12 +3534,18 @@ impl ListCustomerProfileEvaluation {
             form,
         })
     }
-    /// Sends the request and returns the first page (see [`Self::into_stream`] for every item).
-    pub async fn send(self) -> Result<ListCustomerProfileEvaluationResponse, rt::Error> {
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item), with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<ListCustomerProfileEvaluationResponse>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::LIST_CUSTOMER_PROFILE_EVALUATION;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item).
+    pub async fn send(self) -> Result<ListCustomerProfileEvaluationResponse, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
     /// Every item across pages as a stream, fetching the next page
     /// (`meta.next_page_url` / `next_page_uri` as returned) only when needed, up to
@@ -3487,12 +3604,18 @@ impl FetchCustomerProfileEvaluation {
             form,
         })
     }
-    /// Sends the request; Twilio answers 200 with the resource.
-    pub async fn send(self) -> Result<CustomerProfileEvaluation, rt::Error> {
+    /// Sends the request; Twilio answers 200 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<CustomerProfileEvaluation>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_CUSTOMER_PROFILE_EVALUATION;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 200 with the resource.
+    pub async fn send(self) -> Result<CustomerProfileEvaluation, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Create a new End User.
@@ -3545,12 +3668,16 @@ impl CreateEndUser {
             form,
         })
     }
-    /// Sends the request; Twilio answers 201 with the resource.
-    pub async fn send(self) -> Result<EndUser, rt::Error> {
+    /// Sends the request; Twilio answers 201 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(self) -> Result<rt::Answer<EndUser>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::CREATE_END_USER;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 201 with the resource.
+    pub async fn send(self) -> Result<EndUser, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Retrieve a list of all End User for an account.
@@ -3639,12 +3766,18 @@ impl ListEndUser {
             form,
         })
     }
-    /// Sends the request and returns the first page (see [`Self::into_stream`] for every item).
-    pub async fn send(self) -> Result<ListEndUserResponse, rt::Error> {
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item), with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<ListEndUserResponse>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::LIST_END_USER;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item).
+    pub async fn send(self) -> Result<ListEndUserResponse, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
     /// Every item across pages as a stream, fetching the next page
     /// (`meta.next_page_url` / `next_page_uri` as returned) only when needed, up to
@@ -3720,12 +3853,16 @@ impl UpdateEndUser {
             form,
         })
     }
-    /// Sends the request; Twilio answers 200 with the resource.
-    pub async fn send(self) -> Result<EndUser, rt::Error> {
+    /// Sends the request; Twilio answers 200 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(self) -> Result<rt::Answer<EndUser>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::UPDATE_END_USER;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 200 with the resource.
+    pub async fn send(self) -> Result<EndUser, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Fetch specific End User Instance.
@@ -3761,12 +3898,16 @@ impl FetchEndUser {
             form,
         })
     }
-    /// Sends the request; Twilio answers 200 with the resource.
-    pub async fn send(self) -> Result<EndUser, rt::Error> {
+    /// Sends the request; Twilio answers 200 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(self) -> Result<rt::Answer<EndUser>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_END_USER;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 200 with the resource.
+    pub async fn send(self) -> Result<EndUser, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Delete a specific End User.
@@ -3802,11 +3943,15 @@ impl DeleteEndUser {
             form,
         })
     }
+    /// Sends the request; Twilio answers 204 with no body, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(self) -> Result<rt::Answer<()>, rt::Error> {
+        let request = self.to_request()?;
+        let response = self.transport.execute(request).await?;
+        Ok(rt::Answer::empty(&response))
+    }
     /// Sends the request; Twilio answers 204 with no body.
     pub async fn send(self) -> Result<(), rt::Error> {
-        let request = self.to_request()?;
-        self.transport.execute(request).await?;
-        Ok(())
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Retrieve a list of all End-User Types.
@@ -3895,12 +4040,18 @@ impl ListEndUserType {
             form,
         })
     }
-    /// Sends the request and returns the first page (see [`Self::into_stream`] for every item).
-    pub async fn send(self) -> Result<ListEndUserTypeResponse, rt::Error> {
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item), with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<ListEndUserTypeResponse>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::LIST_END_USER_TYPE;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item).
+    pub async fn send(self) -> Result<ListEndUserTypeResponse, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
     /// Every item across pages as a stream, fetching the next page
     /// (`meta.next_page_url` / `next_page_uri` as returned) only when needed, up to
@@ -3948,12 +4099,16 @@ impl FetchEndUserType {
             form,
         })
     }
-    /// Sends the request; Twilio answers 200 with the resource.
-    pub async fn send(self) -> Result<EndUserType, rt::Error> {
+    /// Sends the request; Twilio answers 200 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(self) -> Result<rt::Answer<EndUserType>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_END_USER_TYPE;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 200 with the resource.
+    pub async fn send(self) -> Result<EndUserType, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Retrieve a list of all Policys.
@@ -4042,12 +4197,18 @@ impl ListPolicies {
             form,
         })
     }
-    /// Sends the request and returns the first page (see [`Self::into_stream`] for every item).
-    pub async fn send(self) -> Result<ListPoliciesResponse, rt::Error> {
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item), with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<ListPoliciesResponse>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::LIST_POLICIES;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item).
+    pub async fn send(self) -> Result<ListPoliciesResponse, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
     /// Every item across pages as a stream, fetching the next page
     /// (`meta.next_page_url` / `next_page_uri` as returned) only when needed, up to
@@ -4094,12 +4255,16 @@ impl FetchPolicies {
             form,
         })
     }
-    /// Sends the request; Twilio answers 200 with the resource.
-    pub async fn send(self) -> Result<Policy, rt::Error> {
+    /// Sends the request; Twilio answers 200 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(self) -> Result<rt::Answer<Policy>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_POLICIES;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 200 with the resource.
+    pub async fn send(self) -> Result<Policy, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Create a new Supporting Document.
@@ -4152,12 +4317,18 @@ impl CreateSupportingDocument {
             form,
         })
     }
-    /// Sends the request; Twilio answers 201 with the resource.
-    pub async fn send(self) -> Result<SupportingDocument, rt::Error> {
+    /// Sends the request; Twilio answers 201 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<SupportingDocument>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::CREATE_SUPPORTING_DOCUMENT;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 201 with the resource.
+    pub async fn send(self) -> Result<SupportingDocument, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Retrieve a list of all Supporting Document for an account.
@@ -4246,12 +4417,18 @@ impl ListSupportingDocument {
             form,
         })
     }
-    /// Sends the request and returns the first page (see [`Self::into_stream`] for every item).
-    pub async fn send(self) -> Result<ListSupportingDocumentResponse, rt::Error> {
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item), with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<ListSupportingDocumentResponse>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::LIST_SUPPORTING_DOCUMENT;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item).
+    pub async fn send(self) -> Result<ListSupportingDocumentResponse, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
     /// Every item across pages as a stream, fetching the next page
     /// (`meta.next_page_url` / `next_page_uri` as returned) only when needed, up to
@@ -4331,12 +4508,18 @@ impl UpdateSupportingDocument {
             form,
         })
     }
-    /// Sends the request; Twilio answers 200 with the resource.
-    pub async fn send(self) -> Result<SupportingDocument, rt::Error> {
+    /// Sends the request; Twilio answers 200 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<SupportingDocument>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::UPDATE_SUPPORTING_DOCUMENT;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 200 with the resource.
+    pub async fn send(self) -> Result<SupportingDocument, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Fetch specific Supporting Document Instance.
@@ -4374,12 +4557,18 @@ impl FetchSupportingDocument {
             form,
         })
     }
-    /// Sends the request; Twilio answers 200 with the resource.
-    pub async fn send(self) -> Result<SupportingDocument, rt::Error> {
+    /// Sends the request; Twilio answers 200 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<SupportingDocument>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_SUPPORTING_DOCUMENT;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 200 with the resource.
+    pub async fn send(self) -> Result<SupportingDocument, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Delete a specific Supporting Document.
@@ -4417,11 +4606,15 @@ impl DeleteSupportingDocument {
             form,
         })
     }
+    /// Sends the request; Twilio answers 204 with no body, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(self) -> Result<rt::Answer<()>, rt::Error> {
+        let request = self.to_request()?;
+        let response = self.transport.execute(request).await?;
+        Ok(rt::Answer::empty(&response))
+    }
     /// Sends the request; Twilio answers 204 with no body.
     pub async fn send(self) -> Result<(), rt::Error> {
-        let request = self.to_request()?;
-        self.transport.execute(request).await?;
-        Ok(())
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Retrieve a list of all Supporting Document Types.
@@ -4510,12 +4703,18 @@ impl ListSupportingDocumentType {
             form,
         })
     }
-    /// Sends the request and returns the first page (see [`Self::into_stream`] for every item).
-    pub async fn send(self) -> Result<ListSupportingDocumentTypeResponse, rt::Error> {
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item), with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<ListSupportingDocumentTypeResponse>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::LIST_SUPPORTING_DOCUMENT_TYPE;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item).
+    pub async fn send(self) -> Result<ListSupportingDocumentTypeResponse, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
     /// Every item across pages as a stream, fetching the next page
     /// (`meta.next_page_url` / `next_page_uri` as returned) only when needed, up to
@@ -4565,12 +4764,18 @@ impl FetchSupportingDocumentType {
             form,
         })
     }
-    /// Sends the request; Twilio answers 200 with the resource.
-    pub async fn send(self) -> Result<SupportingDocumentType, rt::Error> {
+    /// Sends the request; Twilio answers 200 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<SupportingDocumentType>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_SUPPORTING_DOCUMENT_TYPE;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 200 with the resource.
+    pub async fn send(self) -> Result<SupportingDocumentType, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Create a new Trust Product.
@@ -4630,12 +4835,16 @@ impl CreateTrustProduct {
             form,
         })
     }
-    /// Sends the request; Twilio answers 201 with the resource.
-    pub async fn send(self) -> Result<TrustProduct, rt::Error> {
+    /// Sends the request; Twilio answers 201 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(self) -> Result<rt::Answer<TrustProduct>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::CREATE_TRUST_PRODUCT;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 201 with the resource.
+    pub async fn send(self) -> Result<TrustProduct, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Retrieve a list of all Trust Products for an account.
@@ -4773,12 +4982,18 @@ impl ListTrustProduct {
             form,
         })
     }
-    /// Sends the request and returns the first page (see [`Self::into_stream`] for every item).
-    pub async fn send(self) -> Result<ListTrustProductResponse, rt::Error> {
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item), with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<ListTrustProductResponse>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::LIST_TRUST_PRODUCT;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item).
+    pub async fn send(self) -> Result<ListTrustProductResponse, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
     /// Every item across pages as a stream, fetching the next page
     /// (`meta.next_page_url` / `next_page_uri` as returned) only when needed, up to
@@ -4884,12 +5099,16 @@ impl UpdateTrustProduct {
             form,
         })
     }
-    /// Sends the request; Twilio answers 200 with the resource.
-    pub async fn send(self) -> Result<TrustProduct, rt::Error> {
+    /// Sends the request; Twilio answers 200 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(self) -> Result<rt::Answer<TrustProduct>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::UPDATE_TRUST_PRODUCT;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 200 with the resource.
+    pub async fn send(self) -> Result<TrustProduct, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Fetch a specific Trust Product instance.
@@ -4925,12 +5144,16 @@ impl FetchTrustProduct {
             form,
         })
     }
-    /// Sends the request; Twilio answers 200 with the resource.
-    pub async fn send(self) -> Result<TrustProduct, rt::Error> {
+    /// Sends the request; Twilio answers 200 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(self) -> Result<rt::Answer<TrustProduct>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_TRUST_PRODUCT;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 200 with the resource.
+    pub async fn send(self) -> Result<TrustProduct, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Delete a specific Trust Product.
@@ -4966,11 +5189,15 @@ impl DeleteTrustProduct {
             form,
         })
     }
+    /// Sends the request; Twilio answers 204 with no body, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(self) -> Result<rt::Answer<()>, rt::Error> {
+        let request = self.to_request()?;
+        let response = self.transport.execute(request).await?;
+        Ok(rt::Answer::empty(&response))
+    }
     /// Sends the request; Twilio answers 204 with no body.
     pub async fn send(self) -> Result<(), rt::Error> {
-        let request = self.to_request()?;
-        self.transport.execute(request).await?;
-        Ok(())
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Create a new Assigned Item.
@@ -5025,12 +5252,18 @@ impl CreateTrustProductChannelEndpointAssignment {
             form,
         })
     }
-    /// Sends the request; Twilio answers 201 with the resource.
-    pub async fn send(self) -> Result<TrustProductChannelEndpointAssignment, rt::Error> {
+    /// Sends the request; Twilio answers 201 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<TrustProductChannelEndpointAssignment>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::CREATE_TRUST_PRODUCT_CHANNEL_ENDPOINT_ASSIGNMENT;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 201 with the resource.
+    pub async fn send(self) -> Result<TrustProductChannelEndpointAssignment, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Retrieve a list of all Assigned Items for an account.
@@ -5170,14 +5403,23 @@ impl ListTrustProductChannelEndpointAssignment {
             form,
         })
     }
-    /// Sends the request and returns the first page (see [`Self::into_stream`] for every item).
-    pub async fn send(
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item), with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
         self,
-    ) -> Result<ListTrustProductChannelEndpointAssignmentResponse, rt::Error> {
+    ) -> Result<
+        rt::Answer<ListTrustProductChannelEndpointAssignmentResponse>,
+        rt::Error,
+    > {
         const OPERATION: &rt::Operation = &operations::LIST_TRUST_PRODUCT_CHANNEL_ENDPOINT_ASSIGNMENT;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item).
+    pub async fn send(
+        self,
+    ) -> Result<ListTrustProductChannelEndpointAssignmentResponse, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
     /// Every item across pages as a stream, fetching the next page
     /// (`meta.next_page_url` / `next_page_uri` as returned) only when needed, up to
@@ -5236,12 +5478,18 @@ impl FetchTrustProductChannelEndpointAssignment {
             form,
         })
     }
-    /// Sends the request; Twilio answers 200 with the resource.
-    pub async fn send(self) -> Result<TrustProductChannelEndpointAssignment, rt::Error> {
+    /// Sends the request; Twilio answers 200 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<TrustProductChannelEndpointAssignment>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_TRUST_PRODUCT_CHANNEL_ENDPOINT_ASSIGNMENT;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 200 with the resource.
+    pub async fn send(self) -> Result<TrustProductChannelEndpointAssignment, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Remove an Assignment Item Instance.
@@ -5287,11 +5535,15 @@ impl DeleteTrustProductChannelEndpointAssignment {
             form,
         })
     }
+    /// Sends the request; Twilio answers 204 with no body, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(self) -> Result<rt::Answer<()>, rt::Error> {
+        let request = self.to_request()?;
+        let response = self.transport.execute(request).await?;
+        Ok(rt::Answer::empty(&response))
+    }
     /// Sends the request; Twilio answers 204 with no body.
     pub async fn send(self) -> Result<(), rt::Error> {
-        let request = self.to_request()?;
-        self.transport.execute(request).await?;
-        Ok(())
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Create a new Assigned Item.
@@ -5342,12 +5594,18 @@ impl CreateTrustProductEntityAssignment {
             form,
         })
     }
-    /// Sends the request; Twilio answers 201 with the resource.
-    pub async fn send(self) -> Result<TrustProductEntityAssignment, rt::Error> {
+    /// Sends the request; Twilio answers 201 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<TrustProductEntityAssignment>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::CREATE_TRUST_PRODUCT_ENTITY_ASSIGNMENT;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 201 with the resource.
+    pub async fn send(self) -> Result<TrustProductEntityAssignment, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Retrieve a list of all Assigned Items for an account.
@@ -5459,14 +5717,20 @@ impl ListTrustProductEntityAssignment {
             form,
         })
     }
-    /// Sends the request and returns the first page (see [`Self::into_stream`] for every item).
-    pub async fn send(
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item), with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
         self,
-    ) -> Result<ListTrustProductEntityAssignmentResponse, rt::Error> {
+    ) -> Result<rt::Answer<ListTrustProductEntityAssignmentResponse>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::LIST_TRUST_PRODUCT_ENTITY_ASSIGNMENT;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item).
+    pub async fn send(
+        self,
+    ) -> Result<ListTrustProductEntityAssignmentResponse, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
     /// Every item across pages as a stream, fetching the next page
     /// (`meta.next_page_url` / `next_page_uri` as returned) only when needed, up to
@@ -5525,12 +5789,18 @@ impl FetchTrustProductEntityAssignment {
             form,
         })
     }
-    /// Sends the request; Twilio answers 200 with the resource.
-    pub async fn send(self) -> Result<TrustProductEntityAssignment, rt::Error> {
+    /// Sends the request; Twilio answers 200 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<TrustProductEntityAssignment>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_TRUST_PRODUCT_ENTITY_ASSIGNMENT;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 200 with the resource.
+    pub async fn send(self) -> Result<TrustProductEntityAssignment, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Remove an Assignment Item Instance.
@@ -5576,11 +5846,15 @@ impl DeleteTrustProductEntityAssignment {
             form,
         })
     }
+    /// Sends the request; Twilio answers 204 with no body, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(self) -> Result<rt::Answer<()>, rt::Error> {
+        let request = self.to_request()?;
+        let response = self.transport.execute(request).await?;
+        Ok(rt::Answer::empty(&response))
+    }
     /// Sends the request; Twilio answers 204 with no body.
     pub async fn send(self) -> Result<(), rt::Error> {
-        let request = self.to_request()?;
-        self.transport.execute(request).await?;
-        Ok(())
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Create a new Evaluation
@@ -5631,12 +5905,18 @@ impl CreateTrustProductEvaluation {
             form,
         })
     }
-    /// Sends the request; Twilio answers 201 with the resource.
-    pub async fn send(self) -> Result<TrustProductEvaluation, rt::Error> {
+    /// Sends the request; Twilio answers 201 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<TrustProductEvaluation>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::CREATE_TRUST_PRODUCT_EVALUATION;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 201 with the resource.
+    pub async fn send(self) -> Result<TrustProductEvaluation, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// Retrieve a list of Evaluations associated to the trust_product resource.
@@ -5734,12 +6014,18 @@ impl ListTrustProductEvaluation {
             form,
         })
     }
-    /// Sends the request and returns the first page (see [`Self::into_stream`] for every item).
-    pub async fn send(self) -> Result<ListTrustProductEvaluationResponse, rt::Error> {
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item), with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<ListTrustProductEvaluationResponse>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::LIST_TRUST_PRODUCT_EVALUATION;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item).
+    pub async fn send(self) -> Result<ListTrustProductEvaluationResponse, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
     /// Every item across pages as a stream, fetching the next page
     /// (`meta.next_page_url` / `next_page_uri` as returned) only when needed, up to
@@ -5798,12 +6084,18 @@ impl FetchTrustProductEvaluation {
             form,
         })
     }
-    /// Sends the request; Twilio answers 200 with the resource.
-    pub async fn send(self) -> Result<TrustProductEvaluation, rt::Error> {
+    /// Sends the request; Twilio answers 200 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<TrustProductEvaluation>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_TRUST_PRODUCT_EVALUATION;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 200 with the resource.
+    pub async fn send(self) -> Result<TrustProductEvaluation, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// A reason Twilio gave for rejecting a bundle.

@@ -65,9 +65,58 @@ pub struct ListMeta {
     pub key: Option<String>,
 }
 
-/// A boxed stream of items (or one final error), as returned by [`paginate`].
-pub type ItemStream<T> =
-    std::pin::Pin<Box<dyn futures_core::Stream<Item = Result<T, Error>> + Send>>;
+/// Every item of a list across pages (or one final error): what a generated list's
+/// `into_stream()` gives. Read it with [`try_next`](Self::try_next) or
+/// [`collect_all`](Self::collect_all), no futures trait needed; it is also a
+/// `futures::Stream` for stream combinators.
+///
+/// ```no_run
+/// # async fn demo(policies: trusthub_runtime::ItemStream<serde_json::Value>) -> Result<(), trusthub_runtime::Error> {
+/// let mut policies = policies;
+/// while let Some(policy) = policies.try_next().await? {
+///     println!("{}", policy["sid"]);
+/// }
+/// # Ok(()) }
+/// ```
+#[must_use = "a stream does nothing until it is read"]
+pub struct ItemStream<T> {
+    inner: std::pin::Pin<Box<dyn futures_core::Stream<Item = Result<T, Error>> + Send>>,
+}
+
+impl<T> ItemStream<T> {
+    /// The next item; `Ok(None)` after the last one. After an error the stream ends.
+    pub async fn try_next(&mut self) -> Result<Option<T>, Error> {
+        std::future::poll_fn(|cx| self.inner.as_mut().poll_next(cx))
+            .await
+            .transpose()
+    }
+
+    /// Every remaining item, in order; the first error instead if one comes.
+    pub async fn collect_all(mut self) -> Result<Vec<T>, Error> {
+        let mut all = Vec::new();
+        while let Some(item) = self.try_next().await? {
+            all.push(item);
+        }
+        Ok(all)
+    }
+}
+
+impl<T> std::fmt::Debug for ItemStream<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ItemStream").finish_non_exhaustive()
+    }
+}
+
+impl<T> futures_core::Stream for ItemStream<T> {
+    type Item = Result<T, Error>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
 
 struct State<P: Page> {
     transport: Transport,
@@ -85,8 +134,11 @@ struct State<P: Page> {
 
 /// A stream whose first and only item is `error`: what a list gives when its parameters are
 /// refused before any request.
+#[doc(hidden)]
 pub fn error_stream<T: Send + 'static>(error: Error) -> ItemStream<T> {
-    Box::pin(stream::once(async move { Err(error) }))
+    ItemStream {
+        inner: Box::pin(stream::once(async move { Err(error) })),
+    }
 }
 
 /// Streams the items of a list across pages, starting with `first`.
@@ -100,7 +152,6 @@ pub fn error_stream<T: Send + 'static>(error: Error) -> ItemStream<T> {
 ///
 /// ```no_run
 /// # async fn demo(transport: trusthub_runtime::Transport, first: trusthub_runtime::Request) -> Result<(), trusthub_runtime::Error> {
-/// use futures_util::TryStreamExt;
 /// # #[derive(serde::Deserialize)] struct PolicyPage { results: Vec<serde_json::Value>, #[serde(default)] meta: trusthub_runtime::ListMeta }
 /// # impl trusthub_runtime::Page for PolicyPage { type Item = serde_json::Value;
 /// #   fn next_page(&self) -> Option<&str> { self.meta.next_page_url.as_deref() }
@@ -111,6 +162,7 @@ pub fn error_stream<T: Send + 'static>(error: Error) -> ItemStream<T> {
 /// }
 /// # Ok(()) }
 /// ```
+#[doc(hidden)]
 pub fn paginate<P: Page>(
     transport: Transport,
     first: Request,
@@ -127,7 +179,7 @@ pub fn paginate<P: Page>(
         pending_error: None,
         done: false,
     };
-    Box::pin(stream::unfold(state, |mut state| async move {
+    let inner = Box::pin(stream::unfold(state, |mut state| async move {
         loop {
             if state.done || state.remaining == Some(0) {
                 return None;
@@ -183,5 +235,6 @@ pub fn paginate<P: Page>(
                 }
             }
         }
-    }))
+    }));
+    ItemStream { inner }
 }

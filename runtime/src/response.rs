@@ -8,25 +8,99 @@ use reqwest::header::HeaderMap;
 use crate::error::{Error, REQUEST_ID_HEADER};
 use crate::operation::Operation;
 
-/// A 2xx answer, its body read in full (within `max_response_bytes`).
+/// A 2xx answer, its body read in full (within `max_response_bytes`): what
+/// [`Transport::execute`](crate::Transport::execute) gives the generated code to decode.
 ///
 /// `Debug` shows the status, the header names and the body length, never the body.
 pub struct Response {
-    /// The HTTP status (2xx).
-    pub status: u16,
-    /// The answer's headers.
-    pub headers: HeaderMap,
-    /// The body.
-    pub body: Bytes,
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
 }
 
 impl Response {
+    /// An answer of `status` with `body` and no header (tests and fuzzing).
+    #[doc(hidden)]
+    pub fn from_parts(status: u16, body: impl Into<Vec<u8>>) -> Response {
+        Response {
+            status,
+            headers: HeaderMap::new(),
+            body: Bytes::from(body.into()),
+        }
+    }
+
+    /// The HTTP status (2xx).
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The body.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
     /// The `Twilio-Request-Id` header, to quote to Twilio support.
     pub fn request_id(&self) -> Option<&str> {
         self.headers
             .get(REQUEST_ID_HEADER)
             .and_then(|v| v.to_str().ok())
     }
+}
+
+/// A decoded 2xx answer with what Twilio said about it: its status and `Twilio-Request-Id`
+/// (every generated request's `send_with_answer`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer<T> {
+    value: T,
+    status: u16,
+    request_id: Option<String>,
+}
+
+impl<T> Answer<T> {
+    /// The decoded value (the resource, the page, or `()`).
+    pub fn value(&self) -> &T {
+        &self.value
+    }
+
+    /// The decoded value, the answer's status and request id dropped.
+    pub fn into_value(self) -> T {
+        self.value
+    }
+
+    /// The HTTP status (2xx), e.g. `201` for a create.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The `Twilio-Request-Id` header, to quote to Twilio support.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+}
+
+impl Answer<()> {
+    /// The answer of an operation whose success has no body (a delete).
+    #[doc(hidden)]
+    pub fn empty(response: &Response) -> Answer<()> {
+        Answer {
+            value: (),
+            status: response.status,
+            request_id: response.request_id().map(str::to_owned),
+        }
+    }
+}
+
+/// [`decode_json`] with the answer's status and request id kept.
+#[doc(hidden)]
+pub fn decode_answer<T: serde::de::DeserializeOwned>(
+    operation: &'static Operation,
+    response: &Response,
+) -> Result<Answer<T>, Error> {
+    Ok(Answer {
+        value: decode_json(operation, response)?,
+        status: response.status,
+        request_id: response.request_id().map(str::to_owned),
+    })
 }
 
 impl fmt::Debug for Response {
@@ -58,16 +132,17 @@ impl fmt::Debug for Response {
 /// #[derive(serde::Deserialize)]
 /// struct Policy { sid: String }
 ///
-/// let ok = Response { status: 200, headers: Default::default(), body: r#"{"sid": "RN1"}"#.into() };
+/// let ok = Response::from_parts(200, r#"{"sid": "RN1"}"#);
 /// assert_eq!(decode_json::<Policy>(&FETCH, &ok)?.sid, "RN1");
 ///
-/// let bad = Response { status: 200, headers: Default::default(), body: r#"{"sid": 7}"#.into() };
+/// let bad = Response::from_parts(200, r#"{"sid": 7}"#);
 /// let Err(error) = decode_json::<Policy>(&FETCH, &bad) else { panic!() };
 /// assert_eq!(error.kind(), ErrorKind::Decode);
 /// let detail = error.detail().unwrap();
 /// assert!(detail.starts_with("at sid: data error (invalid type: integer, expected a string)"));
 /// # Ok::<(), Error>(())
 /// ```
+#[doc(hidden)]
 pub fn decode_json<T: serde::de::DeserializeOwned>(
     operation: &'static Operation,
     response: &Response,

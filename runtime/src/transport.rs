@@ -134,6 +134,7 @@ impl Transport {
 
     /// Sends `request` (with retries, see [`crate::retry`]). `Ok` only for a 2xx answer, whose
     /// body is read in full; any other status is an [`ErrorKind::Api`](crate::ErrorKind::Api) error.
+    #[doc(hidden)]
     pub async fn execute(&self, request: Request) -> Result<Response, Error> {
         let operation = request.operation;
         if !request.path.starts_with('/') {

@@ -61,8 +61,8 @@ async fn get_sends_exact_auth_user_agent_accept_and_query() {
         .build()
         .unwrap();
     let response = transport.execute(policies_request()).await.unwrap();
-    assert_eq!(response.status, 200);
-    assert_eq!(&response.body[..], br#"{"results":[]}"#);
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.body(), br#"{"results":[]}"#);
 
     let requests = server.requests();
     assert_eq!(requests.len(), 1);
@@ -94,7 +94,7 @@ async fn post_sends_api_key_auth_form_content_type_and_body() {
         .build()
         .unwrap();
     let response = transport.execute(create_request()).await.unwrap();
-    assert_eq!(response.status, 201);
+    assert_eq!(response.status(), 201);
     assert_eq!(response.request_id(), Some("RQ0001"));
 
     let request = &server.requests()[0];
@@ -146,7 +146,7 @@ async fn rate_limit_429_honors_retry_after_then_succeeds() {
     // Twilio's 429 (code 20429) is retried even for a POST: Twilio did not process it.
     let transport = builder_for(&server).build().unwrap();
     let response = transport.execute(create_request()).await.unwrap();
-    assert_eq!(response.status, 201);
+    assert_eq!(response.status(), 201);
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
     // The backoff alone would be at most 1 ms; the second request waited for Retry-After.
@@ -291,7 +291,7 @@ async fn get_is_retried_on_502_and_a_dropped_connection() {
         .execute(Request::new(&FETCH_POLICY, "/v1/Policies/RN1"))
         .await
         .unwrap();
-    assert_eq!(response.status, 200);
+    assert_eq!(response.status(), 200);
     assert_eq!(server.count(), 3);
 }
 
@@ -307,7 +307,7 @@ async fn delete_is_retried_on_504() {
         .execute(Request::new(&DELETE_END_USER, "/v1/EndUsers/IT1"))
         .await
         .unwrap();
-    assert_eq!(response.status, 204);
+    assert_eq!(response.status(), 204);
     assert_eq!(server.count(), 2);
     assert_eq!(server.requests()[1].method, "DELETE");
 }
@@ -444,7 +444,7 @@ async fn body_over_the_limit_is_refused() {
         .execute(Request::new(&FETCH_POLICY, "/v1/Policies/RN1"))
         .await
         .unwrap();
-    assert_eq!(response.body.len(), 1000);
+    assert_eq!(response.body().len(), 1000);
     assert_eq!(server.count(), 3);
 }
 

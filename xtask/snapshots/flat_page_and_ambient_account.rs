@@ -115,12 +115,18 @@ impl ListAddress {
             form,
         })
     }
-    /// Sends the request and returns the first page (see [`Self::into_stream`] for every item).
-    pub async fn send(self) -> Result<ListAddressResponse, rt::Error> {
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item), with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<ListAddressResponse>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::LIST_ADDRESS;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item).
+    pub async fn send(self) -> Result<ListAddressResponse, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
     /// Every item across pages as a stream, fetching the next page
     /// (`meta.next_page_url` / `next_page_uri` as returned) only when needed, up to

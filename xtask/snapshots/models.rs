@@ -64,12 +64,16 @@ impl FetchThing {
             form,
         })
     }
-    /// Sends the request; Twilio answers 200 with the resource.
-    pub async fn send(self) -> Result<Thing, rt::Error> {
+    /// Sends the request; Twilio answers 200 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(self) -> Result<rt::Answer<Thing>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_THING;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 200 with the resource.
+    pub async fn send(self) -> Result<Thing, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// The `Thing` model.

@@ -229,12 +229,16 @@ impl CreateWidget {
             form,
         })
     }
-    /// Sends the request; Twilio answers 201 with the resource.
-    pub async fn send(self) -> Result<Widget, rt::Error> {
+    /// Sends the request; Twilio answers 201 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(self) -> Result<rt::Answer<Widget>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::CREATE_WIDGET;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 201 with the resource.
+    pub async fn send(self) -> Result<Widget, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// The `ListWidget` operation.
@@ -358,12 +362,18 @@ impl ListWidget {
             form,
         })
     }
-    /// Sends the request and returns the first page (see [`Self::into_stream`] for every item).
-    pub async fn send(self) -> Result<ListWidgetResponse, rt::Error> {
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item), with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<ListWidgetResponse>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::LIST_WIDGET;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item).
+    pub async fn send(self) -> Result<ListWidgetResponse, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
     /// Every item across pages as a stream, fetching the next page
     /// (`meta.next_page_url` / `next_page_uri` as returned) only when needed, up to
@@ -410,12 +420,16 @@ impl FetchWidget {
             form,
         })
     }
-    /// Sends the request; Twilio answers 200 with the resource.
-    pub async fn send(self) -> Result<Widget, rt::Error> {
+    /// Sends the request; Twilio answers 200 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(self) -> Result<rt::Answer<Widget>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_WIDGET;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 200 with the resource.
+    pub async fn send(self) -> Result<Widget, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// The `DeleteWidget` operation.
@@ -451,11 +465,15 @@ impl DeleteWidget {
             form,
         })
     }
+    /// Sends the request; Twilio answers 204 with no body, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(self) -> Result<rt::Answer<()>, rt::Error> {
+        let request = self.to_request()?;
+        let response = self.transport.execute(request).await?;
+        Ok(rt::Answer::empty(&response))
+    }
     /// Sends the request; Twilio answers 204 with no body.
     pub async fn send(self) -> Result<(), rt::Error> {
-        let request = self.to_request()?;
-        self.transport.execute(request).await?;
-        Ok(())
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// The `CreateWidgetPart` operation.
@@ -505,12 +523,16 @@ impl CreateWidgetPart {
             form,
         })
     }
-    /// Sends the request; Twilio answers 201 with the resource.
-    pub async fn send(self) -> Result<Part, rt::Error> {
+    /// Sends the request; Twilio answers 201 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(self) -> Result<rt::Answer<Part>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::CREATE_WIDGET_PART;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 201 with the resource.
+    pub async fn send(self) -> Result<Part, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// The `ListWidgetPart` operation.
@@ -607,12 +629,18 @@ impl ListWidgetPart {
             form,
         })
     }
-    /// Sends the request and returns the first page (see [`Self::into_stream`] for every item).
-    pub async fn send(self) -> Result<ListWidgetPartResponse, rt::Error> {
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item), with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<ListWidgetPartResponse>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::LIST_WIDGET_PART;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; the first page (see [`Self::into_stream`] for every item).
+    pub async fn send(self) -> Result<ListWidgetPartResponse, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
     /// Every item across pages as a stream, fetching the next page
     /// (`meta.next_page_url` / `next_page_uri` as returned) only when needed, up to
@@ -670,12 +698,16 @@ impl FetchWidgetPart {
             form,
         })
     }
-    /// Sends the request; Twilio answers 200 with the resource.
-    pub async fn send(self) -> Result<Part, rt::Error> {
+    /// Sends the request; Twilio answers 200 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(self) -> Result<rt::Answer<Part>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_WIDGET_PART;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 200 with the resource.
+    pub async fn send(self) -> Result<Part, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// The `CreateWidgetKind` values.

@@ -160,12 +160,18 @@ impl FetchCustomerProfile {
             form,
         })
     }
-    /// Sends the request; Twilio answers 200 with the resource.
-    pub async fn send(self) -> Result<CustomerProfile, rt::Error> {
+    /// Sends the request; Twilio answers 200 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<CustomerProfile>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_CUSTOMER_PROFILE;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 200 with the resource.
+    pub async fn send(self) -> Result<CustomerProfile, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// The `FetchTrustProduct` operation.
@@ -201,12 +207,16 @@ impl FetchTrustProduct {
             form,
         })
     }
-    /// Sends the request; Twilio answers 200 with the resource.
-    pub async fn send(self) -> Result<TrustProduct, rt::Error> {
+    /// Sends the request; Twilio answers 200 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(self) -> Result<rt::Answer<TrustProduct>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_TRUST_PRODUCT;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 200 with the resource.
+    pub async fn send(self) -> Result<TrustProduct, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// The `CreateCustomerProfileEntityAssignment` operation.
@@ -257,12 +267,18 @@ impl CreateCustomerProfileEntityAssignment {
             form,
         })
     }
-    /// Sends the request; Twilio answers 201 with the resource.
-    pub async fn send(self) -> Result<CustomerProfileEntityAssignment, rt::Error> {
+    /// Sends the request; Twilio answers 201 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(
+        self,
+    ) -> Result<rt::Answer<CustomerProfileEntityAssignment>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::CREATE_CUSTOMER_PROFILE_ENTITY_ASSIGNMENT;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 201 with the resource.
+    pub async fn send(self) -> Result<CustomerProfileEntityAssignment, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// The `FetchEndUserType` operation.
@@ -297,12 +313,16 @@ impl FetchEndUserType {
             form,
         })
     }
-    /// Sends the request; Twilio answers 200 with the resource.
-    pub async fn send(self) -> Result<EndUserType, rt::Error> {
+    /// Sends the request; Twilio answers 200 with the resource, with the answer's HTTP status and `Twilio-Request-Id`.
+    pub async fn send_with_answer(self) -> Result<rt::Answer<EndUserType>, rt::Error> {
         const OPERATION: &rt::Operation = &operations::FETCH_END_USER_TYPE;
         let request = self.to_request()?;
         let response = self.transport.execute(request).await?;
-        rt::decode_json(OPERATION, &response)
+        rt::decode_answer(OPERATION, &response)
+    }
+    /// Sends the request; Twilio answers 200 with the resource.
+    pub async fn send(self) -> Result<EndUserType, rt::Error> {
+        self.send_with_answer().await.map(rt::Answer::into_value)
     }
 }
 /// The `CustomerProfile` model.

@@ -22,6 +22,8 @@ mod ir;
 mod overlay;
 mod pin;
 #[cfg(test)]
+mod public_api;
+#[cfg(test)]
 mod snapshots;
 mod tasks;
 mod testing_md;

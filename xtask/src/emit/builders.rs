@@ -407,40 +407,40 @@ impl<'a> OpContext<'a> {
         })
     }
 
-    /// `send`, and `into_stream` for lists.
+    /// `send_with_answer` (the value with the answer's status and request id), `send` (the
+    /// value), and `into_stream` for lists.
     fn send(&self) -> TokenStream {
         let op = self.op;
         let name = op_static(op);
-        let (constant, body, returns, docs) = match &op.response {
+        let constant = (!matches!(op.response, Resp::Empty))
+            .then(|| quote!(const OPERATION: &rt::Operation = &operations::#name;));
+        let (value, decode, what) = match &op.response {
             Resp::Empty => (
-                None,
-                quote! {
-                    self.transport.execute(request).await?;
-                    Ok(())
-                },
                 quote!(()),
-                format!(
-                    " Sends the request; Twilio answers {} with no body.",
-                    op.status
-                ),
+                quote!(Ok(rt::Answer::empty(&response))),
+                format!("Twilio answers {} with no body", op.status),
             ),
-            Resp::Model(model) | Resp::Page { page: model, .. } => {
+            Resp::Model(model) => {
                 let model = ident(model);
-                let docs = match op.response {
-                    Resp::Page { .. } => " Sends the request and returns the first page (see [`Self::into_stream`] for every item).".to_owned(),
-                    _ => format!(" Sends the request; Twilio answers {} with the resource.", op.status),
-                };
                 (
-                    Some(quote!(const OPERATION: &rt::Operation = &operations::#name;)),
-                    quote! {
-                        let response = self.transport.execute(request).await?;
-                        rt::decode_json(OPERATION, &response)
-                    },
                     quote!(#model),
-                    docs,
+                    quote!(rt::decode_answer(OPERATION, &response)),
+                    format!("Twilio answers {} with the resource", op.status),
+                )
+            }
+            Resp::Page { page, .. } => {
+                let page = ident(page);
+                (
+                    quote!(#page),
+                    quote!(rt::decode_answer(OPERATION, &response)),
+                    "the first page (see [`Self::into_stream`] for every item)".to_owned(),
                 )
             }
         };
+        let send_docs = format!(" Sends the request; {what}.");
+        let answer_docs = format!(
+            " Sends the request; {what}, with the answer's HTTP status and `Twilio-Request-Id`."
+        );
         let stream = match &op.response {
             Resp::Page { page, item } => {
                 let page = ident(page);
@@ -460,11 +460,17 @@ impl<'a> OpContext<'a> {
             _ => None,
         };
         quote! {
-            #[doc = #docs]
-            pub async fn send(self) -> Result<#returns, rt::Error> {
+            #[doc = #answer_docs]
+            pub async fn send_with_answer(self) -> Result<rt::Answer<#value>, rt::Error> {
                 #constant
                 let request = self.to_request()?;
-                #body
+                let response = self.transport.execute(request).await?;
+                #decode
+            }
+
+            #[doc = #send_docs]
+            pub async fn send(self) -> Result<#value, rt::Error> {
+                self.send_with_answer().await.map(rt::Answer::into_value)
             }
 
             #stream

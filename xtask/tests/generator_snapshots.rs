@@ -4,8 +4,8 @@
 
 #![allow(dead_code, clippy::needless_borrows_for_generic_args)]
 
-pub use trusthub_generated::runtime;
-use trusthub_generated::runtime::{Credentials, Transport};
+pub use trusthub_runtime as runtime;
+use trusthub_runtime::{Credentials, Transport};
 
 /// What a generated module expects of its crate root.
 #[derive(Clone, Debug)]
@@ -19,13 +19,17 @@ impl Client {
     }
 }
 
-#[path = "../../xtask/snapshots/flat_page_and_ambient_account.rs"]
+#[rustfmt::skip]
+#[path = "../snapshots/flat_page_and_ambient_account.rs"]
 mod flat_page_and_ambient_account;
-#[path = "../../xtask/snapshots/models.rs"]
+#[rustfmt::skip]
+#[path = "../snapshots/models.rs"]
 mod models;
-#[path = "../../xtask/snapshots/nested_resources_and_pages.rs"]
+#[rustfmt::skip]
+#[path = "../snapshots/nested_resources_and_pages.rs"]
 mod nested_resources_and_pages;
-#[path = "../../xtask/snapshots/sid_kinds.rs"]
+#[rustfmt::skip]
+#[path = "../snapshots/sid_kinds.rs"]
 mod sid_kinds;
 
 const ACCOUNT: &str = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
@@ -74,9 +78,17 @@ fn optional_parameters_go_to_the_query_and_ranges_are_checked() {
         .unwrap();
     assert_eq!(
         request.query,
-        vec![("FriendlyName", "Acme".to_owned()), ("PageSize", "20".to_owned())]
+        vec![
+            ("FriendlyName", "Acme".to_owned()),
+            ("PageSize", "20".to_owned())
+        ]
     );
-    let error = client.widgets().list().page_size(0).to_request().unwrap_err();
+    let error = client
+        .widgets()
+        .list()
+        .page_size(0)
+        .to_request()
+        .unwrap_err();
     assert!(error.to_string().contains("1 to 1000"), "{error}");
 }
 
@@ -84,7 +96,10 @@ fn optional_parameters_go_to_the_query_and_ranges_are_checked() {
 fn the_account_is_filled_from_the_credentials_unless_set() {
     let client = client();
     let request = client.addresses().list().to_request().unwrap();
-    assert_eq!(request.path, format!("/2010-04-01/Accounts/{ACCOUNT}/Addresses.json"));
+    assert_eq!(
+        request.path,
+        format!("/2010-04-01/Accounts/{ACCOUNT}/Addresses.json")
+    );
     let other = "AC0123456789abcdef0123456789abcdef";
     let request = client
         .addresses()
@@ -92,7 +107,10 @@ fn the_account_is_filled_from_the_credentials_unless_set() {
         .account_sid(other)
         .to_request()
         .unwrap();
-    assert_eq!(request.path, format!("/2010-04-01/Accounts/{other}/Addresses.json"));
+    assert_eq!(
+        request.path,
+        format!("/2010-04-01/Accounts/{other}/Addresses.json")
+    );
 }
 
 #[test]
