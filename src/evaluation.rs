@@ -34,7 +34,6 @@ use std::fmt;
 
 use crate::sid::EvaluationSid;
 use trusthub_generated::runtime::text::printable;
-use trusthub_generated::runtime::StringEnum;
 use trusthub_generated::trusthub_v1::{
     CustomerProfileEvaluation, CustomerProfileEvaluationStatus, EvaluationResult,
 };
@@ -42,7 +41,7 @@ use trusthub_generated::trusthub_v1::{
 /// A typed evaluation of a customer profile against its policy.
 ///
 /// ```
-/// use trusthub::api::trusthub_v1::CustomerProfileEvaluation;
+/// use trusthub::api::trusthub_v1::{CustomerProfileEvaluation, CustomerProfileEvaluationStatus};
 /// use trusthub::evaluation::Evaluation;
 ///
 /// let answer: CustomerProfileEvaluation = serde_json::from_value(serde_json::json!({
@@ -60,7 +59,10 @@ use trusthub_generated::trusthub_v1::{
 /// }))?;
 /// let evaluation = Evaluation::from(answer);
 /// assert!(!evaluation.is_compliant());
-/// assert_eq!(evaluation.status(), "noncompliant");
+/// assert_eq!(
+///     evaluation.status(),
+///     Some(&CustomerProfileEvaluationStatus::Noncompliant)
+/// );
 /// assert_eq!(
 ///     evaluation.sid().map(|sid| sid.to_string()).as_deref(),
 ///     Some("EL0123456789abcdef0123456789abcdef")
@@ -173,12 +175,15 @@ impl Evaluation {
         self.answer.status == Some(CustomerProfileEvaluationStatus::Compliant)
     }
 
-    /// The status as Twilio wrote it (`compliant`, `noncompliant`, or a value not listed yet).
-    pub fn status(&self) -> &str {
-        self.answer
-            .status
-            .as_ref()
-            .map_or("unknown", |s| s.as_str())
+    /// The status Twilio answered (`Compliant`, `Noncompliant`, or a value not listed yet),
+    /// when the answer had one.
+    pub fn status(&self) -> Option<&CustomerProfileEvaluationStatus> {
+        self.answer.status.as_ref()
+    }
+
+    /// The status as text, `unknown` when the answer had none.
+    fn status_text(&self) -> &str {
+        self.status().map_or("unknown", |s| s.as_str())
     }
 
     /// The evaluation's SID (`EL...`), when the answer had one.
@@ -239,7 +244,7 @@ impl fmt::Display for Evaluation {
             self.sid()
                 .as_ref()
                 .map_or("(no sid)", EvaluationSid::as_str),
-            self.status(),
+            self.status_text(),
             results.len() - failed.len(),
             results.len()
         )?;

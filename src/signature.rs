@@ -27,7 +27,8 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
-use crate::attributes::wire_enum;
+use crate::api::runtime::StringEnum;
+use crate::api::trusthub_v1::CustomerProfileStatus;
 use crate::sid::{AccountSid, CustomerProfileSid, SidError};
 
 /// Name of the HTTP header carrying the signature.
@@ -270,37 +271,6 @@ fn percent_decode(bytes: &[u8], base: usize) -> Result<Vec<u8>, FormDecodeError>
     Ok(out)
 }
 
-wire_enum! {
-    /// Status of a customer profile (or trust product), as in its `status` field and in
-    /// status callbacks.
-    ///
-    /// ```
-    /// use trusthub::signature::ProfileStatus;
-    ///
-    /// assert_eq!(ProfileStatus::PendingReview.as_str(), "pending-review");
-    /// assert_eq!("twilio-approved".parse::<ProfileStatus>()?, ProfileStatus::TwilioApproved);
-    /// assert!("approved".parse::<ProfileStatus>().is_err());
-    ///
-    /// // A status Twilio starts sending later is kept when read, not refused.
-    /// let read: ProfileStatus = serde_json::from_str(r#""provisionally-approved""#)?;
-    /// assert!(read.is_unlisted());
-    /// assert_eq!(read.to_string(), "provisionally-approved");
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub enum ProfileStatus {
-        /// Being filled in; may be submitted.
-        Draft = "draft",
-        /// Submitted, waiting for review.
-        PendingReview = "pending-review",
-        /// Being reviewed by Twilio.
-        InReview = "in-review",
-        /// Rejected; see the failure reason.
-        TwilioRejected = "twilio-rejected",
-        /// Approved.
-        TwilioApproved = "twilio-approved",
-    }
-}
-
 /// Parameter names read for each field of a [`StatusCallbackEvent`], first match wins.
 ///
 /// **Assumption:** Twilio does not document the body of Trust Hub status callbacks. These
@@ -325,14 +295,15 @@ pub mod params {
 /// A status change of a customer profile, read from a status callback.
 ///
 /// ```
-/// use trusthub::signature::{decode_form, ProfileStatus, StatusCallbackEvent};
+/// use trusthub::api::trusthub_v1::CustomerProfileStatus;
+/// use trusthub::signature::{decode_form, StatusCallbackEvent};
 ///
 /// let body = b"AccountSid=AC0123456789abcdef0123456789abcdef\
 ///     &BundleSid=BU0123456789abcdef0123456789abcdef\
 ///     &Status=twilio-rejected&FailureReason=Address+does+not+match";
 /// let event = StatusCallbackEvent::from_form(&decode_form(body)?)?;
 /// assert_eq!(event.customer_profile_sid, "BU0123456789abcdef0123456789abcdef");
-/// assert_eq!(event.status, ProfileStatus::TwilioRejected);
+/// assert_eq!(event.status, CustomerProfileStatus::TwilioRejected);
 /// assert_eq!(event.failure_reason.as_deref(), Some("Address does not match"));
 /// assert!(event.account_sid.is_some());
 /// assert_eq!(
@@ -345,7 +316,7 @@ pub mod params {
 ///     ("bundle_sid", "BU0123456789abcdef0123456789abcdef"),
 ///     ("status", "TWILIO_APPROVED"),
 /// ])?;
-/// assert_eq!(event.status, ProfileStatus::TwilioApproved);
+/// assert_eq!(event.status, CustomerProfileStatus::TwilioApproved);
 /// assert_eq!((event.failure_reason, event.account_sid), (None, None));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -354,7 +325,7 @@ pub struct StatusCallbackEvent {
     /// The profile whose status changed (parameter `BundleSid` or `bundle_sid`).
     pub customer_profile_sid: CustomerProfileSid,
     /// The new status; values this crate does not list are kept as `Unlisted`.
-    pub status: ProfileStatus,
+    pub status: CustomerProfileStatus,
     /// Why the profile was rejected, when Twilio says (parameter `FailureReason`).
     pub failure_reason: Option<String>,
     /// The account owning the profile (parameter `AccountSid`), when sent.
@@ -419,8 +390,8 @@ impl StatusCallbackEvent {
     /// Reads the event from decoded form parameters (names in [`params`]).
     ///
     /// The status is matched exactly first, then ignoring case and `_`/`-`
-    /// (`TWILIO_APPROVED` reads as [`ProfileStatus::TwilioApproved`]); anything else is
-    /// kept as `ProfileStatus::Unlisted`. An empty `FailureReason` is `None`.
+    /// (`TWILIO_APPROVED` reads as [`CustomerProfileStatus::TwilioApproved`]); anything else is
+    /// kept as `CustomerProfileStatus::Unlisted`. An empty `FailureReason` is `None`.
     pub fn from_form<K: AsRef<str>, V: AsRef<str>>(
         params: &[(K, V)],
     ) -> Result<Self, CallbackError> {
@@ -432,10 +403,16 @@ impl StatusCallbackEvent {
             find_param(params, params::STATUS).ok_or(CallbackError::MissingParameter {
                 names: params::STATUS,
             })?;
-        let status = ProfileStatus::listed(status).unwrap_or_else(|| {
-            let folded = status.trim().to_ascii_lowercase().replace('_', "-");
-            ProfileStatus::listed(&folded).unwrap_or_else(|| ProfileStatus::unlisted(status))
-        });
+        let status = match CustomerProfileStatus::from_wire(status) {
+            CustomerProfileStatus::Unlisted(kept) => {
+                let folded = kept.trim().to_ascii_lowercase().replace('_', "-");
+                match CustomerProfileStatus::from_wire(&folded) {
+                    CustomerProfileStatus::Unlisted(_) => CustomerProfileStatus::Unlisted(kept),
+                    listed => listed,
+                }
+            }
+            listed => listed,
+        };
         let failure_reason = find_param(params, params::FAILURE_REASON).map(|(_, v)| v.to_owned());
         let account_sid: Option<AccountSid> = sid_param(params, params::ACCOUNT_SID)?;
         Ok(StatusCallbackEvent {

@@ -587,7 +587,7 @@ async fn every_operation_and_the_flow_pass_prism() {
             format!(
                 "flow ran {} steps, evaluation {}, submission {}",
                 report.steps.len(),
-                report.evaluation.status(),
+                report.evaluation.status().map_or("unknown", |s| s.as_str()),
                 match submitted {
                     Ok(status) => status.to_string(),
                     Err(e) => format!("failed: {e}"),

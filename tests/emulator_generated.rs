@@ -10,7 +10,8 @@ use std::time::Duration;
 use futures_util::TryStreamExt as _;
 use serde_json::json;
 use support::CaptureServer;
-use trusthub::signature::{verify_and_parse, ProfileStatus};
+use trusthub::api::trusthub_v1::CustomerProfileStatus;
+use trusthub::signature::verify_and_parse;
 use trusthub_emulator::{start, EmulatorConfig};
 
 const SECONDARY: &str = "RNdfbf3fae0e1107f8aded0e7cead80bf5";
@@ -200,7 +201,7 @@ async fn a_status_callback_arrives_signed_and_verifies() {
     assert!(
         matches!(
             event.status,
-            ProfileStatus::PendingReview | ProfileStatus::InReview
+            CustomerProfileStatus::PendingReview | CustomerProfileStatus::InReview
         ),
         "{:?}",
         event.status

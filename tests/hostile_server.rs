@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use futures_util::TryStreamExt as _;
 use support::{raw_answer, Canned, CaptureServer, Script, ScriptedServer};
-use trusthub::api::runtime::{Error, ErrorKind, StringEnum as _, TransportErrorKind};
+use trusthub::api::runtime::{Error, ErrorKind, TransportErrorKind};
 use trusthub::api::trusthub_v1::{
     CustomerProfile, CustomerProfileEvaluationStatus, CustomerProfileStatus,
     SupportingDocumentStatus,
@@ -441,7 +441,10 @@ async fn unknown_enum_values_are_kept_and_sent_back_as_they_came() {
     // The facade does not take an unknown evaluation status for compliance.
     let evaluation = Evaluation::from(answer);
     assert!(!evaluation.is_compliant());
-    assert_eq!(evaluation.status(), "partially-compliant");
+    assert_eq!(
+        evaluation.status().map(|s| s.as_str()),
+        Some("partially-compliant")
+    );
 
     let document = client
         .supporting_documents()
@@ -510,6 +513,28 @@ async fn missing_fields_are_none_and_nothing_panics() {
     assert_eq!(addresses.addresses.len(), 1);
     assert_eq!(addresses.addresses[0].sid, None);
     assert_eq!(addresses.next_page_uri, None);
+}
+
+#[tokio::test]
+async fn sid_fields_read_an_empty_string_as_none_and_refuse_another_kind_naming_the_field() {
+    let server = CaptureServer::start().await;
+    let client = client(&server.base_url);
+    server.answer(Canned::json(200, r#"{"sid": "", "policy_sid": null}"#));
+    let profile = fetch_profile(&client).await.unwrap();
+    assert_eq!((profile.sid, profile.policy_sid), (None, None));
+    // A policy SID where the profile's own SID belongs: a decode error naming the field.
+    server.answer(Canned::json(
+        200,
+        r#"{"sid": "RNdfbf3fae0e1107f8aded0e7cead80bf5"}"#,
+    ));
+    let error = fetch_profile(&client).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Decode, "{error:?}");
+    let detail = error.detail().unwrap();
+    assert!(detail.starts_with("at sid: "), "{detail}");
+    assert!(
+        !detail.contains("dfbf3fae"),
+        "the value is not echoed: {detail}"
+    );
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! Status callback signatures and events.
 
+use trusthub::api::trusthub_v1::CustomerProfileStatus;
 use trusthub::sid::{AccountSid, CustomerProfileSid, SidProblem};
 use trusthub::signature::*;
 
@@ -218,7 +219,7 @@ fn event_from_pascal_case_form() {
         event,
         StatusCallbackEvent {
             customer_profile_sid: BU.parse::<CustomerProfileSid>().unwrap(),
-            status: ProfileStatus::TwilioRejected,
+            status: CustomerProfileStatus::TwilioRejected,
             failure_reason: Some("Business name does not match".into()),
             account_sid: Some(AC.parse::<AccountSid>().unwrap()),
         }
@@ -233,7 +234,7 @@ fn event_from_pascal_case_form() {
 fn event_from_snake_case_form_with_optional_fields_absent() {
     let event =
         StatusCallbackEvent::from_form(&[("bundle_sid", BU), ("status", "in-review")]).unwrap();
-    assert_eq!(event.status, ProfileStatus::InReview);
+    assert_eq!(event.status, CustomerProfileStatus::InReview);
     assert_eq!(event.failure_reason, None);
     assert_eq!(event.account_sid, None);
 
@@ -243,20 +244,20 @@ fn event_from_snake_case_form_with_optional_fields_absent() {
         ("FailureReason", ""),
     ])
     .unwrap();
-    assert_eq!(event.status, ProfileStatus::TwilioApproved);
+    assert_eq!(event.status, CustomerProfileStatus::TwilioApproved);
     assert_eq!(event.failure_reason, None);
 }
 
 #[test]
 fn every_listed_status_is_read() {
     for (wire, status) in [
-        ("draft", ProfileStatus::Draft),
-        ("pending-review", ProfileStatus::PendingReview),
-        ("in-review", ProfileStatus::InReview),
-        ("twilio-rejected", ProfileStatus::TwilioRejected),
-        ("twilio-approved", ProfileStatus::TwilioApproved),
-        ("TWILIO_APPROVED", ProfileStatus::TwilioApproved),
-        ("Pending_Review", ProfileStatus::PendingReview),
+        ("draft", CustomerProfileStatus::Draft),
+        ("pending-review", CustomerProfileStatus::PendingReview),
+        ("in-review", CustomerProfileStatus::InReview),
+        ("twilio-rejected", CustomerProfileStatus::TwilioRejected),
+        ("twilio-approved", CustomerProfileStatus::TwilioApproved),
+        ("TWILIO_APPROVED", CustomerProfileStatus::TwilioApproved),
+        ("Pending_Review", CustomerProfileStatus::PendingReview),
     ] {
         let event = StatusCallbackEvent::from_form(&[("BundleSid", BU), ("Status", wire)]).unwrap();
         assert_eq!(event.status, status, "{wire}");
@@ -268,7 +269,7 @@ fn unknown_status_is_kept() {
     let event =
         StatusCallbackEvent::from_form(&[("BundleSid", BU), ("Status", "twilio-suspended")])
             .unwrap();
-    assert!(event.status.is_unlisted());
+    assert!(matches!(event.status, CustomerProfileStatus::Unlisted(_)));
     assert_eq!(event.status.as_str(), "twilio-suspended");
 }
 
@@ -340,7 +341,7 @@ fn verify_and_parse_a_status_callback() {
     let header = compute_signature("tok", url, &params);
     let body = format!("AccountSid={AC}&BundleSid={BU}&Status=twilio-approved");
     let event = verify_and_parse("tok", url, body.as_bytes(), &header).unwrap();
-    assert_eq!(event.status, ProfileStatus::TwilioApproved);
+    assert_eq!(event.status, CustomerProfileStatus::TwilioApproved);
     assert_eq!(event.customer_profile_sid, BU);
 
     // Tampered body: the status changed in transit.

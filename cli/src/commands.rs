@@ -141,7 +141,7 @@ pub fn evaluation_table(evaluation: &Evaluation) -> String {
         evaluation
             .sid()
             .map_or_else(|| "(no sid)".to_owned(), |sid| sid.to_string()),
-        evaluation.status(),
+        evaluation.status().map_or("unknown", |s| s.as_str()),
         evaluation.results().len(),
         table::render(&["REQUIREMENT", "RESULT", "FIELD", "CODE", "REASON"], &rows)
     )

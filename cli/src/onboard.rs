@@ -35,6 +35,7 @@ use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::task::JoinSet;
 use tracing::Instrument;
+use trusthub::api::trusthub_v1::CustomerProfileEvaluationStatus;
 use trusthub::evaluation::Evaluation;
 use trusthub::flow::{FlowOptions, Journal, JournalStore, Limiter, Preflight};
 use trusthub::sid::{CustomerProfileSid, PolicySid};
@@ -149,7 +150,7 @@ fn pending(row: u64, journal: Option<&Journal>, run: Run) -> RowReport {
     RowReport {
         row,
         result: Outcome::Pending,
-        bundle_sid: journal.and_then(|j| j.bundle).map(|b| b.to_string()),
+        bundle_sid: journal.and_then(|j| j.bundle),
         evaluation_status: None,
         submitted_status: None,
         run,
@@ -168,15 +169,12 @@ async fn report_earlier(client: &Client, row: u64, journal: Journal) -> RowRepor
         } else {
             Outcome::Noncompliant
         },
-        bundle_sid: journal.bundle.map(|b| b.to_string()),
-        evaluation_status: Some(
-            if compliant {
-                "compliant"
-            } else {
-                "noncompliant"
-            }
-            .into(),
-        ),
+        bundle_sid: journal.bundle,
+        evaluation_status: Some(if compliant {
+            CustomerProfileEvaluationStatus::Compliant
+        } else {
+            CustomerProfileEvaluationStatus::Noncompliant
+        }),
         submitted_status: None,
         run: Run::Earlier,
         failures: Vec::new(),
@@ -187,8 +185,8 @@ async fn report_earlier(client: &Client, row: u64, journal: Journal) -> RowRepor
     if let (false, Some(evaluation)) = (compliant, journal.evaluation) {
         match client
             .customer_profiles()
-            .evaluations(bundle.as_str())
-            .fetch(evaluation.as_str())
+            .evaluations(bundle)
+            .fetch(evaluation)
             .send()
             .await
         {
@@ -199,20 +197,12 @@ async fn report_earlier(client: &Client, row: u64, journal: Journal) -> RowRepor
         }
     }
     if journal.submitted {
-        report.submitted_status = Some(
-            match client
-                .customer_profiles()
-                .fetch(bundle.as_str())
-                .send()
-                .await
-            {
-                Ok(profile) => profile
-                    .status
-                    .map(|s| s.to_string())
-                    .unwrap_or_else(|| "submitted".into()),
-                Err(_) => "submitted (status unavailable)".into(),
-            },
-        );
+        match client.customer_profiles().fetch(bundle).send().await {
+            Ok(profile) => report.submitted_status = profile.status,
+            Err(e) => report.failures.push(format!(
+                "submitted earlier; its status could not be fetched: {e}"
+            )),
+        }
     }
     report
 }
@@ -267,8 +257,8 @@ async fn run_row(
     };
     let error = match result {
         Ok(mut flow) => {
-            report.bundle_sid = Some(flow.bundle().to_string());
-            report.evaluation_status = Some(flow.evaluation.status().to_owned());
+            report.bundle_sid = Some(flow.bundle());
+            report.evaluation_status = flow.evaluation.status().cloned();
             if !flow.evaluation.is_compliant() {
                 report.result = Outcome::Noncompliant;
                 report.failures = evaluation_failures(&flow.evaluation);
@@ -280,7 +270,7 @@ async fn run_row(
             }
             match flow.submit(trusthub::Submission::WhenCompliant).await {
                 Ok(status) => {
-                    report.submitted_status = Some(status.to_string());
+                    report.submitted_status = Some(status);
                     return report;
                 }
                 Err(e) => e,
@@ -289,7 +279,7 @@ async fn run_row(
         Err(e) => e,
     };
     if report.bundle_sid.is_none() {
-        report.bundle_sid = store.latest().and_then(|j| j.bundle).map(|b| b.to_string());
+        report.bundle_sid = store.latest().and_then(|j| j.bundle);
     }
     if let FlowError::Journal { source, .. } = &error {
         report.result = Outcome::Pending;
@@ -827,10 +817,7 @@ fn print_summary(report: &Report, csv_path: &Path, json_path: &Path) {
             "row {}: {}{}",
             r.row,
             r.result.as_str(),
-            r.bundle_sid
-                .as_deref()
-                .map(|b| format!(" ({b})"))
-                .unwrap_or_default()
+            r.bundle_sid.map(|b| format!(" ({b})")).unwrap_or_default()
         );
         for f in &r.failures {
             println!("    {f}");

@@ -10,8 +10,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+use trusthub::api::trusthub_v1::{CustomerProfileEvaluationStatus, CustomerProfileStatus};
 use trusthub::evaluation::Evaluation;
 use trusthub::flow::files::write_atomic;
+use trusthub::sid::CustomerProfileSid;
 
 /// How a row ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -85,11 +87,11 @@ pub struct RowReport {
     /// How it ended.
     pub result: Outcome,
     /// The secondary customer profile, once created.
-    pub bundle_sid: Option<String>,
+    pub bundle_sid: Option<CustomerProfileSid>,
     /// `compliant` / `noncompliant`, once evaluated.
-    pub evaluation_status: Option<String>,
+    pub evaluation_status: Option<CustomerProfileEvaluationStatus>,
     /// The status after submission (`pending-review`, ...), when submitted.
-    pub submitted_status: Option<String>,
+    pub submitted_status: Option<CustomerProfileStatus>,
     /// What this run did with it.
     pub run: Run,
     /// Why it is not compliant, one reason each.
@@ -193,9 +195,9 @@ pub fn to_csv(report: &Report) -> io::Result<Vec<u8>> {
         w.write_record([
             r.row.to_string().as_str(),
             r.result.as_str(),
-            r.bundle_sid.as_deref().unwrap_or(""),
-            r.evaluation_status.as_deref().unwrap_or(""),
-            r.submitted_status.as_deref().unwrap_or(""),
+            r.bundle_sid.as_ref().map_or("", |s| s.as_str()),
+            r.evaluation_status.as_ref().map_or("", |s| s.as_str()),
+            r.submitted_status.as_ref().map_or("", |s| s.as_str()),
             r.run.as_str(),
             r.failures.join(FAILURE_SEPARATOR).as_str(),
         ])?;

@@ -1194,6 +1194,12 @@ impl rt::StringEnum for HttpMethod {
         }
     }
 }
+impl HttpMethod {
+    /// The value on the wire, e.g. `pending-review`.
+    pub fn as_str(&self) -> &str {
+        rt::StringEnum::as_str(self)
+    }
+}
 rt::string_enum_impls!(HttpMethod);
 /// The `IncomingPhoneNumber` model.
 #[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1359,6 +1365,12 @@ impl rt::StringEnum for IncomingPhoneNumberAddressRequirement {
         }
     }
 }
+impl IncomingPhoneNumberAddressRequirement {
+    /// The value on the wire, e.g. `pending-review`.
+    pub fn as_str(&self) -> &str {
+        rt::StringEnum::as_str(self)
+    }
+}
 rt::string_enum_impls!(IncomingPhoneNumberAddressRequirement);
 /// The set of Boolean properties that indicate whether a phone number can receive calls or messages.  Capabilities are  `Voice`, `SMS`, and `MMS` and each capability can be: `true` or `false`.
 #[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1428,6 +1440,12 @@ impl rt::StringEnum for IncomingPhoneNumberEmergencyAddressStatus {
         }
     }
 }
+impl IncomingPhoneNumberEmergencyAddressStatus {
+    /// The value on the wire, e.g. `pending-review`.
+    pub fn as_str(&self) -> &str {
+        rt::StringEnum::as_str(self)
+    }
+}
 rt::string_enum_impls!(IncomingPhoneNumberEmergencyAddressStatus);
 /// The parameter displays if emergency calling is enabled for this number. Active numbers may place emergency calls by dialing valid emergency numbers for the country.
 ///
@@ -1457,6 +1475,12 @@ impl rt::StringEnum for IncomingPhoneNumberEmergencyStatus {
         }
     }
 }
+impl IncomingPhoneNumberEmergencyStatus {
+    /// The value on the wire, e.g. `pending-review`.
+    pub fn as_str(&self) -> &str {
+        rt::StringEnum::as_str(self)
+    }
+}
 rt::string_enum_impls!(IncomingPhoneNumberEmergencyStatus);
 /// The `IncomingPhoneNumberVoiceReceiveMode` values.
 ///
@@ -1484,6 +1508,12 @@ impl rt::StringEnum for IncomingPhoneNumberVoiceReceiveMode {
             "fax" => Self::Fax,
             other => Self::Unlisted(other.to_owned()),
         }
+    }
+}
+impl IncomingPhoneNumberVoiceReceiveMode {
+    /// The value on the wire, e.g. `pending-review`.
+    pub fn as_str(&self) -> &str {
+        rt::StringEnum::as_str(self)
     }
 }
 rt::string_enum_impls!(IncomingPhoneNumberVoiceReceiveMode);

@@ -6197,6 +6197,12 @@ impl rt::StringEnum for ComplianceRegistrationBusinessIdentityType {
         }
     }
 }
+impl ComplianceRegistrationBusinessIdentityType {
+    /// The value on the wire, e.g. `pending-review`.
+    pub fn as_str(&self) -> &str {
+        rt::StringEnum::as_str(self)
+    }
+}
 rt::string_enum_impls!(ComplianceRegistrationBusinessIdentityType);
 /// The `ComplianceRegistrationBusinessRegistrationAuthority` values.
 ///
@@ -6238,6 +6244,12 @@ impl rt::StringEnum for ComplianceRegistrationBusinessRegistrationAuthority {
         }
     }
 }
+impl ComplianceRegistrationBusinessRegistrationAuthority {
+    /// The value on the wire, e.g. `pending-review`.
+    pub fn as_str(&self) -> &str {
+        rt::StringEnum::as_str(self)
+    }
+}
 rt::string_enum_impls!(ComplianceRegistrationBusinessRegistrationAuthority);
 /// The `ComplianceRegistrationEndUserType` values.
 ///
@@ -6265,6 +6277,12 @@ impl rt::StringEnum for ComplianceRegistrationEndUserType {
             "Business" => Self::Business,
             other => Self::Unlisted(other.to_owned()),
         }
+    }
+}
+impl ComplianceRegistrationEndUserType {
+    /// The value on the wire, e.g. `pending-review`.
+    pub fn as_str(&self) -> &str {
+        rt::StringEnum::as_str(self)
     }
 }
 rt::string_enum_impls!(ComplianceRegistrationEndUserType);
@@ -6302,6 +6320,12 @@ impl rt::StringEnum for ComplianceRegistrationPhoneNumberType {
             "toll-free" => Self::TollFree,
             other => Self::Unlisted(other.to_owned()),
         }
+    }
+}
+impl ComplianceRegistrationPhoneNumberType {
+    /// The value on the wire, e.g. `pending-review`.
+    pub fn as_str(&self) -> &str {
+        rt::StringEnum::as_str(self)
     }
 }
 rt::string_enum_impls!(ComplianceRegistrationPhoneNumberType);
@@ -6367,6 +6391,12 @@ impl rt::StringEnum for ComplianceTollfreeInquiryOptInType {
             "MOBILE_QR_CODE" => Self::MobileQrCode,
             other => Self::Unlisted(other.to_owned()),
         }
+    }
+}
+impl ComplianceTollfreeInquiryOptInType {
+    /// The value on the wire, e.g. `pending-review`.
+    pub fn as_str(&self) -> &str {
+        rt::StringEnum::as_str(self)
     }
 }
 rt::string_enum_impls!(ComplianceTollfreeInquiryOptInType);
@@ -6569,6 +6599,12 @@ impl rt::StringEnum for CustomerProfileEvaluationStatus {
         }
     }
 }
+impl CustomerProfileEvaluationStatus {
+    /// The value on the wire, e.g. `pending-review`.
+    pub fn as_str(&self) -> &str {
+        rt::StringEnum::as_str(self)
+    }
+}
 rt::string_enum_impls!(CustomerProfileEvaluationStatus);
 /// The verification status of the Customer-Profile resource.
 ///
@@ -6608,6 +6644,12 @@ impl rt::StringEnum for CustomerProfileStatus {
             "twilio-approved" => Self::TwilioApproved,
             other => Self::Unlisted(other.to_owned()),
         }
+    }
+}
+impl CustomerProfileStatus {
+    /// The value on the wire, e.g. `pending-review`.
+    pub fn as_str(&self) -> &str {
+        rt::StringEnum::as_str(self)
     }
 }
 rt::string_enum_impls!(CustomerProfileStatus);
@@ -7357,6 +7399,12 @@ impl rt::StringEnum for SupportingDocumentStatus {
         }
     }
 }
+impl SupportingDocumentStatus {
+    /// The value on the wire, e.g. `pending-review`.
+    pub fn as_str(&self) -> &str {
+        rt::StringEnum::as_str(self)
+    }
+}
 rt::string_enum_impls!(SupportingDocumentStatus);
 /// The `SupportingDocumentType` model.
 #[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -7585,6 +7633,12 @@ impl rt::StringEnum for TrustProductEvaluationStatus {
         }
     }
 }
+impl TrustProductEvaluationStatus {
+    /// The value on the wire, e.g. `pending-review`.
+    pub fn as_str(&self) -> &str {
+        rt::StringEnum::as_str(self)
+    }
+}
 rt::string_enum_impls!(TrustProductEvaluationStatus);
 /// The verification status of the Trust Product resource.
 ///
@@ -7624,6 +7678,12 @@ impl rt::StringEnum for TrustProductStatus {
             "twilio-approved" => Self::TwilioApproved,
             other => Self::Unlisted(other.to_owned()),
         }
+    }
+}
+impl TrustProductStatus {
+    /// The value on the wire, e.g. `pending-review`.
+    pub fn as_str(&self) -> &str {
+        rt::StringEnum::as_str(self)
     }
 }
 rt::string_enum_impls!(TrustProductStatus);

@@ -15,8 +15,14 @@ use std::fmt;
 /// assert_eq!(trusthub_runtime::percent_encode("a b/é"), "a%20b%2F%C3%A9");
 /// ```
 pub fn percent_encode(value: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(value.len());
+    percent_encode_into(&mut out, value);
+    out
+}
+
+/// [`percent_encode`], appended to `out`.
+fn percent_encode_into(out: &mut String, value: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &byte in value.as_bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
             out.push(char::from(byte));
@@ -26,7 +32,6 @@ pub fn percent_encode(value: &str) -> String {
             out.push(char::from(HEX[usize::from(byte & 0x0F)]));
         }
     }
-    out
 }
 
 /// Encodes `pairs` as `k1=v1&k2=v2` with [`percent_encode`] applied to keys and values.
@@ -39,9 +44,9 @@ where
         if !out.is_empty() {
             out.push('&');
         }
-        out.push_str(&percent_encode(key));
+        percent_encode_into(&mut out, key);
         out.push('=');
-        out.push_str(&percent_encode(value));
+        percent_encode_into(&mut out, value);
     }
     out
 }

@@ -161,6 +161,11 @@ pub fn decode_json<T: serde::de::DeserializeOwned>(
             return Err(Error::api(api));
         }
     }
+    // The common case decodes without tracking the path; only a failure is decoded again with
+    // serde_path_to_error to say where it failed.
+    if let Ok(value) = serde_json::from_slice(&response.body) {
+        return Ok(value);
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(&response.body);
     let result = serde_path_to_error::deserialize(&mut deserializer)
         .map_err(|e| (e.path().to_string(), e.into_inner()))
@@ -178,8 +183,16 @@ pub fn decode_json<T: serde::de::DeserializeOwned>(
 /// Whether a body is Twilio's error object (`code`, `message` and an error `status`, no `sid`)
 /// rather than a resource. A cheap byte check first: resources rarely hold both keys.
 fn carries_error(body: &[u8]) -> bool {
+    /// Whether `needle` (which starts with `"`) occurs in `body`: only the quotes are tried.
     fn contains(body: &[u8], needle: &[u8]) -> bool {
-        body.windows(needle.len()).any(|w| w == needle)
+        let mut rest = body;
+        while let Some(at) = rest.iter().position(|&b| b == needle[0]) {
+            if rest[at..].starts_with(needle) {
+                return true;
+            }
+            rest = &rest[at + 1..];
+        }
+        false
     }
     if !contains(body, b"\"code\"") || !contains(body, b"\"message\"") {
         return false;

@@ -47,8 +47,6 @@ pub use validation::{
 };
 pub use wire_enum::{UnknownValueError, Unlisted};
 
-pub(crate) use wire_enum::wire_enum;
-
 /// `Debug` of a PII string: `<redacted>`, or `<empty>` when there is nothing to hide.
 pub(crate) struct Redacted<'a>(pub(crate) &'a str);
 

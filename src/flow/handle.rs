@@ -126,6 +126,15 @@ impl<'a> ProfileFlow<'a> {
             Some(journal) => self.input.reconcile_journal(journal, key)?,
             None => Journal::new(run::new_flow_id(), key.id(), self.input.input_digests(key)),
         };
-        run::run(self.input, self.client, journal, self.store, self.options).await
+        // Boxed: a flow's state is large, and a caller holding many flows that have not started
+        // (tasks waiting for a slot) should not hold that much memory for each.
+        Box::pin(run::run(
+            self.input,
+            self.client,
+            journal,
+            self.store,
+            self.options,
+        ))
+        .await
     }
 }

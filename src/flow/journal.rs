@@ -247,6 +247,13 @@ pub trait JournalStore: Send + Sync {
     /// Stores `journal`, replacing the previous one of its flow.
     fn save(&self, journal: &Journal) -> io::Result<()>;
 
+    /// [`save`](Self::save), given the journal by value (the flow saves a snapshot it no
+    /// longer needs): a store that keeps the journal itself, in memory, overrides it to keep
+    /// this one instead of a copy.
+    fn save_owned(&self, journal: Journal) -> io::Result<()> {
+        self.save(&journal)
+    }
+
     /// The key of the journal's input digests, kept apart from the journal.
     fn digest_key(&self) -> &DigestKey;
 
@@ -344,7 +351,11 @@ impl MemoryStore {
 
 impl JournalStore for MemoryStore {
     fn save(&self, journal: &Journal) -> io::Result<()> {
-        *self.latest.lock().expect("journal lock") = Some(journal.clone());
+        self.save_owned(journal.clone())
+    }
+
+    fn save_owned(&self, journal: Journal) -> io::Result<()> {
+        *self.latest.lock().expect("journal lock") = Some(journal);
         Ok(())
     }
 
@@ -458,6 +469,9 @@ macro_rules! forward_store {
         impl<S: JournalStore + ?Sized> JournalStore for $pointer {
             fn save(&self, journal: &Journal) -> io::Result<()> {
                 (**self).save(journal)
+            }
+            fn save_owned(&self, journal: Journal) -> io::Result<()> {
+                (**self).save_owned(journal)
             }
             fn digest_key(&self) -> &DigestKey {
                 (**self).digest_key()

@@ -1295,12 +1295,12 @@ impl FlowReport {
         &mut self,
         submission: Submission,
     ) -> Result<CustomerProfileStatus, FlowError> {
-        run::submit(
+        Box::pin(run::submit(
             &self.client,
             &mut self.journal,
             self.store.as_ref(),
             submission,
-        )
+        ))
         .await
     }
 

@@ -3,7 +3,7 @@
 
 use futures_util::future::join_all;
 use futures_util::TryStreamExt;
-use trusthub_generated::runtime::{Error, StringEnum};
+use trusthub_generated::runtime::Error;
 use trusthub_generated::trusthub_v1::{CustomerProfileStatus, Policy};
 
 use super::{FlowError, Step};

@@ -147,7 +147,7 @@ impl Runner<'_> {
                 ended.await;
                 continue;
             };
-            let result = self.store.save(&snapshot);
+            let result = self.store.save_owned(snapshot);
             {
                 let mut book = self.book.lock().expect("journal lock");
                 book.saving = false;

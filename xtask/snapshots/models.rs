@@ -187,6 +187,12 @@ impl rt::StringEnum for ThingStatus {
         }
     }
 }
+impl ThingStatus {
+    /// The value on the wire, e.g. `pending-review`.
+    pub fn as_str(&self) -> &str {
+        rt::StringEnum::as_str(self)
+    }
+}
 rt::string_enum_impls!(ThingStatus);
 /// The static description of every operation of this module.
 pub mod operations {

@@ -738,6 +738,12 @@ impl rt::StringEnum for CreateWidgetKind {
         }
     }
 }
+impl CreateWidgetKind {
+    /// The value on the wire, e.g. `pending-review`.
+    pub fn as_str(&self) -> &str {
+        rt::StringEnum::as_str(self)
+    }
+}
 rt::string_enum_impls!(CreateWidgetKind);
 /// One page of the `ListWidgetPart` list.
 #[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]

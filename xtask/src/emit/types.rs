@@ -158,6 +158,13 @@ pub(super) fn emit_enum(
             }
         }
 
+        impl #ty {
+            /// The value on the wire, e.g. `pending-review`.
+            pub fn as_str(&self) -> &str {
+                rt::StringEnum::as_str(self)
+            }
+        }
+
         rt::string_enum_impls!(#ty);
     })
 }
