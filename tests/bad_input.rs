@@ -14,7 +14,7 @@ use trusthub_emulator::{start, EmulatorConfig, Faults};
 const POLICY: &str = "RNdfbf3fae0e1107f8aded0e7cead80bf5";
 const BU: &str = "BU0123456789abcdef0123456789abcdef";
 
-mod fixtures;
+use crate::fixtures;
 
 use fixtures::{address, client, input, representative};
 

@@ -1,7 +1,7 @@
 //! The facade client: configuration from the environment, credentials on the wire, the
 //! User-Agent, hosts (edge, region, base URL) and the default retry policy.
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 

@@ -2,8 +2,8 @@
 //! error classes, the evaluation of an empty bundle, and a signed status callback verified with
 //! `trusthub::signature`.
 
-mod fixtures;
-mod support;
+use crate::fixtures;
+use crate::support;
 
 use std::time::Duration;
 

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-mod fixtures;
+use crate::fixtures;
 
 use fixtures::{address, business, client, input, representative};
 use trusthub::api::trusthub_v1::CustomerProfileStatus;

@@ -1,7 +1,7 @@
 //! Wire tests of the generated client: the exact requests of the Secondary Customer Profile flow
 //! (method, path, headers, body bytes) as a local server receives them.
 
-mod support;
+use crate::support;
 
 use base64::Engine as _;
 use futures_util::TryStreamExt as _;

@@ -6,7 +6,7 @@
 //!
 //! Servers are loopback ones on free ports (see `support`); each stops when dropped.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 use trusthub::flow::{FileStore, Journal, JournalStore};
 use trusthub_emulator::{start, EmulatorConfig};
 
-mod fixtures;
+use crate::fixtures;
 
 fn temp_path(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("trusthub-journal-{name}-{}", std::process::id()));

@@ -1,6 +1,6 @@
 //! `SecondaryProfile::check_policy`: what a policy asks that the input does not provide.
 
-mod fixtures;
+use crate::fixtures;
 
 use trusthub::api::trusthub_v1::Policy;
 use trusthub::flow::{SecondaryProfile, SecondaryProfileBuilder};

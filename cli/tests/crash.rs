@@ -5,7 +5,7 @@
 //! listing them from the emulator, and checks that every one is named by exactly one customer's
 //! journal (no orphan, nothing held twice).
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

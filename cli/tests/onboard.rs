@@ -1,7 +1,7 @@
 //! `trusthub onboard` against an emulator started by the test: a batch with bad rows, and a
 //! batch interrupted with SIGINT, or with SIGTERM, then resumed without duplicates.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;

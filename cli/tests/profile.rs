@@ -1,7 +1,7 @@
 //! `trusthub profile ...`, `policies list` and usage errors, running the real binary against an
 //! emulator started by the test.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

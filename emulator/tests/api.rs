@@ -1,7 +1,7 @@
 //! The API surface over HTTP: every error class, both list envelopes and their pagination, filters,
 //! resource shapes, and deterministic SIDs.
 
-mod common;
+use crate::common;
 
 use common::{Api, Reply};
 use reqwest::Method;

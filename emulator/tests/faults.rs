@@ -1,7 +1,7 @@
 //! Each fault kind observed over HTTP, the control endpoints untouched by faults, and counters that show
 //! what was created.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

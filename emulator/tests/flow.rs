@@ -1,7 +1,7 @@
 //! The seed document's flow over HTTP: evaluations (empty, invalid, compliant), the review lifecycle, and
 //! signed status callbacks received by a local server and verified with an independent HMAC.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

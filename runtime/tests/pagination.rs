@@ -1,6 +1,6 @@
 //! Pagination over both Twilio list envelopes against a local HTTP server.
 
-mod common;
+use crate::common;
 
 use common::*;
 use futures_util::{StreamExt, TryStreamExt};

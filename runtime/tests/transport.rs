@@ -1,6 +1,6 @@
 //! The transport against a local HTTP server: headers, retries, bounds, redirects, timeouts.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,0 +1,11 @@
+//! The `trusthub` command's tests: it is run as a process against an emulator in the test process.
+//!
+//! One test binary (one link) for these suites; each module is one file of this directory.
+//! Suites that install a process-wide tracing subscriber or change the environment keep binaries
+//! of their own.
+
+mod support;
+
+mod crash;
+mod onboard;
+mod profile;

@@ -1,0 +1,12 @@
+//! The emulator's tests over HTTP.
+//!
+//! One test binary (one link) for these suites; each module is one file of this directory.
+//! Suites that install a process-wide tracing subscriber or change the environment keep binaries
+//! of their own.
+
+mod common;
+
+mod api;
+mod faults;
+mod flow;
+mod spec_conformance;
