@@ -672,7 +672,11 @@ fn against_bare_reqwest(full: bool) {
             if ratio <= 1.2 { "(met)" } else { "(missed)" },
             mib(bare_rss),
             mib(our_rss),
-            if mib(our_rss) <= 2.0 * mib(bare_rss) + 10.0 { "(met)" } else { "(missed)" },
+            if mib(our_rss) <= 2.0 * mib(bare_rss) + 10.0 {
+                "(met)"
+            } else {
+                "(missed)"
+            },
         );
     }
 }

@@ -31,7 +31,9 @@ struct Args {
 }
 
 fn usage(problem: &str) -> ! {
-    eprintln!("{problem}\nusage: secondary_profile [--primary-profile BU...] [--phone-number PN...]... [--submit]");
+    eprintln!(
+        "{problem}\nusage: secondary_profile [--primary-profile BU...] [--phone-number PN...]... [--submit]"
+    );
     std::process::exit(2)
 }
 
@@ -155,7 +157,10 @@ async fn main() {
         let primary = args.primary_profile.unwrap_or_else(|| {
             usage("--primary-profile BU... is required against Twilio: the SID of your twilio-approved primary customer profile")
         });
-        println!("talking to Twilio as {} (edit the sample business in examples/secondary_profile.rs first)", client.account_sid());
+        println!(
+            "talking to Twilio as {} (edit the sample business in examples/secondary_profile.rs first)",
+            client.account_sid()
+        );
         (client, primary, args.phone_numbers, args.submit)
     } else {
         let config = trusthub_emulator::EmulatorConfig::default().with_auto_decision(
@@ -254,6 +259,8 @@ async fn main() {
             }
         }
     } else {
-        println!("Twilio reviews within days; follow the status with the status callback or `trusthub profile status`");
+        println!(
+            "Twilio reviews within days; follow the status with the status callback or `trusthub profile status`"
+        );
     }
 }

@@ -283,7 +283,7 @@ impl ClientBuilder {
                     env::API_KEY,
                     env::API_SECRET,
                     env::AUTH_TOKEN
-                )))
+                )));
             }
             (None, Some(_), _) => {
                 return Err(ConfigError(format!(
@@ -291,7 +291,7 @@ impl ClientBuilder {
                     env::API_SECRET,
                     env::API_KEY,
                     env::AUTH_TOKEN
-                )))
+                )));
             }
             (None, None, Some(token)) => builder = builder.auth_token(token),
             (None, None, None) => {
@@ -300,7 +300,7 @@ impl ClientBuilder {
                     env::AUTH_TOKEN,
                     env::API_KEY,
                     env::API_SECRET
-                )))
+                )));
             }
         }
         if let Some(edge) = get(env::EDGE) {

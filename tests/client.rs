@@ -12,7 +12,7 @@ use trusthub::{Client, ClientBuilder};
 const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
 const KEY: &str = "SK0123456789abcdef0123456789abcdef";
 
-fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
     let map: HashMap<String, String> = pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -638,7 +638,10 @@ async fn every_operation_and_the_flow_pass_prism() {
     println!("prism: {flow_outcome}");
     println!(
         "prism: {} answers failed to decode, {response_violations} violations in Prism's own examples",
-        errors.iter().filter(|e| e.contains("does not match the expected shape")).count()
+        errors
+            .iter()
+            .filter(|e| e.contains("does not match the expected shape"))
+            .count()
     );
     for e in &rejected {
         println!(

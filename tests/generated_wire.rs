@@ -148,22 +148,30 @@ async fn the_flow_calls_go_out_byte_for_byte_as_documented() {
         (
             "POST",
             "/v1/CustomerProfiles".into(),
-            Some("FriendlyName=Acme%20Corp&Email=compliance%40acme.example&PolicySid=RNdfbf3fae0e1107f8aded0e7cead80bf5&StatusCallback=https%3A%2F%2Fexample.com%2Fcallback%3Fx%3D1"),
+            Some(
+                "FriendlyName=Acme%20Corp&Email=compliance%40acme.example&PolicySid=RNdfbf3fae0e1107f8aded0e7cead80bf5&StatusCallback=https%3A%2F%2Fexample.com%2Fcallback%3Fx%3D1",
+            ),
         ),
         (
             "POST",
             "/v1/EndUsers".into(),
-            Some("FriendlyName=acme%20business%20info&Type=customer_profile_business_information&Attributes=%7B%22business_name%22%3A%22acme%20business%22%2C%22social_media_profile_urls%22%3A%22%22%2C%22website_url%22%3A%22test.com%22%2C%22business_regions_of_operation%22%3A%22USA_AND_CANADA%22%2C%22business_type%22%3A%22Partnership%22%2C%22business_registration_identifier%22%3A%22DUNS%22%2C%22business_identity%22%3A%22direct_customer%22%2C%22business_industry%22%3A%22EDUCATION%22%2C%22business_registration_number%22%3A%22123456789%22%7D"),
+            Some(
+                "FriendlyName=acme%20business%20info&Type=customer_profile_business_information&Attributes=%7B%22business_name%22%3A%22acme%20business%22%2C%22social_media_profile_urls%22%3A%22%22%2C%22website_url%22%3A%22test.com%22%2C%22business_regions_of_operation%22%3A%22USA_AND_CANADA%22%2C%22business_type%22%3A%22Partnership%22%2C%22business_registration_identifier%22%3A%22DUNS%22%2C%22business_identity%22%3A%22direct_customer%22%2C%22business_industry%22%3A%22EDUCATION%22%2C%22business_registration_number%22%3A%22123456789%22%7D",
+            ),
         ),
         (
             "POST",
             format!("/2010-04-01/Accounts/{ACCOUNT}/Addresses.json"),
-            Some("CustomerName=name&Street=555%20AnyStreet&City=Any%20City&Region=Any%20Region&PostalCode=12345&IsoCountry=US&StreetSecondary=Apt%20B"),
+            Some(
+                "CustomerName=name&Street=555%20AnyStreet&City=Any%20City&Region=Any%20Region&PostalCode=12345&IsoCountry=US&StreetSecondary=Apt%20B",
+            ),
         ),
         (
             "POST",
             "/v1/SupportingDocuments".into(),
-            Some("FriendlyName=address&Type=customer_profile_address&Attributes=%7B%22address_sids%22%3A%22ADaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa%22%7D"),
+            Some(
+                "FriendlyName=address&Type=customer_profile_address&Attributes=%7B%22address_sids%22%3A%22ADaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa%22%7D",
+            ),
         ),
         (
             "POST",
@@ -173,14 +181,20 @@ async fn the_flow_calls_go_out_byte_for_byte_as_documented() {
         (
             "POST",
             format!("/v1/CustomerProfiles/{BU}/ChannelEndpointAssignments"),
-            Some("ChannelEndpointType=phone-number&ChannelEndpointSid=PNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+            Some(
+                "ChannelEndpointType=phone-number&ChannelEndpointSid=PNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            ),
         ),
         (
             "POST",
             format!("/v1/CustomerProfiles/{BU}/Evaluations"),
             Some("PolicySid=RNdfbf3fae0e1107f8aded0e7cead80bf5"),
         ),
-        ("POST", format!("/v1/CustomerProfiles/{BU}"), Some("Status=pending-review")),
+        (
+            "POST",
+            format!("/v1/CustomerProfiles/{BU}"),
+            Some("Status=pending-review"),
+        ),
     ];
     assert_eq!(requests.len(), expected.len());
     for (request, (method, path, body)) in requests.iter().zip(expected) {
@@ -314,7 +328,9 @@ async fn lists_page_through_both_envelopes() {
             "/v1/Policies?PageSize=2".to_owned(),
             "/v1/Policies?PageSize=2&Page=1&PageToken=PT1".to_owned(),
             format!("/2010-04-01/Accounts/{ACCOUNT}/IncomingPhoneNumbers.json?PageSize=1"),
-            format!("/2010-04-01/Accounts/{ACCOUNT}/IncomingPhoneNumbers.json?PageSize=1&Page=1&PageToken=PA1"),
+            format!(
+                "/2010-04-01/Accounts/{ACCOUNT}/IncomingPhoneNumbers.json?PageSize=1&Page=1&PageToken=PA1"
+            ),
         ]
     );
 }

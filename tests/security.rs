@@ -19,6 +19,10 @@ const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
 const TOKEN: &str = "security-test-token";
 const POLICY: &str = "RNdfbf3fae0e1107f8aded0e7cead80bf5";
 
+/// Held by every test of this binary: one of them changes the environment, which no other
+/// thread may read or write at the same time.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn client(base_url: &str) -> Client {
     Client::builder()
         .account_sid(ACCOUNT.parse().unwrap())
@@ -32,6 +36,7 @@ fn client(base_url: &str) -> Client {
 
 #[tokio::test]
 async fn proxies_named_by_the_environment_are_ignored() {
+    let _serial = SERIAL.lock().await;
     let target = CaptureServer::start().await;
     let proxy = CaptureServer::start().await;
     target.answer(Canned::json(200, "{}"));
@@ -44,10 +49,13 @@ async fn proxies_named_by_the_environment_are_ignored() {
         "ALL_PROXY",
         "all_proxy",
     ] {
-        std::env::set_var(name, &proxy.base_url);
+        // SAFETY: every test of this binary holds SERIAL for its whole run, so no other thread
+        // reads or writes the environment meanwhile.
+        unsafe { std::env::set_var(name, &proxy.base_url) };
     }
     for name in ["NO_PROXY", "no_proxy"] {
-        std::env::remove_var(name);
+        // SAFETY: as above.
+        unsafe { std::env::remove_var(name) };
     }
     // Control: an HTTP client that reads the environment does go through the proxy, so the
     // variables are in effect.
@@ -86,12 +94,14 @@ async fn proxies_named_by_the_environment_are_ignored() {
         "ALL_PROXY",
         "all_proxy",
     ] {
-        std::env::remove_var(name);
+        // TODO: Audit that the environment access only happens in single-threaded code.
+        unsafe { std::env::remove_var(name) };
     }
 }
 
 #[tokio::test]
 async fn https_is_tls_or_nothing_and_credentials_never_go_in_clear_text() {
+    let _serial = SERIAL.lock().await;
     // A loopback server that answers plain HTTP to whatever comes, and keeps what came.
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -129,6 +139,7 @@ async fn https_is_tls_or_nothing_and_credentials_never_go_in_clear_text() {
 
 #[test]
 fn plain_http_is_refused_for_hosts_that_are_not_loopback() {
+    let _serial = SERIAL.blocking_lock();
     for url in [
         "http://10.0.0.5:4010",
         "http://mock.example.com",

@@ -208,7 +208,9 @@ pub async fn profile_create(ctx: &Context, args: &CreateArgs) -> Result<u8, CliE
                 "warnings": customer.warnings,
             }));
         } else {
-            println!("policy {policy_sid} requires what the input does not provide; nothing was created:");
+            println!(
+                "policy {policy_sid} requires what the input does not provide; nothing was created:"
+            );
             for p in &mismatches {
                 println!("  - {p}");
             }

@@ -402,7 +402,7 @@ pub fn read_customer_file(path: &Path) -> Result<Record, FileError> {
             return Err(FileError(format!(
                 "{}: expected a .toml or .json file",
                 path.display()
-            )))
+            )));
         }
     };
     Ok(Record::from_document(&document))

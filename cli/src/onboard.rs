@@ -412,7 +412,7 @@ async fn preflights(
             Err(e) => {
                 return Err(CliError::failed(format!(
                     "cannot check policy {policy} and primary profile {primary}: {e}"
-                )))
+                )));
             }
         };
         checked.insert((policy, primary), result);

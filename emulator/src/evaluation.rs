@@ -271,7 +271,7 @@ fn check_field(state: &State, attributes: &Map<String, Value>, field: &str) -> C
                 Check::Missing
             } else {
                 Check::Valid
-            }
+            };
         }
         Ok(Some(v)) => v,
     };
@@ -454,7 +454,7 @@ fn check_address_sids(state: &State, value: Option<&Value>) -> Check {
             sids
         }
         Some(_) => {
-            return invalid("expected an Address SID (AD...) or a comma-separated list of them")
+            return invalid("expected an Address SID (AD...) or a comma-separated list of them");
         }
     };
     if sids.is_empty() {
@@ -503,7 +503,7 @@ fn field_result(
                     failure_reason: None,
                     error_code: None,
                 },
-            )
+            );
         }
         Check::Missing if field == "address_sids" => (
             format!("The Address is missing. Please enter in the address shown on the {holder}."),
@@ -514,7 +514,9 @@ fn field_result(
             missing_code,
         ),
         Check::Invalid { code, detail } => (
-            format!("The {friendly} is invalid: {detail}. Please correct the {friendly} on the {holder}."),
+            format!(
+                "The {friendly} is invalid: {detail}. Please correct the {friendly} on the {holder}."
+            ),
             *code,
         ),
     };

@@ -494,7 +494,7 @@ impl PageRequest {
                             "expected an integer from 1 to {MAX_PAGE_SIZE}, received '{}'",
                             shorten(raw, 20)
                         ),
-                    ))
+                    ));
                 }
             },
         };

@@ -307,15 +307,15 @@ impl<'a> Validator<'a> {
             }
             return;
         }
-        if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
-            if !allowed.contains(value) {
-                let shown: Vec<String> = allowed.iter().map(Value::to_string).collect();
-                fail(
-                    out,
-                    path,
-                    format!("{value} is not one of [{}]", shown.join(", ")),
-                );
-            }
+        if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
+            && !allowed.contains(value)
+        {
+            let shown: Vec<String> = allowed.iter().map(Value::to_string).collect();
+            fail(
+                out,
+                path,
+                format!("{value} is not one of [{}]", shown.join(", ")),
+            );
         }
         let Some(expected) = schema.get("type") else {
             return;
@@ -343,10 +343,10 @@ impl<'a> Validator<'a> {
         if let Some(text) = value.as_str() {
             self.check_string(schema, text, path, property, out);
         }
-        if let Some(format) = schema.get("format").and_then(Value::as_str) {
-            if !value.is_string() {
-                check_structural_format(format, value, path, out);
-            }
+        if let Some(format) = schema.get("format").and_then(Value::as_str)
+            && !value.is_string()
+        {
+            check_structural_format(format, value, path, out);
         }
         if let Some(object) = value.as_object() {
             let properties = schema.get("properties").and_then(Value::as_object);
@@ -371,18 +371,18 @@ impl<'a> Validator<'a> {
                 }
             }
         }
-        if let Some(items) = value.as_array() {
-            if let Some(item_schema) = schema.get("items") {
-                for (i, item) in items.iter().enumerate() {
-                    self.walk(
-                        item_schema,
-                        item,
-                        &format!("{path}[{i}]"),
-                        property,
-                        depth + 1,
-                        out,
-                    );
-                }
+        if let Some(items) = value.as_array()
+            && let Some(item_schema) = schema.get("items")
+        {
+            for (i, item) in items.iter().enumerate() {
+                self.walk(
+                    item_schema,
+                    item,
+                    &format!("{path}[{i}]"),
+                    property,
+                    depth + 1,
+                    out,
+                );
             }
         }
     }
@@ -396,23 +396,23 @@ impl<'a> Validator<'a> {
         out: &mut Vec<Failure>,
     ) {
         let length = text.chars().count() as u64;
-        if let Some(min) = schema.get("minLength").and_then(Value::as_u64) {
-            if length < min {
-                fail(
-                    out,
-                    path,
-                    format!("{length} characters, fewer than minLength {min}"),
-                );
-            }
+        if let Some(min) = schema.get("minLength").and_then(Value::as_u64)
+            && length < min
+        {
+            fail(
+                out,
+                path,
+                format!("{length} characters, fewer than minLength {min}"),
+            );
         }
-        if let Some(max) = schema.get("maxLength").and_then(Value::as_u64) {
-            if length > max {
-                fail(
-                    out,
-                    path,
-                    format!("{length} characters, more than maxLength {max}"),
-                );
-            }
+        if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
+            && length > max
+        {
+            fail(
+                out,
+                path,
+                format!("{length} characters, more than maxLength {max}"),
+            );
         }
         if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
             match Pattern::parse(pattern) {
@@ -428,10 +428,10 @@ impl<'a> Validator<'a> {
                 Err(why) => fail(out, path, format!("unsupported pattern {pattern}: {why}")),
             }
         }
-        if let Some(format) = schema.get("format").and_then(Value::as_str) {
-            if let Err(why) = check_string_format(format, text, property) {
-                fail(out, path, why);
-            }
+        if let Some(format) = schema.get("format").and_then(Value::as_str)
+            && let Err(why) = check_string_format(format, text, property)
+        {
+            fail(out, path, why);
         }
     }
 }
@@ -634,7 +634,7 @@ impl Pattern {
                     Atom::Class(ranges)
                 }
                 '\\' | '(' | ')' | '|' | '.' | '{' | '}' | '?' | '*' | '+' | '$' | '^' => {
-                    return Err(format!("'{c}' is not supported here"))
+                    return Err(format!("'{c}' is not supported here"));
                 }
                 literal => Atom::Literal(literal),
             };

@@ -231,10 +231,10 @@ fn describe(path: &str, error: &serde_json::Error) -> String {
     } else {
         format!("at {path}: {category}")
     };
-    if error.classify() == Category::Data {
-        if let Some(reason) = sanitized_reason(&error.to_string()) {
-            detail.push_str(&format!(" ({reason})"));
-        }
+    if error.classify() == Category::Data
+        && let Some(reason) = sanitized_reason(&error.to_string())
+    {
+        detail.push_str(&format!(" ({reason})"));
     }
     if error.line() != 0 {
         detail.push_str(&format!(

@@ -353,10 +353,10 @@ async fn read_bounded(
     mut response: reqwest::Response,
     limit: usize,
 ) -> Result<Body, reqwest::Error> {
-    if let Some(length) = response.content_length() {
-        if usize::try_from(length).map_or(true, |length| length > limit) {
-            return Ok(Body::TooLarge);
-        }
+    if let Some(length) = response.content_length()
+        && usize::try_from(length).map_or(true, |length| length > limit)
+    {
+        return Ok(Body::TooLarge);
     }
     let capacity = response
         .content_length()

@@ -115,7 +115,11 @@ impl fmt::Display for FlowError {
                  was created: {}",
                 problems.join("; ")
             ),
-            FlowError::Step { step, resource, source } => {
+            FlowError::Step {
+                step,
+                resource,
+                source,
+            } => {
                 write!(f, "step `{step}`")?;
                 if let Some(r) = resource {
                     write!(f, " ({r})")?;
@@ -144,9 +148,9 @@ impl fmt::Display for FlowError {
                 "the journal does not belong to this input ({detail}); resume with the input that \
                  started it, or start a new flow"
             ),
-            FlowError::NotCompliant { bundle: None } => f.write_str(
-                "there is no bundle to submit: the flow has not created one",
-            ),
+            FlowError::NotCompliant { bundle: None } => {
+                f.write_str("there is no bundle to submit: the flow has not created one")
+            }
             FlowError::NotCompliant {
                 bundle: Some(bundle),
             } => write!(
@@ -154,7 +158,10 @@ impl fmt::Display for FlowError {
                 "bundle {bundle} is not compliant: fix the failures of its evaluation and evaluate \
                  again, or force the submission"
             ),
-            FlowError::ReviewTimeout { bundle, last_status } => write!(
+            FlowError::ReviewTimeout {
+                bundle,
+                last_status,
+            } => write!(
                 f,
                 "bundle {bundle} is still {last_status}: review did not end in time"
             ),

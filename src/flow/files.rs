@@ -120,7 +120,7 @@ impl JournalLock {
                 return Err(io::Error::new(
                     e.kind(),
                     format!("cannot lock {}: {e}", path.display()),
-                ))
+                ));
             }
         }
         let started = time::OffsetDateTime::now_utc()

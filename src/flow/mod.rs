@@ -1102,7 +1102,8 @@ impl SecondaryProfile {
 /// What in `journal` was built from input `part`, if anything (or may have been: an intent).
 fn built_from(journal: &Journal, part: &str) -> Option<String> {
     let intent = |key: &str| journal.intents.contains_key(key);
-    let what = match part {
+
+    match part {
         "bundle" => (journal.bundle.is_some() || intent("bundle")).then(|| "the bundle".to_owned()),
         "business_information" | "representative_1" | "representative_2" => {
             let role = part;
@@ -1128,8 +1129,7 @@ fn built_from(journal: &Journal, part: &str) -> Option<String> {
             .any(|primary| primary)
             .then(|| "its assignment to the bundle".to_owned()),
         _ => None,
-    };
-    what
+    }
 }
 
 /// Whether [`FlowReport::submit`] sends a bundle whose evaluation is not compliant.

@@ -89,7 +89,7 @@ impl Preflight {
                     "it does not exist in this account ({}; HTTP 404): give the SID of the \
                      account's twilio-approved primary customer profile",
                     client.account_sid()
-                )]))
+                )]));
             }
             Err(e) => return Err(step_error(Step::ConfirmPrimaryProfile, primary.into(), e)),
         };

@@ -1094,7 +1094,7 @@ pub(crate) async fn submit(
         match sent {
             Ok(profile) => status = Some(status_of(profile)),
             Err(e) if e.processed() == Processed::No => {
-                return Err(step_error(&step, Some(bundle.into()), e))
+                return Err(step_error(&step, Some(bundle.into()), e));
             }
             Err(e) => {
                 // Lost, refused (say `in-review` cannot go to `pending-review`) or undecodable:

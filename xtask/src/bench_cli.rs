@@ -124,14 +124,13 @@ fn measure(mut cmd: Command, stdout: &Path) -> Result<(ExitStatus, Duration, u64
     let status = loop {
         // VmHWM is the high-water mark of the resident set: the last reading is the peak up to
         // about 10 ms before the exit.
-        if let Ok(text) = std::fs::read_to_string(&status_file) {
-            if let Some(kib) = text
+        if let Ok(text) = std::fs::read_to_string(&status_file)
+            && let Some(kib) = text
                 .lines()
                 .find_map(|l| l.strip_prefix("VmHWM:"))
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            {
-                peak_kib = peak_kib.max(kib);
-            }
+        {
+            peak_kib = peak_kib.max(kib);
         }
         if let Some(status) = child.try_wait()? {
             break status;
@@ -228,7 +227,12 @@ pub fn bench_cli() -> Result<()> {
          ({RUNS} runs): wall median {:.2} s ({:.1} rows/s), min {:.2} s; peak RSS {:.1} MiB",
         median_wall.as_secs_f64(),
         ROWS as f64 / median_wall.as_secs_f64(),
-        walls.iter().min().copied().unwrap_or_default().as_secs_f64(),
+        walls
+            .iter()
+            .min()
+            .copied()
+            .unwrap_or_default()
+            .as_secs_f64(),
         mib(peak_kib)
     );
     Ok(())

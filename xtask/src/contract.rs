@@ -54,7 +54,7 @@ pub fn contract() -> Result<()> {
             other => {
                 return Err(fail!(
                     "spec/pin.toml: module {other} has no Prism server here"
-                ))
+                ));
             }
         }
     }

@@ -71,7 +71,9 @@ pub fn fuzz(runs: u64) -> Result<()> {
         .arg(&target_dir)
         .env("RUSTFLAGS", SANCOV_FLAGS)
         .env_remove("CARGO_ENCODED_RUSTFLAGS");
-    eprintln!("$ RUSTFLAGS='-Cpasses=sancov-module ...' cargo build --release --manifest-path fuzz/Cargo.toml --target {triple}");
+    eprintln!(
+        "$ RUSTFLAGS='-Cpasses=sancov-module ...' cargo build --release --manifest-path fuzz/Cargo.toml --target {triple}"
+    );
     let status = build
         .status()
         .map_err(|e| fail!("cannot start cargo build: {e}"))?;

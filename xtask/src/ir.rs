@@ -334,12 +334,12 @@ impl<'a> Lowerer<'a> {
         let (schema_name, schema) = self.schema_by_ref(reference, at)?;
         let name = self.type_name(schema_name);
         if self.types.contains_key(&name) || self.in_progress.contains(&name) {
-            if let Some(previous) = self.origin.get(&name) {
-                if previous != schema_name {
-                    return Err(fail!(
-                        "{at}: {previous} and {schema_name} both map to {name}; add a rename"
-                    ));
-                }
+            if let Some(previous) = self.origin.get(&name)
+                && previous != schema_name
+            {
+                return Err(fail!(
+                    "{at}: {previous} and {schema_name} both map to {name}; add a rename"
+                ));
             }
             return Ok(Ty::Named(name));
         }
@@ -371,7 +371,7 @@ impl<'a> Lowerer<'a> {
                     Some(AdditionalProperties::Schema(_)) => {
                         return Err(fail!(
                             "{at}: additionalProperties with a schema is unsupported"
-                        ))
+                        ));
                     }
                 };
                 let fields = self.fields(&o.properties, name, origin, at)?;
@@ -457,13 +457,13 @@ impl<'a> Lowerer<'a> {
                 }
                 match &s.format {
                     VariantOrUnknownOrEmpty::Item(StringFormat::DateTime) => {
-                        return Ok(Ty::Date(DateFormat::Iso8601))
+                        return Ok(Ty::Date(DateFormat::Iso8601));
                     }
                     VariantOrUnknownOrEmpty::Unknown(f) if f == "date-time-rfc-2822" => {
-                        return Ok(Ty::Date(DateFormat::Rfc2822))
+                        return Ok(Ty::Date(DateFormat::Rfc2822));
                     }
                     VariantOrUnknownOrEmpty::Item(other) => {
-                        return Err(fail!("{at}: unsupported string format {other:?}"))
+                        return Err(fail!("{at}: unsupported string format {other:?}"));
                     }
                     _ => {}
                 }
@@ -946,7 +946,7 @@ fn lower_params(
         let p = match p {
             ReferenceOr::Item(p) => p,
             ReferenceOr::Reference { reference } => {
-                return Err(fail!("{p_at}: parameter $ref {reference} is unsupported"))
+                return Err(fail!("{p_at}: parameter $ref {reference} is unsupported"));
             }
         };
         let (data, location) = match p {
@@ -956,7 +956,7 @@ fn lower_params(
                 return Err(fail!(
                     "{p_at}: header and cookie parameter {} unsupported",
                     parameter_data.name
-                ))
+                ));
             }
         };
         let schema = match &data.format {
@@ -965,7 +965,7 @@ fn lower_params(
                 return Err(fail!(
                     "{p_at}: parameter {} with `content` unsupported",
                     data.name
-                ))
+                ));
             }
         };
         let context = format!("{id}{}", data.name.to_upper_camel_case());
@@ -1019,7 +1019,7 @@ fn lower_body(
         let body = match body {
             ReferenceOr::Item(b) => b,
             ReferenceOr::Reference { reference } => {
-                return Err(fail!("{at}: requestBody $ref {reference} unsupported"))
+                return Err(fail!("{at}: requestBody $ref {reference} unsupported"));
             }
         };
         for content_type in body.content.keys() {
@@ -1031,16 +1031,16 @@ fn lower_body(
         }
         if let Some(media) = body.content.get("application/x-www-form-urlencoded") {
             for (name, example) in &media.examples {
-                if let ReferenceOr::Item(ex) = example {
-                    if let Some(v) = &ex.value {
-                        request_examples.push((name.clone(), v.clone()));
-                    }
+                if let ReferenceOr::Item(ex) = example
+                    && let Some(v) = &ex.value
+                {
+                    request_examples.push((name.clone(), v.clone()));
                 }
             }
             let schema = match &media.schema {
                 Some(ReferenceOr::Item(s)) => s,
                 Some(ReferenceOr::Reference { reference }) => {
-                    return Err(fail!("{at}: request schema $ref {reference} unsupported"))
+                    return Err(fail!("{at}: request schema $ref {reference} unsupported"));
                 }
                 None => return Err(fail!("{at}: form body without a schema")),
             };
@@ -1050,7 +1050,7 @@ fn lower_body(
                     return Err(fail!(
                         "{at}: form body must be an object, found {}",
                         kind_name(other)
-                    ))
+                    ));
                 }
             };
             for (wire, prop) in &object.properties {
@@ -1103,7 +1103,7 @@ fn lower_success(
         let resp = match resp {
             ReferenceOr::Item(r) => r,
             ReferenceOr::Reference { reference } => {
-                return Err(fail!("{at}: response $ref {reference} unsupported"))
+                return Err(fail!("{at}: response $ref {reference} unsupported"));
             }
         };
         let json = resp.content.get("application/json");
@@ -1122,10 +1122,10 @@ fn lower_success(
         };
         if let Some(media) = json {
             for (name, example) in &media.examples {
-                if let ReferenceOr::Item(ex) = example {
-                    if let Some(v) = &ex.value {
-                        response_examples.push((*code, name.clone(), v.clone()));
-                    }
+                if let ReferenceOr::Item(ex) = example
+                    && let Some(v) = &ex.value
+                {
+                    response_examples.push((*code, name.clone(), v.clone()));
                 }
             }
         }
@@ -1200,7 +1200,7 @@ fn lower_page(lowerer: &mut Lowerer<'_>, schema: &Schema, id: &str, at: &str) ->
             ReferenceOr::Reference { reference } => {
                 return Err(fail!(
                     "{p_at}: $ref {reference} in a page envelope unsupported"
-                ))
+                ));
             }
         }
     }

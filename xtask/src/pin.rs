@@ -66,14 +66,14 @@ pub fn load() -> Result<Pin> {
     let pin: Pin =
         toml::from_str(&text).map_err(|e| fail!("{} is not a valid pin: {e}", path.display()))?;
     for spec in &pin.spec {
-        if let Operations::All(word) = &spec.operations {
-            if word != "all" {
-                return Err(fail!(
+        if let Operations::All(word) = &spec.operations
+            && word != "all"
+        {
+            return Err(fail!(
                     "{}: `operations` of module {} must be \"all\" or a list of operationIds, found {word:?}",
                     path.display(),
                     spec.module
                 ));
-            }
         }
     }
     Ok(pin)

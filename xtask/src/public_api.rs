@@ -146,17 +146,18 @@ fn check_file(path: &Path, is_root: bool, violations: &mut Vec<String>) -> Resul
     collect(&file.items, &mut scope);
     check_items(&file.items, &scope, violations);
     for item in &file.items {
-        if let Item::Mod(module) = item {
-            if module.content.is_none() && !is_test_only(&module.attrs) {
-                let name = module.ident.to_string();
-                let child = module_file(path, is_root, &name).ok_or_else(|| {
-                    fail!(
-                        "public API check: no file for `mod {name};` of {}",
-                        path.display()
-                    )
-                })?;
-                check_file(&child, false, violations)?;
-            }
+        if let Item::Mod(module) = item
+            && module.content.is_none()
+            && !is_test_only(&module.attrs)
+        {
+            let name = module.ident.to_string();
+            let child = module_file(path, is_root, &name).ok_or_else(|| {
+                fail!(
+                    "public API check: no file for `mod {name};` of {}",
+                    path.display()
+                )
+            })?;
+            check_file(&child, false, violations)?;
         }
     }
     Ok(())
@@ -261,15 +262,15 @@ fn check_items(items: &[Item], scope: &FileScope, violations: &mut Vec<String>) 
                     );
                 }
                 for impl_item in &i.items {
-                    if let ImplItem::Fn(f) = impl_item {
-                        if i.trait_.is_some() || is_pub(&f.vis) {
-                            report(
-                                scope,
-                                &format!("{owner}::{}", f.sig.ident),
-                                &f.sig,
-                                violations,
-                            );
-                        }
+                    if let ImplItem::Fn(f) = impl_item
+                        && (i.trait_.is_some() || is_pub(&f.vis))
+                    {
+                        report(
+                            scope,
+                            &format!("{owner}::{}", f.sig.ident),
+                            &f.sig,
+                            violations,
+                        );
                     }
                 }
             }

@@ -234,7 +234,13 @@ pub fn bench_codegen() -> Result<()> {
     println!(
         "codegen (in memory, specs cached, {RUNS} runs): median {:.1} ms, min {:.1} ms; {lines} lines of generated/src",
         median(times.clone()).as_secs_f64() * 1000.0,
-        times.iter().min().copied().unwrap_or_default().as_secs_f64() * 1000.0
+        times
+            .iter()
+            .min()
+            .copied()
+            .unwrap_or_default()
+            .as_secs_f64()
+            * 1000.0
     );
     // Make sure dependencies are built, so only the generated crate is timed.
     let mut warm = cargo();
@@ -254,7 +260,12 @@ pub fn bench_codegen() -> Result<()> {
     println!(
         "clean debug build of trusthub-generated (dependencies built, 3 runs): median {:.2} s, min {:.2} s",
         median(builds.clone()).as_secs_f64(),
-        builds.iter().min().copied().unwrap_or_default().as_secs_f64()
+        builds
+            .iter()
+            .min()
+            .copied()
+            .unwrap_or_default()
+            .as_secs_f64()
     );
     Ok(())
 }

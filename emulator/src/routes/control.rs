@@ -111,7 +111,7 @@ async fn decide(ctx: Ctx, Path(sid): Path<String>, body: Bytes) -> Reply {
         _ => {
             return Err(ApiError::bad_request(
                 "decision must be \"approve\" or \"reject\"",
-            ))
+            ));
         }
     };
     match lifecycle::decide(&ctx.app, &sid, &decision) {
@@ -122,7 +122,7 @@ async fn decide(ctx: Ctx, Path(sid): Path<String>, body: Bytes) -> Reply {
                 StatusCode::CONFLICT,
                 20409,
                 error.to_string(),
-            ))
+            ));
         }
     }
     let state = lock(&ctx.app.state);

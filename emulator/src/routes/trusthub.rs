@@ -344,7 +344,9 @@ fn parse_attributes(raw: &str) -> Result<Map<String, Value>, ApiError> {
             };
             Err(ApiError::invalid(
                 "Attributes",
-                format!("expected a JSON object such as {{\"business_name\":\"...\"}}, received {kind}"),
+                format!(
+                    "expected a JSON object such as {{\"business_name\":\"...\"}}, received {kind}"
+                ),
             ))
         }
         Err(error) => Err(ApiError::invalid(
@@ -498,7 +500,7 @@ async fn update_bundle(
                     bundle.status.as_str(),
                     s.as_str()
                 ),
-            ))
+            ));
         }
     };
     if let Some(bundle) = find_mut(&mut state.bundles, &sid) {
@@ -598,7 +600,9 @@ async fn create_entity_assignment(
         };
         return Err(ApiError::invalid(
             "ObjectSid",
-            format!("no EndUser, SupportingDocument, CustomerProfile or TrustProduct {object_sid} in this account{hint}"),
+            format!(
+                "no EndUser, SupportingDocument, CustomerProfile or TrustProduct {object_sid} in this account{hint}"
+            ),
         ));
     }
     if object_sid == bundle_sid {

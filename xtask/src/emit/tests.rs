@@ -44,7 +44,7 @@ pub(super) fn example_expr(api: &Api, ty: &Ty, value: &Value) -> Result<TokenStr
         (ty, v) => {
             return Err(fail!(
                 "example value {v} does not fit parameter type {ty:?}"
-            ))
+            ));
         }
     })
 }
