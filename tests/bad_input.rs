@@ -405,7 +405,7 @@ async fn stale_journal() {
         .build()
         .unwrap();
     let taken = corrected.reconcile_journal(early, key).unwrap();
-    assert_eq!(taken.input, corrected.input_digests(key));
+    assert_eq!(*taken.input, corrected.input_digests(key));
     assert_eq!(
         (taken.policy, taken.evaluation, taken.compliant),
         (None, None, None)

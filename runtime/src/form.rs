@@ -23,13 +23,25 @@ pub fn percent_encode(value: &str) -> String {
 /// [`percent_encode`], appended to `out`.
 fn percent_encode_into(out: &mut String, value: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &byte in value.as_bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
+    let unreserved =
+        |byte: u8| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~');
+    let bytes = value.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // A run of unreserved bytes is copied at once: they are ASCII, so a run that is not
+        // empty starts and ends on character boundaries.
+        let start = i;
+        while i < bytes.len() && unreserved(bytes[i]) {
+            i += 1;
+        }
+        if i > start {
+            out.push_str(&value[start..i]);
+        }
+        if let Some(&byte) = bytes.get(i) {
             out.push('%');
             out.push(char::from(HEX[usize::from(byte >> 4)]));
             out.push(char::from(HEX[usize::from(byte & 0x0F)]));
+            i += 1;
         }
     }
 }

@@ -183,16 +183,8 @@ pub fn decode_json<T: serde::de::DeserializeOwned>(
 /// Whether a body is Twilio's error object (`code`, `message` and an error `status`, no `sid`)
 /// rather than a resource. A cheap byte check first: resources rarely hold both keys.
 fn carries_error(body: &[u8]) -> bool {
-    /// Whether `needle` (which starts with `"`) occurs in `body`: only the quotes are tried.
     fn contains(body: &[u8], needle: &[u8]) -> bool {
-        let mut rest = body;
-        while let Some(at) = rest.iter().position(|&b| b == needle[0]) {
-            if rest[at..].starts_with(needle) {
-                return true;
-            }
-            rest = &rest[at + 1..];
-        }
-        false
+        memchr::memmem::find(body, needle).is_some()
     }
     if !contains(body, b"\"code\"") || !contains(body, b"\"message\"") {
         return false;

@@ -203,9 +203,13 @@ impl Transport {
             latency_ms = Empty,
             request_id = Empty,
         );
-        self.retry_loop(operation, method, &url, body.as_ref(), &span)
-            .instrument(span.clone())
-            .await
+        let attempts = self.retry_loop(operation, method, &url, body.as_ref(), &span);
+        if span.is_disabled() {
+            // No subscriber wants it: no span to enter on every poll.
+            attempts.await
+        } else {
+            attempts.instrument(span.clone()).await
+        }
     }
 
     async fn retry_loop(
@@ -363,7 +367,23 @@ async fn read_bounded(
         .and_then(|length| usize::try_from(length).ok())
         .unwrap_or(0)
         .min(limit);
-    let mut buffer = BytesMut::with_capacity(capacity);
+    // Most answers come in one chunk: kept as it is, without a copy.
+    let Some(first) = response.chunk().await? else {
+        return Ok(Body::Complete(Bytes::new()));
+    };
+    if first.len() > limit {
+        return Ok(Body::TooLarge);
+    }
+    let Some(second) = response.chunk().await? else {
+        return Ok(Body::Complete(first));
+    };
+    let mut buffer = BytesMut::with_capacity(capacity.max(first.len() + second.len()));
+    for chunk in [first, second] {
+        if buffer.len() + chunk.len() > limit {
+            return Ok(Body::TooLarge);
+        }
+        buffer.extend_from_slice(&chunk);
+    }
     while let Some(chunk) = response.chunk().await? {
         if buffer.len() + chunk.len() > limit {
             return Ok(Body::TooLarge);

@@ -91,9 +91,10 @@ pub struct Journal {
     pub key_id: String,
     /// Keyed digests of the input, one per part (`bundle`, `business_information`,
     /// `representative_1`, `representative_2`, `address`, `primary_profile`): resuming refuses
-    /// an input whose changed part has something built from it.
+    /// an input whose changed part has something built from it. Shared: a copy of the journal
+    /// (the snapshot a save takes) does not copy the digests.
     #[serde(default)]
-    pub input: BTreeMap<String, String>,
+    pub input: Arc<BTreeMap<String, String>>,
     /// When the flow first started.
     #[serde(with = "time::serde::rfc3339")]
     pub started_at: OffsetDateTime,
@@ -139,6 +140,7 @@ pub struct Journal {
 
 impl Journal {
     pub(crate) fn new(flow_id: String, key_id: String, input: BTreeMap<String, String>) -> Self {
+        let input = Arc::new(input);
         Journal {
             format: JOURNAL_FORMAT,
             flow_id,

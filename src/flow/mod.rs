@@ -1085,7 +1085,7 @@ impl SecondaryProfile {
             }
             journal.evaluation = None;
             journal.compliant = None;
-            journal.input = now;
+            journal.input = Arc::new(now);
         }
         Ok(journal)
     }
