@@ -94,7 +94,7 @@ async fn proxies_named_by_the_environment_are_ignored() {
         "ALL_PROXY",
         "all_proxy",
     ] {
-        // TODO: Audit that the environment access only happens in single-threaded code.
+        // SAFETY: this test still holds SERIAL (see above).
         unsafe { std::env::remove_var(name) };
     }
 }

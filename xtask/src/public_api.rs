@@ -321,10 +321,10 @@ mod tests {
             pub enum Failure { Transport(reqwest::Error) }
             pub fn send(status: http::StatusCode) {}
             pub struct Transport;
-            impl Transport { pub fn raw(&self) -> Value { todo!() } fn private(&self) -> HeaderMap { todo!() } }
-            impl From<reqwest::Error> for Failure { fn from(e: reqwest::Error) -> Self { todo!() } }
+            impl Transport { pub fn raw(&self) -> Value { self.value() } fn private(&self) -> HeaderMap { self.map() } }
+            impl From<reqwest::Error> for Failure { fn from(e: reqwest::Error) -> Self { Failure::Transport(e) } }
             struct Inner;
-            impl From<reqwest::Error> for Inner { fn from(e: reqwest::Error) -> Self { todo!() } }
+            impl From<reqwest::Error> for Inner { fn from(_: reqwest::Error) -> Self { Inner } }
             #[cfg(test)] mod tests { pub fn helper(h: HeaderMap) {} }
             pub fn fine(map: std::collections::HashMap<String, String>, url: &str) {}
         "#;
