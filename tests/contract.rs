@@ -44,6 +44,9 @@ const BV: &str = "BV0123456789abcdef0123456789abcdef";
 const EL: &str = "EL0123456789abcdef0123456789abcdef";
 const OY: &str = "OY0123456789abcdef0123456789abcdef";
 const POLICY: &str = "RNdfbf3fae0e1107f8aded0e7cead80bf5";
+const BN: &str = "BN0123456789abcdef0123456789abcdef";
+const MG: &str = "MG0123456789abcdef0123456789abcdef";
+const QE: &str = "QE0123456789abcdef0123456789abcdef";
 
 /// Statuses with which Prism refuses a request (invalid input, bad auth, unknown path or
 /// method, wrong content type).
@@ -169,7 +172,7 @@ impl Drop for Router {
 }
 
 impl Router {
-    async fn start(trusthub: String, api: String) -> Router {
+    async fn start(trusthub: String, api: String, messaging: String) -> Router {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base_url = format!("http://{}", listener.local_addr().expect("addr"));
         let exchanges = Arc::new(Mutex::new(Vec::new()));
@@ -185,11 +188,16 @@ impl Router {
                     return;
                 };
                 let (exchanges, upstream) = (shared.clone(), upstream.clone());
-                let (trusthub, api) = (trusthub.clone(), api.clone());
+                let (trusthub, api, messaging) = (trusthub.clone(), api.clone(), messaging.clone());
                 tokio::spawn(async move {
                     while let Some(request) = support::read_one_request(&mut socket).await {
-                        let base = if request.target.starts_with("/2010-04-01/") {
+                        let target = request.target.as_str();
+                        let base = if target.starts_with("/2010-04-01/") {
                             &api
+                        } else if target.starts_with("/v1/Services")
+                            || target.starts_with("/v1/a2p/")
+                        {
+                            &messaging
                         } else {
                             &trusthub
                         };
@@ -481,6 +489,75 @@ async fn call_every_operation(c: &Client) -> Vec<String> {
         c.addresses().list(),
         c.incoming_phone_numbers().list().page_size(2)
     );
+    // Messaging: A2P 10DLC brands and their vettings, Messaging Services and their numbers, US
+    // A2P campaigns and their use cases.
+    use trusthub::api::messaging_v1::BrandVettingVettingProvider;
+    call!(
+        c.brand_registrations()
+            .create(BU, BU2)
+            .brand_type("STANDARD")
+            .mock(true)
+            .skip_automatic_sec_vet(false),
+        c.brand_registrations().fetch(BN),
+        c.brand_registrations().update(BN),
+        c.brand_registrations().sms_otp(BN).create(),
+        c.brand_registrations()
+            .vettings(BN)
+            .create(BrandVettingVettingProvider::CampaignVerify)
+            .vetting_id("cv|1.0|tcr|10dlc|example"),
+        c.brand_registrations()
+            .vettings(BN)
+            .fetch("VT0123456789abcdef0123456789abcdef"),
+        c.services()
+            .create("Acme messaging")
+            .status_callback("https://isv.example.com/status")
+            .sticky_sender(true)
+            .validity_period(14400)
+            .usecase("marketing"),
+        c.services().fetch(MG),
+        c.services().update(MG).friendly_name("Acme messaging 2"),
+        c.services().delete(MG),
+        c.services().phone_numbers(MG).create(PN),
+        c.services().phone_numbers(MG).fetch(PN),
+        c.services().phone_numbers(MG).delete(PN),
+        c.services()
+            .usa2p(MG)
+            .create(
+                BN,
+                "Appointment reminders for Acme's customers",
+                "Customers opt in on the web form at acme.example.com/sms",
+                ["Acme: your appointment is tomorrow at 10:00. Reply STOP to opt out."],
+                "MIXED",
+                false,
+                false,
+            )
+            .opt_in_message("You are subscribed to Acme reminders.")
+            .subscriber_opt_in(true),
+        c.services().usa2p(MG).fetch(QE),
+        c.services().usa2p(MG).update(
+            QE,
+            false,
+            false,
+            ["Acme: your appointment is tomorrow at 10:00. Reply STOP to opt out."],
+            "Customers opt in on the web form at acme.example.com/sms",
+            "Appointment reminders for Acme's customers",
+            false,
+            false,
+        ),
+        c.services().usa2p(MG).delete(QE),
+        c.services().usecases(MG).fetch(),
+        c.usecases().fetch(),
+        c.preregistered_usa2p()
+            .create("CABCDEF", MG)
+            .cnp_migration(false),
+    );
+    stream!(
+        c.brand_registrations().list().page_size(2),
+        c.brand_registrations().vettings(BN).list(),
+        c.services().list(),
+        c.services().phone_numbers(MG).list(),
+        c.services().usa2p(MG).list()
+    );
     errors
 }
 
@@ -500,7 +577,12 @@ fn flow_input() -> SecondaryProfile {
 
 #[tokio::test]
 async fn every_operation_and_the_flow_pass_prism() {
-    let router = Router::start(env_url("PRISM_TRUSTHUB_URL"), env_url("PRISM_API_URL")).await;
+    let router = Router::start(
+        env_url("PRISM_TRUSTHUB_URL"),
+        env_url("PRISM_API_URL"),
+        env_url("PRISM_MESSAGING_URL"),
+    )
+    .await;
     let client = Client::builder()
         .account_sid(ACCOUNT.parse().unwrap())
         .auth_token("prism-contract-token")

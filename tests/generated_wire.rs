@@ -412,8 +412,9 @@ async fn debug_output_of_models_redacts_personal_data() {
 #[test]
 fn every_operation_in_scope_is_generated() {
     let ids: Vec<&str> = trusthub_generated::operations().map(|o| o.id).collect();
-    assert_eq!(ids.len(), 60);
+    assert_eq!(ids.len(), 85);
     assert_eq!(trusthub_generated::trusthub_v1::operations::ALL.len(), 53);
+    assert_eq!(trusthub_generated::messaging_v1::operations::ALL.len(), 25);
     for id in [
         "CreateAddress",
         "ListAddress",
@@ -426,6 +427,13 @@ fn every_operation_in_scope_is_generated() {
         "CreateCustomerProfileEvaluation",
         "ListPolicies",
         "CreateComplianceTollfreeInquiry",
+        "CreateBrandRegistrations",
+        "CreateBrandVetting",
+        "CreateService",
+        "CreatePhoneNumber",
+        "CreateUsAppToPerson",
+        "FetchUsAppToPersonUsecase",
+        "CreateExternalCampaign",
     ] {
         assert!(ids.contains(&id), "{id} missing");
     }
@@ -434,6 +442,10 @@ fn every_operation_in_scope_is_generated() {
         .collect();
     assert_eq!(
         hosts.into_iter().collect::<Vec<_>>(),
-        ["https://api.twilio.com", "https://trusthub.twilio.com"]
+        [
+            "https://api.twilio.com",
+            "https://messaging.twilio.com",
+            "https://trusthub.twilio.com"
+        ]
     );
 }

@@ -52,7 +52,7 @@ fn covers(back: &Value, example: &Value, at: &str) -> Result<(), String> {
         _ => Ok(()),
     }
 }
-const RESPONSE_EXAMPLES: [(&str, &str, &str, Check); 77usize] = [
+const RESPONSE_EXAMPLES: [(&str, &str, &str, Check); 115usize] = [
     (
         "CreateComplianceInquiry create",
         ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_trusthub_v1.json",
@@ -544,6 +544,236 @@ const RESPONSE_EXAMPLES: [(&str, &str, &str, Check); 77usize] = [
         ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_api_v2010.json",
         "/paths/~12010-04-01~1Accounts~1{AccountSid}~1IncomingPhoneNumbers.json/get/responses/200/content/application~1json/examples/readEmpty/value",
         check::<trusthub_generated::api_v2010::ListIncomingPhoneNumberResponse> as Check,
+    ),
+    (
+        "CreateBrandRegistrationOtp create",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1a2p~1BrandRegistrations~1{BrandRegistrationSid}~1SmsOtp/post/responses/201/content/application~1json/examples/create/value",
+        check::<trusthub_generated::messaging_v1::BrandRegistrationOtp> as Check,
+    ),
+    (
+        "UpdateBrandRegistrations update",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1a2p~1BrandRegistrations~1{Sid}/post/responses/202/content/application~1json/examples/update/value",
+        check::<trusthub_generated::messaging_v1::BrandRegistration> as Check,
+    ),
+    (
+        "UpdateBrandRegistrations updateSoleProprietorBrand",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1a2p~1BrandRegistrations~1{Sid}/post/responses/202/content/application~1json/examples/updateSoleProprietorBrand/value",
+        check::<trusthub_generated::messaging_v1::BrandRegistration> as Check,
+    ),
+    (
+        "FetchBrandRegistrations fetch",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1a2p~1BrandRegistrations~1{Sid}/get/responses/200/content/application~1json/examples/fetch/value",
+        check::<trusthub_generated::messaging_v1::BrandRegistration> as Check,
+    ),
+    (
+        "FetchBrandRegistrations fetchSoleProprietorPending",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1a2p~1BrandRegistrations~1{Sid}/get/responses/200/content/application~1json/examples/fetchSoleProprietorPending/value",
+        check::<trusthub_generated::messaging_v1::BrandRegistration> as Check,
+    ),
+    (
+        "FetchBrandRegistrations fetchSoleProprietorRegisteredUnverified",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1a2p~1BrandRegistrations~1{Sid}/get/responses/200/content/application~1json/examples/fetchSoleProprietorRegisteredUnverified/value",
+        check::<trusthub_generated::messaging_v1::BrandRegistration> as Check,
+    ),
+    (
+        "FetchBrandRegistrations fetchSoleProprietorRegisteredSelfDeclared",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1a2p~1BrandRegistrations~1{Sid}/get/responses/200/content/application~1json/examples/fetchSoleProprietorRegisteredSelfDeclared/value",
+        check::<trusthub_generated::messaging_v1::BrandRegistration> as Check,
+    ),
+    (
+        "FetchBrandRegistrations fetchSoleProprietorRegisteredVerified",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1a2p~1BrandRegistrations~1{Sid}/get/responses/200/content/application~1json/examples/fetchSoleProprietorRegisteredVerified/value",
+        check::<trusthub_generated::messaging_v1::BrandRegistration> as Check,
+    ),
+    (
+        "CreateBrandRegistrations create",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1a2p~1BrandRegistrations/post/responses/201/content/application~1json/examples/create/value",
+        check::<trusthub_generated::messaging_v1::BrandRegistration> as Check,
+    ),
+    (
+        "CreateBrandRegistrations createSoleProprietorBrand",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1a2p~1BrandRegistrations/post/responses/201/content/application~1json/examples/createSoleProprietorBrand/value",
+        check::<trusthub_generated::messaging_v1::BrandRegistration> as Check,
+    ),
+    (
+        "ListBrandRegistrations read",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1a2p~1BrandRegistrations/get/responses/200/content/application~1json/examples/read/value",
+        check::<trusthub_generated::messaging_v1::ListBrandRegistrationsResponse>
+            as Check,
+    ),
+    (
+        "ListBrandRegistrations readFailed",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1a2p~1BrandRegistrations/get/responses/200/content/application~1json/examples/readFailed/value",
+        check::<trusthub_generated::messaging_v1::ListBrandRegistrationsResponse>
+            as Check,
+    ),
+    (
+        "CreateBrandVetting create",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1a2p~1BrandRegistrations~1{BrandSid}~1Vettings/post/responses/201/content/application~1json/examples/create/value",
+        check::<trusthub_generated::messaging_v1::BrandVetting> as Check,
+    ),
+    (
+        "CreateBrandVetting create202Response",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1a2p~1BrandRegistrations~1{BrandSid}~1Vettings/post/responses/202/content/application~1json/examples/create202Response/value",
+        check::<trusthub_generated::messaging_v1::BrandVetting> as Check,
+    ),
+    (
+        "ListBrandVetting read",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1a2p~1BrandRegistrations~1{BrandSid}~1Vettings/get/responses/200/content/application~1json/examples/read/value",
+        check::<trusthub_generated::messaging_v1::ListBrandVettingResponse> as Check,
+    ),
+    (
+        "FetchBrandVetting fetch",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1a2p~1BrandRegistrations~1{BrandSid}~1Vettings~1{BrandVettingSid}/get/responses/200/content/application~1json/examples/fetch/value",
+        check::<trusthub_generated::messaging_v1::BrandVetting> as Check,
+    ),
+    (
+        "CreateExternalCampaign create",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1Services~1PreregisteredUsa2p/post/responses/201/content/application~1json/examples/create/value",
+        check::<trusthub_generated::messaging_v1::ExternalCampaign> as Check,
+    ),
+    (
+        "CreatePhoneNumber create",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1Services~1{ServiceSid}~1PhoneNumbers/post/responses/201/content/application~1json/examples/create/value",
+        check::<trusthub_generated::messaging_v1::PhoneNumber> as Check,
+    ),
+    (
+        "CreatePhoneNumber createWithCapabilities",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1Services~1{ServiceSid}~1PhoneNumbers/post/responses/201/content/application~1json/examples/createWithCapabilities/value",
+        check::<trusthub_generated::messaging_v1::PhoneNumber> as Check,
+    ),
+    (
+        "CreatePhoneNumber createWithCapabilitiesWhenDownstreamResponse200",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1Services~1{ServiceSid}~1PhoneNumbers/post/responses/200/content/application~1json/examples/createWithCapabilitiesWhenDownstreamResponse200/value",
+        check::<trusthub_generated::messaging_v1::PhoneNumber> as Check,
+    ),
+    (
+        "ListPhoneNumber readFull",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1Services~1{ServiceSid}~1PhoneNumbers/get/responses/200/content/application~1json/examples/readFull/value",
+        check::<trusthub_generated::messaging_v1::ListPhoneNumberResponse> as Check,
+    ),
+    (
+        "FetchPhoneNumber fetch",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1Services~1{ServiceSid}~1PhoneNumbers~1{Sid}/get/responses/200/content/application~1json/examples/fetch/value",
+        check::<trusthub_generated::messaging_v1::PhoneNumber> as Check,
+    ),
+    (
+        "CreateService create",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1Services/post/responses/201/content/application~1json/examples/create/value",
+        check::<trusthub_generated::messaging_v1::Service> as Check,
+    ),
+    (
+        "ListService readFull",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1Services/get/responses/200/content/application~1json/examples/readFull/value",
+        check::<trusthub_generated::messaging_v1::ListServiceResponse> as Check,
+    ),
+    (
+        "UpdateService update",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1Services~1{Sid}/post/responses/200/content/application~1json/examples/update/value",
+        check::<trusthub_generated::messaging_v1::Service> as Check,
+    ),
+    (
+        "FetchService fetch",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1Services~1{Sid}/get/responses/200/content/application~1json/examples/fetch/value",
+        check::<trusthub_generated::messaging_v1::Service> as Check,
+    ),
+    (
+        "CreateUsAppToPerson create",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1Services~1{MessagingServiceSid}~1Compliance~1Usa2p/post/responses/201/content/application~1json/examples/create/value",
+        check::<trusthub_generated::messaging_v1::UsAppToPerson> as Check,
+    ),
+    (
+        "CreateUsAppToPerson createWithDefaults",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1Services~1{MessagingServiceSid}~1Compliance~1Usa2p/post/responses/201/content/application~1json/examples/createWithDefaults/value",
+        check::<trusthub_generated::messaging_v1::UsAppToPerson> as Check,
+    ),
+    (
+        "CreateUsAppToPerson createWithDefaultsSoleProprietor",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1Services~1{MessagingServiceSid}~1Compliance~1Usa2p/post/responses/201/content/application~1json/examples/createWithDefaultsSoleProprietor/value",
+        check::<trusthub_generated::messaging_v1::UsAppToPerson> as Check,
+    ),
+    (
+        "ListUsAppToPerson readFull",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1Services~1{MessagingServiceSid}~1Compliance~1Usa2p/get/responses/200/content/application~1json/examples/readFull/value",
+        check::<trusthub_generated::messaging_v1::ListUsAppToPersonResponse> as Check,
+    ),
+    (
+        "ListUsAppToPerson readFailed",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1Services~1{MessagingServiceSid}~1Compliance~1Usa2p/get/responses/200/content/application~1json/examples/readFailed/value",
+        check::<trusthub_generated::messaging_v1::ListUsAppToPersonResponse> as Check,
+    ),
+    (
+        "UpdateUsAppToPerson update",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1Services~1{MessagingServiceSid}~1Compliance~1Usa2p~1{Sid}/post/responses/200/content/application~1json/examples/update/value",
+        check::<trusthub_generated::messaging_v1::UsAppToPerson> as Check,
+    ),
+    (
+        "FetchUsAppToPerson fetch",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1Services~1{MessagingServiceSid}~1Compliance~1Usa2p~1{Sid}/get/responses/200/content/application~1json/examples/fetch/value",
+        check::<trusthub_generated::messaging_v1::UsAppToPerson> as Check,
+    ),
+    (
+        "FetchUsAppToPerson fetchSoleProprietorCampaign",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1Services~1{MessagingServiceSid}~1Compliance~1Usa2p~1{Sid}/get/responses/200/content/application~1json/examples/fetchSoleProprietorCampaign/value",
+        check::<trusthub_generated::messaging_v1::UsAppToPerson> as Check,
+    ),
+    (
+        "FetchUsAppToPerson fetchFailedWithErrors",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1Services~1{MessagingServiceSid}~1Compliance~1Usa2p~1{Sid}/get/responses/200/content/application~1json/examples/fetchFailedWithErrors/value",
+        check::<trusthub_generated::messaging_v1::UsAppToPerson> as Check,
+    ),
+    (
+        "FetchUsAppToPersonUsecase fetchWithBrandRegistrationSid",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1Services~1{MessagingServiceSid}~1Compliance~1Usa2p~1Usecases/get/responses/200/content/application~1json/examples/fetchWithBrandRegistrationSid/value",
+        check::<trusthub_generated::messaging_v1::UsAppToPersonUsecase> as Check,
+    ),
+    (
+        "FetchUsAppToPersonUsecase fetchWithoutBrandRegistrationSid",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1Services~1{MessagingServiceSid}~1Compliance~1Usa2p~1Usecases/get/responses/200/content/application~1json/examples/fetchWithoutBrandRegistrationSid/value",
+        check::<trusthub_generated::messaging_v1::UsAppToPersonUsecase> as Check,
+    ),
+    (
+        "FetchUsecase fetch",
+        ".cache/spec/twilio-alpha-mcp-0.7.0/twilio_messaging_v1.json",
+        "/paths/~1v1~1Services~1Usecases/get/responses/200/content/application~1json/examples/fetch/value",
+        check::<trusthub_generated::messaging_v1::Usecase> as Check,
     ),
 ];
 #[test]
@@ -1271,6 +1501,478 @@ fn request_example_update_address_update() {
             ("PostalCode", "postal_code"),
             ("Region", "region"),
             ("Street", "street"),
+        ],
+    );
+}
+#[test]
+fn request_example_create_brand_registrations_create() {
+    let client = client();
+    let request = client
+        .brand_registrations()
+        .create(
+            "BU0000009f7e067e279523808d267e2d90",
+            "BU1111109f7e067e279523808d267e2d85",
+        )
+        .brand_type("STANDARD")
+        .mock(false)
+        .skip_automatic_sec_vet(false)
+        .to_request()
+        .expect("the spec's example is valid");
+    let body = request.form.as_ref().expect("a form body").encode();
+    assert_form(
+        &body,
+        &[
+            ("CustomerProfileBundleSid", "BU0000009f7e067e279523808d267e2d90"),
+            ("A2PProfileBundleSid", "BU1111109f7e067e279523808d267e2d85"),
+            ("BrandType", "STANDARD"),
+            ("SkipAutomaticSecVet", "false"),
+            ("Mock", "false"),
+        ],
+    );
+}
+#[test]
+fn request_example_create_brand_registrations_create_sole_proprietor_brand() {
+    let client = client();
+    let request = client
+        .brand_registrations()
+        .create(
+            "BU0000009f7e067e279523808d267e2d90",
+            "BU1111109f7e067e279523808d267e2d85",
+        )
+        .brand_type("STANDARD")
+        .mock(false)
+        .skip_automatic_sec_vet(false)
+        .to_request()
+        .expect("the spec's example is valid");
+    let body = request.form.as_ref().expect("a form body").encode();
+    assert_form(
+        &body,
+        &[
+            ("CustomerProfileBundleSid", "BU0000009f7e067e279523808d267e2d90"),
+            ("A2PProfileBundleSid", "BU1111109f7e067e279523808d267e2d85"),
+            ("BrandType", "STANDARD"),
+            ("SkipAutomaticSecVet", "false"),
+            ("Mock", "false"),
+        ],
+    );
+}
+#[test]
+fn request_example_create_brand_vetting_create() {
+    let client = client();
+    let request = client
+        .brand_registrations()
+        .vettings("BNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+        .create(
+            <trusthub_generated::messaging_v1::BrandVettingVettingProvider as trusthub_generated::runtime::StringEnum>::from_wire(
+                "campaign-verify",
+            ),
+        )
+        .vetting_id(
+            "cv|1.0|tcr|10dlc|9975c339-d46f-49b7-a399-EXAMPLETOKEN|GQ3EXAMPLETOKENAXXBUNBT2AgL-LdQuPveFhEyY",
+        )
+        .to_request()
+        .expect("the spec's example is valid");
+    let body = request.form.as_ref().expect("a form body").encode();
+    assert_form(
+        &body,
+        &[
+            ("VettingProvider", "campaign-verify"),
+            (
+                "VettingId",
+                "cv|1.0|tcr|10dlc|9975c339-d46f-49b7-a399-EXAMPLETOKEN|GQ3EXAMPLETOKENAXXBUNBT2AgL-LdQuPveFhEyY",
+            ),
+        ],
+    );
+}
+#[test]
+fn request_example_create_brand_vetting_create202_response() {
+    let client = client();
+    let request = client
+        .brand_registrations()
+        .vettings("BNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+        .create(
+            <trusthub_generated::messaging_v1::BrandVettingVettingProvider as trusthub_generated::runtime::StringEnum>::from_wire(
+                "campaign-verify",
+            ),
+        )
+        .vetting_id(
+            "cv|1.0|tcr|10dlc|9975c339-d46f-49b7-a399-EXAMPLETOKEN|GQ3EXAMPLETOKENAXXBUNBT2AgL-LdQuPveFhEyY",
+        )
+        .to_request()
+        .expect("the spec's example is valid");
+    let body = request.form.as_ref().expect("a form body").encode();
+    assert_form(
+        &body,
+        &[
+            ("VettingProvider", "campaign-verify"),
+            (
+                "VettingId",
+                "cv|1.0|tcr|10dlc|9975c339-d46f-49b7-a399-EXAMPLETOKEN|GQ3EXAMPLETOKENAXXBUNBT2AgL-LdQuPveFhEyY",
+            ),
+        ],
+    );
+}
+#[test]
+fn request_example_create_external_campaign_create() {
+    let client = client();
+    let request = client
+        .preregistered_usa2p()
+        .create(
+            "CMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "MGaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        )
+        .cnp_migration(false)
+        .to_request()
+        .expect("the spec's example is valid");
+    let body = request.form.as_ref().expect("a form body").encode();
+    assert_form(
+        &body,
+        &[
+            ("MessagingServiceSid", "MGaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+            ("CampaignId", "CMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+            ("CnpMigration", "false"),
+        ],
+    );
+}
+#[test]
+fn request_example_create_phone_number_create() {
+    let client = client();
+    let request = client
+        .services()
+        .phone_numbers("MGaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+        .create("PNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+        .to_request()
+        .expect("the spec's example is valid");
+    let body = request.form.as_ref().expect("a form body").encode();
+    assert_form(&body, &[("PhoneNumberSid", "PNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]);
+}
+#[test]
+fn request_example_create_phone_number_create_with_capabilities() {
+    let client = client();
+    let request = client
+        .services()
+        .phone_numbers("MGaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+        .create("PNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+        .to_request()
+        .expect("the spec's example is valid");
+    let body = request.form.as_ref().expect("a form body").encode();
+    assert_form(&body, &[("PhoneNumberSid", "PNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]);
+}
+#[test]
+fn request_example_create_phone_number_create_with_capabilities_when_downstream_response200() {
+    let client = client();
+    let request = client
+        .services()
+        .phone_numbers("MGaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+        .create("PNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+        .to_request()
+        .expect("the spec's example is valid");
+    let body = request.form.as_ref().expect("a form body").encode();
+    assert_form(&body, &[("PhoneNumberSid", "PNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]);
+}
+#[test]
+fn request_example_create_service_create() {
+    let client = client();
+    let request = client
+        .services()
+        .create("My Service!")
+        .inbound_request_url("https://www.example.com")
+        .inbound_method(
+            <trusthub_generated::messaging_v1::HttpMethod as trusthub_generated::runtime::StringEnum>::from_wire(
+                "POST",
+            ),
+        )
+        .fallback_url("https://www.example.com")
+        .fallback_method(
+            <trusthub_generated::messaging_v1::HttpMethod as trusthub_generated::runtime::StringEnum>::from_wire(
+                "GET",
+            ),
+        )
+        .status_callback("https://www.example.com")
+        .sticky_sender(true)
+        .mms_converter(true)
+        .smart_encoding(false)
+        .scan_message_content(
+            <trusthub_generated::messaging_v1::ServiceScanMessageContent as trusthub_generated::runtime::StringEnum>::from_wire(
+                "inherit",
+            ),
+        )
+        .fallback_to_long_code(true)
+        .area_code_geomatch(true)
+        .validity_period(600i64)
+        .synchronous_validation(true)
+        .usecase("marketing")
+        .use_inbound_webhook_on_number(true)
+        .to_request()
+        .expect("the spec's example is valid");
+    let body = request.form.as_ref().expect("a form body").encode();
+    assert_form(
+        &body,
+        &[
+            ("FriendlyName", "My Service!"),
+            ("StickySender", "true"),
+            ("MmsConverter", "true"),
+            ("SmartEncoding", "false"),
+            ("FallbackToLongCode", "true"),
+            ("InboundRequestUrl", "https://www.example.com"),
+            ("InboundMethod", "POST"),
+            ("FallbackMethod", "GET"),
+            ("FallbackUrl", "https://www.example.com"),
+            ("StatusCallback", "https://www.example.com"),
+            ("ScanMessageContent", "inherit"),
+            ("AreaCodeGeomatch", "true"),
+            ("ValidityPeriod", "600"),
+            ("SynchronousValidation", "true"),
+            ("Usecase", "marketing"),
+            ("UseInboundWebhookOnNumber", "true"),
+        ],
+    );
+}
+#[test]
+fn request_example_update_service_update() {
+    let client = client();
+    let request = client
+        .services()
+        .update("MGaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+        .sticky_sender(false)
+        .to_request()
+        .expect("the spec's example is valid");
+    let body = request.form.as_ref().expect("a form body").encode();
+    assert_form(&body, &[("StickySender", "false")]);
+}
+#[test]
+fn request_example_create_us_app_to_person_create() {
+    let client = client();
+    let request = client
+        .services()
+        .usa2p("MGaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+        .create(
+            "BNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "Send marketing messages about sales to opted in customers.",
+            "End users opt-in by visiting www.example.com and adding their phone number. They then check a box agreeing to receive text messages from Example Brand. Additionally, end users can also opt-in by texting START to (111) 222-3333 to opt in.",
+            [
+                "EXPRESS: Denim Days Event is ON",
+                "LAST CHANCE: Book your next flight for just 1 (ONE) EUR",
+            ],
+            "MARKETING",
+            true,
+            false,
+        )
+        .opt_in_message(
+            "Acme Corporation: You are now opted-in. For help, reply HELP. To opt-out, reply STOP",
+        )
+        .opt_out_message(
+            "You have successfully been unsubscribed from Acme Corporation. You will not receive any more messages from this number.",
+        )
+        .help_message(
+            "Acme Corporation: Please visit www.example.com to get support. To opt-out, reply STOP.",
+        )
+        .opt_in_keywords(["START"])
+        .opt_out_keywords(["STOP"])
+        .help_keywords(["HELP"])
+        .subscriber_opt_in(false)
+        .age_gated(false)
+        .direct_lending(false)
+        .to_request()
+        .expect("the spec's example is valid");
+    let body = request.form.as_ref().expect("a form body").encode();
+    assert_form(
+        &body,
+        &[
+            ("BrandRegistrationSid", "BNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+            (
+                "Description",
+                "Send marketing messages about sales to opted in customers.",
+            ),
+            ("MessageSamples", "EXPRESS: Denim Days Event is ON"),
+            (
+                "MessageSamples",
+                "LAST CHANCE: Book your next flight for just 1 (ONE) EUR",
+            ),
+            ("UsAppToPersonUsecase", "MARKETING"),
+            (
+                "MessageFlow",
+                "End users opt-in by visiting www.example.com and adding their phone number. They then check a box agreeing to receive text messages from Example Brand. Additionally, end users can also opt-in by texting START to (111) 222-3333 to opt in.",
+            ),
+            (
+                "OptInMessage",
+                "Acme Corporation: You are now opted-in. For help, reply HELP. To opt-out, reply STOP",
+            ),
+            (
+                "OptOutMessage",
+                "You have successfully been unsubscribed from Acme Corporation. You will not receive any more messages from this number.",
+            ),
+            (
+                "HelpMessage",
+                "Acme Corporation: Please visit www.example.com to get support. To opt-out, reply STOP.",
+            ),
+            ("OptInKeywords", "START"),
+            ("OptOutKeywords", "STOP"),
+            ("HelpKeywords", "HELP"),
+            ("HasEmbeddedLinks", "true"),
+            ("HasEmbeddedPhone", "false"),
+            ("SubscriberOptIn", "false"),
+            ("AgeGated", "false"),
+            ("DirectLending", "false"),
+        ],
+    );
+}
+#[test]
+fn request_example_create_us_app_to_person_create_with_defaults() {
+    let client = client();
+    let request = client
+        .services()
+        .usa2p("MGaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+        .create(
+            "BNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "Send marketing messages about sales to opted in customers.",
+            "End users opt-in by visiting www.example.com and adding their phone number. They then check a box agreeing to receive text messages from Example Brand. Additionally, end users can also opt-in by texting START to (111) 222-3333 to opt in.",
+            [
+                "EXPRESS: Denim Days Event is ON",
+                "LAST CHANCE: Book your next flight for just 1 (ONE) EUR",
+            ],
+            "MARKETING",
+            true,
+            false,
+        )
+        .opt_in_message(
+            "Acme Corporation: You are now opted-in. For help, reply HELP. To opt-out, reply STOP",
+        )
+        .opt_in_keywords(["START"])
+        .age_gated(false)
+        .direct_lending(false)
+        .to_request()
+        .expect("the spec's example is valid");
+    let body = request.form.as_ref().expect("a form body").encode();
+    assert_form(
+        &body,
+        &[
+            ("BrandRegistrationSid", "BNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+            (
+                "Description",
+                "Send marketing messages about sales to opted in customers.",
+            ),
+            ("MessageSamples", "EXPRESS: Denim Days Event is ON"),
+            (
+                "MessageSamples",
+                "LAST CHANCE: Book your next flight for just 1 (ONE) EUR",
+            ),
+            ("UsAppToPersonUsecase", "MARKETING"),
+            (
+                "MessageFlow",
+                "End users opt-in by visiting www.example.com and adding their phone number. They then check a box agreeing to receive text messages from Example Brand. Additionally, end users can also opt-in by texting START to (111) 222-3333 to opt in.",
+            ),
+            (
+                "OptInMessage",
+                "Acme Corporation: You are now opted-in. For help, reply HELP. To opt-out, reply STOP",
+            ),
+            ("OptInKeywords", "START"),
+            ("HasEmbeddedLinks", "true"),
+            ("HasEmbeddedPhone", "false"),
+            ("AgeGated", "false"),
+            ("DirectLending", "false"),
+        ],
+    );
+}
+#[test]
+fn request_example_create_us_app_to_person_create_with_defaults_sole_proprietor() {
+    let client = client();
+    let request = client
+        .services()
+        .usa2p("MGaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+        .create(
+            "BNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "Send marketing messages about sales to opted in customers.",
+            "End users opt-in by visiting www.example.com and adding their phone number. They then check a box agreeing to receive text messages from Example Brand. Additionally, end users can also opt-in by texting START to (111) 222-3333 to opt in.",
+            [
+                "EXPRESS: Denim Days Event is ON",
+                "LAST CHANCE: Book your next flight for just 1 (ONE) EUR",
+            ],
+            "SOLE_PROPRIETOR",
+            true,
+            false,
+        )
+        .opt_in_message(
+            "Acme Corporation: You are now opted-in. For help, reply HELP. To opt-out, reply STOP",
+        )
+        .opt_in_keywords(["START"])
+        .age_gated(false)
+        .direct_lending(false)
+        .to_request()
+        .expect("the spec's example is valid");
+    let body = request.form.as_ref().expect("a form body").encode();
+    assert_form(
+        &body,
+        &[
+            ("BrandRegistrationSid", "BNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+            (
+                "Description",
+                "Send marketing messages about sales to opted in customers.",
+            ),
+            ("MessageSamples", "EXPRESS: Denim Days Event is ON"),
+            (
+                "MessageSamples",
+                "LAST CHANCE: Book your next flight for just 1 (ONE) EUR",
+            ),
+            ("UsAppToPersonUsecase", "SOLE_PROPRIETOR"),
+            (
+                "MessageFlow",
+                "End users opt-in by visiting www.example.com and adding their phone number. They then check a box agreeing to receive text messages from Example Brand. Additionally, end users can also opt-in by texting START to (111) 222-3333 to opt in.",
+            ),
+            (
+                "OptInMessage",
+                "Acme Corporation: You are now opted-in. For help, reply HELP. To opt-out, reply STOP",
+            ),
+            ("OptInKeywords", "START"),
+            ("HasEmbeddedLinks", "true"),
+            ("HasEmbeddedPhone", "false"),
+            ("AgeGated", "false"),
+            ("DirectLending", "false"),
+        ],
+    );
+}
+#[test]
+fn request_example_update_us_app_to_person_update() {
+    let client = client();
+    let request = client
+        .services()
+        .usa2p("MGaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+        .update(
+            "QEaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            true,
+            false,
+            [
+                "EXPRESS: Denim Days Event is ON",
+                "LAST CHANCE: Book your next flight for just 1 (ONE) EUR",
+            ],
+            "End users opt-in by visiting www.example.com and adding their phone number. They then check a box agreeing to receive text messages from Example Brand. Additionally, end users can also opt-in by texting START to (111) 222-3333 to opt in.",
+            "Send marketing messages about sales to opted in customers.",
+            false,
+            false,
+        )
+        .to_request()
+        .expect("the spec's example is valid");
+    let body = request.form.as_ref().expect("a form body").encode();
+    assert_form(
+        &body,
+        &[
+            (
+                "Description",
+                "Send marketing messages about sales to opted in customers.",
+            ),
+            ("MessageSamples", "EXPRESS: Denim Days Event is ON"),
+            (
+                "MessageSamples",
+                "LAST CHANCE: Book your next flight for just 1 (ONE) EUR",
+            ),
+            (
+                "MessageFlow",
+                "End users opt-in by visiting www.example.com and adding their phone number. They then check a box agreeing to receive text messages from Example Brand. Additionally, end users can also opt-in by texting START to (111) 222-3333 to opt in.",
+            ),
+            ("HasEmbeddedLinks", "true"),
+            ("HasEmbeddedPhone", "false"),
+            ("AgeGated", "false"),
+            ("DirectLending", "false"),
         ],
     );
 }

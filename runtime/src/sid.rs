@@ -659,6 +659,22 @@ def_sid!(
     "TK"
 );
 def_sid!(
+    /// SID of an A2P 10DLC brand registration (`BN...`) of the messaging API.
+    BrandRegistrationSid,
+    "BN"
+);
+def_sid!(
+    /// SID of a Messaging Service (`MG...`).
+    MessagingServiceSid,
+    "MG"
+);
+def_sid!(
+    /// SID of a US A2P 10DLC campaign (`QE...`): a `Compliance/Usa2p` resource of a Messaging
+    /// Service, or a campaign registered elsewhere (`PreregisteredUsa2p`).
+    UsAppToPersonSid,
+    "QE"
+);
+def_sid!(
     /// SID of an end user type (`OY...`), e.g. `customer_profile_business_information`.
     EndUserTypeSid,
     "OY"

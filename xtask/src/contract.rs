@@ -4,14 +4,15 @@
 //! 1. Prism is installed from `tools/prism/` (`package.json` pins `@stoplight/prism-cli` to an
 //!    exact version, `package-lock.json` pins the whole tree without any registry URL) with
 //!    `npm ci` into `tools/prism/node_modules` (git-ignored).
-//! 2. The pinned Trust Hub spec is served as it is; the 2010 spec is cut to the operations
-//!    `spec/pin.toml` keeps (and the components they reach) into `.cache/prism/`.
+//! 2. The pinned Trust Hub spec is served as it is; the 2010 and Messaging specs are cut to the
+//!    operations `spec/pin.toml` keeps (and the components they reach) into `.cache/prism/`.
 //! 3. One `prism mock` per spec, on free loopback ports, each waited for until it answers HTTP;
 //!    their output goes to `.cache/prism/*.log`.
 //! 4. `cargo test -p trusthub --features contract --test contract` runs with
-//!    `PRISM_TRUSTHUB_URL` and `PRISM_API_URL` set; it prints `prism: N requests, M rejected`
+//!    `PRISM_TRUSTHUB_URL`, `PRISM_API_URL` and `PRISM_MESSAGING_URL` set; it prints
+//!    `prism: N requests, M rejected`
 //!    and fails when a request was rejected (see `tests/contract.rs`).
-//! 5. Both Prism processes are stopped by PID, whatever happened.
+//! 5. The Prism processes are stopped by PID, whatever happened.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -38,6 +39,7 @@ pub fn contract() -> Result<()> {
     std::fs::create_dir_all(&cache).map_err(|e| fail!("{}: {e}", cache.display()))?;
     let mut trusthub = None;
     let mut api = None;
+    let mut messaging = None;
     for spec in &pin.spec {
         let source = pin::cached_file(&pin.package, spec);
         match spec.module.as_str() {
@@ -51,6 +53,15 @@ pub fn contract() -> Result<()> {
                 );
                 api = Some(cut);
             }
+            "messaging_v1" => {
+                let cut = cache.join("twilio_messaging_v1.kept.json");
+                let kept = write_cut(&source, &cut, |id| spec.operations.keeps(id))?;
+                println!(
+                    "contract: Messaging spec cut to {kept} operations -> {}",
+                    cut.display()
+                );
+                messaging = Some(cut);
+            }
             other => {
                 return Err(fail!(
                     "spec/pin.toml: module {other} has no Prism server here"
@@ -58,19 +69,26 @@ pub fn contract() -> Result<()> {
             }
         }
     }
-    let (Some(trusthub), Some(api)) = (trusthub, api) else {
-        return Err(fail!("spec/pin.toml must pin trusthub_v1 and api_v2010"));
+    let (Some(trusthub), Some(api), Some(messaging)) = (trusthub, api, messaging) else {
+        return Err(fail!(
+            "spec/pin.toml must pin trusthub_v1, api_v2010 and messaging_v1"
+        ));
     };
     let trusthub = Prism::start(&prism, &trusthub, &cache.join("trusthub.log"))?;
     let api = Prism::start(&prism, &api, &cache.join("api.log"))?;
+    let messaging = Prism::start(&prism, &messaging, &cache.join("messaging.log"))?;
     trusthub.wait_ready()?;
     api.wait_ready()?;
+    messaging.wait_ready()?;
     println!(
-        "contract: Prism serving Trust Hub at {} (pid {}) and the 2010 API at {} (pid {})",
+        "contract: Prism serving Trust Hub at {} (pid {}), the 2010 API at {} (pid {}) and \
+         Messaging at {} (pid {})",
         trusthub.url(),
         trusthub.pid(),
         api.url(),
-        api.pid()
+        api.pid(),
+        messaging.url(),
+        messaging.pid()
     );
     let mut test = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
     test.current_dir(&root)
@@ -86,12 +104,13 @@ pub fn contract() -> Result<()> {
             "--nocapture",
         ])
         .env("PRISM_TRUSTHUB_URL", trusthub.url())
-        .env("PRISM_API_URL", api.url());
+        .env("PRISM_API_URL", api.url())
+        .env("PRISM_MESSAGING_URL", messaging.url());
     eprintln!("$ cargo test -p trusthub --features contract --test contract -- --nocapture");
     let status = test
         .status()
         .map_err(|e| fail!("cannot start cargo test: {e}"))?;
-    // `trusthub` and `api` are dropped (Prism stopped by PID) on every path out of here.
+    // The three servers are dropped (Prism stopped by PID) on every path out of here.
     if !status.success() {
         return Err(fail!(
             "the contract tests failed ({status}); Prism's logs: {}",

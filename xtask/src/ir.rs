@@ -109,7 +109,7 @@ impl Verb {
 }
 
 /// What a successful response holds.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Resp {
     Model(String),
     Empty,
@@ -750,6 +750,17 @@ pub fn lower(spec: &SpecPin, doc: &OpenAPI, overlay: &Overlay) -> Result<Api> {
         ));
     }
     let groups = group(&mut ops, &tags, doc)?;
+    for g in &groups {
+        if lowerer.types.contains_key(&g.type_name) {
+            return Err(fail!(
+                "module {}: the resource {} and a model both map to the Rust type {}; add a \
+                 rename of the model to spec/overlay.json",
+                spec.module,
+                g.collection_path,
+                g.type_name
+            ));
+        }
+    }
     Ok(Api {
         module: spec.module.clone(),
         title: doc.info.title.clone(),
@@ -1080,15 +1091,17 @@ fn lower_body(
 /// Response examples: (status, name, value).
 type ResponseExamples = Vec<(u16, String, Value)>;
 
-/// The one 2xx answer of an operation (status and what it holds) and its response examples.
+/// The 2xx answer of an operation (status and what it holds) and its response examples. Several
+/// 2xx statuses are accepted when they hold the same thing (a vetting answers 201 or 202 with the
+/// same model); the first is the one documented.
 fn lower_success(
     lowerer: &mut Lowerer<'_>,
     op: &Operation,
     id: &str,
     at: &str,
 ) -> Result<(Option<(u16, Resp)>, ResponseExamples)> {
-    // Responses: exactly one 2xx.
-    let mut success = None;
+    // Responses: one 2xx, or several holding the same thing.
+    let mut success: Option<(u16, Resp)> = None;
     let mut response_examples = Vec::new();
     for (code, resp) in &op.responses.responses {
         let StatusCode::Code(code) = code else {
@@ -1096,9 +1109,6 @@ fn lower_success(
         };
         if !(200..300).contains(code) {
             continue;
-        }
-        if success.is_some() {
-            return Err(fail!("{at}: more than one success response"));
         }
         let resp = match resp {
             ReferenceOr::Item(r) => r,
@@ -1129,7 +1139,15 @@ fn lower_success(
                 }
             }
         }
-        success = Some((*code, kind));
+        match &success {
+            None => success = Some((*code, kind)),
+            Some((_, first)) if *first == kind => {}
+            Some((first_code, _)) => {
+                return Err(fail!(
+                    "{at}: success responses {first_code} and {code} hold different things"
+                ));
+            }
+        }
     }
     Ok((success, response_examples))
 }

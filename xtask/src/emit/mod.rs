@@ -70,7 +70,7 @@ pub(super) fn doc(text: &str) -> TokenStream {
         if !lines.is_empty() {
             lines.push(String::new());
         }
-        lines.push(joined);
+        lines.push(escape_brackets(&joined));
     }
     let attrs = lines.iter().map(|l| {
         let l = if l.is_empty() {
@@ -81,6 +81,36 @@ pub(super) fn doc(text: &str) -> TokenStream {
         quote!(#[doc = #l])
     });
     quote!(#(#attrs)*)
+}
+
+/// Escapes `[` and `]` that do not make a Markdown link (`[text](url)`), outside code spans, so
+/// that spec text such as `[OBSOLETE]` is not read by rustdoc as a link to an item.
+fn escape_brackets(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_code = false;
+    let mut open_escaped = false;
+    for (i, c) in text.char_indices() {
+        match c {
+            '`' => in_code = !in_code,
+            '[' if !in_code => {
+                let after = &text[i..];
+                let is_link = after
+                    .find(']')
+                    .is_some_and(|close| after[close + 1..].starts_with('('));
+                if !is_link {
+                    out.push('\\');
+                    open_escaped = true;
+                }
+            }
+            ']' if !in_code && open_escaped => {
+                out.push('\\');
+                open_escaped = false;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
 }
 
 pub(super) fn doc_opt(text: Option<&str>, fallback: &str) -> TokenStream {
@@ -165,8 +195,9 @@ pub fn emit_lib(apis: &[Api], provenance: &Provenance) -> Result<String> {
         quote!(#m::operations::ALL.as_slice())
     });
     let crate_doc = format!(
-        " A complete client for Twilio Trust Hub v1 and the 2010 API's Addresses and \
-         IncomingPhoneNumbers, generated from {} {} ({total} operations).",
+        " A complete client for Twilio Trust Hub v1, the 2010 API's Addresses and \
+         IncomingPhoneNumbers and the Messaging API's A2P 10DLC resources, generated from {} {} \
+         ({total} operations).",
         provenance.package, provenance.version
     );
     let tokens = quote! {

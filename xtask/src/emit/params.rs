@@ -180,6 +180,11 @@ pub(super) fn encode_stmt(p: &Param, checked_local: bool) -> TokenStream {
     let name = ident(&p.rust);
     match (p.required, checked_local) {
         (true, true) => encode(p, quote!(#name)),
+        // A required boolean is read by value (`*&self.x` is what clippy refuses).
+        (true, false) if p.location == Location::Body && p.ty == Ty::Bool => {
+            let wire = &p.wire;
+            quote!(form.push_bool(#wire, self.#name);)
+        }
         (true, false) => encode(p, quote!(&self.#name)),
         (false, true) => {
             let e = encode(p, quote!(value));
