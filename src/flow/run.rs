@@ -326,6 +326,8 @@ impl Runner<'_> {
             };
             match source.processed() {
                 Processed::Refused => return Err(error),
+                // Refused before sending (a parameter, the configuration): the same again.
+                Processed::No if !source.is_retryable() => return Err(error),
                 Processed::No => {
                     tracing::debug!(step = %step, sends, "trusthub.flow create not processed");
                 }
