@@ -42,26 +42,20 @@ pub fn contract() -> Result<()> {
     let mut messaging = None;
     for spec in &pin.spec {
         let source = pin::cached_file(&pin.package, spec);
+        // The 2010 and Messaging specs are served cut to the operations the pin keeps.
+        let cut_to_kept = |label: &str| -> Result<PathBuf> {
+            let cut = cache.join(format!("twilio_{}.kept.json", spec.module));
+            let kept = write_cut(&source, &cut, |id| spec.operations.keeps(id))?;
+            println!(
+                "contract: {label} spec cut to {kept} operations -> {}",
+                cut.display()
+            );
+            Ok(cut)
+        };
         match spec.module.as_str() {
-            "trusthub_v1" => trusthub = Some(source),
-            "api_v2010" => {
-                let cut = cache.join("twilio_api_v2010.kept.json");
-                let kept = write_cut(&source, &cut, |id| spec.operations.keeps(id))?;
-                println!(
-                    "contract: 2010 spec cut to {kept} operations -> {}",
-                    cut.display()
-                );
-                api = Some(cut);
-            }
-            "messaging_v1" => {
-                let cut = cache.join("twilio_messaging_v1.kept.json");
-                let kept = write_cut(&source, &cut, |id| spec.operations.keeps(id))?;
-                println!(
-                    "contract: Messaging spec cut to {kept} operations -> {}",
-                    cut.display()
-                );
-                messaging = Some(cut);
-            }
+            "trusthub_v1" => trusthub = Some(source.clone()),
+            "api_v2010" => api = Some(cut_to_kept("2010")?),
+            "messaging_v1" => messaging = Some(cut_to_kept("Messaging")?),
             other => {
                 return Err(fail!(
                     "spec/pin.toml: module {other} has no Prism server here"
