@@ -2873,7 +2873,7 @@ pub struct BrandRegistration {
     /// DEPRECATED. A reason why brand registration has failed. Only applicable when status is FAILED.
     pub failure_reason: Option<String>,
     /// A list of errors that occurred during the brand registration process.
-    pub errors: Option<Vec<rt::serde_json::Value>>,
+    pub errors: Option<Vec<RegistrationError>>,
     /// The absolute URL of the Brand Registration resource.
     pub url: Option<String>,
     /// The secondary vetting score if it was done. Otherwise, it will be the brand score if it's returned from TCR. It may be null if no score is available.
@@ -3428,6 +3428,30 @@ impl std::fmt::Debug for PhoneNumber {
             .finish()
     }
 }
+/// Why a brand registration or campaign failed: one problem.
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct RegistrationError {
+    /// Twilio error code of the problem, e.g. 30794.
+    pub error_code: Option<i64>,
+    /// What is wrong, in Twilio's words.
+    pub description: Option<String>,
+    /// The fields at fault.
+    pub fields: Option<Vec<String>>,
+    /// Twilio's page about the error code.
+    pub url: Option<String>,
+}
+impl std::fmt::Debug for RegistrationError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistrationError")
+            .field("error_code", &self.error_code)
+            .field("description", &self.description)
+            .field("fields", &self.fields)
+            .field("url", &self.url)
+            .finish()
+    }
+}
 /// A time window in which messages are sent.
 #[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
@@ -3606,8 +3630,8 @@ pub struct UsAppToPerson {
     pub age_gated: Option<bool>,
     /// A boolean that specifies whether campaign allows direct lending or not.
     pub direct_lending: Option<bool>,
-    /// Campaign status. Examples: IN_PROGRESS, VERIFIED, FAILED.
-    pub campaign_status: Option<String>,
+    /// Campaign status: `PENDING` or `IN_PROGRESS` while it is reviewed, then `VERIFIED` or `FAILED`.
+    pub campaign_status: Option<UsAppToPersonCampaignStatus>,
     /// The Campaign Registry (TCR) Campaign ID.
     pub campaign_id: Option<String>,
     /// Indicates whether the campaign was registered externally or not.
@@ -3639,7 +3663,7 @@ pub struct UsAppToPerson {
     /// A boolean that specifies whether campaign is a mock or not. Mock campaigns will be automatically created if using a mock brand. Mock campaigns should only be used for testing purposes.
     pub mock: Option<bool>,
     /// Details indicating why a campaign registration failed. These errors can indicate one or more fields that were incorrect or did not meet review requirements.
-    pub errors: Option<Vec<rt::serde_json::Value>>,
+    pub errors: Option<Vec<RegistrationError>>,
 }
 impl std::fmt::Debug for UsAppToPerson {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -3675,6 +3699,49 @@ impl std::fmt::Debug for UsAppToPerson {
             .finish()
     }
 }
+/// Campaign status: `PENDING` or `IN_PROGRESS` while it is reviewed, then `VERIFIED` or `FAILED`.
+///
+/// Values this version of the spec does not list are kept in the `Unlisted` variant.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum UsAppToPersonCampaignStatus {
+    /// `PENDING`
+    Pending,
+    /// `IN_PROGRESS`
+    InProgress,
+    /// `VERIFIED`
+    Verified,
+    /// `FAILED`
+    Failed,
+    /// A value the spec does not list (yet), kept exactly as received or given.
+    Unlisted(String),
+}
+impl rt::StringEnum for UsAppToPersonCampaignStatus {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::InProgress => "IN_PROGRESS",
+            Self::Verified => "VERIFIED",
+            Self::Failed => "FAILED",
+            Self::Unlisted(value) => value,
+        }
+    }
+    fn from_wire(value: &str) -> Self {
+        match value {
+            "PENDING" => Self::Pending,
+            "IN_PROGRESS" => Self::InProgress,
+            "VERIFIED" => Self::Verified,
+            "FAILED" => Self::Failed,
+            other => Self::Unlisted(other.to_owned()),
+        }
+    }
+}
+impl UsAppToPersonCampaignStatus {
+    /// The value on the wire, e.g. `pending-review`.
+    pub fn as_str(&self) -> &str {
+        rt::StringEnum::as_str(self)
+    }
+}
+rt::string_enum_impls!(UsAppToPersonCampaignStatus);
 /// The `UsAppToPersonUsecase` model.
 #[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
