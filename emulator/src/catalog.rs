@@ -10,9 +10,14 @@
 //! primary profile assigned (`ObjectSid` = primary profile SID), so the emulator models that rule as a
 //! requirement, evaluated like the others.
 //!
-//! The A2P, SHAKEN/STIR and CNAM trust product policies are minimal inventions of the emulator (one
-//! end-user type at most, plus a supporting customer profile); they exist so clients can list and fetch
-//! them and exercise trust product bundles, not to mirror Twilio's full rules.
+//! The A2P messaging trust product policy follows Twilio's ISV A2P 10DLC guide: one
+//! `us_a2p_messaging_profile_information` end user whose required field is `company_type` (`public`,
+//! `private`, `non-profit` or `government`); a `public` company also needs `stock_exchange`, `stock_ticker`
+//! and `brand_contact_email` (checked by the evaluation, see [`crate::evaluation`]); and, as its
+//! `supporting_customer_profiles` requirement, the customer's secondary customer profile assigned as an
+//! entity, in any status but draft. The SHAKEN/STIR and CNAM trust product policies are minimal inventions
+//! of the emulator (one end-user type at most, plus a supporting customer profile); they exist so clients
+//! can list and fetch them and exercise trust product bundles, not to mirror Twilio's full rules.
 
 use serde_json::{json, Map, Value};
 
@@ -20,7 +25,7 @@ use crate::policies::{
     A2P_TRUST_PRODUCT, CNAM, ISV_STARTER_PROFILE, PRIMARY_BUSINESS_PROFILE,
     SECONDARY_CUSTOMER_PROFILE, SHAKEN_STIR,
 };
-use crate::state::BundleKind;
+use crate::state::{BundleKind, BundleStatus};
 
 /// Attribute key carrying the name of the registration type when `business_registration_identifier` is
 /// `Other`. The seed document names the field ("Name of Other Registration Type") but not its key; this
@@ -86,6 +91,9 @@ pub(crate) const FIELDS: &[Field] = &[
     field("job_position", "Job Position", "String"),
     field("address_sids", "Address sid(s)", "List"),
     field("company_type", "Company Type", "String"),
+    field("stock_exchange", "Stock Exchange", "String"),
+    field("stock_ticker", "Stock Ticker", "String"),
+    field("brand_contact_email", "Brand Contact Email", "String"),
     field("cnam_display_name", "CNAM Display Name", "String"),
 ];
 
@@ -141,6 +149,18 @@ const REPRESENTATIVE_FIELDS: &[&str] = &[
 
 const STARTER_FIELDS: &[&str] = &["first_name", "last_name", "email", "phone_number"];
 
+/// The A2P messaging profile's fields: `company_type` always, the other three for a `public` company.
+const A2P_PROFILE_FIELDS: &[&str] = &[
+    "company_type",
+    "stock_exchange",
+    "stock_ticker",
+    "brand_contact_email",
+];
+
+/// The fields a `public` company's A2P messaging profile must also carry.
+pub(crate) const PUBLIC_COMPANY_FIELDS: &[&str] =
+    &["stock_exchange", "stock_ticker", "brand_contact_email"];
+
 /// End-user type of a profile's business information.
 pub(crate) const BUSINESS_INFORMATION_TYPE: &str = "customer_profile_business_information";
 
@@ -169,7 +189,7 @@ pub(crate) const END_USER_TYPES: &[ObjectType] = &[
     ObjectType {
         machine_name: "us_a2p_messaging_profile_information",
         friendly_name: "US A2P Messaging Profile Information",
-        fields: &["company_type"],
+        fields: A2P_PROFILE_FIELDS,
     },
     ObjectType {
         machine_name: "cnam_information",
@@ -216,15 +236,31 @@ pub(crate) struct DocumentRequirement {
 }
 
 /// A supporting customer profile requirement: an assigned bundle (`ObjectSid` = `BU...`) created under one
-/// of `accepted_policies`, twilio-approved, and, when `require_isv`, whose business information says
-/// `business_identity` = `isv_reseller_or_partner`.
+/// of `accepted_policies`, in one of `accepted_statuses`, and, when `require_isv`, whose business
+/// information says `business_identity` = `isv_reseller_or_partner`.
 pub(crate) struct ProfileRequirement {
     pub profile_type: &'static str,
     pub name: &'static str,
     pub requirement_name: &'static str,
     pub accepted_policies: &'static [&'static str],
+    pub accepted_statuses: &'static [BundleStatus],
     pub require_isv: bool,
+    /// What to assign, said when no accepted profile is assigned.
+    pub missing_hint: &'static str,
 }
+
+/// Only a twilio-approved profile.
+const APPROVED_ONLY: &[BundleStatus] = &[BundleStatus::TwilioApproved];
+
+/// Any status but draft.
+const SUBMITTED: &[BundleStatus] = &[
+    BundleStatus::PendingReview,
+    BundleStatus::InReview,
+    BundleStatus::TwilioRejected,
+    BundleStatus::TwilioApproved,
+];
+
+const ASSIGN_PRIMARY: &str = "Please assign your twilio-approved primary customer profile to the bundle (EntityAssignments, ObjectSid = its BU SID).";
 
 /// A policy (regulation).
 pub(crate) struct Policy {
@@ -293,7 +329,9 @@ const PRIMARY_PROFILE: ProfileRequirement = ProfileRequirement {
     name: "Primary Customer Profile Bundle",
     requirement_name: "primary_customer_profile",
     accepted_policies: &[PRIMARY_BUSINESS_PROFILE],
+    accepted_statuses: APPROVED_ONLY,
     require_isv: true,
+    missing_hint: ASSIGN_PRIMARY,
 };
 
 const BUSINESS_PROFILE: ProfileRequirement = ProfileRequirement {
@@ -301,7 +339,21 @@ const BUSINESS_PROFILE: ProfileRequirement = ProfileRequirement {
     name: "Customer Profile Bundle",
     requirement_name: "customer_profile",
     accepted_policies: &[SECONDARY_CUSTOMER_PROFILE, PRIMARY_BUSINESS_PROFILE],
+    accepted_statuses: APPROVED_ONLY,
     require_isv: false,
+    missing_hint: ASSIGN_PRIMARY,
+};
+
+/// The A2P trust product's customer profile: the customer's secondary profile, submitted (any status but
+/// draft).
+const A2P_CUSTOMER_PROFILE: ProfileRequirement = ProfileRequirement {
+    profile_type: "customer_profile_type_business",
+    name: "Secondary Customer Profile Bundle",
+    requirement_name: "customer_profile",
+    accepted_policies: &[SECONDARY_CUSTOMER_PROFILE],
+    accepted_statuses: SUBMITTED,
+    require_isv: false,
+    missing_hint: "Please assign the customer's secondary customer profile, submitted for review, to the trust product (EntityAssignments, ObjectSid = its BU SID).",
 };
 
 /// Every policy the emulator serves, in list order.
@@ -346,7 +398,7 @@ pub(crate) const POLICIES: &[Policy] = &[
             fields: &["company_type"],
         }],
         documents: &[],
-        profiles: &[BUSINESS_PROFILE],
+        profiles: &[A2P_CUSTOMER_PROFILE],
     },
     Policy {
         sid: SHAKEN_STIR,

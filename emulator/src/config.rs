@@ -1,4 +1,5 @@
-//! Emulator configuration: the seeded account, credentials, faults and the automatic review decision.
+//! Emulator configuration: the seeded account, credentials, faults, the automatic review decisions (bundles,
+//! A2P brand registrations, A2P campaigns) and the brand resubmission limit.
 
 use std::fmt;
 use std::time::Duration;
@@ -12,6 +13,8 @@ pub const DEFAULT_ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
 pub const DEFAULT_AUTH_TOKEN: &str = "fedcba9876543210fedcba9876543210";
 /// How many phone numbers the default configuration seeds.
 pub const DEFAULT_PHONE_NUMBERS: usize = 3;
+/// How many times the default configuration lets a `FAILED` brand registration be resubmitted.
+pub const DEFAULT_MAX_BRAND_RESUBMISSIONS: u32 = 3;
 
 /// An API key (`SK...` SID and secret) that authenticates as the configured account.
 #[derive(Clone, PartialEq, Eq)]
@@ -31,22 +34,26 @@ impl fmt::Debug for ApiKey {
     }
 }
 
-/// Twilio's review outcome for a bundle that is `in-review`.
+/// A review outcome: Twilio's for a bundle that is `in-review`, The Campaign Registry's for a brand
+/// registration that is `PENDING`, the carriers' for a campaign that is `IN_PROGRESS`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decision {
-    /// `in-review` -> `twilio-approved`.
+    /// Bundle `in-review` -> `twilio-approved`; brand `PENDING` -> `APPROVED`; campaign `IN_PROGRESS` ->
+    /// `VERIFIED`.
     Approve,
-    /// `in-review` -> `twilio-rejected`, with the reason sent as the callback's `FailureReason` and kept in
-    /// the bundle's `errors`.
+    /// Bundle `in-review` -> `twilio-rejected`, with the reason sent as the callback's `FailureReason` and
+    /// kept in the bundle's `errors`; brand `PENDING` -> `FAILED` and campaign `IN_PROGRESS` -> `FAILED`,
+    /// with the reason in their `errors` (and the brand's `failure_reason`).
     Reject {
-        /// Why the bundle was rejected.
+        /// Why it was rejected.
         reason: String,
     },
 }
 
 /// How to start an emulator. `Default` gives the well-known test credentials ([`DEFAULT_ACCOUNT_SID`],
-/// [`DEFAULT_AUTH_TOKEN`]), no API key, seed 0, a free port, three phone numbers, no faults and no
-/// automatic decision.
+/// [`DEFAULT_AUTH_TOKEN`]), no API key, seed 0, a free port, three phone numbers, no faults, no automatic
+/// decision (bundles, brands or campaigns; mock brands and campaigns are still approved after 50 ms) and
+/// [`DEFAULT_MAX_BRAND_RESUBMISSIONS`] brand resubmissions.
 ///
 /// ```
 /// use std::time::Duration;
@@ -56,8 +63,15 @@ pub enum Decision {
 ///     .with_seed(42)
 ///     .with_api_key("SK0123456789abcdef0123456789abcdef", "key-secret")
 ///     .with_faults(Faults::none().with_rate_429(0.1, 0))
-///     .with_auto_decision(Duration::from_millis(50), Decision::Approve);
+///     .with_auto_decision(Duration::from_millis(50), Decision::Approve)
+///     .with_brand_decision(Duration::from_millis(50), Decision::Approve)
+///     .with_campaign_decision(
+///         Duration::from_millis(80),
+///         Decision::Reject { reason: String::from("Opt-in flow unclear") },
+///     )
+///     .with_max_brand_resubmissions(1);
 /// assert_eq!(config.seed, 42);
+/// assert_eq!(config.max_brand_resubmissions, 1);
 /// assert!(config.validate().is_ok());
 /// ```
 #[derive(Clone)]
@@ -78,6 +92,18 @@ pub struct EmulatorConfig {
     pub faults: Faults,
     /// When set, every bundle entering `in-review` is decided this way after this delay.
     pub auto_decision: Option<(Duration, Decision)>,
+    /// When set, every A2P brand registration entering `PENDING` (created or resubmitted) is decided this
+    /// way after this delay. When unset, mock brands (`Mock=true`) are approved after 50 ms and the others
+    /// wait for [`Emulator::decide_brand`](crate::Emulator::decide_brand) or the control endpoint.
+    pub brand_decision: Option<(Duration, Decision)>,
+    /// When set, every A2P campaign entering `IN_PROGRESS` (created, or updated after `FAILED`) is decided
+    /// this way after this delay. When unset, mock campaigns (those of mock brands) are verified after
+    /// 50 ms and the others wait for [`Emulator::decide_campaign`](crate::Emulator::decide_campaign) or the
+    /// control endpoint.
+    pub campaign_decision: Option<(Duration, Decision)>,
+    /// How many times one brand registration may be resubmitted (`POST /v1/a2p/BrandRegistrations/{Sid}`
+    /// after `FAILED`); the next resubmission is refused with 400.
+    pub max_brand_resubmissions: u32,
 }
 
 impl Default for EmulatorConfig {
@@ -91,6 +117,9 @@ impl Default for EmulatorConfig {
             phone_numbers: DEFAULT_PHONE_NUMBERS,
             faults: Faults::default(),
             auto_decision: None,
+            brand_decision: None,
+            campaign_decision: None,
+            max_brand_resubmissions: DEFAULT_MAX_BRAND_RESUBMISSIONS,
         }
     }
 }
@@ -106,6 +135,9 @@ impl fmt::Debug for EmulatorConfig {
             .field("phone_numbers", &self.phone_numbers)
             .field("faults", &self.faults)
             .field("auto_decision", &self.auto_decision)
+            .field("brand_decision", &self.brand_decision)
+            .field("campaign_decision", &self.campaign_decision)
+            .field("max_brand_resubmissions", &self.max_brand_resubmissions)
             .finish()
     }
 }
@@ -158,6 +190,24 @@ impl EmulatorConfig {
     /// Decides every bundle entering `in-review` after `delay`.
     pub fn with_auto_decision(mut self, delay: Duration, decision: Decision) -> Self {
         self.auto_decision = Some((delay, decision));
+        self
+    }
+
+    /// Decides every A2P brand registration entering `PENDING` (created or resubmitted) after `delay`.
+    pub fn with_brand_decision(mut self, delay: Duration, decision: Decision) -> Self {
+        self.brand_decision = Some((delay, decision));
+        self
+    }
+
+    /// Decides every A2P campaign entering `IN_PROGRESS` after `delay`.
+    pub fn with_campaign_decision(mut self, delay: Duration, decision: Decision) -> Self {
+        self.campaign_decision = Some((delay, decision));
+        self
+    }
+
+    /// Sets how many times one brand registration may be resubmitted.
+    pub fn with_max_brand_resubmissions(mut self, max: u32) -> Self {
+        self.max_brand_resubmissions = max;
         self
     }
 

@@ -12,8 +12,8 @@
 //! | 22216 | required supporting document missing |
 //! | 22217 | attribute value invalid (not a listed value, not a URL, not E.164, a PO box address...) |
 //! | 22219 | address missing, or `address_sids` names an address that does not exist in the account |
-//! | 22220 | emulator's choice: required primary customer profile not assigned to the bundle |
-//! | 22221 | emulator's choice: the assigned primary profile is not twilio-approved, or not an ISV/partner profile |
+//! | 22220 | emulator's choice: required supporting customer profile (primary; secondary for A2P) not assigned |
+//! | 22221 | emulator's choice: the assigned profile's status is not accepted (twilio-approved; for A2P, any but draft), or it is not an ISV/partner profile |
 //!
 //! Attribute rules: every value is a JSON string; blank counts as missing. `business_identity`,
 //! `business_type`, `business_industry` (31 values), `business_registration_identifier` and `job_position`
@@ -27,6 +27,12 @@
 //! neither its street nor street_secondary may be a PO box ("PO Box", "P.O. Box", "P O Box", "POBox",
 //! "Post Office Box", any case, spacing and dots).
 //!
+//! A2P messaging profile (`us_a2p_messaging_profile_information`): `company_type` is one of `public`,
+//! `private`, `non-profit`, `government`; for `public`, `stock_exchange` (one of [`STOCK_EXCHANGES`]),
+//! `stock_ticker` and `brand_contact_email` (an email address) are required too, one 22215 entry per
+//! missing field. The A2P policy's supporting customer profile is the customer's secondary profile in any
+//! status but draft.
+//!
 //! Failure messages name the field and the expected form; they echo listed-value fields (enums, regions)
 //! and SIDs, never names, emails, phone numbers, registration numbers or addresses.
 
@@ -35,7 +41,7 @@ use serde_json::{Map, Value};
 
 use crate::catalog::{
     self, AcceptedDocument, DocumentRequirement, EndUserRequirement, Policy, ProfileRequirement,
-    OTHER_REGISTRATION_TYPE_FIELD,
+    OTHER_REGISTRATION_TYPE_FIELD, PUBLIC_COMPANY_FIELDS,
 };
 use crate::state::{find, Bundle, BundleStatus, EndUser, State, SupportingDocument};
 use crate::wire;
@@ -124,8 +130,14 @@ pub(crate) const JOB_POSITIONS: &[&str] = &[
     "General Counsel",
     "Other",
 ];
-/// `company_type` values (A2P trust product end user; emulator's minimal policy).
+/// `company_type` values (A2P messaging profile end user).
 pub(crate) const COMPANY_TYPES: &[&str] = &["public", "private", "non-profit", "government"];
+/// `stock_exchange` values (A2P messaging profile of a `public` company), as Twilio's ISV guide lists them.
+pub(crate) const STOCK_EXCHANGES: &[&str] = &[
+    "NONE", "NASDAQ", "NYSE", "AMEX", "AMX", "ASX", "B3", "BME", "BSE", "FRA", "ICEX", "JPX",
+    "JSE", "KRX", "LON", "NSE", "OMX", "SEHK", "SGX", "SSE", "STO", "SWX", "SZSE", "TSX", "TWSE",
+    "VSE", "OTHER",
+];
 
 /// One field of a requirement result (`valid` entries carry null reason and code).
 #[derive(Clone, Debug, Serialize)]
@@ -241,6 +253,8 @@ fn rule(field: &str) -> (Rule, bool) {
         "phone_number" => (Rule::E164, true),
         "job_position" => (Rule::OneOf(JOB_POSITIONS), true),
         "company_type" => (Rule::OneOf(COMPANY_TYPES), true),
+        "stock_exchange" => (Rule::OneOf(STOCK_EXCHANGES), true),
+        "brand_contact_email" => (Rule::Email, true),
         "address_sids" => (Rule::AddressSids, true),
         _ => (Rule::Text, true),
     }
@@ -532,12 +546,17 @@ fn field_result(
 }
 
 /// The fields checked for one object: the requirement's list, plus the Other registration type's name
-/// when `business_registration_identifier` is `Other`.
+/// when `business_registration_identifier` is `Other`, plus the stock and contact fields when
+/// `company_type` is `public`.
 fn fields_to_check(fields: &[&'static str], attributes: &Map<String, Value>) -> Vec<&'static str> {
     let mut list = fields.to_vec();
     let other = attributes.get("business_registration_identifier") == Some(&Value::from("Other"));
     if other && fields.contains(&"business_registration_identifier") {
         list.push(OTHER_REGISTRATION_TYPE_FIELD);
+    }
+    let public = attributes.get("company_type") == Some(&Value::from("public"));
+    if public && fields.contains(&"company_type") {
+        list.extend(PUBLIC_COMPANY_FIELDS);
     }
     list
 }
@@ -765,12 +784,28 @@ fn profile_result(
         })
         .collect();
     let problem = |bundle: &Bundle| -> Option<String> {
-        if bundle.status != BundleStatus::TwilioApproved {
-            Some(format!(
-                "The {name} {} is {}; only a twilio-approved profile can support this bundle.",
-                bundle.sid,
-                bundle.status.as_str()
-            ))
+        if !requirement.accepted_statuses.contains(&bundle.status) {
+            Some(
+                if requirement.accepted_statuses == [BundleStatus::TwilioApproved] {
+                    format!(
+                    "The {name} {} is {}; only a twilio-approved profile can support this bundle.",
+                    bundle.sid,
+                    bundle.status.as_str()
+                )
+                } else {
+                    let accepted: Vec<&str> = requirement
+                        .accepted_statuses
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect();
+                    format!(
+                    "The {name} {} is {}; only a profile that is {} can support this bundle (submit it for review first).",
+                    bundle.sid,
+                    bundle.status.as_str(),
+                    accepted.join(", ")
+                )
+                },
+            )
         } else if requirement.require_isv && !is_isv(state, &bundle.sid) {
             Some(format!(
                 "The {name} {} is not an ISV/reseller/partner profile: its business information must have business_identity isv_reseller_or_partner.",
@@ -782,8 +817,9 @@ fn profile_result(
     };
     if candidates.is_empty() {
         let reason = format!(
-            "{} {name} is missing. Please assign your twilio-approved primary customer profile to the bundle (EntityAssignments, ObjectSid = its BU SID).",
-            article(name)
+            "{} {name} is missing. {}",
+            article(name),
+            requirement.missing_hint
         );
         result
             .invalid

@@ -1,6 +1,7 @@
 #![warn(missing_docs)]
-//! A stateful, in-memory emulator of Twilio Trust Hub (Secondary Customer Profiles and trust products) and
-//! of the 2010 API's Addresses and IncomingPhoneNumbers, for tests, examples and local development.
+//! A stateful, in-memory emulator of Twilio Trust Hub (Secondary Customer Profiles and trust products), of
+//! the 2010 API's Addresses and IncomingPhoneNumbers, and of Messaging v1's A2P 10DLC resources (brand
+//! registrations, Messaging Services, campaigns), for tests, examples and local development.
 //!
 //! It speaks HTTP only and never uses this workspace's client crates (`trusthub`, `trusthub-runtime`,
 //! `trusthub-generated`): it is an independent oracle implementing Twilio's rules on its own, from the
@@ -17,12 +18,22 @@
 //!   Evaluations; EndUsers; SupportingDocuments; Policies; EndUserTypes; SupportingDocumentTypes.
 //! - The 2010 API (`/2010-04-01/Accounts/{AccountSid}/...`, RFC 2822 dates, relative URIs): Addresses and
 //!   the seeded IncomingPhoneNumbers.
+//! - Messaging v1 (`/v1/a2p/...` and `/v1/Services/...`, ISO 8601 dates, Trust Hub's `meta` list envelope
+//!   with absolute URLs; the paths do not collide with Trust Hub's, so both APIs share the one base URL):
+//!   BrandRegistrations (create, list, fetch, resubmit with `POST /{Sid}`) with their SmsOtp and Vettings;
+//!   Services (create, list, fetch, update, delete) with their PhoneNumbers and their US A2P campaign
+//!   (`Compliance/Usa2p`: create, list, fetch, update, delete) and its `Usecases`; `Services/Usecases`;
+//!   `Services/PreregisteredUsa2p`. See [the A2P 10DLC journey](self#the-a2p-10dlc-journey).
 //! - Control endpoints under `/__emulator/` (see below).
 //!
 //! Requests are form-encoded with PascalCase keys; `Attributes` is one field of compact JSON text. Errors
 //! are Twilio's JSON `{code, message, more_info, status}`: 401/20003 bad or missing credentials,
 //! 404/20404 unknown path, resource or account, 405/20004 wrong method, 400/20001 missing or invalid
-//! parameter (the message names the parameter), 429/20429, 500/20500 and 503/20503 when faults are on.
+//! parameter (the message names the parameter) or a refused state change, 409/[`CODE_NUMBER_IN_THIS_SERVICE`]
+//! and 409/[`CODE_NUMBER_IN_ANOTHER_SERVICE`] for a phone number already in a Messaging Service (the
+//! emulator's choice of status, with Twilio's codes), 429/20429, 500/20500 and 503/20503 when faults are
+//! on. Array parameters (`MessageSamples`, `OptInKeywords`, ...) repeat their key; booleans are `true` /
+//! `false`.
 //!
 //! # Seeded account
 //!
@@ -38,10 +49,18 @@
 //! `POST .../Evaluations` evaluates the assigned objects against a policy; one result per requirement,
 //! shaped like the seed's example; `compliant` iff all pass. Codes 22214 (end user missing), 22215
 //! (field missing, one entry per field), 22216 (document missing), 22217 (value invalid, PO box), 22219
-//! (address missing or unknown), and the emulator's own 22220 (primary customer profile not assigned) and
-//! 22221 (primary profile not twilio-approved or not an ISV/partner profile). The Secondary Customer
-//! Profile policy models the seed's prerequisite as a `supporting_customer_profiles` requirement
-//! (`primary_customer_profile`): assign the primary profile's SID as an entity.
+//! (address missing or unknown), and the emulator's own 22220 (supporting customer profile not assigned)
+//! and 22221 (supporting profile in a status the policy does not accept, or not an ISV/partner
+//! profile). The Secondary Customer Profile policy models the seed's prerequisite as a
+//! `supporting_customer_profiles` requirement (`primary_customer_profile`): assign the primary profile's
+//! SID as an entity.
+//!
+//! The A2P messaging trust product policy ([`policies::A2P_TRUST_PRODUCT`]) requires a
+//! `us_a2p_messaging_profile_information` end user with `company_type` (`public`, `private`, `non-profit`,
+//! `government`; else 22217 naming the field); a `public` company also needs `stock_exchange` (a listed
+//! exchange or `NONE` / `OTHER`), `stock_ticker` and `brand_contact_email` (22215 per missing field); and,
+//! as its `supporting_customer_profiles` requirement, the customer's secondary customer profile assigned,
+//! in any status but draft (22220 when none is assigned, 22221 when it is a draft).
 //!
 //! # Lifecycle and callbacks
 //!
@@ -52,6 +71,62 @@
 //! is POSTed to the bundle's `StatusCallback` (form `AccountSid`, `BundleSid`, `Status`, `FailureReason`
 //! when rejected) with a valid `X-Twilio-Signature`; only loopback hosts are called.
 //!
+//! # The A2P 10DLC journey
+//!
+//! Trust product (A2P policy, submitted) -> brand registration -> Messaging Service -> campaign -> phone
+//! numbers. A brand registration needs a customer profile and an A2P trust product of the account, each
+//! `pending-review`, `in-review` or `twilio-approved`; it starts `PENDING` (`tcr_id` and `brand_score`
+//! null) and ends `APPROVED` (`tcr_id` `B` + 6 upper-case letters or digits, `brand_score` 75,
+//! `identity_status` `VERIFIED`) or `FAILED` (`failure_reason`, `brand_feedback`, `errors` =
+//! `[{error_code, description, fields, url}]` with [`BRAND_REJECTION_CODE`], the shape of the spec's
+//! examples; `fields` name the Trust Hub attributes the feedback points at). A `FAILED` brand can be
+//! resubmitted (`POST /v1/a2p/BrandRegistrations/{Sid}`, 202, back to `PENDING`) at most
+//! [`EmulatorConfig::max_brand_resubmissions`] times; any other status is refused with "only FAILED brands
+//! can be updated". A second brand for the same trust product is created, as Twilio would (and charge):
+//! [`Counters::fees`] shows it. A campaign (`IN_PROGRESS`, `campaign_id` `C` + 6) needs an `APPROVED`
+//! brand and a service without a campaign, and ends `VERIFIED` or `FAILED` (`errors` with
+//! [`CAMPAIGN_REJECTION_CODE`]); an update of a `FAILED` one resubmits it. A service's
+//! `us_app_to_person_registered` is true once its campaign is `VERIFIED`. Brands and
+//! campaigns are decided by [`Emulator::decide_brand`] / [`Emulator::decide_campaign`], the control
+//! endpoints, [`EmulatorConfig::brand_decision`] / [`EmulatorConfig::campaign_decision`] (applied to every
+//! brand or campaign entering its pending status, after the delay), and, without a configured decision,
+//! mock ones (`Mock=true` brands and their campaigns) are approved after [`MOCK_DECISION_DELAY`].
+//!
+//! Refusals (400 / 20001 with the parameter named, unless said otherwise):
+//!
+//! - brand create: `CustomerProfileBundleSid` / `A2PProfileBundleSid` missing, not `BU` + 32 hex, not a
+//!   customer profile / trust product of the account, not `pending-review`, `in-review` or
+//!   `twilio-approved`, or (the trust product) not under the A2P policy; `BrandType` not `STANDARD`,
+//!   `LOW_VOLUME_STANDARD` or `SOLE_PROPRIETOR`; `SkipAutomaticSecVet` not `true` for a
+//!   `LOW_VOLUME_STANDARD` brand; `Mock` / `SkipAutomaticSecVet` not a boolean;
+//! - brand resubmission: the brand is not `FAILED` ("only FAILED brands can be updated"), or it was
+//!   resubmitted [`EmulatorConfig::max_brand_resubmissions`] times already ("cannot be resubmitted again");
+//! - SmsOtp: the brand is not `SOLE_PROPRIETOR`; vettings: `VettingProvider` missing or not
+//!   `campaign-verify` (aegis vettings are Twilio's own), or the brand is not `APPROVED`; an imported
+//!   vetting is `IN_PROGRESS`, then `SUCCESS` [`MOCK_DECISION_DELAY`] later;
+//! - service create / update: `FriendlyName` missing (create), blank or over 64 characters; a URL that is
+//!   not absolute http(s) (an empty one clears it); `InboundMethod` / `FallbackMethod` not `GET` / `POST`;
+//!   `ScanMessageContent` not `inherit` / `enable` / `disable`; `ValidityPeriod` not 1..=36000; `Usecase`
+//!   not one of `GET /v1/Services/Usecases`; a boolean that is not `true` / `false`;
+//! - service phone number: `PhoneNumberSid` missing, not `PN` + 32 hex, or not one of the account's
+//!   IncomingPhoneNumbers; already in this service: 409 / [`CODE_NUMBER_IN_THIS_SERVICE`]; already in
+//!   another: 409 / [`CODE_NUMBER_IN_ANOTHER_SERVICE`];
+//! - campaign create: the service already holds a campaign ("a Messaging Service holds one campaign");
+//!   `BrandRegistrationSid` unknown or not `APPROVED` ("not approved"), or a `SOLE_PROPRIETOR` brand that
+//!   has its one campaign; `UsAppToPersonUsecase` not a use case of the brand's type (the standard eleven,
+//!   plus `LOW_VOLUME` for `LOW_VOLUME_STANDARD`, only `SOLE_PROPRIETOR` for `SOLE_PROPRIETOR`);
+//!   `Description` not 40..=4096 characters, `MessageFlow` not 40..=2048, `MessageSamples` not 2..=5
+//!   values of 20..=1024, `OptInMessage` / `OptOutMessage` / `HelpMessage` not 20..=320 when given, a
+//!   keyword (`OptInKeywords`, `OptOutKeywords`, `HelpKeywords`) not letters and digits or over 255
+//!   characters; `HasEmbeddedLinks` / `HasEmbeddedPhone` missing or not booleans;
+//! - campaign update: the `UpdateUsAppToPerson` parameters as above (`AgeGated` and `DirectLending`
+//!   required too); refused while `IN_PROGRESS` and for a preregistered campaign;
+//! - use cases: `BrandRegistrationSid` (optional) malformed or unknown; PreregisteredUsa2p: `CampaignId`
+//!   or `MessagingServiceSid` missing, the service unknown or already holding a campaign.
+//!
+//! Deleting a service deletes its phone numbers and its campaign. Unknown services, brands, campaigns,
+//! vettings and numbers in a path are 404.
+//!
 //! # Faults
 //!
 //! [`Faults`]: fixed latency before the handling and after the commit (on the answer path, where a real
@@ -59,22 +134,30 @@
 //! follow a commit: commit-then-drop (the connection is closed with no response) and a gateway's plain-text
 //! 503 or 429 (no Twilio code); drawn deterministically from the seed, or aimed at requests by method and
 //! path with [`FaultRule`]s; never applied to the control endpoints. Latencies are capped at
-//! [`MAX_LATENCY_MS`]. [`Counters`] count every created resource and every served and faulted request, so
-//! tests can assert nothing was created twice. A body over 1 MiB is answered 413 (the emulator's own code
-//! 20413) and more than 100 headers or 16 KiB of them 431 (code 20431), in Twilio's error shape.
+//! [`MAX_LATENCY_MS`]. Faults wrap the whole router, so the Messaging routes suffer them like the others.
+//! [`Counters`] count every created resource (brand registrations, resubmissions, vettings, Messaging
+//! Services, their phone numbers and campaigns included, with [`Counters::fees`] summing what Twilio
+//! charges for) and every served and faulted request, so tests can assert nothing was created twice. A
+//! body over 1 MiB is answered 413 (the emulator's own code 20413) and more than 100 headers or 16 KiB of
+//! them 431 (code 20431), in Twilio's error shape.
 //!
 //! # Control endpoints
 //!
 //! `GET /__emulator/info`, `GET /__emulator/counters`, `GET|POST /__emulator/faults` (JSON [`Faults`]),
-//! `POST /__emulator/customer-profiles/{sid}/decision` with `{"decision": "approve" | "reject",
-//! "reason": "..."}`. They need no credentials.
+//! `POST /__emulator/customer-profiles/{sid}/decision` (and `/trust-products/{sid}/decision`) with
+//! `{"decision": "approve" | "reject", "reason": "..."}` (409 when not `in-review`),
+//! `POST /__emulator/brand-registrations/{sid}/decision` with `{"decision": "approve" | "reject", "reason":
+//! "...", "feedback": ["TAX_ID", ...]}` (`feedback` optional; 409 when not `PENDING`) and
+//! `POST /__emulator/campaigns/{sid}/decision` with `{"decision": "approve" | "reject", "reason": "..."}`
+//! (409 when not `IN_PROGRESS`); an unknown SID is 404. They need no credentials.
 //!
 //! # Conformance and throughput
 //!
 //! `tests/spec_conformance.rs` drives the whole flow and the list / fetch / update / delete calls over
-//! HTTP and validates every response body against the pinned official spec's response schema (unknown
-//! keys included). `examples/throughput.rs` (`cargo xtask bench-emulator`) measures requests per
-//! second from concurrent keep-alive clients; figures in the workspace's BENCHMARKS.md.
+//! HTTP, and the A2P 10DLC journey's calls, and validates every response body against the pinned official
+//! spec's response schema (Trust Hub, 2010 API and Messaging; unknown keys included).
+//! `examples/throughput.rs` (`cargo xtask bench-emulator`) measures requests per second from concurrent
+//! keep-alive clients; figures in the workspace's BENCHMARKS.md.
 //!
 //! # Example
 //!
@@ -121,10 +204,14 @@ mod wire;
 
 pub use config::{
     ApiKey, Decision, EmulatorConfig, DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN,
-    DEFAULT_PHONE_NUMBERS,
+    DEFAULT_MAX_BRAND_RESUBMISSIONS, DEFAULT_PHONE_NUMBERS,
 };
 pub use faults::{FaultKind, FaultRule, Faults, MAX_LATENCY_MS};
-pub use lifecycle::{DecideError, MANUAL_REJECTION_CODE};
+pub use lifecycle::{
+    DecideError, BRAND_REJECTION_CODE, CAMPAIGN_REJECTION_CODE, MANUAL_REJECTION_CODE,
+    MOCK_DECISION_DELAY,
+};
+pub use routes::messaging::{CODE_NUMBER_IN_ANOTHER_SERVICE, CODE_NUMBER_IN_THIS_SERVICE};
 pub use state::Counters;
 
 use state::{lock, App, Inner, State};
@@ -171,6 +258,9 @@ pub async fn start(config: EmulatorConfig) -> io::Result<Emulator> {
         local_addr,
         primary_profile_sid,
         auto_decision: config.auto_decision.clone(),
+        brand_decision: config.brand_decision.clone(),
+        campaign_decision: config.campaign_decision.clone(),
+        max_brand_resubmissions: config.max_brand_resubmissions,
         state: Mutex::new(state),
         faults: Mutex::new(faults::FaultState::new(config.faults.clone(), config.seed)),
         callbacks,
@@ -257,6 +347,27 @@ impl Emulator {
         decision: Decision,
     ) -> Result<(), DecideError> {
         lifecycle::decide(&self.app, customer_profile_sid, &decision)
+    }
+
+    /// Ends the review of a `PENDING` A2P brand registration: `APPROVED` (with its `tcr_id`, `brand_score`
+    /// and `identity_status` `VERIFIED`) or `FAILED` (with the reason as `failure_reason` and in `errors`;
+    /// the control endpoint also takes `brand_feedback`).
+    pub async fn decide_brand(
+        &self,
+        brand_registration_sid: &str,
+        decision: Decision,
+    ) -> Result<(), DecideError> {
+        lifecycle::decide_brand(&self.app, brand_registration_sid, &decision, &[])
+    }
+
+    /// Ends the review of an `IN_PROGRESS` A2P campaign (`QE...`): `VERIFIED` or `FAILED` (with the reason
+    /// in `errors`).
+    pub async fn decide_campaign(
+        &self,
+        campaign_sid: &str,
+        decision: Decision,
+    ) -> Result<(), DecideError> {
+        lifecycle::decide_campaign(&self.app, campaign_sid, &decision)
     }
 
     /// Stops the server and its background tasks, waiting for the accept loop to end.

@@ -1,4 +1,4 @@
-//! `trusthub-emulator`: runs the Trust Hub emulator on 127.0.0.1 until Ctrl-C.
+//! `trusthub-emulator`: runs the Trust Hub (and Messaging A2P 10DLC) emulator on 127.0.0.1 until Ctrl-C.
 //!
 //! ```text
 //! cargo run -p trusthub-emulator -- --port 4010 [--seed N] [--latency-ms N] [--auto-approve-ms N]
@@ -17,7 +17,9 @@ usage: trusthub-emulator [--port N] [--seed N] [--latency-ms N] [--auto-approve-
   --port N             port on 127.0.0.1 (default 0: a free port)
   --seed N             seed of SIDs and fault draws (default 0)
   --latency-ms N       fixed latency added to every API request (default 0)
-  --auto-approve-ms N  approve every bundle N ms after it enters in-review (default: never)
+  --auto-approve-ms N  approve every bundle N ms after it enters in-review, and every A2P brand
+                       registration and campaign N ms after it enters PENDING / IN_PROGRESS
+                       (default: never; mock brands and campaigns are approved after 50 ms)
   --help               this text";
 
 /// What the command line asked for.
@@ -99,7 +101,11 @@ async fn main() -> ExitCode {
         .with_seed(options.seed)
         .with_faults(Faults::none().with_latency(Duration::from_millis(options.latency_ms)));
     if let Some(ms) = options.auto_approve_ms {
-        config = config.with_auto_decision(Duration::from_millis(ms), Decision::Approve);
+        let delay = Duration::from_millis(ms);
+        config = config
+            .with_auto_decision(delay, Decision::Approve)
+            .with_brand_decision(delay, Decision::Approve)
+            .with_campaign_decision(delay, Decision::Approve);
     }
     let emulator = match start(config).await {
         Ok(emulator) => emulator,

@@ -1,6 +1,7 @@
 //! The emulator's in-memory state: one account, its bundles (customer profiles and trust products),
-//! assignments, evaluations, end users, supporting documents, addresses and phone numbers, plus the
-//! counters tests read.
+//! assignments, evaluations, end users, supporting documents, addresses and phone numbers, its A2P 10DLC
+//! resources (brand registrations and their vettings, Messaging Services with their phone numbers and
+//! campaigns), plus the counters tests read.
 //!
 //! Everything lives behind one `std::sync::Mutex` that is never held across an `.await`.
 
@@ -51,6 +52,22 @@ pub struct Counters {
     pub channel_endpoint_assignments: u64,
     /// Evaluations created, through the API or run at submission.
     pub evaluations: u64,
+    /// A2P brand registrations created (`POST /v1/a2p/BrandRegistrations`); each one is a registration
+    /// fee at Twilio, including a second brand for the same A2P trust product.
+    pub brand_registrations: u64,
+    /// Resubmissions of `FAILED` brand registrations (`POST /v1/a2p/BrandRegistrations/{Sid}`).
+    pub brand_resubmissions: u64,
+    /// Brand vettings created (`POST /v1/a2p/BrandRegistrations/{BrandSid}/Vettings`).
+    pub brand_vettings: u64,
+    /// Messaging Services created (`POST /v1/Services`).
+    pub messaging_services: u64,
+    /// Phone numbers added to Messaging Services (`POST /v1/Services/{ServiceSid}/PhoneNumbers`).
+    pub messaging_service_phone_numbers: u64,
+    /// US A2P campaigns created (`POST /v1/Services/{MessagingServiceSid}/Compliance/Usa2p`).
+    pub campaigns: u64,
+    /// What costs the customer money at Twilio: brand registrations + brand resubmissions + brand vettings
+    /// + campaigns created.
+    pub fees: u64,
     /// API requests received (control endpoints excluded), faulted or not.
     pub requests_served: u64,
     /// API requests that suffered a fault (429, 500, 503, a dropped connection or a gateway's error after
@@ -95,6 +112,9 @@ pub(crate) struct Inner {
     pub local_addr: SocketAddr,
     pub primary_profile_sid: String,
     pub auto_decision: Option<(Duration, Decision)>,
+    pub brand_decision: Option<(Duration, Decision)>,
+    pub campaign_decision: Option<(Duration, Decision)>,
+    pub max_brand_resubmissions: u32,
     pub state: Mutex<State>,
     pub faults: Mutex<FaultState>,
     pub callbacks: mpsc::UnboundedSender<CallbackJob>,
@@ -305,6 +325,213 @@ pub(crate) struct PhoneNumber {
     pub date_created: OffsetDateTime,
 }
 
+/// A brand registration's type (`BrandType`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BrandType {
+    Standard,
+    LowVolumeStandard,
+    SoleProprietor,
+}
+
+impl BrandType {
+    /// Wire values.
+    pub const WIRE: [&'static str; 3] = ["STANDARD", "LOW_VOLUME_STANDARD", "SOLE_PROPRIETOR"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BrandType::Standard => "STANDARD",
+            BrandType::LowVolumeStandard => "LOW_VOLUME_STANDARD",
+            BrandType::SoleProprietor => "SOLE_PROPRIETOR",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        [
+            BrandType::Standard,
+            BrandType::LowVolumeStandard,
+            BrandType::SoleProprietor,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == value)
+    }
+}
+
+/// A brand registration's status (`brand_registrations_enum_status`; the emulator uses three of its
+/// values).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BrandStatus {
+    Pending,
+    Approved,
+    Failed,
+}
+
+impl BrandStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BrandStatus::Pending => "PENDING",
+            BrandStatus::Approved => "APPROVED",
+            BrandStatus::Failed => "FAILED",
+        }
+    }
+}
+
+/// One entry of a brand's or campaign's `errors`, shaped like the spec's examples: `{error_code,
+/// description, fields, url}`.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct RegistrationError {
+    pub error_code: u32,
+    pub description: String,
+    pub fields: Vec<String>,
+    pub url: String,
+}
+
+impl RegistrationError {
+    pub fn new(error_code: u32, description: String, fields: Vec<String>) -> Self {
+        RegistrationError {
+            error_code,
+            description,
+            fields,
+            url: format!("https://www.twilio.com/docs/api/errors/{error_code}"),
+        }
+    }
+}
+
+/// An A2P brand registration (`BN...`).
+pub(crate) struct BrandRegistration {
+    pub seq: u64,
+    pub sid: String,
+    pub customer_profile_bundle_sid: String,
+    pub a2p_profile_bundle_sid: String,
+    pub brand_type: BrandType,
+    pub mock: bool,
+    pub skip_automatic_sec_vet: bool,
+    pub status: BrandStatus,
+    /// TCR's brand ID (`B` + 6 upper-case letters or digits), drawn at creation (within the request, so
+    /// SIDs stay deterministic under a seed whenever decisions happen) and shown from the first approval on.
+    pub registry_id: String,
+    /// The `tcr_id` served: `registry_id` once approved.
+    pub tcr_id: Option<String>,
+    pub brand_score: Option<u32>,
+    /// `SELF_DECLARED` while pending, `VERIFIED` once approved, `UNVERIFIED` when failed (the spec's enum
+    /// is not nullable).
+    pub identity_status: &'static str,
+    /// Whether the A2P profile said `company_type` `government` when the brand was created.
+    pub government_entity: bool,
+    pub failure_reason: Option<String>,
+    pub errors: Vec<RegistrationError>,
+    pub feedback: Vec<String>,
+    /// Resubmissions so far.
+    pub resubmissions: u32,
+    /// Bumped each time the brand enters `PENDING`: a scheduled decision for an earlier round is dropped.
+    pub round: u64,
+    pub date_created: OffsetDateTime,
+    pub date_updated: OffsetDateTime,
+}
+
+/// A brand vetting (`VT...`).
+pub(crate) struct BrandVetting {
+    pub seq: u64,
+    pub sid: String,
+    pub brand_sid: String,
+    pub vetting_provider: &'static str,
+    pub vetting_id: Option<String>,
+    pub vetting_class: &'static str,
+    pub vetting_status: &'static str,
+    pub date_created: OffsetDateTime,
+    pub date_updated: OffsetDateTime,
+}
+
+/// A Messaging Service (`MG...`) and the settings the Service resource reports.
+pub(crate) struct MessagingService {
+    pub seq: u64,
+    pub sid: String,
+    pub friendly_name: String,
+    pub inbound_request_url: Option<String>,
+    pub inbound_method: &'static str,
+    pub fallback_url: Option<String>,
+    pub fallback_method: &'static str,
+    pub status_callback: Option<String>,
+    pub sticky_sender: bool,
+    pub mms_converter: bool,
+    pub smart_encoding: bool,
+    pub scan_message_content: &'static str,
+    pub fallback_to_long_code: bool,
+    pub area_code_geomatch: bool,
+    pub validity_period: u32,
+    pub synchronous_validation: bool,
+    pub usecase: &'static str,
+    pub use_inbound_webhook_on_number: bool,
+    pub date_created: OffsetDateTime,
+    pub date_updated: OffsetDateTime,
+}
+
+/// A seeded phone number added to a Messaging Service: its SID is the number's `PN` SID and its `seq`
+/// the number's, so lists of them are sorted by `seq` before paging.
+pub(crate) struct ServicePhoneNumber {
+    pub seq: u64,
+    pub sid: String,
+    pub service_sid: String,
+    pub date_created: OffsetDateTime,
+}
+
+/// A campaign's status (`campaign_status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CampaignStatus {
+    InProgress,
+    Verified,
+    Failed,
+}
+
+impl CampaignStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CampaignStatus::InProgress => "IN_PROGRESS",
+            CampaignStatus::Verified => "VERIFIED",
+            CampaignStatus::Failed => "FAILED",
+        }
+    }
+}
+
+/// What a campaign registered through `Compliance/Usa2p` says about itself (free text is not personal
+/// data, but it is never logged either).
+pub(crate) struct CampaignContent {
+    pub description: String,
+    pub message_flow: String,
+    pub message_samples: Vec<String>,
+    pub usecase: String,
+    pub has_embedded_links: bool,
+    pub has_embedded_phone: bool,
+    pub subscriber_opt_in: bool,
+    pub age_gated: bool,
+    pub direct_lending: bool,
+    pub opt_in_message: Option<String>,
+    pub opt_out_message: Option<String>,
+    pub help_message: Option<String>,
+    pub opt_in_keywords: Vec<String>,
+    pub opt_out_keywords: Vec<String>,
+    pub help_keywords: Vec<String>,
+}
+
+/// A US A2P campaign (`QE...`) of a Messaging Service: registered here (`content` and a brand), or
+/// elsewhere and attached with `PreregisteredUsa2p` (`external`, neither content nor brand).
+pub(crate) struct Campaign {
+    pub seq: u64,
+    pub sid: String,
+    pub service_sid: String,
+    pub brand_sid: Option<String>,
+    pub content: Option<CampaignContent>,
+    pub brand_type: Option<BrandType>,
+    pub status: CampaignStatus,
+    pub campaign_id: String,
+    pub mock: bool,
+    pub external: bool,
+    pub errors: Vec<RegistrationError>,
+    /// Bumped each time the campaign enters `IN_PROGRESS` (see [`BrandRegistration::round`]).
+    pub round: u64,
+    pub date_created: OffsetDateTime,
+    pub date_updated: OffsetDateTime,
+}
+
 /// An EndUserType or SupportingDocumentType with its seeded `OY` SID.
 pub(crate) struct TypeRecord {
     pub seq: u64,
@@ -335,6 +562,11 @@ impl_record!(
     Address,
     PhoneNumber,
     TypeRecord,
+    BrandRegistration,
+    BrandVetting,
+    MessagingService,
+    ServicePhoneNumber,
+    Campaign,
 );
 
 /// The record with this SID. Searches from the newest record: a handler reading back what it just
@@ -368,6 +600,11 @@ pub(crate) struct State {
     pub phone_numbers: Vec<PhoneNumber>,
     pub end_user_types: Vec<TypeRecord>,
     pub document_types: Vec<TypeRecord>,
+    pub brands: Vec<BrandRegistration>,
+    pub vettings: Vec<BrandVetting>,
+    pub services: Vec<MessagingService>,
+    pub service_numbers: Vec<ServicePhoneNumber>,
+    pub campaigns: Vec<Campaign>,
     pub counters: Counters,
 }
 
@@ -394,6 +631,11 @@ impl State {
             phone_numbers: Vec::new(),
             end_user_types: Vec::new(),
             document_types: Vec::new(),
+            brands: Vec::new(),
+            vettings: Vec::new(),
+            services: Vec::new(),
+            service_numbers: Vec::new(),
+            campaigns: Vec::new(),
             counters: Counters::default(),
         };
         for def in catalog::END_USER_TYPES {
@@ -477,6 +719,24 @@ impl State {
         };
         self.issued.insert(sid.clone(), self.next_seq);
         (self.next_seq, sid)
+    }
+
+    /// A registry ID from the seeded generator: `prefix` and six upper-case letters or digits (TCR's brand
+    /// `B...` and campaign `C...` IDs). Drawn within requests only, never by background decisions, so that
+    /// a seed and a sequence of requests always give the same SIDs.
+    pub fn registry_id(&mut self, prefix: char) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        let mut id = String::with_capacity(7);
+        id.push(prefix);
+        for _ in 0..6 {
+            id.push(char::from(ALPHABET[self.rng.usize(..ALPHABET.len())]));
+        }
+        id
+    }
+
+    /// Records a created resource that costs the customer money at Twilio.
+    pub fn charge(&mut self) {
+        self.counters.fees += 1;
     }
 
     /// The sequence number of any SID ever issued (for page tokens).

@@ -234,6 +234,30 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every value of `key`, in the order sent: Twilio's arrays travel as the key repeated
+    /// (`MessageSamples=a&MessageSamples=b`).
+    pub fn all(&self, key: &str) -> Vec<&str> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// An optional boolean (`true` / `false`, any case); blank counts as absent.
+    pub fn bool(&self, key: &str) -> Result<Option<bool>, ApiError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(value) if value.trim().is_empty() => Ok(None),
+            Some(value) => parse_bool(key, value).map(Some),
+        }
+    }
+
+    /// A required boolean.
+    pub fn required_bool(&self, key: &str) -> Result<bool, ApiError> {
+        parse_bool(key, self.required(key)?)
+    }
+
     /// A required parameter: absent or blank is "Missing required parameter".
     pub fn required(&self, key: &str) -> Result<&str, ApiError> {
         match self.get(key) {

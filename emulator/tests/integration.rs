@@ -9,4 +9,5 @@ mod common;
 mod api;
 mod faults;
 mod flow;
+mod messaging;
 mod spec_conformance;

@@ -1,6 +1,8 @@
-//! Spec conformance: every response the emulator gives during the Secondary Customer Profile flow, and
-//! for the list / fetch / update / delete calls of the flow's resources, validates against the response
-//! schema the pinned official Twilio spec (`.cache/spec/twilio-alpha-mcp-0.7.0/*.json`, fetched by
+//! Spec conformance: every response the emulator gives during the Secondary Customer Profile flow, for
+//! the list / fetch / update / delete calls of the flow's resources, and during the A2P 10DLC journey
+//! (Messaging v1: brand registrations, vettings, Messaging Services, their phone numbers and campaigns,
+//! use cases, preregistered campaigns), validates against the response schema the pinned official Twilio
+//! spec (`.cache/spec/twilio-alpha-mcp-0.7.0/*.json`: Trust Hub, the 2010 API and Messaging, fetched by
 //! `cargo xtask spec`) declares for that operation and status.
 //!
 //! The emulator is driven over HTTP with plain reqwest (never the workspace's client crates). Every
@@ -86,6 +88,21 @@ impl Spec {
         files.sort();
         if files.is_empty() {
             panic!("no spec files in {}; run `cargo xtask spec`", dir.display());
+        }
+        for needed in [
+            "twilio_trusthub_v1.json",
+            "twilio_api_v2010.json",
+            "twilio_messaging_v1.json",
+        ] {
+            if !files
+                .iter()
+                .any(|f| f.file_name().is_some_and(|n| n == needed))
+            {
+                panic!(
+                    "{needed} is missing from {}; run `cargo xtask spec`",
+                    dir.display()
+                );
+            }
         }
         let docs = files
             .iter()
@@ -225,8 +242,16 @@ const ENFORCED: [&str; 11] = [
     "minLength",
     "maxLength",
 ];
-/// Keywords that carry no constraint.
-const ANNOTATIONS: [&str; 5] = ["title", "description", "example", "readOnly", "deprecated"];
+/// Keywords that carry no constraint (`default` documents what the server assumes when a value is not
+/// sent; it constrains no answer).
+const ANNOTATIONS: [&str; 6] = [
+    "title",
+    "description",
+    "example",
+    "readOnly",
+    "deprecated",
+    "default",
+];
 
 /// Validates values against schemas of one spec document.
 struct Validator<'a> {
@@ -849,7 +874,8 @@ fn representative(n: u8) -> String {
 
 /// The seed document's flow (steps 1-10) to approval, a rejected submission, then the list / fetch /
 /// update / delete calls of every resource, pagination links, a trust product, and error answers.
-async fn drive(d: &mut Driver, emulator: &trusthub_emulator::Emulator) {
+/// Returns the approved secondary customer profile.
+async fn drive(d: &mut Driver, emulator: &trusthub_emulator::Emulator) -> String {
     let secondary = policies::SECONDARY_CUSTOMER_PROFILE;
     let primary = emulator.primary_profile_sid().to_owned();
     let phone = emulator.phone_number_sids()[0].clone();
@@ -1239,6 +1265,343 @@ async fn drive(d: &mut Driver, emulator: &trusthub_emulator::Emulator) {
         d.expect(status, Method::GET, &profile_path, &[]).await;
     }
     emulator.set_faults(Faults::none());
+    profile
+}
+
+/// A campaign's form: the spec example's texts, `usecase`, and the keyword lists repeated.
+fn campaign_form<'a>(brand: &'a str, usecase: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("BrandRegistrationSid", brand),
+        (
+            "Description",
+            "Send marketing messages about sales to opted in customers.",
+        ),
+        (
+            "MessageFlow",
+            "End users opt-in by visiting www.example.com and adding their phone number.",
+        ),
+        ("MessageSamples", "EXPRESS: Denim Days Event is ON"),
+        (
+            "MessageSamples",
+            "LAST CHANCE: Book your next flight for just 1 (ONE) EUR",
+        ),
+        ("UsAppToPersonUsecase", usecase),
+        ("HasEmbeddedLinks", "true"),
+        ("HasEmbeddedPhone", "false"),
+        (
+            "OptInMessage",
+            "Acme Corporation: You are now opted-in. Reply STOP to opt out.",
+        ),
+        ("OptInKeywords", "START"),
+        ("OptInKeywords", "YES"),
+        ("OptOutKeywords", "STOP"),
+        ("HelpKeywords", "HELP"),
+        ("SubscriberOptIn", "true"),
+        ("AgeGated", "false"),
+        ("DirectLending", "false"),
+    ]
+}
+
+/// The A2P 10DLC journey on the approved secondary profile: an A2P trust product, brand registrations
+/// (approved, failed and resubmitted, sole proprietor with its OTP, mock), vettings, a Messaging Service
+/// with phone numbers, a campaign (created, verified, updated), use cases, a preregistered campaign, the
+/// list / fetch / delete calls, and error answers.
+async fn drive_messaging(d: &mut Driver, emulator: &trusthub_emulator::Emulator, profile: &str) {
+    let phones = emulator.phone_number_sids();
+
+    // The A2P trust product, submitted (in-review).
+    let a2p_attributes = json!({"company_type": "private"}).to_string();
+    let a2p_user = d
+        .create(
+            "/v1/EndUsers",
+            &[
+                ("FriendlyName", "a2p profile"),
+                ("Type", "us_a2p_messaging_profile_information"),
+                ("Attributes", &a2p_attributes),
+            ],
+        )
+        .await;
+    let product = d
+        .create(
+            "/v1/TrustProducts",
+            &[
+                ("FriendlyName", "A2P messaging"),
+                ("Email", "a2p@acme.example.com"),
+                ("PolicySid", policies::A2P_TRUST_PRODUCT),
+            ],
+        )
+        .await;
+    let product_assignments = format!("/v1/TrustProducts/{product}/EntityAssignments");
+    d.create(&product_assignments, &[("ObjectSid", &a2p_user)])
+        .await;
+    d.create(&product_assignments, &[("ObjectSid", profile)])
+        .await;
+    d.update(
+        &format!("/v1/TrustProducts/{product}"),
+        &[("Status", "pending-review")],
+    )
+    .await;
+    let reviewed = d.get(&format!("/v1/TrustProducts/{product}")).await;
+    assert_eq!(reviewed["status"], "in-review", "{reviewed}");
+
+    // Brands: one approved, one failed with feedback and resubmitted, a sole proprietor, a mock.
+    let brands = "/v1/a2p/BrandRegistrations";
+    let brand_form = |brand_type: &'static str| {
+        vec![
+            ("CustomerProfileBundleSid", profile.to_owned()),
+            ("A2PProfileBundleSid", product.clone()),
+            ("BrandType", brand_type.to_owned()),
+        ]
+    };
+    let form = brand_form("STANDARD");
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let created = d.expect(201, Method::POST, brands, &form).await;
+    assert_eq!(created["status"], "PENDING", "{created}");
+    let brand = created["sid"].as_str().unwrap().to_owned();
+    emulator
+        .decide_brand(&brand, Decision::Approve)
+        .await
+        .expect("pending");
+    let approved = d.get(&format!("{brands}/{brand}")).await;
+    assert_eq!(approved["status"], "APPROVED", "{approved}");
+    let failing = d.create(brands, &form).await;
+    let control = d
+        .http
+        .post(format!(
+            "{}/__emulator/brand-registrations/{failing}/decision",
+            d.base
+        ))
+        .body(r#"{"decision":"reject","reason":"Tax ID does not match","feedback":["TAX_ID","OTHERS"]}"#)
+        .send()
+        .await
+        .expect("the emulator answers");
+    assert_eq!(control.status(), 200);
+    let failed = d.get(&format!("{brands}/{failing}")).await;
+    assert_eq!(failed["status"], "FAILED", "{failed}");
+    d.get(brands).await;
+    let page = d.get(&format!("{brands}?PageSize=1")).await;
+    let next = page["meta"]["next_page_url"]
+        .as_str()
+        .expect("a second page of brands")
+        .to_owned();
+    d.get(&next).await;
+    let resubmitted = d
+        .expect(202, Method::POST, &format!("{brands}/{failing}"), &[])
+        .await;
+    assert_eq!(resubmitted["status"], "PENDING", "{resubmitted}");
+    let form = brand_form("SOLE_PROPRIETOR");
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let sole = d.create(brands, &form).await;
+    let otp = d
+        .expect(201, Method::POST, &format!("{brands}/{sole}/SmsOtp"), &[])
+        .await;
+    assert_eq!(otp["brand_registration_sid"], sole.as_str(), "{otp}");
+    let mut form = brand_form("LOW_VOLUME_STANDARD");
+    form.push(("SkipAutomaticSecVet", String::from("true")));
+    form.push(("Mock", String::from("true")));
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    d.create(brands, &form).await;
+
+    // Vettings of the approved brand.
+    let vettings = format!("{brands}/{brand}/Vettings");
+    let vetting = d
+        .expect(
+            201,
+            Method::POST,
+            &vettings,
+            &[
+                ("VettingProvider", "campaign-verify"),
+                (
+                    "VettingId",
+                    "cv|1.0|tcr|10dlc|9975c339-d46f-49b7-a399-EXAMPLETOKEN",
+                ),
+            ],
+        )
+        .await;
+    let vetting_sid = vetting["brand_vetting_sid"].as_str().unwrap().to_owned();
+    d.get(&vettings).await;
+    d.get(&format!("{vettings}?VettingProvider=campaign-verify"))
+        .await;
+    d.get(&format!("{vettings}/{vetting_sid}")).await;
+
+    // A Messaging Service with phone numbers.
+    let service = d
+        .create(
+            "/v1/Services",
+            &[
+                ("FriendlyName", "Acme notifications"),
+                ("InboundRequestUrl", "https://acme.example.com/inbound"),
+                ("InboundMethod", "POST"),
+                ("FallbackUrl", "https://acme.example.com/fallback"),
+                ("FallbackMethod", "GET"),
+                ("StatusCallback", "https://acme.example.com/status"),
+                ("StickySender", "true"),
+                ("MmsConverter", "false"),
+                ("SmartEncoding", "true"),
+                ("ScanMessageContent", "inherit"),
+                ("FallbackToLongCode", "false"),
+                ("AreaCodeGeomatch", "true"),
+                ("ValidityPeriod", "600"),
+                ("SynchronousValidation", "true"),
+                ("Usecase", "marketing"),
+                ("UseInboundWebhookOnNumber", "true"),
+            ],
+        )
+        .await;
+    let service_path = format!("/v1/Services/{service}");
+    d.get(&service_path).await;
+    d.update(
+        &service_path,
+        &[
+            ("FriendlyName", "Acme marketing"),
+            ("InboundRequestUrl", ""),
+        ],
+    )
+    .await;
+    d.get("/v1/Services").await;
+    let numbers = format!("{service_path}/PhoneNumbers");
+    for phone in &phones[..2] {
+        d.create(&numbers, &[("PhoneNumberSid", phone)]).await;
+    }
+    d.get(&numbers).await;
+    let page = d.get(&format!("{numbers}?PageSize=1")).await;
+    let next = page["meta"]["next_page_url"]
+        .as_str()
+        .expect("a second page of numbers")
+        .to_owned();
+    d.get(&next).await;
+    d.get(&format!("{numbers}/{}", phones[0])).await;
+    d.delete(&format!("{numbers}/{}", phones[1])).await;
+    d.expect(
+        409,
+        Method::POST,
+        &numbers,
+        &[("PhoneNumberSid", &phones[0])],
+    )
+    .await;
+
+    // The campaign: use cases, created, verified, updated; a failed one on a scratch service.
+    let usa2p = format!("{service_path}/Compliance/Usa2p");
+    d.get(&format!("{usa2p}/Usecases")).await;
+    d.get(&format!("{usa2p}/Usecases?BrandRegistrationSid={brand}"))
+        .await;
+    d.get("/v1/Services/Usecases").await;
+    let campaign = d
+        .expect(
+            201,
+            Method::POST,
+            &usa2p,
+            &campaign_form(&brand, "MARKETING"),
+        )
+        .await;
+    assert_eq!(campaign["campaign_status"], "IN_PROGRESS", "{campaign}");
+    let campaign = campaign["sid"].as_str().unwrap().to_owned();
+    emulator
+        .decide_campaign(&campaign, Decision::Approve)
+        .await
+        .expect("in progress");
+    d.get(&usa2p).await;
+    d.get(&format!("{usa2p}/{campaign}")).await;
+    d.get(&service_path).await;
+    d.update(
+        &format!("{usa2p}/{campaign}"),
+        &[
+            ("HasEmbeddedLinks", "false"),
+            ("HasEmbeddedPhone", "true"),
+            ("MessageSamples", "EXPRESS: Denim Days Event is ON"),
+            (
+                "MessageSamples",
+                "Your order has shipped: track it on our site.",
+            ),
+            (
+                "MessageFlow",
+                "End users opt-in by texting START to our number or on our website form.",
+            ),
+            (
+                "Description",
+                "Send marketing messages about sales to opted in customers.",
+            ),
+            ("AgeGated", "false"),
+            ("DirectLending", "false"),
+        ],
+    )
+    .await;
+    d.expect(
+        400,
+        Method::POST,
+        &usa2p,
+        &campaign_form(&brand, "MARKETING"),
+    )
+    .await;
+    let scratch = d
+        .create("/v1/Services", &[("FriendlyName", "Scratch service")])
+        .await;
+    let scratch_usa2p = format!("/v1/Services/{scratch}/Compliance/Usa2p");
+    let failed_campaign = d
+        .create(&scratch_usa2p, &campaign_form(&brand, "2FA"))
+        .await;
+    emulator
+        .decide_campaign(
+            &failed_campaign,
+            Decision::Reject {
+                reason: String::from("Opt-in flow unclear"),
+            },
+        )
+        .await
+        .expect("in progress");
+    d.get(&format!("{scratch_usa2p}/{failed_campaign}")).await;
+    d.delete(&format!("{scratch_usa2p}/{failed_campaign}"))
+        .await;
+    d.create(
+        &numbers.replace(&service, &scratch),
+        &[("PhoneNumberSid", &phones[2])],
+    )
+    .await;
+    d.delete(&format!("/v1/Services/{scratch}")).await;
+
+    // A campaign registered elsewhere.
+    let external_service = d
+        .create("/v1/Services", &[("FriendlyName", "External campaign")])
+        .await;
+    d.expect(
+        201,
+        Method::POST,
+        "/v1/Services/PreregisteredUsa2p",
+        &[
+            ("CampaignId", "CX1234A"),
+            ("MessagingServiceSid", &external_service),
+            ("CnpMigration", "false"),
+        ],
+    )
+    .await;
+    d.get(&format!("/v1/Services/{external_service}/Compliance/Usa2p"))
+        .await;
+
+    // Error answers.
+    d.expect(
+        400,
+        Method::POST,
+        brands,
+        &[("CustomerProfileBundleSid", profile)],
+    )
+    .await;
+    d.expect(400, Method::POST, &format!("{brands}/{brand}"), &[])
+        .await;
+    d.expect(
+        404,
+        Method::GET,
+        "/v1/a2p/BrandRegistrations/BN00000000000000000000000000000000",
+        &[],
+    )
+    .await;
+    d.expect(
+        404,
+        Method::GET,
+        "/v1/Services/MG00000000000000000000000000000000",
+        &[],
+    )
+    .await;
+    d.expect(405, Method::DELETE, brands, &[]).await;
 }
 
 /// Checks one recorded exchange; returns its label and failures.
@@ -1377,6 +1740,35 @@ const REQUIRED_OPERATIONS: [&str; 41] = [
     "FetchTrustProduct",
 ];
 
+/// The Messaging v1 operations the emulator serves, each exercised with a 2xx answer.
+const MESSAGING_OPERATIONS: [&str; 25] = [
+    "CreateBrandRegistrations",
+    "FetchBrandRegistrations",
+    "ListBrandRegistrations",
+    "UpdateBrandRegistrations",
+    "CreateBrandRegistrationOtp",
+    "CreateBrandVetting",
+    "FetchBrandVetting",
+    "ListBrandVetting",
+    "CreateService",
+    "FetchService",
+    "ListService",
+    "UpdateService",
+    "DeleteService",
+    "CreatePhoneNumber",
+    "FetchPhoneNumber",
+    "ListPhoneNumber",
+    "DeletePhoneNumber",
+    "CreateUsAppToPerson",
+    "FetchUsAppToPerson",
+    "ListUsAppToPerson",
+    "UpdateUsAppToPerson",
+    "DeleteUsAppToPerson",
+    "FetchUsAppToPersonUsecase",
+    "FetchUsecase",
+    "CreateExternalCampaign",
+];
+
 #[tokio::test]
 async fn every_emulator_response_validates_against_the_pinned_spec() {
     let spec = Spec::load();
@@ -1391,7 +1783,8 @@ async fn every_emulator_response_validates_against_the_pinned_spec() {
         password: emulator.auth_token().to_owned(),
         log: Vec::new(),
     };
-    drive(&mut driver, &emulator).await;
+    let profile = drive(&mut driver, &emulator).await;
+    drive_messaging(&mut driver, &emulator, &profile).await;
     emulator.shutdown().await;
 
     let mut failures = Vec::new();
@@ -1431,7 +1824,20 @@ async fn every_emulator_response_validates_against_the_pinned_spec() {
                 .is_some_and(|statuses| statuses.iter().any(|s| (200..300).contains(s)))
         })
         .collect();
+    let missing_messaging: Vec<&str> = MESSAGING_OPERATIONS
+        .iter()
+        .copied()
+        .filter(|id| {
+            !covered
+                .get(*id)
+                .is_some_and(|statuses| statuses.iter().any(|s| (200..300).contains(s)))
+        })
+        .collect();
     assert!(missing.is_empty(), "operations not exercised: {missing:?}");
+    assert!(
+        missing_messaging.is_empty(),
+        "Messaging operations not exercised: {missing_messaging:?}"
+    );
     let error_statuses: BTreeSet<u16> = driver
         .log
         .iter()
@@ -1440,7 +1846,7 @@ async fn every_emulator_response_validates_against_the_pinned_spec() {
         .collect();
     assert_eq!(
         error_statuses,
-        BTreeSet::from([400, 401, 404, 405, 429, 500, 503])
+        BTreeSet::from([400, 401, 404, 405, 409, 429, 500, 503])
     );
     assert!(
         failures.is_empty(),
@@ -1670,6 +2076,64 @@ fn the_spec_own_phone_number_example_breaks_its_schema() {
     assert_flags(&failures, "$.phone_number", "E.164");
     assert_flags(&failures, "$.capabilities.sms", "expected \"boolean\"");
     assert_flags(&failures, "$.voice_method", "is not one of");
+}
+
+#[test]
+fn messaging_bodies_are_checked_against_the_messaging_spec() {
+    let spec = Spec::load();
+    let (doc, schema) = spec.schema("messaging.v1.brand_registrations");
+    let example = spec.example("CreateBrandRegistrations", "201");
+    let failures = Validator::new(doc).check(schema, example);
+    assert!(failures.is_empty(), "{:?}", reasons(&failures));
+    let mut wrong = example.clone();
+    wrong["identity_status"] = Value::Null;
+    wrong["brand_feedback"] = json!(["TAX"]);
+    wrong["status"] = json!("REGISTERED");
+    wrong["code"] = json!(30794);
+    let failures = Validator::new(doc).check(schema, &wrong);
+    assert_flags(&failures, "$.identity_status", "not nullable");
+    assert_flags(&failures, "$.brand_feedback[0]", "is not one of");
+    assert_flags(&failures, "$.status", "is not one of");
+    assert_flags(&failures, "$.code", "not in the schema");
+
+    // Twilio's Service example carries `sending_windows`, which its schema does not list; the emulator
+    // follows the schema. `validity_period` has a `default`, an annotation.
+    let (doc, schema) = spec.schema("messaging.v1.service");
+    let example = spec.example("CreateService", "201");
+    let failures = Validator::new(doc).check(schema, example);
+    assert_eq!(failures.len(), 1, "{:?}", reasons(&failures));
+    assert_flags(&failures, "$.sending_windows", "not in the schema");
+
+    // The vetting example's SID is shorter than its own pattern allows.
+    let (doc, schema) = spec.schema("messaging.v1.brand_registrations.brand_vetting");
+    let example = spec.example("CreateBrandVetting", "201");
+    let failures = Validator::new(doc).check(schema, example);
+    assert_flags(&failures, "$.brand_vetting_sid", "fewer than minLength 34");
+
+    // A campaign list is the `meta` envelope keyed `compliance`.
+    let op = spec
+        .operation(
+            &Method::GET,
+            "/v1/Services/MG00000000000000000000000000000000/Compliance/Usa2p",
+        )
+        .expect("ListUsAppToPerson");
+    assert_eq!(op.id, "ListUsAppToPerson");
+    let list_schema = &op.responses["200"]["content"]["application/json"]["schema"];
+    let campaign = spec.example("CreateUsAppToPerson", "201").clone();
+    let body = json!({"results": [campaign], "meta": {"key": "results"}});
+    let failures = Validator::new(op.doc).check(list_schema, &body);
+    assert_flags(&failures, "$.results", "not in the schema");
+    let op = spec
+        .operation(
+            &Method::GET,
+            "/v1/Services/MG00000000000000000000000000000000/Compliance/Usa2p/Usecases",
+        )
+        .expect("FetchUsAppToPersonUsecase");
+    assert_eq!(op.id, "FetchUsAppToPersonUsecase", "a literal segment wins");
+    let op = spec
+        .operation(&Method::GET, "/v1/Services/Usecases")
+        .expect("FetchUsecase");
+    assert_eq!(op.id, "FetchUsecase");
 }
 
 #[test]

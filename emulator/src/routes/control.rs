@@ -6,7 +6,14 @@
 //! - `GET /__emulator/faults` / `POST /__emulator/faults` (JSON [`Faults`], missing fields default);
 //! - `POST /__emulator/customer-profiles/{sid}/decision` (and `/trust-products/{sid}/decision`) with
 //!   `{"decision": "approve" | "reject", "reason": "..."}`: 200 with `{sid, status}`, 404 for an unknown
-//!   bundle, 409 (code 20409) when it is not `in-review`.
+//!   bundle, 409 (code 20409) when it is not `in-review`;
+//! - `POST /__emulator/brand-registrations/{sid}/decision` with `{"decision": "approve" | "reject",
+//!   "reason": "...", "feedback": ["TAX_ID", ...]}` (`feedback` optional, values of the spec's
+//!   `brand_registrations_enum_brand_feedback`): 200 with `{sid, status}`, 404 for an unknown brand, 409
+//!   (code 20409) when it is not `PENDING`;
+//! - `POST /__emulator/campaigns/{sid}/decision` with `{"decision": "approve" | "reject", "reason":
+//!   "..."}`: 200 with `{sid, status}`, 404 for an unknown campaign, 409 (code 20409) when it is not
+//!   `IN_PROGRESS`.
 
 use axum::body::Bytes;
 use axum::extract::Path;
@@ -23,6 +30,15 @@ use crate::faults::Faults;
 use crate::lifecycle::{self, DecideError};
 use crate::policies;
 use crate::state::{find, lock, App};
+
+/// The values a brand's `feedback` may take (the spec's `brand_registrations_enum_brand_feedback`).
+const BRAND_FEEDBACK: [&str; 5] = [
+    "TAX_ID",
+    "STOCK_SYMBOL",
+    "NONPROFIT",
+    "GOVERNMENT_ENTITY",
+    "OTHERS",
+];
 use crate::wire::{json_response, ApiError};
 
 type Reply = Result<Response, ApiError>;
@@ -35,6 +51,14 @@ pub(crate) fn routes() -> Router<App> {
         .route("/__emulator/faults", get(get_faults).post(set_faults))
         .route("/__emulator/customer-profiles/{sid}/decision", post(decide))
         .route("/__emulator/trust-products/{sid}/decision", post(decide))
+        .route(
+            "/__emulator/brand-registrations/{sid}/decision",
+            post(decide_brand),
+        )
+        .route(
+            "/__emulator/campaigns/{sid}/decision",
+            post(decide_campaign),
+        )
 }
 
 async fn info(ctx: Ctx) -> Reply {
@@ -95,39 +119,99 @@ struct DecisionBody {
     reason: Option<String>,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BrandDecisionBody {
+    decision: String,
+    reason: Option<String>,
+    #[serde(default)]
+    feedback: Vec<String>,
+}
+
+/// `approve` / `reject` (with the reason, or a default one).
+fn decision_of(decision: &str, reason: Option<String>) -> Result<Decision, ApiError> {
+    match decision {
+        "approve" => Ok(Decision::Approve),
+        "reject" => Ok(Decision::Reject {
+            reason: reason.unwrap_or_else(|| {
+                String::from("Rejected through the emulator's control endpoint")
+            }),
+        }),
+        _ => Err(ApiError::bad_request(
+            "decision must be \"approve\" or \"reject\"",
+        )),
+    }
+}
+
+/// A decision's refusal: 404 for an unknown resource, 409 (code 20409) for one not under review.
+fn refusal(ctx: &Ctx, error: DecideError) -> ApiError {
+    match error {
+        DecideError::UnknownBundle(_)
+        | DecideError::UnknownBrand(_)
+        | DecideError::UnknownCampaign(_) => ApiError::not_found(&ctx.path),
+        other => ApiError::new(StatusCode::CONFLICT, 20409, other.to_string()),
+    }
+}
+
 async fn decide(ctx: Ctx, Path(sid): Path<String>, body: Bytes) -> Reply {
     let request: DecisionBody = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(format!(
             "expected {{\"decision\": \"approve\" | \"reject\", \"reason\": \"...\"}}: {e}"
         ))
     })?;
-    let decision = match request.decision.as_str() {
-        "approve" => Decision::Approve,
-        "reject" => Decision::Reject {
-            reason: request.reason.unwrap_or_else(|| {
-                String::from("Rejected through the emulator's control endpoint")
-            }),
-        },
-        _ => {
-            return Err(ApiError::bad_request(
-                "decision must be \"approve\" or \"reject\"",
-            ));
-        }
-    };
-    match lifecycle::decide(&ctx.app, &sid, &decision) {
-        Ok(()) => {}
-        Err(DecideError::UnknownBundle(_)) => return Err(ApiError::not_found(&ctx.path)),
-        Err(error @ DecideError::NotInReview { .. }) => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                20409,
-                error.to_string(),
-            ));
-        }
-    }
+    let decision = decision_of(&request.decision, request.reason)?;
+    lifecycle::decide(&ctx.app, &sid, &decision).map_err(|e| refusal(&ctx, e))?;
     let state = lock(&ctx.app.state);
     let status = find(&state.bundles, &sid)
         .map(|b| b.status.as_str())
+        .unwrap_or("unknown");
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"sid": sid, "status": status}),
+    ))
+}
+
+async fn decide_brand(ctx: Ctx, Path(sid): Path<String>, body: Bytes) -> Reply {
+    let request: BrandDecisionBody = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "expected {{\"decision\": \"approve\" | \"reject\", \"reason\": \"...\", \"feedback\": [\"TAX_ID\", ...]}}: {e}"
+        ))
+    })?;
+    if let Some(unknown) = request
+        .feedback
+        .iter()
+        .find(|f| !BRAND_FEEDBACK.contains(&f.as_str()))
+    {
+        return Err(ApiError::bad_request(format!(
+            "feedback '{}' is not one of: {}",
+            crate::wire::shorten(unknown, 40),
+            BRAND_FEEDBACK.join(", ")
+        )));
+    }
+    let decision = decision_of(&request.decision, request.reason)?;
+    lifecycle::decide_brand(&ctx.app, &sid, &decision, &request.feedback)
+        .map_err(|e| refusal(&ctx, e))?;
+    let state = lock(&ctx.app.state);
+    let status = find(&state.brands, &sid)
+        .map(|b| b.status.as_str())
+        .unwrap_or("unknown");
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"sid": sid, "status": status}),
+    ))
+}
+
+async fn decide_campaign(ctx: Ctx, Path(sid): Path<String>, body: Bytes) -> Reply {
+    let request: DecisionBody = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "expected {{\"decision\": \"approve\" | \"reject\", \"reason\": \"...\"}}: {e}"
+        ))
+    })?;
+    let decision = decision_of(&request.decision, request.reason)?;
+    lifecycle::decide_campaign(&ctx.app, &sid, &decision).map_err(|e| refusal(&ctx, e))?;
+    let state = lock(&ctx.app.state);
+    let status = find(&state.campaigns, &sid)
+        .map(|c| c.status.as_str())
         .unwrap_or("unknown");
     Ok(json_response(
         StatusCode::OK,

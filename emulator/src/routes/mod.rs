@@ -1,5 +1,5 @@
-//! The HTTP surface: Trust Hub v1, the 2010 API's Addresses and IncomingPhoneNumbers, and the control
-//! endpoints under `/__emulator/`.
+//! The HTTP surface: Trust Hub v1, the 2010 API's Addresses and IncomingPhoneNumbers, Messaging v1's A2P
+//! 10DLC resources, and the control endpoints under `/__emulator/`.
 //!
 //! API routes sit behind Basic authentication; an unknown path is 404 (code 20404) and a known path with
 //! the wrong method 405 (code 20004). The control endpoints need no credentials.
@@ -23,6 +23,7 @@ use crate::wire::{
 
 pub(crate) mod api2010;
 pub(crate) mod control;
+pub(crate) mod messaging;
 pub(crate) mod trusthub;
 
 /// The largest request body accepted (413 beyond, in Twilio's error shape).
@@ -32,6 +33,7 @@ pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub(crate) fn router(app: App) -> Router {
     let api = trusthub::routes()
         .merge(api2010::routes())
+        .merge(messaging::routes())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -140,17 +142,18 @@ impl ListRequest {
     }
 }
 
-/// The two APIs' list conventions.
+/// The two list conventions.
 #[derive(Clone, Copy)]
 enum ListStyle {
-    /// Trust Hub v1: absolute page URLs in a `meta` object.
+    /// Trust Hub v1 and Messaging v1: absolute page URLs in a `meta` object.
     TrustHub,
     /// The 2010 API: page URIs relative to the host, beside `start` and `end`.
     Api2010,
 }
 
 impl ListStyle {
-    /// The 2010 API's paths start with `/2010-04-01/`; every other list is Trust Hub's.
+    /// The 2010 API's paths start with `/2010-04-01/`; every other list (Trust Hub's, Messaging's) has the
+    /// `meta` envelope.
     fn of(path: &str) -> Self {
         if path.starts_with("/2010-04-01/") {
             ListStyle::Api2010
