@@ -4,6 +4,8 @@
 //!    path: seven round trips when the flow checks the policy and the primary profile itself (two
 //!    for the checks, five for steps 2-10), five when the checks were done once for a batch
 //!    (`FlowOptions::preflight`); and against the same requests sent one at a time.
+//!    Then one A2P 10DLC journey (the profile to a verified campaign, TCR deciding at once)
+//!    against its critical path of 13 round trips.
 //! 2. With no latency: 1000 flows, 64 at a time, sharing one preflight as a batch does: the
 //!    client's CPU time per flow and the process's peak RSS.
 //! 3. With no latency: the client's CPU time per flow and peak RSS against bare reqwest sending
@@ -21,7 +23,14 @@ mod fixtures;
 
 use trusthub::flow::{FlowOptions, Limiter, MemoryStore, Preflight, SecondaryProfile};
 use trusthub::Submission;
-use trusthub_emulator::{EmulatorConfig, Faults};
+use trusthub_emulator::{Decision, EmulatorConfig, Faults};
+
+/// The A2P journey's critical path: the profile's two checks; the profile's creates beside the
+/// trust product, its end user and the service; the document beside the trust product's
+/// assignments and the service's number; the profile's assignments; its evaluation; its
+/// submission; the trust product's evaluation; its submission; the brand; the brand's review
+/// beside the use case check; the campaign; the campaign's review.
+const JOURNEY_ROUND_TRIPS: u32 = 13;
 
 fn profile(emulator: &trusthub_emulator::Emulator, n: usize) -> SecondaryProfile {
     fixtures::input(emulator, &format!("Bench {n}"))
@@ -197,6 +206,47 @@ fn main() {
         "  sequential (one request at a time):    {:>7.1} ms  = {:.2}x slower than concurrent (target >= 2.5x)",
         ms(sequential),
         sequential.as_secs_f64() / concurrent.as_secs_f64()
+    );
+    drop(client);
+    emulator_rt.block_on(emulator.shutdown());
+    drop(emulator_rt);
+
+    // 1b. Latency-bound: one A2P 10DLC journey (profile, trust product, brand, service, campaign)
+    // against its critical path, TCR deciding at once.
+    let (emulator, emulator_rt) = start_emulator(
+        EmulatorConfig::default()
+            .with_phone_numbers(samples + 1)
+            .with_brand_decision(Duration::ZERO, Decision::Approve)
+            .with_campaign_decision(Duration::ZERO, Decision::Approve)
+            .with_faults(Faults::none().with_latency(latency)),
+    );
+    let client = fixtures::client(&emulator);
+    let journeys = client_rt.block_on(async {
+        let mut took = Vec::new();
+        for i in 0..samples {
+            let input = fixtures::journey(&emulator, &format!("Bench Journey {i}"), i)
+                .build()
+                .unwrap();
+            let t = Instant::now();
+            let report = client
+                .a2p_journey(&input)
+                .journal(MemoryStore::new())
+                .wait_for_brand(Duration::from_secs(5))
+                .wait_for_campaign(Duration::from_secs(5))
+                .poll(Duration::from_millis(1))
+                .run()
+                .await
+                .unwrap();
+            assert!(report.stage.is_registered(), "{}", report.stage);
+            took.push(t.elapsed());
+        }
+        median(took)
+    });
+    println!(
+        "  A2P journey (profile to verified campaign): {:>7.1} ms  = {:.2}x its critical path of {JOURNEY_ROUND_TRIPS} round trips, {:.1} ms (target <= 1.15x)",
+        ms(journeys),
+        journeys.as_secs_f64() / (round_trip * JOURNEY_ROUND_TRIPS).as_secs_f64(),
+        ms(round_trip * JOURNEY_ROUND_TRIPS)
     );
     drop(client);
     emulator_rt.block_on(emulator.shutdown());

@@ -34,8 +34,10 @@ use std::fmt;
 
 use crate::sid::EvaluationSid;
 use trusthub_generated::runtime::text::printable;
+use trusthub_generated::runtime::StringEnum;
 use trusthub_generated::trusthub_v1::{
     CustomerProfileEvaluation, CustomerProfileEvaluationStatus, EvaluationResult,
+    TrustProductEvaluation,
 };
 
 /// A typed evaluation of a customer profile against its policy.
@@ -161,6 +163,24 @@ pub struct RequirementFailure {
 impl From<CustomerProfileEvaluation> for Evaluation {
     fn from(answer: CustomerProfileEvaluation) -> Self {
         Evaluation { answer }
+    }
+}
+
+/// A trust product's evaluation reads like a profile's: the same results, the status by its wire
+/// value; [`Evaluation::answer`] then has no `customer_profile_sid`.
+impl From<TrustProductEvaluation> for Evaluation {
+    fn from(answer: TrustProductEvaluation) -> Self {
+        let mut same = CustomerProfileEvaluation::default();
+        same.sid = answer.sid;
+        same.account_sid = answer.account_sid;
+        same.policy_sid = answer.policy_sid;
+        same.status = answer
+            .status
+            .map(|s| CustomerProfileEvaluationStatus::from_wire(s.as_str()));
+        same.results = answer.results;
+        same.date_created = answer.date_created;
+        same.url = answer.url;
+        Evaluation { answer: same }
     }
 }
 

@@ -483,3 +483,140 @@ async fn oversized_text_and_control_characters() {
     assert!(!message.contains("Main"), "{message}");
     assert_eq!(emulator.counters().requests_served, 0, "nothing was sent");
 }
+
+#[test]
+fn campaign_outside_the_documented_bounds() {
+    use trusthub::flow::a2p::Campaign;
+    let campaign = Campaign {
+        description: "Codes.".into(),
+        message_flow: "Users sign up on our website and tick the consent box.".into(),
+        message_samples: vec![
+            "Your code is 1234".into(),
+            "Acme: sign in at https://acme.example.com/in with code 99".into(),
+        ],
+        opt_in_keywords: vec!["START".into(), "GO NOW".into()],
+        ..Campaign::new("2fa")
+    };
+    let errors = campaign.validate_at("campaign").unwrap_err();
+    let found: Vec<(&str, ProblemKind)> = errors.iter().map(|e| (e.field(), e.kind())).collect();
+    assert_eq!(
+        found,
+        [
+            ("campaign.use_case", ProblemKind::Format),
+            ("campaign.description", ProblemKind::Length),
+            ("campaign.message_samples[0]", ProblemKind::Length),
+            ("campaign.message_samples[1]", ProblemKind::Combination),
+            ("campaign.opt_in_message", ProblemKind::Combination),
+            ("campaign.opt_in_keywords[1]", ProblemKind::Format),
+        ]
+    );
+    let text = errors.to_string();
+    assert!(
+        text.contains("- campaign.description: expected 40 to 4096 characters; found 6 characters"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "- campaign.message_samples[1]: expected no link, since has_embedded_links is false \
+             (or set it to true); found a sample with a link"
+        ),
+        "{text}"
+    );
+    // The values are never repeated.
+    assert!(
+        !text.contains("Codes.") && !text.contains("GO NOW"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a2p_profile_of_a_public_company_without_its_ticker() {
+    use trusthub::attributes::{CompanyType, MessagingProfileInformation, StockExchange};
+    let public = MessagingProfileInformation {
+        stock_exchange: Some(StockExchange::Nyse),
+        stock_ticker: Some("TOO-LONG-TICKER".into()),
+        brand_contact_email: Some("brand.acme.example.com".into()),
+        ..MessagingProfileInformation::new(CompanyType::Public)
+    };
+    let errors = public.validate().unwrap_err();
+    let text = errors.to_string();
+    assert_eq!(
+        errors.fields().collect::<Vec<_>>(),
+        [
+            "a2p_profile.stock_ticker",
+            "a2p_profile.brand_contact_email"
+        ]
+    );
+    assert!(
+        text.contains(
+            "- a2p_profile.stock_ticker: expected a ticker of 1 to 10 letters, digits, '.' or \
+             '-'; found 15 characters"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("brand.acme"), "{text}");
+}
+
+#[test]
+fn low_volume_brand_with_secondary_vetting() {
+    use trusthub::attributes::{CompanyType, MessagingProfileInformation};
+    use trusthub::flow::a2p::{Brand, BrandType, Journey};
+    let errors = Journey::builder()
+        .existing_profile(BU.parse().unwrap())
+        .trust_product("Acme A2P", "compliance@acme.example.com")
+        .messaging_profile(MessagingProfileInformation::new(CompanyType::Private))
+        .brand(Brand {
+            skip_automatic_secondary_vetting: Some(false),
+            ..Brand::new(BrandType::LowVolumeStandard)
+        })
+        .messaging_service("Acme")
+        .campaign(fixtures::campaign())
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        errors.to_string(),
+        "1 problem found by local validation:\n  - brand.skip_automatic_secondary_vetting: \
+         expected true (or unset) for a Low-Volume Standard brand, which must skip secondary \
+         vetting; found false"
+    );
+}
+
+#[tokio::test]
+async fn use_case_the_brand_is_not_offered() {
+    use std::time::Duration;
+    use trusthub::flow::a2p::Campaign;
+    use trusthub_emulator::Decision;
+    let emulator = start(
+        EmulatorConfig::default()
+            .with_auto_decision(Duration::from_millis(10), Decision::Approve)
+            .with_brand_decision(Duration::from_millis(10), Decision::Approve),
+    )
+    .await
+    .unwrap();
+    let input = fixtures::journey(&emulator, "Acme Use Case", 0)
+        .campaign(Campaign {
+            use_case: "SOLE_PROPRIETOR".into(),
+            ..fixtures::campaign()
+        })
+        .build()
+        .unwrap();
+    let error = client(&emulator)
+        .a2p_journey(&input)
+        .wait_for_brand(Duration::from_secs(10))
+        .poll(Duration::from_millis(10))
+        .run()
+        .await
+        .unwrap_err();
+    let FlowError::UseCaseUnavailable { offered, .. } = &error else {
+        panic!("{error}");
+    };
+    assert!(offered.iter().any(|u| u == "2FA"), "{offered:?}");
+    assert!(error
+        .to_string()
+        .starts_with("use case `SOLE_PROPRIETOR` is not offered for brand BN"));
+    assert!(
+        error.to_string().ends_with("; no campaign was created"),
+        "{error}"
+    );
+    assert_eq!(emulator.counters().campaigns, 0);
+}

@@ -3,18 +3,15 @@
 //! before anything is created, faults (gateway errors after the commit included) without
 //! duplicates, resume from every save of the journal, a lost submission, and cleanup.
 
-use std::io;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::fixtures;
 
-use fixtures::{address, business, client, input, representative};
+use fixtures::{address, business, client, input, representative, CrashingStore};
 use trusthub::api::trusthub_v1::CustomerProfileStatus;
 use trusthub::flow::{
-    cleanup, DigestKey, FlowOptions, Journal, JournalStore, Limiter, MemoryStore, Outcome,
-    SecondaryProfile, Step, StepRecord,
+    cleanup, FlowOptions, Limiter, MemoryStore, Outcome, SecondaryProfile, Step, StepRecord,
 };
 use trusthub::sid::{policies, CustomerProfileSid, ObjectSid};
 use trusthub::{Client, FlowError, RetryPolicy, Submission};
@@ -305,42 +302,19 @@ async fn every_problem_of_the_input_is_reported_at_once() {
 
 /// A store that fails after `allowed` saves, keeping the last saved journal: the process dies
 /// at that save (a create whose intent it held is never sent).
-struct CrashingStore {
-    inner: MemoryStore,
-    allowed: usize,
-    saves: AtomicUsize,
-}
-
-impl JournalStore for CrashingStore {
-    fn save(&self, journal: &Journal) -> io::Result<()> {
-        if self.saves.fetch_add(1, Ordering::SeqCst) >= self.allowed {
-            return Err(io::Error::other("simulated crash"));
-        }
-        self.inner.save(journal)
-    }
-
-    fn digest_key(&self) -> &DigestKey {
-        self.inner.digest_key()
-    }
-}
-
 #[tokio::test]
 async fn resume_from_every_save_of_the_journal_creates_nothing_twice() {
     let emulator = start(EmulatorConfig::default()).await.unwrap();
     let client = client(&emulator);
     // How many saves a whole flow makes (intents and steps; concurrent ones may share a save).
-    let counting = Arc::new(CrashingStore {
-        inner: MemoryStore::new(),
-        allowed: usize::MAX,
-        saves: AtomicUsize::new(0),
-    });
+    let counting = Arc::new(CrashingStore::new(usize::MAX));
     client
         .secondary_profile(&input(&emulator, "Acme Count").build().unwrap())
         .journal(counting.clone())
         .run()
         .await
         .unwrap();
-    let saves = counting.saves.load(Ordering::SeqCst);
+    let saves = counting.saves();
     assert!(saves >= 10, "{saves} saves");
     let mut found_again = 0;
     for k in 0..saves {
@@ -348,11 +322,7 @@ async fn resume_from_every_save_of_the_journal_creates_nothing_twice() {
             .build()
             .unwrap();
         let before = emulator.counters();
-        let crashing = Arc::new(CrashingStore {
-            inner: MemoryStore::new(),
-            allowed: k,
-            saves: AtomicUsize::new(0),
-        });
+        let crashing = Arc::new(CrashingStore::new(k));
         let error = client
             .secondary_profile(&flow)
             .journal(crashing.clone())

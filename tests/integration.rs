@@ -7,6 +7,7 @@
 mod fixtures;
 mod support;
 
+mod a2p;
 mod attributes;
 mod bad_input;
 mod client;

@@ -29,6 +29,7 @@ use std::fmt;
 mod address;
 mod business;
 mod countries;
+mod messaging;
 mod representative;
 pub mod validation;
 mod wire_enum;
@@ -39,7 +40,11 @@ pub use business::{
     RegistrationIdentifier,
 };
 pub use countries::{is_iso_country, ISO_3166_1_ALPHA_2};
+pub use messaging::{
+    CompanyType, MessagingProfileInformation, StockExchange, MAX_STOCK_TICKER_CHARS,
+};
 pub use representative::{AuthorizedRepresentative, JobPosition, RepresentativeSlot};
+pub(crate) use validation::join;
 pub use validation::{
     e164_problem, email_problem, http_url_problem, is_po_box, ProblemKind, Validate,
     ValidationError, ValidationErrors, ValidationReport, Warning, WarningKind, MAX_EMAIL_CHARS,

@@ -62,6 +62,18 @@ pub enum ProblemKind {
     /// A control character (NUL, a line break, a tab, the start of an escape sequence...) in a
     /// one-line text field.
     ControlCharacter,
+    /// Not of the documented form (a ticker, a keyword that is not alphanumeric, a use case
+    /// code).
+    Format,
+    /// Shorter or longer than the documented bounds (a campaign's description, message flow,
+    /// samples and messages).
+    Length,
+    /// Fewer or more items than the documented bounds (a campaign's message samples).
+    Count,
+    /// A value that the other values of the input rule out or call for (a low-volume brand
+    /// with secondary vetting, opt-in keywords without an opt-in message, a sample with a link
+    /// in a campaign that says it sends none).
+    Combination,
 }
 
 /// The longest value of a one-line text field (names, titles, street, city, region, postal code,
@@ -183,6 +195,9 @@ pub enum WarningKind {
     /// Something the flow will report at its policy check or evaluation (a representative
     /// not given, a phone number listed twice, a policy requirement the input lacks).
     Flow,
+    /// A value given that is not sent, because the rest of the input makes it meaningless (a
+    /// ticker for a private company).
+    Ignored,
 }
 
 /// Advice that does not block a submission.

@@ -2,9 +2,12 @@
 
 use std::fmt;
 
+use trusthub_generated::runtime::text::printable;
+
+use crate::api::messaging_v1::BrandRegistrationsStatus;
 use crate::api::trusthub_v1::CustomerProfileStatus;
 use crate::attributes::ValidationErrors;
-use crate::sid::{CustomerProfileSid, ObjectSid, PolicySid};
+use crate::sid::{BrandRegistrationSid, CustomerProfileSid, ObjectSid, PolicySid, TrustProductSid};
 use crate::Error;
 
 use super::Step;
@@ -96,6 +99,38 @@ pub enum FlowError {
         /// The last status seen.
         last_status: CustomerProfileStatus,
     },
+    /// The A2P journey's existing secondary profile was not submitted (or was rejected): a
+    /// brand needs a profile under review or approved. Raised before anything is created.
+    ProfileNotSubmitted {
+        /// The profile given.
+        profile: CustomerProfileSid,
+        /// Its status.
+        status: CustomerProfileStatus,
+    },
+    /// The A2P trust product's evaluation is not compliant, so it was not submitted and no
+    /// brand was registered.
+    TrustProductNotCompliant {
+        /// The trust product.
+        trust_product: TrustProductSid,
+        /// One line per failed requirement (names and Twilio's reasons).
+        failures: Vec<String>,
+    },
+    /// The campaign's use case is not one Twilio offers for the brand; no campaign was created.
+    UseCaseUnavailable {
+        /// The brand.
+        brand: BrandRegistrationSid,
+        /// The use case asked for.
+        use_case: String,
+        /// The use cases Twilio offers for the brand.
+        offered: Vec<String>,
+    },
+    /// A resubmission was asked for a brand that has not failed.
+    BrandNotFailed {
+        /// The brand.
+        brand: BrandRegistrationSid,
+        /// Its status.
+        status: BrandRegistrationsStatus,
+    },
 }
 
 impl fmt::Display for FlowError {
@@ -164,6 +199,35 @@ impl fmt::Display for FlowError {
             } => write!(
                 f,
                 "bundle {bundle} is still {last_status}: review did not end in time"
+            ),
+            FlowError::ProfileNotSubmitted { profile, status } => write!(
+                f,
+                "the secondary profile {profile} is {status}: a brand needs a profile that was \
+                 submitted (pending-review, in-review or twilio-approved), so nothing was created"
+            ),
+            FlowError::TrustProductNotCompliant {
+                trust_product,
+                failures,
+            } => write!(
+                f,
+                "the A2P trust product {trust_product} is not compliant, so no brand was \
+                 registered: {}",
+                failures.join("; ")
+            ),
+            FlowError::UseCaseUnavailable {
+                brand,
+                use_case,
+                offered,
+            } => write!(
+                f,
+                "use case `{}` is not offered for brand {brand} (offered: {}); no campaign was \
+                 created",
+                printable(use_case),
+                printable(&offered.join(", "))
+            ),
+            FlowError::BrandNotFailed { brand, status } => write!(
+                f,
+                "brand {brand} is {status}: only a FAILED brand can be resubmitted"
             ),
         }
     }

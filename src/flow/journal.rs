@@ -4,7 +4,7 @@
 //! without creating anything twice. A journal holds SIDs, keyed digests of the input and times:
 //! never personal data.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -16,8 +16,9 @@ use time::OffsetDateTime;
 use super::digest::DigestKey;
 use super::files::{self, JournalLock};
 use crate::sid::{
-    AddressSid, ChannelEndpointAssignmentSid, CustomerProfileSid, EndUserSid, EntityAssignmentSid,
-    EvaluationSid, ObjectSid, PhoneNumberSid, PolicySid, SupportingDocumentSid,
+    AddressSid, BrandRegistrationSid, ChannelEndpointAssignmentSid, CustomerProfileSid, EndUserSid,
+    EntityAssignmentSid, EvaluationSid, MessagingServiceSid, ObjectSid, PhoneNumberSid, PolicySid,
+    SupportingDocumentSid, TrustProductSid, UsAppToPersonSid,
 };
 
 /// The journal format this version writes and reads.
@@ -133,9 +134,85 @@ pub struct Journal {
     pub submitted: bool,
     /// Creates sent (or about to be) whose SID is not recorded yet, by step key (`bundle`,
     /// `end_user.representative_1`, `address`, `document`, `entity.<SID>`,
-    /// `phone_number.<SID>`, `evaluation`, `submit`).
+    /// `phone_number.<SID>`, `evaluation`, `submit`; the A2P journey's start with `a2p.`).
     #[serde(default)]
     pub intents: BTreeMap<String, Intent>,
+    /// The A2P 10DLC journey's progress, once a journey ran on this journal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub a2p: Option<A2pProgress>,
+}
+
+/// The A2P 10DLC journey's part of a [`Journal`]: SIDs, flags and the last statuses seen.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct A2pProgress {
+    /// The existing secondary profile was checked (submitted, of this account).
+    #[serde(default)]
+    pub profile_confirmed: bool,
+    /// The A2P Messaging Profile trust product.
+    #[serde(default)]
+    pub trust_product: Option<TrustProductSid>,
+    /// Its `us_a2p_messaging_profile_information` end user.
+    #[serde(default)]
+    pub end_user: Option<EndUserSid>,
+    /// The trust product's entity assignments by assigned object SID (the end user, the
+    /// secondary profile).
+    #[serde(default)]
+    pub trust_product_assignments: BTreeMap<ObjectSid, EntityAssignmentSid>,
+    /// The trust product's latest evaluation.
+    #[serde(default)]
+    pub evaluation: Option<EvaluationSid>,
+    /// Whether that evaluation was compliant.
+    #[serde(default)]
+    pub compliant: Option<bool>,
+    /// Whether the trust product was submitted for review.
+    #[serde(default)]
+    pub submitted: bool,
+    /// The brand registration (a fee: never created twice).
+    #[serde(default)]
+    pub brand: Option<BrandRegistrationSid>,
+    /// The brand's status when last seen (`PENDING`, `APPROVED`, `FAILED`...).
+    #[serde(default)]
+    pub brand_status: Option<String>,
+    /// Resubmissions of the brand sent by this journal.
+    #[serde(default)]
+    pub brand_resubmissions: u32,
+    /// The Messaging Service, created by the journey or given.
+    #[serde(default)]
+    pub messaging_service: Option<MessagingServiceSid>,
+    /// Whether the journey created the service.
+    #[serde(default)]
+    pub service_created: bool,
+    /// Phone numbers added to the service.
+    #[serde(default)]
+    pub phone_numbers: BTreeSet<PhoneNumberSid>,
+    /// The campaign (a fee: never created twice).
+    #[serde(default)]
+    pub campaign: Option<UsAppToPersonSid>,
+    /// The campaign's status when last seen (`IN_PROGRESS`, `VERIFIED`, `FAILED`).
+    #[serde(default)]
+    pub campaign_status: Option<String>,
+}
+
+impl A2pProgress {
+    /// Every SID the journey created (the given service excluded).
+    pub fn owned_sids(&self) -> Vec<ObjectSid> {
+        let mut out: Vec<ObjectSid> = Vec::new();
+        out.extend(self.trust_product.map(ObjectSid::from));
+        out.extend(self.end_user.map(ObjectSid::from));
+        out.extend(
+            self.trust_product_assignments
+                .values()
+                .copied()
+                .map(ObjectSid::from),
+        );
+        out.extend(self.evaluation.map(ObjectSid::from));
+        out.extend(self.brand.map(ObjectSid::from));
+        if self.service_created {
+            out.extend(self.messaging_service.map(ObjectSid::from));
+        }
+        out.extend(self.campaign.map(ObjectSid::from));
+        out
+    }
 }
 
 impl Journal {
@@ -159,6 +236,7 @@ impl Journal {
             compliant: None,
             submitted: false,
             intents: BTreeMap::new(),
+            a2p: None,
         }
     }
 
@@ -195,6 +273,9 @@ impl Journal {
                 .map(ObjectSid::from),
         );
         out.extend(self.evaluation.map(ObjectSid::from));
+        if let Some(a2p) = &self.a2p {
+            out.extend(a2p.owned_sids());
+        }
         out
     }
 }

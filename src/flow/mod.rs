@@ -44,7 +44,9 @@
 //! assert!(fields.contains(&"primary_profile"));
 //! ```
 
+pub mod a2p;
 mod digest;
+mod engine;
 mod error;
 pub mod files;
 mod handle;
@@ -73,7 +75,9 @@ pub use digest::DigestKey;
 pub use error::FlowError;
 pub use files::JournalLock;
 pub use handle::ProfileFlow;
-pub use journal::{FileStore, Intent, Journal, JournalStore, MemoryStore, NoStore, JOURNAL_FORMAT};
+pub use journal::{
+    A2pProgress, FileStore, Intent, Journal, JournalStore, MemoryStore, NoStore, JOURNAL_FORMAT,
+};
 pub use preflight::Preflight;
 pub use run::{cleanup, CleanupReport};
 
@@ -189,6 +193,39 @@ pub enum Step {
     Review,
     /// Deleting what a failed flow created.
     Cleanup,
+    /// A2P journey: check that the existing secondary profile was submitted.
+    ConfirmProfile,
+    /// A2P journey: create the A2P Messaging Profile trust product.
+    CreateTrustProduct,
+    /// A2P journey: create its `us_a2p_messaging_profile_information` end user.
+    CreateMessagingProfileEndUser,
+    /// A2P journey: assign an object (the end user, the secondary profile) to the trust product.
+    AssignToTrustProduct {
+        /// What the object is (`a2p_profile`, `secondary profile`).
+        what: &'static str,
+        /// The object assigned.
+        object: ObjectSid,
+    },
+    /// A2P journey: evaluate the trust product.
+    EvaluateTrustProduct,
+    /// A2P journey: submit the trust product for review.
+    SubmitTrustProduct,
+    /// A2P journey: create (or check) the Messaging Service.
+    CreateMessagingService,
+    /// A2P journey: add a phone number to the Messaging Service.
+    AddPhoneNumber(PhoneNumberSid),
+    /// A2P journey: register the brand (a fee).
+    RegisterBrand,
+    /// A2P journey: follow the brand's vetting by The Campaign Registry.
+    BrandReview,
+    /// A2P journey: resubmit a failed brand.
+    ResubmitBrand,
+    /// A2P journey: check the campaign's use case against the brand's list.
+    ChooseUseCase,
+    /// A2P journey: create the campaign (a fee).
+    CreateCampaign,
+    /// A2P journey: follow the campaign's review.
+    CampaignReview,
 }
 
 impl fmt::Display for Step {
@@ -206,6 +243,22 @@ impl fmt::Display for Step {
             Step::Submit => f.write_str("submit for review"),
             Step::Review => f.write_str("follow review"),
             Step::Cleanup => f.write_str("cleanup"),
+            Step::ConfirmProfile => f.write_str("confirm secondary profile"),
+            Step::CreateTrustProduct => f.write_str("create A2P trust product"),
+            Step::CreateMessagingProfileEndUser => f.write_str("create end user a2p_profile"),
+            Step::AssignToTrustProduct { what, object } => {
+                write!(f, "assign {what} {object} to the trust product")
+            }
+            Step::EvaluateTrustProduct => f.write_str("evaluate trust product"),
+            Step::SubmitTrustProduct => f.write_str("submit trust product"),
+            Step::CreateMessagingService => f.write_str("create messaging service"),
+            Step::AddPhoneNumber(pn) => write!(f, "add phone number {pn} to the service"),
+            Step::RegisterBrand => f.write_str("register brand"),
+            Step::BrandReview => f.write_str("follow brand vetting"),
+            Step::ResubmitBrand => f.write_str("resubmit brand"),
+            Step::ChooseUseCase => f.write_str("check campaign use case"),
+            Step::CreateCampaign => f.write_str("create campaign"),
+            Step::CampaignReview => f.write_str("follow campaign review"),
         }
     }
 }
@@ -223,6 +276,16 @@ impl Step {
             Step::AssignPhoneNumber(pn) => format!("phone_number.{pn}"),
             Step::Evaluate => "evaluation".to_owned(),
             Step::Submit => "submit".to_owned(),
+            Step::CreateTrustProduct => "a2p.trust_product".to_owned(),
+            Step::CreateMessagingProfileEndUser => "a2p.end_user".to_owned(),
+            Step::AssignToTrustProduct { object, .. } => format!("a2p.entity.{object}"),
+            Step::EvaluateTrustProduct => "a2p.evaluation".to_owned(),
+            Step::SubmitTrustProduct => "a2p.submit".to_owned(),
+            Step::CreateMessagingService => "a2p.messaging_service".to_owned(),
+            Step::AddPhoneNumber(pn) => format!("a2p.phone_number.{pn}"),
+            Step::RegisterBrand => "a2p.brand".to_owned(),
+            Step::ResubmitBrand => "a2p.brand_resubmit".to_owned(),
+            Step::CreateCampaign => "a2p.campaign".to_owned(),
             _ => return None,
         })
     }
@@ -1022,25 +1085,11 @@ impl SecondaryProfile {
     /// or another key is [`FlowError::StaleJournal`] naming the parts, never their values.
     pub fn reconcile_journal(
         &self,
-        mut journal: Journal,
+        journal: Journal,
         key: &DigestKey,
     ) -> Result<Journal, FlowError> {
         let stale = |detail: String| Err(FlowError::StaleJournal { detail });
-        if journal.format != JOURNAL_FORMAT {
-            return stale(format!(
-                "journal format {}, this version reads {JOURNAL_FORMAT} (finish a format-1 \
-                 journal with trusthub 0.1)",
-                journal.format
-            ));
-        }
-        if journal.key_id != key.id() {
-            return stale(format!(
-                "its digests were made with digest key {}, the store's key is {}: resume with \
-                 the key file the journal was written with",
-                journal.key_id,
-                key.id()
-            ));
-        }
+        let mut journal = check_format_and_key(journal, key)?;
         let now = self.input_digests(key);
         let changed: Vec<&str> = INPUT_PARTS
             .iter()
@@ -1085,7 +1134,10 @@ impl SecondaryProfile {
             }
             journal.evaluation = None;
             journal.compliant = None;
-            journal.input = Arc::new(now);
+            // Other parts (a journey's) stay: their own check decides about them.
+            let mut merged = journal.input.as_ref().clone();
+            merged.extend(now);
+            journal.input = Arc::new(merged);
         }
         Ok(journal)
     }
@@ -1097,6 +1149,31 @@ impl SecondaryProfile {
     pub fn check_policy(&self, policy: &trusthub_generated::trusthub_v1::Policy) -> Vec<String> {
         run::check_policy(self, policy)
     }
+}
+
+/// A journal of this format, whose digests were made with `key`; else
+/// [`FlowError::StaleJournal`] saying what to do.
+pub(crate) fn check_format_and_key(
+    journal: Journal,
+    key: &DigestKey,
+) -> Result<Journal, FlowError> {
+    let stale = |detail: String| Err(FlowError::StaleJournal { detail });
+    if journal.format != JOURNAL_FORMAT {
+        return stale(format!(
+            "journal format {}, this version reads {JOURNAL_FORMAT} (finish a format-1 \
+             journal with trusthub 0.1)",
+            journal.format
+        ));
+    }
+    if journal.key_id != key.id() {
+        return stale(format!(
+            "its digests were made with digest key {}, the store's key is {}: resume with \
+             the key file the journal was written with",
+            journal.key_id,
+            key.id()
+        ));
+    }
+    Ok(journal)
 }
 
 /// What in `journal` was built from input `part`, if anything (or may have been: an intent).

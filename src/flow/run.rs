@@ -1,419 +1,141 @@
-//! The engine of the flow: steps as futures joined as soon as their inputs exist; before any
-//! create its intent is saved (write-ahead), after every step the journal; a create whose answer
-//! may have been processed is looked up before it is sent again.
+//! The Secondary Customer Profile flow's steps on the engine ([`super::engine`]): each step as a
+//! future joined as soon as its inputs exist; the submission (step 10), the review and cleanup.
 
-use std::collections::hash_map::RandomState;
-use std::future::Future;
-use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::ops::Deref;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use futures_util::TryStreamExt;
 use serde_json::Value;
-use time::OffsetDateTime;
-use tokio::sync::Notify;
-use trusthub_generated::runtime::{Error, ItemStream, Processed, RetryPolicy, StringEnum};
+use tokio::sync::watch;
+use trusthub_generated::runtime::{Error, StringEnum};
 use trusthub_generated::trusthub_v1::{
     CustomerProfile, CustomerProfileChannelEndpointAssignment, CustomerProfileEntityAssignment,
     CustomerProfileEvaluation, CustomerProfileStatus, EndUser, Policy, SupportingDocument,
 };
 
+use super::engine::{created_sid, step_error, Engine, Evaluated, Found};
 use super::{
-    AddressInput, EndUserRole, FlowError, FlowOptions, FlowReport, Intent, Journal, JournalStore,
-    Outcome, Preflight, SecondaryProfile, Step, StepRecord, Submission,
+    AddressInput, EndUserRole, FlowError, FlowOptions, FlowReport, Journal, JournalStore, Outcome,
+    Preflight, SecondaryProfile, Step, Submission,
 };
 use crate::attributes::{CustomerProfileAddress, Warning, WarningKind};
 use crate::evaluation::Evaluation;
 use crate::sid::{
     AddressSid, ChannelEndpointAssignmentSid, CustomerProfileSid, EndUserSid, EntityAssignmentSid,
-    EvaluationSid, ObjectSid, PhoneNumberSid, PolicySid, SupportingDocumentSid,
+    ObjectSid, PhoneNumberSid, PolicySid, SupportingDocumentSid,
 };
 use crate::Client;
 
-/// How far back from an intent a lost create is looked for: clock skew between this machine
-/// and Twilio.
-const CLOCK_SKEW: time::Duration = time::Duration::minutes(2);
+pub(crate) use super::engine::new_flow_id;
 
-/// A fresh flow id: `th-` and 16 hex digits.
-pub(crate) fn new_flow_id() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut h = RandomState::new().build_hasher();
-    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default(),
-    );
-    format!("th-{:016x}", h.finish())
-}
-
-/// The SID of a created resource; an answer without one is a decode error of the step.
-fn created_sid<S>(step: &Step, operation: &'static str, sid: Option<S>) -> Result<S, FlowError> {
-    sid.ok_or_else(|| FlowError::Step {
-        step: step.clone(),
-        resource: None,
-        source: Box::new(Error::decode(operation, 200, "the answer has no `sid`")),
-    })
-}
-
-fn step_error(step: &Step, resource: Option<ObjectSid>, source: Error) -> FlowError {
-    FlowError::Step {
-        step: step.clone(),
-        resource,
-        source: Box::new(source),
-    }
-}
-
-/// What a step creates: a SID, or something that carries one (an evaluation and its answer).
-trait Created {
-    /// The SID, in the form the journal store and the report keep.
-    fn object_sid(&self) -> ObjectSid;
-}
-
-impl<T: Into<ObjectSid> + Copy> Created for T {
-    fn object_sid(&self) -> ObjectSid {
-        (*self).into()
-    }
-}
-
-/// A resource a lookup found: its SID and when Twilio created it.
-pub(crate) struct Found<S> {
-    sid: S,
-    created: Option<OffsetDateTime>,
-}
-
-/// The journal with its save state: changes bump `version`; `saved` is the newest version known
-/// to be durable.
-struct Book {
-    journal: Journal,
-    version: u64,
-    saved: u64,
-    saving: bool,
-}
-
-struct Runner<'a> {
-    client: &'a Client,
-    /// The client the creates are sent with: its transport does not retry, [`Runner::create`]
-    /// does, under the client's retry policy (one budget of sends per create).
-    creates: trusthub_generated::Client,
+/// The profile flow's steps: the engine, the input, and (in a journey that goes on from the
+/// profile) who to tell as soon as the bundle exists (dropped with the steps: no bundle will
+/// come).
+pub(crate) struct ProfileSteps<'a> {
+    engine: &'a Engine<'a>,
     input: &'a SecondaryProfile,
-    options: &'a FlowOptions,
-    store: &'a dyn JournalStore,
-    book: Mutex<Book>,
-    /// Woken when a save ends (group commit: concurrent steps share saves).
-    save_ended: Notify,
-    records: Mutex<Vec<StepRecord>>,
-    warnings: Mutex<Vec<Warning>>,
-    started: Instant,
+    bundle_ready: Option<watch::Sender<Option<CustomerProfileSid>>>,
 }
 
-impl Runner<'_> {
-    fn journal<T>(&self, read: impl FnOnce(&Journal) -> T) -> T {
-        read(&self.book.lock().expect("journal lock").journal)
+impl<'a> Deref for ProfileSteps<'a> {
+    type Target = Engine<'a>;
+    fn deref(&self) -> &Engine<'a> {
+        self.engine
+    }
+}
+
+impl<'a> ProfileSteps<'a> {
+    pub(crate) fn new(
+        engine: &'a Engine<'a>,
+        input: &'a SecondaryProfile,
+        bundle_ready: Option<watch::Sender<Option<CustomerProfileSid>>>,
+    ) -> Self {
+        ProfileSteps {
+            engine,
+            input,
+            bundle_ready,
+        }
+    }
+    /// Steps 1-9: the checks, then every create and assignment, then the evaluation.
+    pub(crate) async fn steps(&self) -> Result<Evaluation, FlowError> {
+        // Before anything is created: the policy against the input, and the primary profile.
+        let policy = self.preflight().await?;
+        self.after_checks(policy).await
     }
 
-    /// Applies `change` to the journal; returns the version that holds it.
-    fn update(&self, change: impl FnOnce(&mut Journal)) -> u64 {
-        let mut book = self.book.lock().expect("journal lock");
-        change(&mut book.journal);
-        book.version += 1;
-        book.version
-    }
-
-    /// Returns once version `target` of the journal is durable in the store. Concurrent callers
-    /// share saves: one saves the newest version while the others wait for it.
-    async fn persist(&self, target: u64) -> std::io::Result<()> {
-        loop {
-            let ended = self.save_ended.notified();
-            tokio::pin!(ended);
-            let turn = {
-                let mut book = self.book.lock().expect("journal lock");
-                if book.saved >= target {
-                    return Ok(());
+    /// Steps 2-9, once the checks passed.
+    pub(crate) async fn after_checks(&self, policy: PolicySid) -> Result<Evaluation, FlowError> {
+        let r = self;
+        let input = self.input;
+        let end_user = |role: EndUserRole| async move {
+            let attributes = match role {
+                EndUserRole::BusinessInformation => Some(input.business.to_attributes()),
+                EndUserRole::Representative1 => {
+                    input.representative_1.as_ref().map(|x| x.to_attributes())
                 }
-                if book.saving {
-                    // Registered before the lock is released: the end of that save is not missed.
-                    ended.as_mut().enable();
-                    None
-                } else {
-                    book.saving = true;
-                    Some((book.journal.clone(), book.version))
+                EndUserRole::Representative2 => {
+                    input.representative_2.as_ref().map(|x| x.to_attributes())
                 }
             };
-            let Some((snapshot, version)) = turn else {
-                ended.await;
-                continue;
-            };
-            let result = self.store.save_owned(snapshot);
-            {
-                let mut book = self.book.lock().expect("journal lock");
-                book.saving = false;
-                if result.is_ok() {
-                    book.saved = book.saved.max(version);
-                }
+            match attributes {
+                Some(a) => r.end_user(role, a).await.map(Some),
+                None => Ok(None),
             }
-            self.save_ended.notify_waiters();
+        };
+        // Round trip 1: bundle, end users, address. Round trip 2: document.
+        // `join!`, not `try_join!`: when one step fails the others still finish and are journaled,
+        // so nothing is left created but unrecorded (cleanup and resume see everything).
+        let (bundle, business, rep_1, rep_2, document) = tokio::join!(
+            r.bundle(),
+            end_user(EndUserRole::BusinessInformation),
+            end_user(EndUserRole::Representative1),
+            end_user(EndUserRole::Representative2),
+            async { r.document(r.address().await?).await },
+        );
+        let (bundle, business, rep_1, rep_2, document) =
+            (bundle?, business?, rep_1?, rep_2?, document?);
+        // Round trip 3: every assignment at once.
+        let mut objects: Vec<(&'static str, ObjectSid)> = Vec::new();
+        for (role, sid) in [
+            (EndUserRole::BusinessInformation, business),
+            (EndUserRole::Representative1, rep_1),
+            (EndUserRole::Representative2, rep_2),
+        ] {
+            if let Some(sid) = sid {
+                objects.push((role.key(), sid.into()));
+            }
+        }
+        objects.push(("address document", document.into()));
+        objects.push(("primary profile", input.primary_profile.into()));
+        let (entities, numbers) = tokio::join!(
+            join_all(
+                objects
+                    .iter()
+                    .map(|(what, object)| r.assign(bundle, what, *object))
+            ),
+            join_all(
+                input
+                    .phone_numbers
+                    .iter()
+                    .map(|pn| r.assign_phone_number(bundle, *pn))
+            ),
+        );
+        for result in entities {
             result?;
         }
-    }
-
-    /// Applies `change` and saves; `step` names where in the flow a failed save happened.
-    async fn save(&self, step: &Step, change: impl FnOnce(&mut Journal)) -> Result<(), FlowError> {
-        let version = self.update(change);
-        self.persist(version)
-            .await
-            .map_err(|source| FlowError::Journal {
-                step: step.clone(),
-                source,
-            })
-    }
-
-    /// Records a finished step: applies `change` to the journal and saves it (unless the step
-    /// came from the journal), then reports the step.
-    async fn finish(
-        &self,
-        step: Step,
-        sid: Option<ObjectSid>,
-        began: Instant,
-        outcome: Outcome,
-        change: impl FnOnce(&mut Journal),
-    ) -> Result<(), FlowError> {
-        if outcome == Outcome::Journaled {
-            self.update(change);
-        } else {
-            let key = step.intent_key();
-            self.save(&step, |j| {
-                change(j);
-                if let Some(key) = key {
-                    j.intents.remove(&key);
-                }
-            })
-            .await?;
+        for result in numbers {
+            result?;
         }
-        self.record(step, sid, began, outcome);
-        Ok(())
-    }
-
-    /// A step whose resource the journal already holds: reported, nothing sent or saved.
-    async fn reuse(&self, step: Step, sid: ObjectSid, began: Instant) -> Result<(), FlowError> {
-        self.finish(step, Some(sid), began, Outcome::Journaled, |_| {})
-            .await
-    }
-
-    /// Reports a finished step (the journal already saved).
-    fn record(&self, step: Step, sid: Option<ObjectSid>, began: Instant, outcome: Outcome) {
-        let record = StepRecord {
-            step,
-            sid,
-            started: began.duration_since(self.started),
-            elapsed: if outcome == Outcome::Journaled {
-                Duration::ZERO
-            } else {
-                began.elapsed()
-            },
-            outcome,
-        };
-        tracing::debug!(step = %record.step, outcome = ?record.outcome, elapsed_ms = record.elapsed.as_millis() as u64, "trusthub.flow step");
-        if let Some(observer) = &self.options.observer {
-            observer(&record);
-        }
-        self.records.lock().expect("records lock").push(record);
-    }
-
-    /// One API call under the in-flight cap.
-    async fn call<T>(&self, fut: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
-        let _permit = self.options.limiter.acquire().await;
-        fut.await
-    }
-
-    /// Saves the intent of `step`'s create (write-ahead): returns once it is durable, so that a
-    /// create is never sent without a journal that says it may exist.
-    async fn intend(&self, step: &Step, criteria: Option<String>) -> Result<Intent, FlowError> {
-        let key = step.intent_key().expect("a step that creates");
-        if let Some(intent) = self.journal(|j| j.intents.get(&key).cloned()) {
-            return Ok(intent);
-        }
-        let intent = Intent {
-            at: OffsetDateTime::now_utc(),
-            criteria,
-        };
-        let recorded = intent.clone();
-        self.save(step, |j| {
-            j.intents.entry(key).or_insert(recorded);
-        })
-        .await?;
-        Ok(intent)
-    }
-
-    /// Decides which of the resources a lookup found is this flow's: created since its intent
-    /// (clock skew allowed), not owned by another flow of the store, and unambiguous: at most as
-    /// many candidates as flows whose lost creates could match them (this one and its rivals),
-    /// each flow then claiming one.
-    fn adopt<S: Created>(
-        &self,
-        step: &Step,
-        intent: &Intent,
-        mut found: Vec<Found<S>>,
-    ) -> Result<Option<S>, FlowError> {
-        let key = step.intent_key().expect("a step that creates");
-        let journal = self.journal(Journal::clone);
-        let since = intent.at - CLOCK_SKEW;
-        found.retain(|f| f.created.is_none_or(|d| d >= since));
-        found.retain(|f| !self.store.held_elsewhere(&journal, f.sid.object_sid()));
-        if found.is_empty() {
-            return Ok(None);
-        }
-        found.sort_by_key(|f| (f.created, f.sid.object_sid()));
-        let rivals = self.store.rivals(&journal, &key, intent);
-        if found.len() > rivals + 1 {
-            return Err(FlowError::Ambiguous {
-                step: step.clone(),
-                candidates: found.iter().map(|f| f.sid.object_sid()).collect(),
-            });
-        }
-        for candidate in found {
-            if self.store.try_claim(&journal, candidate.sid.object_sid()) {
-                return Ok(Some(candidate.sid));
-            }
-        }
-        Ok(None)
-    }
-
-    /// Creates a resource: when an intent of it is journaled (an earlier run may have sent it),
-    /// looks it up first; saves the intent before sending; when the answer says the create may
-    /// have been processed, looks it up before sending again; sends again what Twilio did not
-    /// process. Bounded attempts.
-    async fn create<S, C, CF, F, FF>(
-        &self,
-        step: &Step,
-        criteria: Option<String>,
-        create: C,
-        find: F,
-    ) -> Result<(S, Outcome), FlowError>
-    where
-        C: Fn() -> CF,
-        CF: Future<Output = Result<S, FlowError>>,
-        F: Fn() -> FF,
-        FF: Future<Output = Result<Vec<Found<S>>, FlowError>>,
-        S: Created,
-    {
-        let key = step.intent_key().expect("a step that creates");
-        if let Some(intent) = self.journal(|j| j.intents.get(&key).cloned()) {
-            tracing::debug!(step = %step, "trusthub.flow intent journaled; looking it up");
-            if let Some(sid) = self.adopt(step, &intent, find().await?)? {
-                return Ok((sid, Outcome::Found));
-            }
-        }
-        // One budget of sends per create: the client's retry policy. The transport of
-        // `self.creates` does not retry; this loop does, for what Twilio did not process (after
-        // the backoff or its `Retry-After`) and for what a lookup did not find.
-        let policy = self.client.transport().retry_policy();
-        let max_sends = policy.max_attempts.max(1);
-        let first_send = Instant::now();
-        let mut sends = 0;
-        loop {
-            let intent = self.intend(step, criteria.clone()).await?;
-            sends += 1;
-            let error = match create().await {
-                Ok(sid) => return Ok((sid, Outcome::Created)),
-                Err(e) => e,
-            };
-            let FlowError::Step { source, .. } = &error else {
-                return Err(error);
-            };
-            match source.processed() {
-                Processed::Refused => return Err(error),
-                // Refused before sending (a parameter, the configuration): the same again.
-                Processed::No if !source.is_retryable() => return Err(error),
-                Processed::No => {
-                    tracing::debug!(step = %step, sends, "trusthub.flow create not processed");
-                }
-                _ => {
-                    tracing::debug!(step = %step, sends, "trusthub.flow create may have been processed; looking it up");
-                    if let Some(sid) = self.adopt(step, &intent, find().await?)? {
-                        return Ok((sid, Outcome::Found));
-                    }
-                }
-            }
-            if sends >= max_sends {
-                return Err(error);
-            }
-            let delay = source
-                .retry_after()
-                .unwrap_or_else(|| policy.backoff(sends - 1));
-            if first_send.elapsed() + delay > policy.max_elapsed {
-                return Err(error);
-            }
-            tokio::time::sleep(delay).await;
-        }
-    }
-
-    /// A step that creates one resource: reuses the journal's SID, else [`Self::create`]s it,
-    /// then records it in the journal.
-    async fn ensure<S, C, CF, F, FF>(
-        &self,
-        step: Step,
-        journaled: impl FnOnce(&Journal) -> Option<S>,
-        criteria: Option<String>,
-        create: C,
-        find: F,
-        record: impl FnOnce(&mut Journal, S),
-    ) -> Result<S, FlowError>
-    where
-        C: Fn() -> CF,
-        CF: Future<Output = Result<S, FlowError>>,
-        F: Fn() -> FF,
-        FF: Future<Output = Result<Vec<Found<S>>, FlowError>>,
-        S: Created + Copy,
-    {
-        let began = Instant::now();
-        if let Some(sid) = self.journal(journaled) {
-            self.reuse(step, sid.object_sid(), began).await?;
-            return Ok(sid);
-        }
-        let (sid, outcome) = self.create(&step, criteria, create, find).await?;
-        self.finish(step, Some(sid.object_sid()), began, outcome, |j| {
-            record(j, sid)
-        })
-        .await?;
-        Ok(sid)
-    }
-
-    /// Lists every item of `list` and keeps those `matches` accepts, with their SID and creation
-    /// time: how a resource whose create answer was lost is found again.
-    async fn lookup<T, S>(
-        &self,
-        step: &Step,
-        bundle: Option<CustomerProfileSid>,
-        list: ItemStream<T>,
-        matches: impl Fn(&T) -> bool,
-        read: impl Fn(T) -> (Option<S>, Option<OffsetDateTime>),
-    ) -> Result<Vec<Found<S>>, FlowError> {
-        let all: Vec<T> = self
-            .call(list.try_collect::<Vec<_>>())
-            .await
-            .map_err(|e| step_error(step, bundle.map(ObjectSid::from), e))?;
-        Ok(all
-            .into_iter()
-            .filter(|item| matches(item))
-            .filter_map(|item| {
-                let (sid, created) = read(item);
-                sid.map(|sid| Found { sid, created })
-            })
-            .collect())
-    }
-
-    fn tag(&self, what: &str) -> String {
-        format!("{what} {}", self.journal(|j| j.flow_id.clone()))
+        // Round trip 4: evaluation.
+        r.evaluate(bundle, policy).await
     }
 
     // ---- before anything is created ----
 
     /// Step 1 and the primary profile: checked (or reused from the options) before any create.
-    async fn preflight(&self) -> Result<PolicySid, FlowError> {
+    pub(crate) async fn preflight(&self) -> Result<PolicySid, FlowError> {
         let began = Instant::now();
         let primary = self.input.primary_profile;
         if let Some(policy) = self.journal(|j| j.policy) {
@@ -500,15 +222,20 @@ impl Runner<'_> {
         // The bundle carries no tag of the flow: it is found by its fields, which other flows
         // of the same store may share (their lost creates are rivals).
         let criteria = self.journal(|j| j.input.get("bundle").cloned());
-        self.ensure(
-            step.clone(),
-            |j| j.bundle,
-            criteria,
-            create,
-            find,
-            |j, sid| j.bundle = Some(sid),
-        )
-        .await
+        let bundle = self
+            .ensure(
+                step.clone(),
+                |j| j.bundle,
+                criteria,
+                create,
+                find,
+                |j, sid| j.bundle = Some(sid),
+            )
+            .await?;
+        if let Some(ready) = &self.bundle_ready {
+            ready.send_replace(Some(bundle));
+        }
+        Ok(bundle)
     }
 
     // ---- steps 3-4 ----
@@ -834,18 +561,6 @@ impl Runner<'_> {
     }
 }
 
-/// An evaluation created or found, with its answer (the results are in it).
-struct Evaluated {
-    sid: EvaluationSid,
-    answer: CustomerProfileEvaluation,
-}
-
-impl Created for Evaluated {
-    fn object_sid(&self) -> ObjectSid {
-        self.sid.into()
-    }
-}
-
 /// What the policy asks that the input does not provide.
 pub(crate) fn check_policy(input: &SecondaryProfile, policy: &Policy) -> Vec<String> {
     let mut problems = Vec::new();
@@ -917,102 +632,21 @@ pub(crate) async fn run(
     store: Arc<dyn JournalStore>,
     options: FlowOptions,
 ) -> Result<FlowReport, FlowError> {
-    let runner = Runner {
+    let engine = Engine::new(
         client,
-        creates: trusthub_generated::Client::new(
-            client.transport().with_retry(RetryPolicy::none()),
-        ),
-        input,
-        options: &options,
-        store: store.as_ref(),
-        book: Mutex::new(Book {
-            journal,
-            version: 0,
-            saved: 0,
-            saving: false,
-        }),
-        save_ended: Notify::new(),
-        records: Mutex::new(Vec::new()),
-        warnings: Mutex::new(input.warnings.clone()),
-        started: Instant::now(),
-    };
-    let r = &runner;
-    let end_user = |role: EndUserRole| async move {
-        let attributes = match role {
-            EndUserRole::BusinessInformation => Some(input.business.to_attributes()),
-            EndUserRole::Representative1 => {
-                input.representative_1.as_ref().map(|x| x.to_attributes())
-            }
-            EndUserRole::Representative2 => {
-                input.representative_2.as_ref().map(|x| x.to_attributes())
-            }
-        };
-        match attributes {
-            Some(a) => r.end_user(role, a).await.map(Some),
-            None => Ok(None),
-        }
-    };
-    // Before anything is created: the policy against the input, and the primary profile.
-    let policy = r.preflight().await?;
-    // Round trip 1: bundle, end users, address. Round trip 2: document.
-    // `join!`, not `try_join!`: when one step fails the others still finish and are journaled,
-    // so nothing is left created but unrecorded (cleanup and resume see everything).
-    let (bundle, business, rep_1, rep_2, document) = tokio::join!(
-        r.bundle(),
-        end_user(EndUserRole::BusinessInformation),
-        end_user(EndUserRole::Representative1),
-        end_user(EndUserRole::Representative2),
-        async { r.document(r.address().await?).await },
+        journal,
+        store.as_ref(),
+        &options,
+        input.warnings.clone(),
     );
-    let (bundle, business, rep_1, rep_2, document) =
-        (bundle?, business?, rep_1?, rep_2?, document?);
-    // Round trip 3: every assignment at once.
-    let mut objects: Vec<(&'static str, ObjectSid)> = Vec::new();
-    for (role, sid) in [
-        (EndUserRole::BusinessInformation, business),
-        (EndUserRole::Representative1, rep_1),
-        (EndUserRole::Representative2, rep_2),
-    ] {
-        if let Some(sid) = sid {
-            objects.push((role.key(), sid.into()));
-        }
-    }
-    objects.push(("address document", document.into()));
-    objects.push(("primary profile", input.primary_profile.into()));
-    let (entities, numbers) = tokio::join!(
-        join_all(
-            objects
-                .iter()
-                .map(|(what, object)| r.assign(bundle, what, *object))
-        ),
-        join_all(
-            input
-                .phone_numbers
-                .iter()
-                .map(|pn| r.assign_phone_number(bundle, *pn))
-        ),
-    );
-    for result in entities {
-        result?;
-    }
-    for result in numbers {
-        result?;
-    }
-    // Round trip 4: evaluation.
-    let evaluation = r.evaluate(bundle, policy).await?;
-    let Runner {
-        book,
-        records,
-        warnings,
-        started,
-        ..
-    } = runner;
+    let evaluation = ProfileSteps::new(&engine, input, None).steps().await?;
+    let (journal, steps, warnings, elapsed) = engine.into_parts();
     Ok(FlowReport {
-        journal: book.into_inner().expect("journal lock").journal,
+        journal,
         evaluation,
-        steps: records.into_inner().expect("records lock"),
-        warnings: warnings.into_inner().expect("warnings lock"),
-        elapsed: started.elapsed(),
+        steps,
+        warnings,
+        elapsed,
         client: client.clone(),
         store,
     })
@@ -1039,81 +673,63 @@ fn status_of(profile: CustomerProfile) -> CustomerProfileStatus {
         .unwrap_or_else(|| CustomerProfileStatus::from_wire(""))
 }
 
-/// Step 10. The submission is journaled as an intent before it is sent; when an intent is there
-/// already (an earlier run sent it and its answer, or its journal line, was lost), or when the
-/// answer does not say it went through, the bundle's status decides: anything but `draft` means
-/// it was submitted. A submission is never sent to a bundle that left `draft`.
+/// Step 10 (see [`Engine::submit_once`]): submits the bundle unless the journal says it was.
 pub(crate) async fn submit(
     client: &Client,
     journal: &mut Journal,
     store: &dyn JournalStore,
     submission: Submission,
 ) -> Result<CustomerProfileStatus, FlowError> {
-    let step = Step::Submit;
-    let key = step.intent_key().expect("submit has an intent");
     let bundle = journal
         .bundle
         .ok_or(FlowError::NotCompliant { bundle: None })?;
-    if journal.submitted {
-        return fetch_status(client, bundle, &step).await;
-    }
-    if submission == Submission::WhenCompliant && journal.compliant != Some(true) {
+    if !journal.submitted
+        && submission == Submission::WhenCompliant
+        && journal.compliant != Some(true)
+    {
         return Err(FlowError::NotCompliant {
             bundle: Some(bundle),
         });
     }
-    let save = |journal: &Journal| {
-        store.save(journal).map_err(|source| FlowError::Journal {
-            step: Step::Submit,
-            source,
-        })
-    };
-    let mut status = None;
-    if journal.intents.contains_key(&key) {
-        let current = fetch_status(client, bundle, &step).await?;
-        if current != CustomerProfileStatus::Draft {
-            status = Some(current);
-        }
-    } else {
-        journal.intents.insert(
-            key.clone(),
-            Intent {
-                at: OffsetDateTime::now_utc(),
-                criteria: None,
+    let options = FlowOptions::default();
+    let engine = Engine::new(client, journal.clone(), store, &options, Vec::new());
+    let status = submit_profile(&engine, bundle).await;
+    *journal = engine.into_parts().0;
+    status
+}
+
+/// Submits `bundle` once, its intent saved first (see [`Engine::submit_once`]).
+pub(crate) async fn submit_profile(
+    engine: &Engine<'_>,
+    bundle: CustomerProfileSid,
+) -> Result<CustomerProfileStatus, FlowError> {
+    let client = engine.client;
+    engine
+        .submit_once(
+            Step::Submit,
+            bundle.into(),
+            |j| j.submitted,
+            |j| j.submitted = true,
+            || async {
+                client
+                    .customer_profiles()
+                    .fetch(bundle)
+                    .send()
+                    .await
+                    .map(status_of)
             },
-        );
-        save(journal)?;
-    }
-    let mut attempts = 0;
-    while status.is_none() {
-        attempts += 1;
-        let sent = client
-            .customer_profiles()
-            .update(bundle)
-            .status(CustomerProfileStatus::PendingReview)
-            .send()
-            .await;
-        match sent {
-            Ok(profile) => status = Some(status_of(profile)),
-            Err(e) if e.processed() == Processed::No => {
-                return Err(step_error(&step, Some(bundle.into()), e));
-            }
-            Err(e) => {
-                // Lost, refused (say `in-review` cannot go to `pending-review`) or undecodable:
-                // the bundle's status says whether the submission went through.
-                let current = fetch_status(client, bundle, &step).await?;
-                if current != CustomerProfileStatus::Draft {
-                    status = Some(current);
-                } else if e.processed() == Processed::Refused || attempts >= 2 {
-                    return Err(step_error(&step, Some(bundle.into()), e));
-                }
-            }
-        }
-    }
-    journal.submitted = true;
-    journal.intents.remove(&key);
-    save(journal)?;
-    Ok(status.unwrap_or_else(|| CustomerProfileStatus::from_wire("")))
+            || async {
+                client
+                    .customer_profiles()
+                    .update(bundle)
+                    .status(CustomerProfileStatus::PendingReview)
+                    .send()
+                    .await
+                    .map(status_of)
+            },
+            |status| *status == CustomerProfileStatus::Draft,
+        )
+        .await
 }
 
 pub(crate) async fn wait_for_status(
