@@ -591,7 +591,9 @@ async fn a_brand_resubmission_whose_answer_is_lost_is_not_sent_again() {
     .await
     .unwrap();
     let client = client(&emulator);
-    let input = journey(&emulator, "Acme Lost Resubmission", 0).build().unwrap();
+    let input = journey(&emulator, "Acme Lost Resubmission", 0)
+        .build()
+        .unwrap();
     let store = MemoryStore::new();
     let mut report = client
         .a2p_journey(&input)
@@ -601,7 +603,11 @@ async fn a_brand_resubmission_whose_answer_is_lost_is_not_sent_again() {
         .run()
         .await
         .unwrap();
-    assert!(matches!(report.stage, Stage::BrandFailed { .. }), "{}", report.stage);
+    assert!(
+        matches!(report.stage, Stage::BrandFailed { .. }),
+        "{}",
+        report.stage
+    );
     let status = report.resubmit_brand().await.unwrap();
     assert_eq!(status, BrandRegistrationsStatus::Pending);
     assert!(report.journal.intents.is_empty());

@@ -20,7 +20,12 @@
 //!   has in flight: a lookup of one customer's lost create never takes another's resource.
 //!
 //! The lines hold what [`Journal`] holds: SIDs, the flow id, keyed digests of the input, times,
-//! and the keyed digest of the customer key. Never personal data.
+//! and the keyed digest of the customer key. Never personal data. A customer of the A2P 10DLC
+//! journey has its progress in the journal's nested `a2p` object (trust product, brand, service,
+//! campaign, last statuses seen); patches reach into it like into any object, its SIDs are
+//! owned like the profile's ([`Journal::owned_sids`]), and its intents (`a2p.*` keys) count as
+//! rivals like the bundle's: two customers whose trust products (or new services) share their
+//! name and email are never handed each other's lost create.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions};
@@ -505,12 +510,44 @@ pub fn is_stopping(error: &io::Error) -> bool {
     error.get_ref().is_some_and(|e| e.is::<Stopping>())
 }
 
-/// Whether a customer's journal shows it done: evaluated, and submitted when `submit` asks for
-/// it and the evaluation was compliant.
-pub fn finished(journal: &Journal, submit: bool) -> bool {
-    journal.evaluation.is_some()
-        && journal.compliant.is_some()
-        && (!submit || journal.submitted || journal.compliant == Some(false))
+/// Where a customer's flow ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Goal {
+    /// The profile flow: evaluated, and submitted when `submit` and compliant.
+    Profile {
+        /// `--submit`.
+        submit: bool,
+    },
+    /// The A2P 10DLC journey: the campaign verified.
+    Journey,
+}
+
+/// The campaign status of a registered customer, as the journal keeps it.
+pub const CAMPAIGN_VERIFIED: &str = "VERIFIED";
+
+/// Whether a customer's journal shows it done. A profile: evaluated, and submitted when
+/// `submit` asks for it and the evaluation was compliant. A journey: its campaign verified
+/// (anything short of that, a failed brand or campaign included, is looked at again by the
+/// next run, which only fetches what exists).
+pub fn finished(journal: &Journal, goal: Goal) -> bool {
+    match goal {
+        Goal::Profile { submit } => {
+            journal.evaluation.is_some()
+                && journal.compliant.is_some()
+                && (!submit || journal.submitted || journal.compliant == Some(false))
+        }
+        Goal::Journey => journal
+            .a2p
+            .as_ref()
+            .is_some_and(|a| a.campaign_status.as_deref() == Some(CAMPAIGN_VERIFIED)),
+    }
+}
+
+/// Whether a journey's journal shows it waiting for a review (or a failed one): its brand
+/// exists and no create is in flight, so what runs now only fetches (until the brand is
+/// approved and the campaign is to be created, which saves its intent first).
+pub fn awaiting_review(journal: &Journal) -> bool {
+    journal.intents.is_empty() && journal.a2p.as_ref().is_some_and(|a| a.brand.is_some())
 }
 
 /// The journal store of one customer: appends to the batch journal, remembers the latest journal,
@@ -521,7 +558,7 @@ pub fn finished(journal: &Journal, submit: bool) -> bool {
 pub struct RowStore {
     file: Arc<BatchJournal>,
     customer: String,
-    submit: bool,
+    goal: Goal,
     stop: Arc<AtomicBool>,
     latest: Arc<Mutex<Option<Journal>>>,
     /// What the file holds for this customer (the base of the next patch).
@@ -530,11 +567,11 @@ pub struct RowStore {
 
 impl RowStore {
     /// The store of the customer whose key digest is `customer`, starting from the journal it
-    /// already has (if any); `submit` says whether the customer ends with its submission.
+    /// already has (if any); `goal` says where the customer's flow ends.
     pub fn new(
         file: Arc<BatchJournal>,
         customer: String,
-        submit: bool,
+        goal: Goal,
         stop: Arc<AtomicBool>,
         latest: Option<Journal>,
     ) -> Self {
@@ -542,7 +579,7 @@ impl RowStore {
         RowStore {
             file,
             customer,
-            submit,
+            goal,
             stop,
             latest: Arc::new(Mutex::new(latest)),
             on_disk: Arc::new(Mutex::new(on_disk)),
@@ -580,7 +617,7 @@ impl JournalStore for RowStore {
         }
         lock(&self.file.registry).record(&self.customer, journal);
         *lock(&self.latest) = Some(journal.clone());
-        if self.stop.load(Ordering::SeqCst) && !finished(journal, self.submit) {
+        if self.stop.load(Ordering::SeqCst) && !finished(journal, self.goal) {
             return Err(io::Error::new(io::ErrorKind::Interrupted, Stopping));
         }
         Ok(())
@@ -652,7 +689,7 @@ mod tests {
         RowStore::new(
             file.clone(),
             customer.into(),
-            true,
+            Goal::Profile { submit: true },
             Arc::new(AtomicBool::new(false)),
             None,
         )
@@ -703,7 +740,7 @@ mod tests {
         let b = RowStore::new(
             file.clone(),
             "kb".into(),
-            true,
+            Goal::Profile { submit: true },
             Arc::new(AtomicBool::new(false)),
             Some(loaded.customers["kb"].clone()),
         );
@@ -748,7 +785,8 @@ mod tests {
         let path = temp("stop");
         let (file, _) = BatchJournal::open(&path, "test").unwrap();
         let stop = Arc::new(AtomicBool::new(false));
-        let store = RowStore::new(file, "k7".into(), true, stop.clone(), None);
+        let goal = Goal::Profile { submit: true };
+        let store = RowStore::new(file, "k7".into(), goal, stop.clone(), None);
         store.save(&journal("th-1")).unwrap();
         stop.store(true, Ordering::SeqCst);
         let mut evaluated = journal("th-1");
@@ -761,7 +799,7 @@ mod tests {
         let (file, loaded) = BatchJournal::open(&path, "test").unwrap();
         assert_eq!(loaded.customers["k7"], evaluated);
         // The save that finishes the customer (here, the submission) does not stop it.
-        let store = RowStore::new(file, "k7".into(), true, stop, Some(evaluated.clone()));
+        let store = RowStore::new(file, "k7".into(), goal, stop, Some(evaluated.clone()));
         evaluated.submitted = true;
         store.save(&evaluated).unwrap();
         fs::remove_dir_all(path.parent().unwrap()).unwrap();
@@ -820,6 +858,141 @@ mod tests {
         b.save(&pending).unwrap();
         assert_eq!(a.rivals(&owned, "bundle", &intent), 1);
         assert_eq!(b.rivals(&pending, "bundle", &intent), 0);
+        fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    fn a2p_journal(flow: &str, n: u8) -> Journal {
+        let sid = |prefix: &str| format!("{prefix}{n:02}23456789abcdef0123456789abcdef");
+        let mut j = journal(flow);
+        j.bundle = Some(sid("BU").parse().unwrap());
+        j.evaluation = Some(sid("EL").parse().unwrap());
+        j.compliant = Some(true);
+        j.submitted = true;
+        let mut a2p = trusthub::flow::A2pProgress {
+            trust_product: Some(sid("BU").replace("BU0", "BU9").parse().unwrap()),
+            end_user: Some(sid("IT").parse().unwrap()),
+            brand: Some(sid("BN").parse().unwrap()),
+            brand_status: Some("PENDING".into()),
+            messaging_service: Some(sid("MG").parse().unwrap()),
+            service_created: true,
+            submitted: true,
+            ..Default::default()
+        };
+        a2p.phone_numbers.insert(sid("PN").parse().unwrap());
+        a2p.trust_product_assignments.insert(
+            ObjectSid::from(a2p.end_user.unwrap()),
+            sid("BV").parse().unwrap(),
+        );
+        j.a2p = Some(a2p);
+        j
+    }
+
+    #[test]
+    fn a2p_progress_survives_patches_reopening_and_compaction() {
+        let path = temp("a2p");
+        let mut last = a2p_journal("th-a", 1);
+        {
+            let (file, _) = BatchJournal::open(&path, "test").unwrap();
+            let a = RowStore::new(
+                file.clone(),
+                "ka".into(),
+                Goal::Journey,
+                Arc::new(AtomicBool::new(false)),
+                None,
+            );
+            // The profile flow alone first (no `a2p` object), then the journey's progress.
+            a.save(&journal("th-a")).unwrap();
+            a.save(&last).unwrap();
+            assert!(!finished(&last, Goal::Journey));
+            assert!(awaiting_review(&last));
+            // The campaign's intent, then its SID and status: patches inside `a2p`.
+            last.intents.insert(
+                "a2p.campaign".into(),
+                Intent {
+                    at: last.started_at,
+                    criteria: None,
+                },
+            );
+            a.save(&last).unwrap();
+            assert!(!awaiting_review(&last), "a create is in flight");
+            last.intents.clear();
+            let a2p = last.a2p.as_mut().unwrap();
+            a2p.brand_status = Some("APPROVED".into());
+            a2p.campaign = Some("QE0123456789abcdef0123456789abcdef".parse().unwrap());
+            a2p.campaign_status = Some("IN_PROGRESS".into());
+            a.save(&last).unwrap();
+            // The other customer cannot take any of its SIDs.
+            let b = store(&file, "kb");
+            for sid in last.owned_sids() {
+                assert!(b.held_elsewhere(&journal("th-b"), sid), "{sid}");
+            }
+            let brand = ObjectSid::from(last.a2p.as_ref().unwrap().brand.unwrap());
+            assert!(!b.try_claim(&journal("th-b"), brand));
+        }
+        let patched = fs::read_to_string(&path).unwrap();
+        assert!(
+            patched
+                .lines()
+                .last()
+                .unwrap()
+                .contains(r#""a2p":{"brand_status":"APPROVED","campaign":"QE"#),
+            "{patched}"
+        );
+        let (_, loaded) = BatchJournal::open(&path, "test").unwrap();
+        assert_eq!(loaded.customers["ka"], last);
+        drop(loaded);
+        // A long history is compacted to one line holding the whole `a2p` object.
+        {
+            let (file, loaded) = BatchJournal::open(&path, "test").unwrap();
+            let a = RowStore::new(
+                file,
+                "ka".into(),
+                Goal::Journey,
+                Arc::new(AtomicBool::new(false)),
+                Some(loaded.customers["ka"].clone()),
+            );
+            for i in 0..80 {
+                last.a2p.as_mut().unwrap().campaign_status = Some(format!("IN_PROGRESS_{i}"));
+                a.save(&last).unwrap();
+            }
+            last.a2p.as_mut().unwrap().campaign_status = Some(CAMPAIGN_VERIFIED.into());
+            a.save(&last).unwrap();
+        }
+        let (_, loaded) = BatchJournal::open(&path, "test").unwrap();
+        assert!(loaded.compacted_from.is_some());
+        assert_eq!(fs::read_to_string(&path).unwrap().lines().count(), 2);
+        assert_eq!(loaded.customers["ka"], last);
+        assert!(finished(&last, Goal::Journey));
+        fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn open_a2p_intents_of_other_customers_are_rivals() {
+        let path = temp("a2p-rivals");
+        let (file, _) = BatchJournal::open(&path, "test").unwrap();
+        let (a, b, c) = (store(&file, "ka"), store(&file, "kb"), store(&file, "kc"));
+        let started = journal("th-a").started_at;
+        let intent = |criteria: &str| Intent {
+            at: started,
+            criteria: Some(criteria.into()),
+        };
+        for key in ["a2p.trust_product", "a2p.messaging_service"] {
+            let mut jb = journal("th-b");
+            jb.intents.insert(key.into(), intent("same"));
+            b.save(&jb).unwrap();
+            let mut jc = journal("th-c");
+            jc.intents.insert(key.into(), intent("other"));
+            c.save(&jc).unwrap();
+            let mine = journal("th-a");
+            assert_eq!(a.rivals(&mine, key, &intent("same")), 1, "{key}");
+            assert_eq!(a.rivals(&mine, key, &intent("other")), 1, "{key}");
+            assert_eq!(a.rivals(&mine, key, &intent("none")), 0, "{key}");
+            assert_eq!(b.rivals(&jb, key, &intent("same")), 0, "{key}: not its own");
+            // Settled intents are no rivals.
+            b.save(&journal("th-b")).unwrap();
+            c.save(&journal("th-c")).unwrap();
+            assert_eq!(a.rivals(&mine, key, &intent("same")), 0, "{key}");
+        }
         fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 

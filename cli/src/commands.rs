@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use trusthub::api::runtime::text::printable;
 use trusthub::api::trusthub_v1::Policy;
 use trusthub::evaluation::Evaluation;
+use trusthub::flow::a2p::Journey;
 use trusthub::flow::{
     FileStore, FlowOptions, FlowReport, JournalStore, NoStore, Outcome, Preflight,
 };
@@ -18,10 +19,10 @@ use trusthub::{FlowError, Submission};
 use trusthub_emulator::{Decision, EmulatorConfig, Faults};
 
 use crate::context::{CliError, Context};
-use crate::input::{self, Defaults, Need, Problem, FIELDS, UNLISTED_PREFIX};
-use crate::report::evaluation_failures;
+use crate::input::{self, Defaults, Need, Problem, FIELDS, MESSAGE_SEPARATOR, UNLISTED_PREFIX};
+use crate::report::{evaluation_failures, Outcome as ReportOutcome, RowReport, Run as ReportRun};
 use crate::table;
-use crate::{EXIT_FAILED, EXIT_OK};
+use crate::{EXIT_FAILED, EXIT_OK, EXIT_WAITING};
 
 /// `profile create`.
 #[derive(Debug, clap::Args)]
@@ -38,9 +39,19 @@ pub struct CreateArgs {
     /// The ISV's primary customer profile, for an input without primary_profile_sid.
     #[arg(long, value_name = "BU...")]
     pub primary_profile: Option<CustomerProfileSid>,
-    /// Journal file: saved after every step; if it exists, the flow resumes from it.
+    /// Journal file: saved after every step; if it exists, the flow resumes from it (an A2P
+    /// journey goes on from where it stopped: run it again later to follow the reviews).
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
+    /// A2P input: follow the brand's vetting for up to SECS (0: one look).
+    #[arg(long, value_name = "SECS", default_value = "0", value_parser = crate::onboard::seconds)]
+    pub brand_wait: Duration,
+    /// A2P input: follow the campaign's review for up to SECS (0: one look).
+    #[arg(long, value_name = "SECS", default_value = "0", value_parser = crate::onboard::seconds)]
+    pub campaign_wait: Duration,
+    /// A2P input: how often a review is looked at while waiting, in seconds.
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = crate::onboard::seconds)]
+    pub poll: Duration,
 }
 
 /// `emulator`.
@@ -62,6 +73,11 @@ pub struct EmulatorArgs {
     /// Approve every submitted profile this many milliseconds after it enters review.
     #[arg(long, value_name = "MS")]
     pub auto_approve_ms: Option<u64>,
+    /// Approve every submitted profile, A2P brand and A2P campaign this many milliseconds after
+    /// it enters review (`--auto-approve-ms`, when given, still sets the profiles' delay).
+    /// Without it, only mock brands and their campaigns are approved (after 50 ms).
+    #[arg(long, value_name = "MS")]
+    pub approve_after: Option<u64>,
 }
 
 fn print_json(value: &Value) {
@@ -258,6 +274,9 @@ pub async fn profile_create(ctx: &Context, args: &CreateArgs) -> Result<u8, CliE
         preflight: Some(preflight.clone()),
         ..FlowOptions::default()
     };
+    if let Some(journey) = &customer.journey {
+        return journey_create(ctx, args, journey, store, journal, options).await;
+    }
     let result = match journal {
         Some(journal) => {
             ctx.client
@@ -362,6 +381,141 @@ pub async fn profile_create(ctx: &Context, args: &CreateArgs) -> Result<u8, CliE
         EXIT_OK
     } else {
         EXIT_FAILED
+    })
+}
+
+/// `trusthub profile create` of an A2P input: the journey, then where it stopped.
+async fn journey_create(
+    ctx: &Context,
+    args: &CreateArgs,
+    journey: &Journey,
+    store: Arc<dyn JournalStore>,
+    journal: Option<trusthub::flow::Journal>,
+    options: FlowOptions,
+) -> Result<u8, CliError> {
+    let resumed = journal.is_some();
+    let mut flow = ctx
+        .client
+        .a2p_journey(journey)
+        .journal(store)
+        .options(options)
+        .wait_for_brand(args.brand_wait)
+        .wait_for_campaign(args.campaign_wait)
+        .poll(args.poll);
+    if let Some(journal) = journal {
+        flow = flow.resuming(journal);
+    }
+    let done = flow.run().await.map_err(|e| {
+        let hint = match &args.journal {
+            Some(path) => format!(
+                "; the journal {} holds the progress: run the same command again to resume",
+                path.display()
+            ),
+            None => String::new(),
+        };
+        CliError::failed(format!("{e}{hint}"))
+    })?;
+    let mut row = RowReport::new(0, ReportOutcome::Error, ReportRun::New, true);
+    row.fill_from(&done.journal);
+    row.set_stage(&done.stage);
+    let later = match &args.journal {
+        Some(_) => "run the same command again later to follow it (nothing is created twice)",
+        None => "pass --journal to follow it later without creating anything twice",
+    };
+    if ctx.json {
+        let steps: Vec<Value> = done
+            .steps
+            .iter()
+            .map(|s| {
+                json!({
+                    "step": s.step.to_string(),
+                    "sid": s.sid,
+                    "outcome": outcome_word(s.outcome),
+                    "elapsed_ms": s.elapsed.as_millis() as u64,
+                })
+            })
+            .collect();
+        print_json(&json!({
+            "bundle_sid": row.bundle_sid,
+            "resumed": resumed,
+            "result": row.result,
+            "trust_product_sid": row.trust_product_sid,
+            "messaging_service_sid": row.messaging_service_sid,
+            "brand_sid": row.brand_sid,
+            "brand_status": row.brand_status,
+            "campaign_sid": row.campaign_sid,
+            "campaign_status": row.campaign_status,
+            "failures": row.failures,
+            "steps": steps,
+            "warnings": done.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+            "elapsed_ms": done.elapsed.as_millis() as u64,
+        }));
+    } else {
+        println!(
+            "{} the A2P journey of {} in {} ms ({} steps)",
+            if resumed { "resumed" } else { "ran" },
+            row.bundle_sid
+                .map_or_else(|| "(no profile)".to_owned(), |b| b.to_string()),
+            done.elapsed.as_millis(),
+            done.steps.len()
+        );
+        let rows: Vec<Vec<String>> = done
+            .steps
+            .iter()
+            .map(|s| {
+                vec![
+                    s.step.to_string(),
+                    s.sid.map(|sid| sid.to_string()).unwrap_or_default(),
+                    outcome_word(s.outcome).to_owned(),
+                    s.elapsed.as_millis().to_string(),
+                ]
+            })
+            .collect();
+        print!(
+            "{}",
+            table::render(&["STEP", "SID", "OUTCOME", "MS"], &rows)
+        );
+        let cell = |s: Option<String>| s.unwrap_or_else(|| "-".to_owned());
+        print!(
+            "{}",
+            table::render(
+                &["RESOURCE", "SID", "STATUS"],
+                &[
+                    vec![
+                        "A2P trust product".into(),
+                        cell(row.trust_product_sid.map(|s| s.to_string())),
+                        String::new(),
+                    ],
+                    vec![
+                        "Messaging Service".into(),
+                        cell(row.messaging_service_sid.map(|s| s.to_string())),
+                        String::new(),
+                    ],
+                    vec![
+                        "brand".into(),
+                        cell(row.brand_sid.map(|s| s.to_string())),
+                        cell(row.brand_status.clone()),
+                    ],
+                    vec![
+                        "campaign".into(),
+                        cell(row.campaign_sid.map(|s| s.to_string())),
+                        cell(row.campaign_status.clone()),
+                    ],
+                ]
+            )
+        );
+        match row.waiting_for() {
+            Some(what) => println!("waiting for {what}: {later}"),
+            None => println!("{}", row.result.as_str()),
+        }
+        for f in &row.failures {
+            println!("  - {f}");
+        }
+    }
+    Ok(match row.result {
+        ReportOutcome::Registered => EXIT_OK,
+        ReportOutcome::Waiting => EXIT_WAITING,
+        _ => EXIT_FAILED,
     })
 }
 
@@ -574,6 +728,9 @@ pub async fn emulator(args: &EmulatorArgs, json: bool) -> Result<u8, CliError> {
                 .with_latency(Duration::from_millis(args.latency_ms))
                 .with_answer_latency(Duration::from_millis(args.answer_latency_ms)),
         );
+    if let Some(ms) = args.approve_after {
+        config = crate::context::approve_after(config, Duration::from_millis(ms));
+    }
     if let Some(ms) = args.auto_approve_ms {
         config = config.with_auto_decision(Duration::from_millis(ms), Decision::Approve);
     }
@@ -625,6 +782,8 @@ pub fn schema(json: bool) -> u8 {
                     "key": f.key,
                     "form": f.kind.form(),
                     "list": f.kind.is_list(),
+                    "separator": f.kind.separator().map(String::from),
+                    "a2p": input::is_a2p_key(f.key),
                     "required": match f.need {
                         Need::Required => "yes".to_owned(),
                         Need::Optional => "no".to_owned(),
@@ -640,9 +799,13 @@ pub fn schema(json: bool) -> u8 {
     }
     println!(
         "Keys of a customer. CSV: one column per key, header row as written, lists \
-         comma-separated in one cell.\nTOML/JSON: the part before the dot is a table; lists are \
-         arrays (or a comma-separated string).\nEnum values are matched exactly; \
-         {UNLISTED_PREFIX}VALUE sends a value Twilio accepts but does not list.\n"
+         comma-separated in one cell (sample messages: {MESSAGE_SEPARATOR}-separated, since \
+         messages hold commas).\nTOML/JSON: the part before the dot is a table; lists are \
+         arrays (or a separated string).\nEnum values are matched exactly; \
+         {UNLISTED_PREFIX}VALUE sends a value Twilio accepts but does not list.\nA2P 10DLC: a \
+         customer with any a2p.*, brand.*, messaging_service.* or campaign.* key runs the A2P \
+         journey (its keys marked \"A2P rows\" then required); the others onboard the profile \
+         only.\n"
     );
     let rows: Vec<Vec<String>> = FIELDS
         .iter()

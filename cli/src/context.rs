@@ -2,10 +2,11 @@
 //! the output mode, and the command-line error type.
 
 use std::fmt;
+use std::time::Duration;
 
 use trusthub::sid::CustomerProfileSid;
 use trusthub::Client;
-use trusthub_emulator::{Emulator, EmulatorConfig};
+use trusthub_emulator::{Decision, Emulator, EmulatorConfig};
 
 use crate::{EXIT_FAILED, EXIT_USAGE};
 
@@ -36,6 +37,15 @@ impl CliError {
     }
 }
 
+/// `config` deciding every submitted profile, A2P brand and A2P campaign: approved `delay` after
+/// it enters review.
+pub fn approve_after(config: EmulatorConfig, delay: Duration) -> EmulatorConfig {
+    config
+        .with_auto_decision(delay, Decision::Approve)
+        .with_brand_decision(delay, Decision::Approve)
+        .with_campaign_decision(delay, Decision::Approve)
+}
+
 /// The client and the output settings.
 pub struct Context {
     /// The Trust Hub client.
@@ -49,8 +59,14 @@ pub struct Context {
 }
 
 impl Context {
-    /// A client from the environment, or against an embedded emulator (said on stderr).
-    pub async fn connect(emulator: bool, json: bool, verbose: bool) -> Result<Context, CliError> {
+    /// A client from the environment, or against an embedded emulator (said on stderr) that
+    /// approves what enters review `approve` after it does, when given.
+    pub async fn connect(
+        emulator: bool,
+        approve: Option<Duration>,
+        json: bool,
+        verbose: bool,
+    ) -> Result<Context, CliError> {
         if !emulator {
             let client = Client::from_env().map_err(|e| {
                 CliError::usage(format!(
@@ -64,7 +80,11 @@ impl Context {
                 verbose,
             });
         }
-        let emulator = trusthub_emulator::start(EmulatorConfig::default())
+        let config = match approve {
+            Some(delay) => approve_after(EmulatorConfig::default(), delay),
+            None => EmulatorConfig::default(),
+        };
+        let emulator = trusthub_emulator::start(config)
             .await
             .map_err(|e| CliError::failed(format!("cannot start the embedded emulator: {e}")))?;
         let client = Client::builder()

@@ -5,6 +5,12 @@
 //! (`[business_information]`); in CSV every key is a column header as written. [`FIELDS`] is the
 //! one list of keys: the parser, the `trusthub schema` command and the error messages all read it.
 //!
+//! A customer with any `a2p.*`, `brand.*`, `messaging_service.*` or `campaign.*` key is an A2P
+//! customer: besides its profile it gets the A2P 10DLC journey ([`Journey`]), and the keys the
+//! journey needs become required (each missing one reported by its key). Sample messages are the
+//! one list whose items may hold commas: in a CSV cell (or a TOML/JSON string) they are
+//! separated by `|` ([`MESSAGE_SEPARATOR`]).
+//!
 //! Enum values are the facade enums' wire strings (`BusinessType::LISTED_WIRE`, ...), matched
 //! exactly; `unlisted:VALUE` deliberately sends a value Twilio accepts but does not document.
 //! Every problem of a customer is collected at once, named by key, and never repeats a value
@@ -19,10 +25,14 @@ use serde_json::Value as Json;
 use trusthub::attributes::MAX_TEXT_CHARS;
 use trusthub::attributes::{
     Address, AuthorizedRepresentative, BusinessIdentity, BusinessIndustry, BusinessInformation,
-    BusinessType, JobPosition, Region, Regions, RegistrationIdentifier, UnknownValueError,
+    BusinessType, CompanyType, JobPosition, MessagingProfileInformation, Region, Regions,
+    RegistrationIdentifier, StockExchange, UnknownValueError,
 };
+use trusthub::flow::a2p::{Brand, BrandType, Campaign, Journey, MessagingServiceInput};
 use trusthub::flow::{DigestKey, SecondaryProfile};
-use trusthub::sid::{AddressSid, CustomerProfileSid, PhoneNumberSid, PolicySid};
+use trusthub::sid::{
+    AddressSid, CustomerProfileSid, MessagingServiceSid, PhoneNumberSid, PolicySid,
+};
 
 /// What kind of value a key holds.
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +45,11 @@ pub enum Kind {
     EnumList(&'static [&'static str]),
     /// A list of free text (URLs).
     TextList,
+    /// A list of keywords (letters and digits).
+    Keywords,
+    /// A list of messages, separated by `|` ([`MESSAGE_SEPARATOR`]) in one CSV cell: messages
+    /// hold commas.
+    Messages,
     /// A SID with this two-letter prefix.
     Sid(&'static str),
     /// A list of SIDs with this prefix.
@@ -45,9 +60,21 @@ pub enum Kind {
 
 impl Kind {
     /// Whether the value is a list (comma-separated in CSV, an array or a comma-separated
-    /// string in TOML/JSON).
+    /// string in TOML/JSON; messages are `|`-separated instead).
     pub fn is_list(self) -> bool {
-        matches!(self, Kind::EnumList(_) | Kind::TextList | Kind::SidList(_))
+        matches!(
+            self,
+            Kind::EnumList(_) | Kind::TextList | Kind::Keywords | Kind::Messages | Kind::SidList(_)
+        )
+    }
+
+    /// What separates a list's items in a CSV cell (or a TOML/JSON string); none for one value.
+    pub fn separator(self) -> Option<char> {
+        match self {
+            Kind::Messages => Some(MESSAGE_SEPARATOR),
+            kind if kind.is_list() => Some(','),
+            _ => None,
+        }
     }
 
     /// The accepted wire strings, for enums.
@@ -65,6 +92,10 @@ impl Kind {
             Kind::Enum(_) => "one of the accepted values".into(),
             Kind::EnumList(_) => "list of the accepted values".into(),
             Kind::TextList => "list of URLs".into(),
+            Kind::Keywords => "list of keywords (letters and digits)".into(),
+            Kind::Messages => {
+                format!("list of messages ({MESSAGE_SEPARATOR}-separated in one CSV cell)")
+            }
             Kind::Sid(prefix) => format!("{prefix}... SID"),
             Kind::SidList(prefix) => format!("list of {prefix}... SIDs"),
             Kind::Bool => "true or false".into(),
@@ -148,10 +179,56 @@ pub const FIELDS: &[Field] = &[
     field("address.friendly_name", Kind::Text, Need::Optional, "the address's name, up to 64 characters"),
     field("address.emergency_enabled", Kind::Bool, Need::Optional, "enable emergency calling on the address"),
     field("address.auto_correct_address", Kind::Bool, Need::Optional, "let Twilio correct the address (Twilio's default: true)"),
+    field("a2p.company_type", Kind::Enum(CompanyType::LISTED_WIRE), Need::When("A2P rows"), "A2P 10DLC: the kind of organisation the brand is. A row (or file) with any a2p.*, brand.*, messaging_service.* or campaign.* key runs the A2P journey after its profile (A2P trust product, brand, Messaging Service, campaign; the profile is always submitted); the others onboard the profile only"),
+    field("a2p.stock_exchange", Kind::Enum(StockExchange::LISTED_WIRE), Need::When("public companies"), "the exchange the company trades on"),
+    field("a2p.stock_ticker", Kind::Text, Need::When("public companies"), "the company's ticker: 1 to 10 letters, digits, '.' or '-'"),
+    field("a2p.brand_contact_email", Kind::Text, Need::When("public companies"), "where The Campaign Registry sends a public brand's verification email"),
+    field("a2p.trust_product_name", Kind::Text, Need::Optional, "the A2P Messaging Profile trust product's name; default: friendly_name followed by \" A2P\""),
+    field("a2p.trust_product_email", Kind::Text, Need::Optional, "the A2P trust product's status email; default: email"),
+    field("brand.type", Kind::Enum(BRAND_TYPES), Need::Optional, "the brand's type (no unlisted: values); default STANDARD. LOW_VOLUME_STANDARD: under 6,000 message segments a day, skips secondary vetting"),
+    field("brand.mock", Kind::Bool, Need::Optional, "register a mock brand (for tests: approved without vetting, its campaign a mock campaign); default false"),
+    field("brand.skip_secondary_vetting", Kind::Bool, Need::Optional, "skip TCR's automatic secondary vetting (SkipAutomaticSecVet); default: true for LOW_VOLUME_STANDARD (which must skip it), false for STANDARD"),
+    field("messaging_service.friendly_name", Kind::Text, Need::When("A2P rows, unless messaging_service.sid"), "the name of the Messaging Service to create, up to 64 characters"),
+    field("messaging_service.sid", Kind::Sid("MG"), Need::When("instead of messaging_service.friendly_name"), "a Messaging Service that exists (holding no campaign yet)"),
+    field("messaging_service.inbound_request_url", Kind::Text, Need::Optional, "a new service's webhook for incoming messages, http(s)"),
+    field("messaging_service.status_callback", Kind::Text, Need::Optional, "a new service's webhook for delivery statuses, http(s)"),
+    field("messaging_service.phone_number_sids", Kind::SidList("PN"), Need::Optional, "phone numbers to add to the service (each in no other service); phone_number_sids are not added unless listed here too"),
+    field("campaign.use_case", Kind::Text, Need::When("A2P rows"), "the use case code, e.g. 2FA, ACCOUNT_NOTIFICATION, CUSTOMER_CARE, DELIVERY_NOTIFICATION, MARKETING, MIXED, LOW_VOLUME (LOW_VOLUME_STANDARD brands); checked against the ones Twilio offers the brand before the campaign is created"),
+    field("campaign.description", Kind::Text, Need::When("A2P rows"), "what the campaign sends, 40 to 4096 characters"),
+    field("campaign.message_flow", Kind::Text, Need::When("A2P rows"), "how recipients opt in, 40 to 2048 characters"),
+    field("campaign.message_samples", Kind::Messages, Need::When("A2P rows"), "2 to 5 sample messages of 20 to 1024 characters each"),
+    field("campaign.has_embedded_links", Kind::Bool, Need::Optional, "whether messages hold links (then samples may); default false"),
+    field("campaign.has_embedded_phone", Kind::Bool, Need::Optional, "whether messages hold phone numbers; default false"),
+    field("campaign.opt_in_keywords", Kind::Keywords, Need::Optional, "keywords that opt a recipient in"),
+    field("campaign.opt_out_keywords", Kind::Keywords, Need::Optional, "keywords that opt a recipient out"),
+    field("campaign.help_keywords", Kind::Keywords, Need::Optional, "keywords that ask for help"),
+    field("campaign.opt_in_message", Kind::Text, Need::When("with campaign.opt_in_keywords"), "the reply to an opt-in keyword, 20 to 320 characters"),
+    field("campaign.opt_out_message", Kind::Text, Need::When("with campaign.opt_out_keywords"), "the reply to an opt-out keyword, 20 to 320 characters"),
+    field("campaign.help_message", Kind::Text, Need::When("with campaign.help_keywords"), "the reply to a help keyword, 20 to 320 characters"),
+    field("campaign.age_gated", Kind::Bool, Need::Optional, "whether the content is age-gated; default false"),
+    field("campaign.direct_lending", Kind::Bool, Need::Optional, "whether the campaign is about direct lending; default false"),
+    field("campaign.subscriber_opt_in", Kind::Bool, Need::Optional, "states that recipients opted in (SubscriberOptIn); default: not stated"),
 ];
+
+/// The accepted values of `brand.type`.
+pub const BRAND_TYPES: &[&str] = &["STANDARD", "LOW_VOLUME_STANDARD"];
+
+/// The sections whose keys make a customer an A2P customer.
+pub const A2P_SECTIONS: [&str; 4] = ["a2p", "brand", "messaging_service", "campaign"];
+
+/// What separates the items of a message list (`campaign.message_samples`) in a CSV cell or a
+/// TOML/JSON string: messages hold commas.
+pub const MESSAGE_SEPARATOR: char = '|';
 
 /// The prefix that sends an enum value the documentation does not list.
 pub const UNLISTED_PREFIX: &str = "unlisted:";
+
+/// Whether `key` belongs to the A2P 10DLC journey (one of [`A2P_SECTIONS`]).
+pub fn is_a2p_key(key: &str) -> bool {
+    A2P_SECTIONS
+        .iter()
+        .any(|s| key.strip_prefix(s).is_some_and(|r| r.starts_with('.')))
+}
 
 /// The schema entry of `key`.
 pub fn field_of(key: &str) -> Option<&'static Field> {
@@ -301,8 +378,12 @@ impl Record {
         }
     }
 
-    /// A list value: an array, or one string split at commas; empty items dropped.
+    /// A list value: an array, or one string split at commas (at `|` for messages); empty
+    /// items dropped.
     fn list(&self, key: &str) -> Vec<String> {
+        let separator = field_of(key)
+            .and_then(|f| f.kind.separator())
+            .unwrap_or(',');
         match self.values.get(key) {
             Some(RawValue::List(items)) => items
                 .iter()
@@ -310,7 +391,7 @@ impl Record {
                 .filter(|s| !s.is_empty())
                 .collect(),
             Some(RawValue::Text(text)) => text
-                .split(',')
+                .split(separator)
                 .map(|s| s.trim().to_owned())
                 .filter(|s| !s.is_empty())
                 .collect(),
@@ -322,6 +403,11 @@ impl Record {
         self.values
             .keys()
             .any(|k| k.strip_prefix(section).is_some_and(|r| r.starts_with('.')))
+    }
+
+    /// Whether the customer asks for the A2P journey: it has a key of an A2P section.
+    pub fn is_a2p(&self) -> bool {
+        self.values.keys().any(|k| is_a2p_key(k))
     }
 }
 
@@ -496,6 +582,8 @@ pub struct Customer {
     pub key: CustomerKey,
     /// The flow input.
     pub profile: SecondaryProfile,
+    /// The A2P 10DLC journey, for an A2P customer (its profile is [`Customer::profile`]).
+    pub journey: Option<Journey>,
     /// The business information as parsed (the tests read it; the flow input holds it).
     #[cfg(test)]
     pub business: BusinessInformation,
@@ -578,7 +666,7 @@ pub fn build(record: &Record, defaults: &Defaults) -> Result<Customer, Vec<Probl
 
     // The facade validates everything else (and reports required values) without echoing them.
     let built = b.build();
-    let (profile, warnings) = match built {
+    let (profile, mut warnings) = match built {
         Ok(profile) => {
             let warnings = profile.warnings().iter().map(|w| w.to_string()).collect();
             (Some(profile), warnings)
@@ -596,11 +684,17 @@ pub fn build(record: &Record, defaults: &Defaults) -> Result<Customer, Vec<Probl
             (None, Vec::new())
         }
     };
+    let journey = if record.is_a2p() {
+        journey(record, profile.as_ref(), &mut problems, &mut warnings)
+    } else {
+        None
+    };
     let key = customer_key(record, business.as_ref(), &mut problems);
     match (profile, business, key) {
         (Some(profile), Some(_business), Some(key)) if problems.is_empty() => Ok(Customer {
             key,
             profile,
+            journey,
             #[cfg(test)]
             business: _business,
             #[cfg(test)]
@@ -608,6 +702,220 @@ pub fn build(record: &Record, defaults: &Defaults) -> Result<Customer, Vec<Probl
             warnings,
         }),
         _ => Err(problems),
+    }
+}
+
+/// The A2P journey of an A2P customer. Its problems are added to `problems` (named by input
+/// key); with a profile that did not build, the A2P keys are still checked, against a
+/// placeholder profile, so that every problem is reported at once.
+fn journey(
+    record: &Record,
+    profile: Option<&SecondaryProfile>,
+    problems: &mut Vec<Problem>,
+    warnings: &mut Vec<String>,
+) -> Option<Journey> {
+    let company_type = required_enum(
+        record,
+        "a2p.company_type",
+        CompanyType::LISTED,
+        |s| s.parse(),
+        CompanyType::unlisted,
+        problems,
+    );
+    let stock_exchange = record.text("a2p.stock_exchange").and_then(|text| {
+        enum_value(
+            "a2p.stock_exchange",
+            text,
+            |s| s.parse::<StockExchange>(),
+            StockExchange::unlisted,
+            problems,
+        )
+    });
+    let optional = |key: &str| record.text(key).map(|t| t.trim().to_owned());
+    let messaging_profile = MessagingProfileInformation {
+        company_type,
+        stock_exchange,
+        stock_ticker: optional("a2p.stock_ticker"),
+        brand_contact_email: optional("a2p.brand_contact_email"),
+    };
+
+    let brand_type = match record.text("brand.type").map(str::trim) {
+        None | Some("STANDARD") => BrandType::Standard,
+        Some("LOW_VOLUME_STANDARD") => BrandType::LowVolumeStandard,
+        Some(other) => {
+            let upper = other.to_ascii_uppercase().replace(['-', ' '], "_");
+            let found = match BRAND_TYPES.iter().find(|t| **t == upper) {
+                Some(t) => format!("{other:?} (did you mean {t:?}?)"),
+                None => format!(
+                    "a value that is not listed ({} characters)",
+                    other.chars().count()
+                ),
+            };
+            problems.push(Problem::new(
+                "brand.type",
+                "one of \"STANDARD\", \"LOW_VOLUME_STANDARD\"",
+                found,
+            ));
+            BrandType::Standard
+        }
+    };
+    let brand = Brand {
+        brand_type,
+        mock: boolean(record, "brand.mock", problems).unwrap_or(false),
+        skip_automatic_secondary_vetting: boolean(record, "brand.skip_secondary_vetting", problems),
+    };
+
+    let service_sid = sid::<MessagingServiceSid>(record, "messaging_service.sid", problems);
+    let service_name = optional("messaging_service.friendly_name");
+    let new_only = [
+        "messaging_service.inbound_request_url",
+        "messaging_service.status_callback",
+    ];
+    let service = match (service_sid, service_name) {
+        (Some(sid), None) => {
+            for key in new_only {
+                if record.text(key).is_some() {
+                    problems.push(Problem::new(
+                        key,
+                        "nothing with messaging_service.sid (webhooks are set on a new service)",
+                        "a value",
+                    ));
+                }
+            }
+            MessagingServiceInput::Existing(sid)
+        }
+        (Some(_), Some(_)) => {
+            problems.push(Problem::new(
+                "messaging_service.sid",
+                "either messaging_service.sid or messaging_service.friendly_name",
+                "both",
+            ));
+            MessagingServiceInput::New {
+                friendly_name: String::new(),
+                inbound_request_url: None,
+                status_callback: None,
+            }
+        }
+        (None, name) => {
+            if name.is_none() && record.text("messaging_service.sid").is_none() {
+                problems.push(Problem::new(
+                    "messaging_service.friendly_name",
+                    "the name of the Messaging Service to create (or messaging_service.sid)",
+                    "nothing",
+                ));
+            }
+            MessagingServiceInput::New {
+                // A placeholder keeps the facade's other checks going.
+                friendly_name: name.unwrap_or_else(|| "-".to_owned()),
+                inbound_request_url: optional(new_only[0]),
+                status_callback: optional(new_only[1]),
+            }
+        }
+    };
+    let mut service_numbers = Vec::new();
+    const NUMBERS: &str = "messaging_service.phone_number_sids";
+    for (i, text) in record.list(NUMBERS).iter().enumerate() {
+        match text.parse::<PhoneNumberSid>() {
+            Ok(pn) => service_numbers.push(pn),
+            Err(e) => problems.push(Problem::new(
+                format!("{NUMBERS}[{i}]"),
+                "PN... SID",
+                e.problem().to_string(),
+            )),
+        }
+    }
+
+    let flag =
+        |key: &str, problems: &mut Vec<Problem>| boolean(record, key, problems).unwrap_or(false);
+    let mut campaign = Campaign::new(optional("campaign.use_case").unwrap_or_default());
+    campaign.description = text(record, "campaign.description").trim().to_owned();
+    campaign.message_flow = text(record, "campaign.message_flow").trim().to_owned();
+    campaign.message_samples = record.list("campaign.message_samples");
+    campaign.has_embedded_links = flag("campaign.has_embedded_links", problems);
+    campaign.has_embedded_phone = flag("campaign.has_embedded_phone", problems);
+    campaign.opt_in_message = optional("campaign.opt_in_message");
+    campaign.opt_out_message = optional("campaign.opt_out_message");
+    campaign.help_message = optional("campaign.help_message");
+    campaign.opt_in_keywords = record.list("campaign.opt_in_keywords");
+    campaign.opt_out_keywords = record.list("campaign.opt_out_keywords");
+    campaign.help_keywords = record.list("campaign.help_keywords");
+    campaign.age_gated = flag("campaign.age_gated", problems);
+    campaign.direct_lending = flag("campaign.direct_lending", problems);
+    campaign.subscriber_opt_in = boolean(record, "campaign.subscriber_opt_in", problems);
+
+    // The trust product's name and email, as the facade defaults them, but given explicitly so
+    // that they are checked even when the profile did not build.
+    let name = optional("a2p.trust_product_name").unwrap_or_else(|| {
+        record
+            .text("friendly_name")
+            .map(|n| format!("{} A2P", n.trim()))
+            .unwrap_or_default()
+    });
+    let email = optional("a2p.trust_product_email")
+        .or_else(|| optional("email"))
+        .unwrap_or_default();
+    let builder = Journey::builder()
+        .trust_product(name, email)
+        .messaging_profile(messaging_profile)
+        .brand(brand)
+        .messaging_service_input(service)
+        .campaign(campaign)
+        .phone_numbers(service_numbers);
+    let builder = match profile {
+        Some(profile) => builder.secondary_profile(profile.clone()),
+        // Only validated: never run (the customer has problems).
+        None => builder.existing_profile(CustomerProfileSid::from_static(
+            "BU00000000000000000000000000000000",
+        )),
+    };
+    match builder.build() {
+        Ok(journey) => {
+            // The profile's warnings are already listed; the journey's own are added.
+            let profile_warnings = profile.map_or(0, |p| p.warnings().len());
+            warnings.extend(
+                journey
+                    .warnings()
+                    .iter()
+                    .skip(profile_warnings)
+                    .map(|w| format!("{}: {}", a2p_input_key(record, w.field()), w.message())),
+            );
+            profile.is_some().then_some(journey)
+        }
+        Err(errors) => {
+            for e in errors.errors() {
+                let field = a2p_input_key(record, e.field());
+                if problems.iter().any(|p| p.field == field) {
+                    continue;
+                }
+                problems.push(Problem::new(field, e.expected(), e.found()));
+            }
+            None
+        }
+    }
+}
+
+/// The input key of a facade validation path of the journey. A trust product's name or email
+/// that was not given comes from `friendly_name` or `email`: its problem is theirs.
+fn a2p_input_key(record: &Record, facade_field: &str) -> String {
+    let given = |key: &str| record.text(key).is_some();
+    if let Some(rest) = facade_field.strip_prefix("a2p_profile.") {
+        return format!("a2p.{rest}");
+    }
+    match facade_field {
+        "trust_product.friendly_name" if given("a2p.trust_product_name") => {
+            "a2p.trust_product_name".to_owned()
+        }
+        "trust_product.friendly_name" => "friendly_name".to_owned(),
+        "trust_product.email" if given("a2p.trust_product_email") => {
+            "a2p.trust_product_email".to_owned()
+        }
+        "trust_product.email" => "email".to_owned(),
+        "brand.skip_automatic_secondary_vetting" => "brand.skip_secondary_vetting".to_owned(),
+        "phone_numbers" => "messaging_service.phone_number_sids".to_owned(),
+        other => other
+            .strip_prefix("phone_numbers")
+            .map(|rest| format!("messaging_service.phone_number_sids{rest}"))
+            .unwrap_or_else(|| other.to_owned()),
     }
 }
 
@@ -1029,6 +1337,112 @@ mod tests {
         ]);
         assert_eq!(record.list("phone_number_sids").len(), 2);
         assert_eq!(record.text("email"), None);
+    }
+
+    fn a2p() -> Json {
+        let mut doc = good();
+        doc["a2p"] = serde_json::json!({"company_type": "private"});
+        doc["brand"] = serde_json::json!({"type": "LOW_VOLUME_STANDARD", "mock": "true"});
+        doc["messaging_service"] = serde_json::json!({"friendly_name": "Acme notifications"});
+        doc["campaign"] = serde_json::json!({
+            "use_case": "LOW_VOLUME",
+            "description": "Appointment reminders and one-time codes for Acme's customers.",
+            "message_flow": "Customers give their number on the sign-up form and tick a box.",
+            // A string is split at `|`: the messages keep their commas.
+            "message_samples": "Acme: your visit is tomorrow, 10am.|Acme: code 123456, valid 10 min.",
+            "opt_out_keywords": "STOP, QUIT",
+            "opt_out_message": "You are unsubscribed from Acme messages.",
+        });
+        doc
+    }
+
+    #[test]
+    fn a_customer_without_a2p_keys_has_no_journey() {
+        let record = Record::from_document(&good());
+        assert!(!record.is_a2p());
+        assert!(build(&record, &Defaults::default())
+            .unwrap()
+            .journey
+            .is_none());
+    }
+
+    #[test]
+    fn a2p_keys_build_the_journey() {
+        let record = Record::from_document(&a2p());
+        assert!(record.is_a2p());
+        let customer = build(&record, &Defaults::default()).unwrap();
+        let journey = customer.journey.expect("an A2P customer");
+        let campaign = journey.campaign();
+        assert_eq!(
+            campaign.message_samples,
+            [
+                "Acme: your visit is tomorrow, 10am.",
+                "Acme: code 123456, valid 10 min."
+            ]
+        );
+        assert_eq!(campaign.opt_out_keywords, ["STOP", "QUIT"]);
+        assert_eq!(journey.brand().brand_type, BrandType::LowVolumeStandard);
+        assert!(journey.brand().mock);
+        assert!(journey.brand().skips_secondary_vetting());
+        // Arrays work as well.
+        let mut doc = a2p();
+        doc["campaign"]["message_samples"] = serde_json::json!([
+            "Acme: your visit is tomorrow, 10am.",
+            "Acme: code 123456, valid 10 min.",
+            "Acme: see you soon | reply STOP to stop."
+        ]);
+        let customer = build(&Record::from_document(&doc), &Defaults::default()).unwrap();
+        assert_eq!(
+            customer.journey.unwrap().campaign().message_samples.len(),
+            3
+        );
+    }
+
+    #[test]
+    fn a2p_problems_are_named_by_key_and_never_twice() {
+        let mut doc = a2p();
+        doc["email"] = "compliance.example.com".into();
+        doc["a2p"]["company_type"] = "public".into();
+        doc["brand"]["skip_secondary_vetting"] = "false".into();
+        doc["messaging_service"]["sid"] = "MG0123456789abcdef0123456789abcdef".into();
+        doc["campaign"]["description"] = "Secret words".into();
+        doc["campaign"].as_object_mut().unwrap().remove("use_case");
+        doc["campaign"]["opt_in_keywords"] = "JOIN".into();
+        let problems = build(&Record::from_document(&doc), &Defaults::default()).unwrap_err();
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        for expected in [
+            "email",
+            "a2p.stock_exchange",
+            "a2p.stock_ticker",
+            "a2p.brand_contact_email",
+            "brand.skip_secondary_vetting",
+            "messaging_service.sid",
+            "campaign.use_case",
+            "campaign.description",
+            "campaign.opt_in_message",
+        ] {
+            assert!(fields.contains(&expected), "{expected} not in {fields:?}");
+        }
+        // The trust product's email defaults to `email`: its problem is reported once, there.
+        assert_eq!(
+            fields.iter().filter(|f| **f == "email").count(),
+            1,
+            "{fields:?}"
+        );
+        assert!(!fields.contains(&"a2p.trust_product_email"), "{fields:?}");
+        let text: String = problems.iter().map(|p| format!("{p}\n")).collect();
+        for value in ["compliance.example.com", "Secret words"] {
+            assert!(!text.contains(value), "{value} leaked: {text}");
+        }
+        // A missing service is named by the key to give.
+        let mut doc = a2p();
+        doc.as_object_mut().unwrap().remove("messaging_service");
+        let problems = build(&Record::from_document(&doc), &Defaults::default()).unwrap_err();
+        assert_eq!(
+            problems[0].field, "messaging_service.friendly_name",
+            "{problems:?}"
+        );
+        assert_eq!(problems.len(), 1, "{problems:?}");
     }
 
     #[test]

@@ -1,20 +1,37 @@
 //! `trusthub`: onboard one customer or a whole CSV of them as Twilio Secondary Customer
-//! Profiles, with progress, resume and a report.
+//! Profiles, and through A2P 10DLC registration (brand and campaign), with progress, resume and a
+//! report.
 //!
 //! ```text
 //! trusthub profile create --file customer.toml [--submit] [--dry-run] [--journal FILE]
 //! trusthub onboard customers.csv --journal onboard.journal [--concurrency N] [--submit] [--dry-run]
+//!          [--brand-wait SECS] [--campaign-wait SECS] [--poll SECS]
+//! trusthub onboard customers.csv --journal onboard.journal --refresh   the A2P rows under review
 //! trusthub profile status BU...        trusthub profile evaluate BU...
-//! trusthub policies list               trusthub emulator [--port N]
+//! trusthub policies list               trusthub emulator [--port N] [--approve-after MS]
 //! trusthub schema                      the input keys and their accepted values
 //! ```
 //!
+//! A customer (a CSV row, a TOML/JSON file) with any `a2p.*`, `brand.*`, `messaging_service.*`
+//! or `campaign.*` key runs the A2P 10DLC journey: its profile (always submitted), the A2P
+//! Messaging Profile trust product, the brand registration, the Messaging Service with its
+//! numbers and the campaign (`trusthub schema` lists the keys). The brand's vetting and the
+//! campaign's review take minutes to weeks: a run looks once (or follows them for
+//! `--brand-wait` / `--campaign-wait` seconds) and the row ends `waiting`, its brand or campaign
+//! in the journal; `onboard ... --refresh` later looks again at those rows only, and creates the
+//! campaign once the brand is approved. Nothing is created twice, brands and campaigns (each a
+//! fee) included.
+//!
 //! Credentials come from the library's environment variables (`TWILIO_ACCOUNT_SID` with
 //! `TWILIO_AUTH_TOKEN`, or `TWILIO_API_KEY` + `TWILIO_API_SECRET`; `TWILIO_BASE_URL`, ...);
-//! `--emulator` runs any command against an embedded emulator instead. Exit codes: 0 success
-//! (every row compliant), 1 some row or profile failed or is not compliant, 2 usage (bad
-//! arguments, unreadable input file, a journal held by another process, missing credentials), 130
-//! interrupted by Ctrl-C, SIGTERM or SIGHUP (resumable).
+//! `--emulator` runs any command against an embedded emulator instead
+//! (`--emulator-approve-after MS` has it approve profiles, brands and campaigns). Exit codes:
+//! 0 success (every row compliant, every A2P row registered), 1 some row or profile failed, is
+//! invalid, not compliant, or its brand or campaign was rejected (with `--refresh`: or is left
+//! unfinished), 2 usage (bad arguments, unreadable input file, a journal held by another process,
+//! missing credentials), 3 nothing failed but some A2P rows wait for a review (run `onboard
+//! --refresh` later), 130 interrupted by Ctrl-C, SIGTERM or SIGHUP (resumable). A run with
+//! failures exits 1 even when other rows wait.
 #![warn(missing_docs)]
 
 mod batch_journal;
@@ -36,23 +53,31 @@ use context::{CliError, Context};
 
 /// Exit code: everything succeeded (every row or profile compliant).
 pub const EXIT_OK: u8 = 0;
-/// Exit code: some row or profile failed, is invalid or is not compliant.
+/// Exit code: some row or profile failed, is invalid, is not compliant, or its A2P brand or
+/// campaign was rejected (with `--refresh`: or is left unfinished). Takes precedence over
+/// [`EXIT_WAITING`].
 pub const EXIT_FAILED: u8 = 1;
 /// Exit code: usage error (clap's own code for bad arguments), unreadable input, no credentials.
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code: nothing failed, but some A2P rows wait for a review (their brand's vetting or their
+/// campaign's); `trusthub onboard ... --refresh` later goes on.
+pub const EXIT_WAITING: u8 = 3;
 /// Exit code: interrupted by Ctrl-C, SIGTERM or SIGHUP; the same command resumes.
 pub const EXIT_INTERRUPTED: u8 = 130;
 
-/// Onboard ISV customers to Twilio Trust Hub as Secondary Customer Profiles.
+/// Onboard ISV customers to Twilio Trust Hub as Secondary Customer Profiles, and through A2P
+/// 10DLC registration.
 #[derive(Debug, Parser)]
 #[command(
     name = "trusthub",
     version,
     after_help = "Credentials: TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and \
                   TWILIO_API_SECRET); optional TWILIO_BASE_URL, TWILIO_EDGE, TWILIO_REGION.\n\
-                  Exit codes: 0 success, 1 some row/profile failed or is not compliant, 2 usage, \
-                  130 interrupted by Ctrl-C, SIGTERM or SIGHUP (run the same command again to \
-                  resume)."
+                  Exit codes: 0 success (every row compliant, every A2P row registered), 1 some \
+                  row/profile failed, is not compliant or was rejected, 2 usage, 3 nothing failed \
+                  but some A2P rows wait for a brand or campaign review (run `onboard ... \
+                  --refresh` later), 130 interrupted by Ctrl-C, SIGTERM or SIGHUP (run the same \
+                  command again to resume)."
 )]
 struct Cli {
     #[command(flatten)]
@@ -67,6 +92,11 @@ struct Global {
     /// Run against an embedded emulator (in this process) instead of Twilio.
     #[arg(long, global = true)]
     emulator: bool,
+    /// With --emulator: approve every submitted profile, A2P brand and A2P campaign this many
+    /// milliseconds after it enters review (otherwise only mock brands and their campaigns are
+    /// approved, after 50 ms).
+    #[arg(long, global = true, value_name = "MS", requires = "emulator")]
+    emulator_approve_after: Option<u64>,
     /// Debug tracing on stderr (never secrets nor personal data).
     #[arg(long, short, global = true)]
     verbose: bool,
@@ -82,7 +112,19 @@ enum Command {
         #[command(subcommand)]
         command: ProfileCommand,
     },
-    /// One profile per CSV row, with progress, resume (same command again) and a report.
+    /// One profile (or, for rows with A2P columns, the A2P 10DLC journey) per CSV row, with
+    /// progress, resume (same command again), `--refresh` of the rows waiting for a brand or
+    /// campaign review, and a report.
+    #[command(
+        after_help = "Row outcomes: compliant, registered (A2P: brand approved, campaign \
+                            verified), waiting (A2P: brand or campaign under review; not a \
+                            failure), rejected (A2P: brand or campaign failed its review), \
+                            noncompliant, invalid, error, pending (interrupted or not started).\n\
+                            Exit codes: 0 every row compliant or registered; 1 some row \
+                            invalid, error, noncompliant or rejected (with --refresh: or left \
+                            unfinished); 3 none failed but some wait for a review; 130 \
+                            interrupted (the same command resumes)."
+    )]
     Onboard(onboard::OnboardArgs),
     /// Trust Hub policies.
     Policies {
@@ -97,7 +139,8 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum ProfileCommand {
-    /// Create (steps 1-9), optionally submit (step 10), from a TOML or JSON file.
+    /// Create (steps 1-9), optionally submit (step 10), from a TOML or JSON file; with A2P
+    /// sections, the A2P 10DLC journey (exit 3 while the brand or campaign is under review).
     Create(commands::CreateArgs),
     /// Show the status of customer profiles.
     Status {
@@ -147,7 +190,8 @@ async fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Schema => Ok(commands::schema(g.json)),
         Command::Emulator(args) => commands::emulator(args, g.json).await,
         command => {
-            let ctx = Context::connect(g.emulator, g.json, g.verbose).await?;
+            let approve = g.emulator_approve_after.map(Duration::from_millis);
+            let ctx = Context::connect(g.emulator, approve, g.json, g.verbose).await?;
             match command {
                 Command::Profile {
                     command: ProfileCommand::Create(args),

@@ -1,4 +1,6 @@
-//! `trusthub onboard`: one Secondary Customer Profile flow per CSV row.
+//! `trusthub onboard`: one Secondary Customer Profile flow per CSV row, or, for a row with A2P
+//! columns, the A2P 10DLC journey ([`Journey`]: the profile, submitted, then the A2P trust
+//! product, the brand, the Messaging Service and the campaign).
 //!
 //! 1. Every row is read and validated; a row with problems is reported (every problem) and
 //!    skipped, the others go on. Rows are identified by their customer key (the `customer_key`
@@ -21,8 +23,18 @@
 //!    its next saved step: the journal then knows every resource the row created, and running
 //!    the same command again resumes it without creating anything twice. A second signal stops
 //!    at once (the journal's intents still cover what was in flight).
-//! 6. The report (CSV and JSON) lists every row; the exit code is 0 when every row is compliant,
-//!    1 when some row is invalid, failed or not compliant, 130 when interrupted.
+//!    A row that is only waiting for a review (its brand exists, no create in flight) stops at
+//!    once on the first signal: it only fetches.
+//! 6. The brand's vetting and the campaign's review take minutes to weeks. An A2P row follows
+//!    them for `--brand-wait` / `--campaign-wait` (default: one look) and then ends `waiting`
+//!    (its journal holds the brand or campaign); `--refresh` runs only such rows, which fetch
+//!    their brand and campaign and go on to create the campaign once the brand is approved.
+//!    Brands and campaigns are never created twice (the journal's intents, and one brand per
+//!    A2P trust product, one campaign per service).
+//! 7. The report (CSV and JSON) lists every row; the exit code is 0 when every row is compliant
+//!    (A2P rows: registered), 1 when some row is invalid, failed, not compliant or rejected (or,
+//!    with `--refresh`, unfinished), 3 when none failed but some wait for a review, 130 when
+//!    interrupted.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::IsTerminal;
@@ -37,15 +49,17 @@ use tokio::task::JoinSet;
 use tracing::Instrument;
 use trusthub::api::trusthub_v1::CustomerProfileEvaluationStatus;
 use trusthub::evaluation::Evaluation;
+use trusthub::flow::a2p::Journey;
 use trusthub::flow::{FlowOptions, Journal, JournalStore, Limiter, Preflight};
-use trusthub::sid::{CustomerProfileSid, PolicySid};
+use trusthub::sid::{CustomerProfileSid, EvaluationSid, PolicySid};
 use trusthub::{Client, FlowError};
 
-use crate::batch_journal::{finished, is_stopping, BatchJournal, RowStore};
+use crate::batch_journal::{awaiting_review, finished, is_stopping, BatchJournal, Goal, RowStore};
 use crate::context::{CliError, Context};
 use crate::input::{self, Customer, CustomerKey, Defaults, Record};
 use crate::report::{self, evaluation_failures, Outcome, Report, RowReport, Run, Summary};
-use crate::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK};
+use crate::table;
+use crate::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_WAITING};
 
 /// `trusthub onboard`.
 #[derive(Debug, clap::Args)]
@@ -60,19 +74,54 @@ pub struct OnboardArgs {
     #[arg(long, default_value_t = 8, value_name = "N",
           value_parser = clap::value_parser!(u16).range(1..=512))]
     pub concurrency: u16,
-    /// Submit each compliant profile for review (step 10).
+    /// Submit each compliant profile for review (step 10). A2P rows always submit theirs: a
+    /// brand needs it.
     #[arg(long)]
     pub submit: bool,
     /// Check every row, the policies and the primary profiles, the journal and the report's
     /// destination; create nothing.
     #[arg(long, conflicts_with = "submit")]
     pub dry_run: bool,
+    /// Refresh the A2P rows waiting for a review: run only the rows whose brand exists and whose
+    /// campaign is not verified (they fetch the brand and campaign, and create the campaign once
+    /// the brand is approved), report every row, start or resume nothing else.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub refresh: bool,
+    /// A2P rows: follow the brand's vetting for up to SECS (fractions allowed) before the row
+    /// ends `waiting` (0: one look). A waiting row holds its place among the rows in flight.
+    #[arg(long, value_name = "SECS", default_value = "0", value_parser = seconds)]
+    pub brand_wait: Duration,
+    /// A2P rows: follow the campaign's review for up to SECS before the row ends `waiting`
+    /// (0: one look).
+    #[arg(long, value_name = "SECS", default_value = "0", value_parser = seconds)]
+    pub campaign_wait: Duration,
+    /// A2P rows: how often a review is looked at while waiting, in seconds.
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = seconds)]
+    pub poll: Duration,
     /// Where to write the report (default: beside the journal).
     #[arg(long, value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
     /// The ISV's primary customer profile, for rows without primary_profile_sid.
     #[arg(long, value_name = "BU...")]
     pub primary_profile: Option<CustomerProfileSid>,
+}
+
+/// A duration in seconds, fractions allowed (`0`, `2.5`, `600`).
+pub fn seconds(text: &str) -> Result<Duration, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| "expected a number of seconds, e.g. 0, 2.5 or 600".to_owned())?;
+    Duration::try_from_secs_f64(value)
+        .map_err(|_| "expected a number of seconds of 0 or more".to_owned())
+}
+
+/// How long A2P rows follow their reviews.
+#[derive(Debug, Clone, Copy)]
+struct Waits {
+    brand: Duration,
+    campaign: Duration,
+    poll: Duration,
 }
 
 /// A row to run.
@@ -83,6 +132,20 @@ struct Job {
     customer: Customer,
     journal: Option<Journal>,
     preflight: Arc<Preflight>,
+}
+
+impl Job {
+    fn goal(&self, submit: bool) -> Goal {
+        goal(&self.customer, submit)
+    }
+}
+
+fn goal(customer: &Customer, submit: bool) -> Goal {
+    if customer.journey.is_some() {
+        Goal::Journey
+    } else {
+        Goal::Profile { submit }
+    }
 }
 
 /// Reads the CSV: checks the header, then one record per row (numbered from 1).
@@ -134,67 +197,63 @@ fn csv_error(e: &csv::Error) -> String {
     }
 }
 
-fn invalid(row: u64, failures: Vec<String>) -> RowReport {
+fn invalid(row: u64, a2p: bool, failures: Vec<String>) -> RowReport {
     RowReport {
-        row,
-        result: Outcome::Invalid,
-        bundle_sid: None,
-        evaluation_status: None,
-        submitted_status: None,
-        run: Run::Skipped,
         failures,
+        ..RowReport::new(row, Outcome::Invalid, Run::Skipped, a2p)
     }
 }
 
-fn pending(row: u64, journal: Option<&Journal>, run: Run) -> RowReport {
-    RowReport {
-        row,
-        result: Outcome::Pending,
-        bundle_sid: journal.and_then(|j| j.bundle),
-        evaluation_status: None,
-        submitted_status: None,
-        run,
-        failures: Vec::new(),
+fn pending(row: u64, a2p: bool, journal: Option<&Journal>, run: Run) -> RowReport {
+    let mut report = RowReport::new(row, Outcome::Pending, run, a2p);
+    if let Some(journal) = journal {
+        report.fill_from(journal);
+    }
+    report
+}
+
+/// The failures of a profile's evaluation, fetched.
+async fn fetch_evaluation_failures(
+    client: &Client,
+    bundle: CustomerProfileSid,
+    evaluation: EvaluationSid,
+) -> Vec<String> {
+    match client
+        .customer_profiles()
+        .evaluations(bundle)
+        .fetch(evaluation)
+        .send()
+        .await
+    {
+        Ok(answer) => evaluation_failures(&Evaluation::from(answer)),
+        Err(e) => vec![format!("cannot fetch evaluation {evaluation}: {e}")],
     }
 }
 
 /// A row an earlier run finished: reported from the journal (plus the evaluation's failures
-/// and the current status, fetched). Nothing is created.
-async fn report_earlier(client: &Client, row: u64, journal: Journal) -> RowReport {
+/// and the current status, fetched). Nothing is created. An A2P row is finished once
+/// registered: its brand and campaign are reported as the journal last saw them.
+async fn report_earlier(client: &Client, row: u64, journal: Journal, a2p: bool) -> RowReport {
     let compliant = journal.compliant == Some(true);
+    let result = match (a2p, compliant) {
+        (true, _) => Outcome::Registered,
+        (false, true) => Outcome::Compliant,
+        (false, false) => Outcome::Noncompliant,
+    };
     let mut report = RowReport {
-        row,
-        result: if compliant {
-            Outcome::Compliant
-        } else {
-            Outcome::Noncompliant
-        },
-        bundle_sid: journal.bundle,
         evaluation_status: Some(if compliant {
             CustomerProfileEvaluationStatus::Compliant
         } else {
             CustomerProfileEvaluationStatus::Noncompliant
         }),
-        submitted_status: None,
-        run: Run::Earlier,
-        failures: Vec::new(),
+        ..RowReport::new(row, result, Run::Earlier, a2p)
     };
+    report.fill_from(&journal);
     let Some(bundle) = journal.bundle else {
         return report;
     };
     if let (false, Some(evaluation)) = (compliant, journal.evaluation) {
-        match client
-            .customer_profiles()
-            .evaluations(bundle)
-            .fetch(evaluation)
-            .send()
-            .await
-        {
-            Ok(answer) => report.failures = evaluation_failures(&Evaluation::from(answer)),
-            Err(e) => report
-                .failures
-                .push(format!("cannot fetch evaluation {evaluation}: {e}")),
-        }
+        report.failures = fetch_evaluation_failures(client, bundle, evaluation).await;
     }
     if journal.submitted {
         match client.customer_profiles().fetch(bundle).send().await {
@@ -207,13 +266,14 @@ async fn report_earlier(client: &Client, row: u64, journal: Journal) -> RowRepor
     report
 }
 
-/// Runs one row's flow (and submission) to its report.
+/// Runs one row's flow (and submission), or its A2P journey, to its report.
 async fn run_row(
     client: Client,
     job: Job,
     store: RowStore,
     options: FlowOptions,
     submit: bool,
+    waits: Waits,
 ) -> RowReport {
     let Job {
         row,
@@ -226,6 +286,9 @@ async fn run_row(
     } else {
         Run::New
     };
+    if let Some(journey) = &customer.journey {
+        return run_journey(&client, row, journey, journal, store, options, waits, run).await;
+    }
     let shared: Arc<dyn JournalStore> = Arc::new(store.clone());
     let result = match journal {
         Some(journal) => {
@@ -246,15 +309,7 @@ async fn run_row(
                 .await
         }
     };
-    let mut report = RowReport {
-        row,
-        result: Outcome::Error,
-        bundle_sid: None,
-        evaluation_status: None,
-        submitted_status: None,
-        run,
-        failures: Vec::new(),
-    };
+    let mut report = RowReport::new(row, Outcome::Error, run, false);
     let error = match result {
         Ok(mut flow) => {
             report.bundle_sid = Some(flow.bundle());
@@ -281,6 +336,12 @@ async fn run_row(
     if report.bundle_sid.is_none() {
         report.bundle_sid = store.latest().and_then(|j| j.bundle);
     }
+    journal_error(report, error)
+}
+
+/// The report of a row whose flow failed with `error`: a journal error leaves it pending
+/// (interrupted, or stopped by a failed write); anything else is an error.
+fn journal_error(mut report: RowReport, error: FlowError) -> RowReport {
     if let FlowError::Journal { source, .. } = &error {
         report.result = Outcome::Pending;
         report.evaluation_status = None;
@@ -298,10 +359,85 @@ async fn run_row(
     report
 }
 
-/// The progress bar: done / failed / in flight, and the rate.
+/// Runs one row's A2P journey to its report: where it stopped (registered, waiting for the
+/// brand or the campaign, rejected) with the SIDs and statuses, or why it failed.
+#[allow(clippy::too_many_arguments)]
+async fn run_journey(
+    client: &Client,
+    row: u64,
+    journey: &Journey,
+    journal: Option<Journal>,
+    store: RowStore,
+    options: FlowOptions,
+    waits: Waits,
+    run: Run,
+) -> RowReport {
+    let shared: Arc<dyn JournalStore> = Arc::new(store.clone());
+    let mut flow = client
+        .a2p_journey(journey)
+        .journal(shared)
+        .options(options)
+        .wait_for_brand(waits.brand)
+        .wait_for_campaign(waits.campaign)
+        .poll(waits.poll);
+    if let Some(journal) = journal {
+        flow = flow.resuming(journal);
+    }
+    let mut report = RowReport::new(row, Outcome::Error, run, true);
+    let error = match flow.run().await {
+        Ok(done) => {
+            report.evaluation_status = done
+                .profile_evaluation
+                .as_ref()
+                .and_then(|e| e.status().cloned());
+            report.fill_from(&done.journal);
+            report.set_stage(&done.stage);
+            return report;
+        }
+        Err(error) => error,
+    };
+    if let Some(journal) = store.latest() {
+        report.fill_from(&journal);
+    }
+    match error {
+        FlowError::NotCompliant {
+            bundle: Some(bundle),
+        } => {
+            report.result = Outcome::Noncompliant;
+            report.evaluation_status = Some(CustomerProfileEvaluationStatus::Noncompliant);
+            match store.latest().and_then(|j| j.evaluation) {
+                Some(evaluation) => {
+                    report.failures = fetch_evaluation_failures(client, bundle, evaluation).await
+                }
+                None => report.failures.push(
+                    FlowError::NotCompliant {
+                        bundle: Some(bundle),
+                    }
+                    .to_string(),
+                ),
+            }
+            report
+        }
+        FlowError::TrustProductNotCompliant {
+            trust_product,
+            failures,
+        } => {
+            report.result = Outcome::Noncompliant;
+            report.failures = failures
+                .iter()
+                .map(|f| format!("A2P trust product {trust_product}: {f}"))
+                .collect();
+            report
+        }
+        error => journal_error(report, error),
+    }
+}
+
+/// The progress bar: done / waiting / failed / in flight, and the rate.
 struct Progress {
     bar: ProgressBar,
     done: u64,
+    waiting: u64,
     failed: u64,
     in_flight: u64,
 }
@@ -327,6 +463,7 @@ impl Progress {
         let progress = Progress {
             bar,
             done: 0,
+            waiting: 0,
             failed: 0,
             in_flight: 0,
         };
@@ -337,12 +474,17 @@ impl Progress {
     fn refresh(&self) {
         let elapsed = self.bar.elapsed().as_secs_f64();
         let rate = if elapsed > 0.0 {
-            (self.done + self.failed) as f64 / elapsed
+            (self.done + self.waiting + self.failed) as f64 / elapsed
         } else {
             0.0
         };
+        let waiting = if self.waiting > 0 {
+            format!("{} waiting for review · ", self.waiting)
+        } else {
+            String::new()
+        };
         self.bar.set_message(format!(
-            "{} done · {} failed · {} in flight · {rate:.1} rows/s",
+            "{} done · {waiting}{} failed · {} in flight · {rate:.1} rows/s",
             self.done, self.failed, self.in_flight
         ));
     }
@@ -355,12 +497,16 @@ impl Progress {
     fn ended(&mut self, outcome: Outcome) {
         self.in_flight = self.in_flight.saturating_sub(1);
         match outcome {
-            Outcome::Compliant => {
+            Outcome::Compliant | Outcome::Registered => {
                 self.done += 1;
                 self.bar.inc(1);
             }
+            Outcome::Waiting => {
+                self.waiting += 1;
+                self.bar.inc(1);
+            }
             Outcome::Pending => {}
-            _ => {
+            Outcome::Noncompliant | Outcome::Invalid | Outcome::Error | Outcome::Rejected => {
                 self.failed += 1;
                 self.bar.inc(1);
             }
@@ -458,6 +604,7 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
     let mut first_row_of: HashMap<CustomerKey, u64> = HashMap::new();
     // Records are consumed as they are built: a large CSV is not held twice.
     for (row, record) in rows {
+        let a2p = record.is_a2p();
         match input::build(&record, &defaults) {
             Ok(customer) => match first_row_of.get(&customer.key) {
                 Some(first) => {
@@ -465,6 +612,7 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
                         row,
                         invalid(
                             row,
+                            a2p,
                             vec![format!(
                                 "{}: expected a customer no other row has; found the {} of row \
                                  {first} (the same customer twice)",
@@ -482,7 +630,7 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
             Err(problems) => {
                 reports.insert(
                     row,
-                    invalid(row, problems.iter().map(|p| p.to_string()).collect()),
+                    invalid(row, a2p, problems.iter().map(|p| p.to_string()).collect()),
                 );
             }
         }
@@ -515,6 +663,7 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
     let mut jobs = Vec::new();
     let mut earlier = Vec::new();
     for (row, customer) in valid {
+        let a2p = customer.journey.is_some();
         let key = digest_key
             .as_ref()
             .map(|k| customer.key.digest(k))
@@ -524,7 +673,7 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
         let preflight = match &checked[&(policy_sid, customer.profile.primary_profile())] {
             Ok(preflight) => preflight.clone(),
             Err(refused) => {
-                reports.insert(row, invalid(row, vec![refused.clone()]));
+                reports.insert(row, invalid(row, a2p, vec![refused.clone()]));
                 continue;
             }
         };
@@ -534,28 +683,57 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
                 .iter()
                 .map(|p| format!("policy {policy_sid} requires {p}"))
                 .collect();
-            reports.insert(row, invalid(row, failures));
+            reports.insert(row, invalid(row, a2p, failures));
             continue;
         }
         match journal {
-            Some(journal) if finished(&journal, args.submit) => {
+            Some(journal) if finished(&journal, goal(&customer, args.submit)) => {
                 let digest_key = digest_key.as_ref().expect("a journal was read");
-                match customer
-                    .profile
-                    .reconcile_journal(journal.clone(), digest_key)
-                {
-                    Ok(_) => earlier.push((row, journal)),
+                let reconciled = match &customer.journey {
+                    Some(journey) => journey.reconcile_journal(journal.clone(), digest_key),
+                    None => customer
+                        .profile
+                        .reconcile_journal(journal.clone(), digest_key),
+                };
+                match reconciled {
+                    Ok(_) => earlier.push((row, journal, a2p)),
                     Err(e) => {
-                        let mut r = pending(row, Some(&journal), Run::Skipped);
+                        let mut r = pending(row, a2p, Some(&journal), Run::Skipped);
                         r.result = Outcome::Error;
                         r.failures.push(format!(
-                            "this customer was onboarded from other input: {e} (its bundle is \
-                             already evaluated; fix the bundle at Twilio, or give the row a new \
-                             customer_key to onboard it again)"
+                            "this customer was onboarded from other input: {e} (its {} \
+                             already; fix it at Twilio, or give the row a new customer_key to \
+                             onboard it again)",
+                            if a2p {
+                                "campaign is verified"
+                            } else {
+                                "bundle is evaluated"
+                            }
                         ));
                         reports.insert(row, r);
                     }
                 }
+            }
+            journal
+                if args.refresh
+                    && !(a2p
+                        && journal.as_ref().is_some_and(|j| {
+                            j.a2p.as_ref().is_some_and(|a| a.brand.is_some())
+                        })) =>
+            {
+                // `--refresh` looks at reviews only: nothing else starts or resumes.
+                let mut r = pending(row, a2p, journal.as_ref(), Run::Skipped);
+                r.failures.push(
+                    if journal.is_some() {
+                        "unfinished, and not waiting for a review: --refresh leaves it; run \
+                         without --refresh to finish it"
+                    } else {
+                        "not started: --refresh starts nothing; run without --refresh to \
+                         onboard it"
+                    }
+                    .to_owned(),
+                );
+                reports.insert(row, r);
             }
             journal => jobs.push(Job {
                 row,
@@ -585,7 +763,7 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
     let concurrency = usize::from(args.concurrency);
     let client = &ctx.client;
     let earlier_reports: Vec<RowReport> = futures_util::stream::iter(earlier)
-        .map(|(row, journal)| report_earlier(client, row, journal))
+        .map(|(row, journal, a2p)| report_earlier(client, row, journal, a2p))
         .buffer_unordered(concurrency)
         .collect()
         .await;
@@ -600,7 +778,12 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
     let mut interrupts = crate::interrupt::watch().await;
     let mut queue = jobs.into_iter();
     let mut tasks: JoinSet<RowReport> = JoinSet::new();
-    let mut running: HashMap<tokio::task::Id, (u64, RowStore)> = HashMap::new();
+    let mut running: HashMap<tokio::task::Id, Running> = HashMap::new();
+    let waits = Waits {
+        brand: args.brand_wait,
+        campaign: args.campaign_wait,
+        poll: args.poll,
+    };
     let mut stopping = false;
     let mut aborted = false;
     let mut journal_failure_noted = false;
@@ -618,10 +801,11 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
         while !stopping && tasks.len() < concurrency {
             let Some(job) = queue.next() else { break };
             let row = job.row;
+            let a2p = job.customer.journey.is_some();
             let store = RowStore::new(
                 journal_file.clone(),
                 job.key.clone(),
-                args.submit,
+                job.goal(args.submit),
                 stop.clone(),
                 job.journal.clone(),
             );
@@ -632,9 +816,25 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
             };
             let span = tracing::debug_span!("row", row);
             let handle = tasks.spawn(
-                run_row(client.clone(), job, store.clone(), options, args.submit).instrument(span),
+                run_row(
+                    client.clone(),
+                    job,
+                    store.clone(),
+                    options,
+                    args.submit,
+                    waits,
+                )
+                .instrument(span),
             );
-            running.insert(handle.id(), (row, store));
+            running.insert(
+                handle.id(),
+                Running {
+                    row,
+                    a2p,
+                    store,
+                    handle,
+                },
+            );
             progress.started();
         }
         if tasks.is_empty() {
@@ -648,8 +848,8 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
                     reports.insert(report.row, report);
                 }
                 Some(Err(e)) => {
-                    if let Some((row, store)) = running.remove(&e.id()) {
-                        let mut r = pending(row, store.latest().as_ref(), Run::Interrupted);
+                    if let Some(Running { row, a2p, store, .. }) = running.remove(&e.id()) {
+                        let mut r = pending(row, a2p, store.latest().as_ref(), Run::Interrupted);
                         if e.is_panic() {
                             r.result = Outcome::Error;
                             r.failures.push("internal error: the row's task panicked".into());
@@ -664,9 +864,23 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
                 if !stopping {
                     stopping = true;
                     stop.store(true, Ordering::SeqCst);
+                    // Rows only waiting for a review (nothing in flight but fetches) stop now;
+                    // a row reaching that point later stops at the save that gets it there.
+                    let mut waiting = 0;
+                    for r in running.values() {
+                        if r.a2p && r.store.latest().is_some_and(|j| awaiting_review(&j)) {
+                            r.handle.abort();
+                            waiting += 1;
+                        }
+                    }
+                    let waiting = if waiting > 0 {
+                        format!(" ({waiting} of them only waiting for a review stop now)")
+                    } else {
+                        String::new()
+                    };
                     progress.note(&format!(
                         "{signal}: stopping: no new rows; the {} rows in flight stop after their \
-                         next saved step ({signal} again to stop at once)",
+                         next saved step{waiting} ({signal} again to stop at once)",
                         tasks.len()
                     ));
                 } else {
@@ -679,9 +893,10 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
     }
     progress.bar.finish_and_clear();
     for job in queue {
+        let a2p = job.customer.journey.is_some();
         reports.insert(
             job.row,
-            pending(job.row, job.journal.as_ref(), Run::NotStarted),
+            pending(job.row, a2p, job.journal.as_ref(), Run::NotStarted),
         );
     }
 
@@ -721,7 +936,13 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
         );
         return Ok(EXIT_FAILED);
     }
-    if s.pending > 0 {
+    // Rows left pending by a signal (rows `--refresh` skipped are pending too, but not stopped).
+    let stopped = report
+        .rows
+        .iter()
+        .filter(|r| r.result == Outcome::Pending && r.run != Run::Skipped)
+        .count();
+    if stopped > 0 {
         let interrupted = report
             .rows
             .iter()
@@ -731,18 +952,42 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
             "interrupted: {} rows finished, {interrupted} stopped after a saved step, {} not \
              started; {} holds their progress.\nResume (nothing is created twice) with the same \
              command:\n  {}",
-            s.rows - s.pending,
-            s.pending - interrupted,
+            s.rows - stopped,
+            stopped - interrupted,
             args.journal.display(),
             command_line()
         );
         return Ok(EXIT_INTERRUPTED);
     }
-    Ok(if s.compliant == s.rows {
-        EXIT_OK
-    } else {
+    let unfinished = s.pending > 0;
+    if s.waiting > 0 {
+        let refresh = if args.refresh { "" } else { " --refresh" };
+        eprintln!(
+            "{} A2P row{} wait{} for a review (brand or campaign): that takes minutes to weeks. \
+             Look again later (nothing is created twice; the campaign is created once the brand \
+             is approved) with:\n  {}{refresh}",
+            s.waiting,
+            if s.waiting == 1 { "" } else { "s" },
+            if s.waiting == 1 { "s" } else { "" },
+            command_line()
+        );
+    }
+    let failed = report.rows.iter().any(|r| r.result.is_failure());
+    Ok(if failed || unfinished {
         EXIT_FAILED
+    } else if s.waiting > 0 {
+        EXIT_WAITING
+    } else {
+        EXIT_OK
     })
+}
+
+/// A row in flight: what a signal or a failed task needs.
+struct Running {
+    row: u64,
+    a2p: bool,
+    store: RowStore,
+    handle: tokio::task::AbortHandle,
 }
 
 /// `--dry-run`: what a run would do, and every problem found; exit 0 when every row is ready.
@@ -785,8 +1030,17 @@ fn print_dry_run(
 
 fn print_summary(report: &Report, csv_path: &Path, json_path: &Path) {
     let s = &report.summary;
-    let mut parts = vec![format!("{} compliant", s.compliant)];
+    let a2p_rows: Vec<&RowReport> = report.rows.iter().filter(|r| r.a2p).collect();
+    let mut parts = Vec::new();
+    if s.compliant > 0 || a2p_rows.len() < s.rows {
+        parts.push(format!("{} compliant", s.compliant));
+    }
+    if !a2p_rows.is_empty() {
+        parts.push(format!("{} registered", s.registered));
+    }
     for (n, word) in [
+        (s.waiting, "waiting for review"),
+        (s.rejected, "rejected"),
         (s.noncompliant, "noncompliant"),
         (s.invalid, "invalid"),
         (s.error, "failed"),
@@ -809,8 +1063,11 @@ fn print_summary(report: &Report, csv_path: &Path, json_path: &Path) {
         }
     );
     for r in &report.rows {
-        if r.result == Outcome::Compliant || (r.result == Outcome::Pending && r.failures.is_empty())
-        {
+        if r.result.is_done() || (r.result == Outcome::Pending && r.failures.is_empty()) {
+            continue;
+        }
+        if let Some(what) = r.waiting_for() {
+            println!("row {}: waiting for {what}", r.row);
             continue;
         }
         println!(
@@ -823,5 +1080,54 @@ fn print_summary(report: &Report, csv_path: &Path, json_path: &Path) {
             println!("    {f}");
         }
     }
+    if !a2p_rows.is_empty() {
+        print!("{}", a2p_table(&a2p_rows));
+    }
     println!("report: {} and {}", csv_path.display(), json_path.display());
+}
+
+/// The most A2P rows the summary lists in full; beyond, only those not registered.
+const A2P_TABLE_ROWS: usize = 100;
+
+/// The A2P rows as a table: brand and campaign, with their statuses.
+fn a2p_table(rows: &[&RowReport]) -> String {
+    let all = rows.len() <= A2P_TABLE_ROWS;
+    let cell = |s: Option<String>| s.unwrap_or_else(|| "-".to_owned());
+    let lines: Vec<Vec<String>> = rows
+        .iter()
+        .filter(|r| all || r.result != Outcome::Registered)
+        .map(|r| {
+            vec![
+                r.row.to_string(),
+                r.result.as_str().to_owned(),
+                cell(r.brand_sid.map(|b| b.to_string())),
+                cell(r.brand_status.clone()),
+                cell(r.campaign_sid.map(|c| c.to_string())),
+                cell(r.campaign_status.clone()),
+            ]
+        })
+        .collect();
+    let title = if all {
+        "A2P rows:\n".to_owned()
+    } else {
+        format!(
+            "A2P rows not registered ({} of {}; the report lists them all):\n",
+            lines.len(),
+            rows.len()
+        )
+    };
+    format!(
+        "{title}{}",
+        table::render(
+            &[
+                "ROW",
+                "RESULT",
+                "BRAND",
+                "BRAND STATUS",
+                "CAMPAIGN",
+                "CAMPAIGN STATUS"
+            ],
+            &lines
+        )
+    )
 }

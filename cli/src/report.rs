@@ -1,19 +1,30 @@
 //! The batch report: one line per row, as CSV and JSON, free of personal data.
 //!
 //! A row is named by its number only (the friendly name is often the business name). What a
-//! row holds: the bundle SID, the evaluation and submission statuses, and failure reasons taken
-//! from Twilio's evaluation (`requirement.field: reason [code]`), from local validation
-//! (`field: expected ...; found <description>`) or from the flow's error.
+//! row holds: the bundle SID, the evaluation and submission statuses, for an A2P row its A2P
+//! trust product, Messaging Service, brand and campaign with their last statuses seen, and
+//! failure reasons taken from Twilio's evaluation (`requirement.field: reason [code]`), from
+//! local validation (`field: expected ...; found <description>`), from a failed brand or
+//! campaign (`brand: error CODE (fields: ...)`, `brand: TCR feedback: TAX_ID`: codes, field
+//! names and feedback categories only, since a reviewer's words may quote the business's data)
+//! or from the flow's error.
 
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+use trusthub::api::messaging_v1::RegistrationError;
+use trusthub::api::runtime::text::printable;
 use trusthub::api::trusthub_v1::{CustomerProfileEvaluationStatus, CustomerProfileStatus};
 use trusthub::evaluation::Evaluation;
+use trusthub::flow::a2p::{BrandFailure, Stage};
 use trusthub::flow::files::write_atomic;
-use trusthub::sid::CustomerProfileSid;
+use trusthub::flow::Journal;
+use trusthub::sid::{
+    BrandRegistrationSid, CustomerProfileSid, MessagingServiceSid, TrustProductSid,
+    UsAppToPersonSid,
+};
 
 /// How a row ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -29,6 +40,14 @@ pub enum Outcome {
     Error,
     /// Not finished: interrupted or not started. Running the command again finishes it.
     Pending,
+    /// An A2P row: brand approved, campaign verified (and the profile submitted).
+    Registered,
+    /// An A2P row waiting for a review: its brand (The Campaign Registry) or its campaign.
+    /// Not a failure: `onboard --refresh` later looks again and goes on.
+    Waiting,
+    /// An A2P row whose brand or campaign failed its review: fix what the reasons say, then
+    /// resubmit it (the brand in the Console or through the API); `--refresh` looks again.
+    Rejected,
 }
 
 impl Outcome {
@@ -40,7 +59,23 @@ impl Outcome {
             Outcome::Invalid => "invalid",
             Outcome::Error => "error",
             Outcome::Pending => "pending",
+            Outcome::Registered => "registered",
+            Outcome::Waiting => "waiting",
+            Outcome::Rejected => "rejected",
         }
+    }
+
+    /// Whether the row reached its goal (compliant profile, registered journey).
+    pub fn is_done(self) -> bool {
+        matches!(self, Outcome::Compliant | Outcome::Registered)
+    }
+
+    /// Whether the row failed (invalid, error, noncompliant, rejected).
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            Outcome::Noncompliant | Outcome::Invalid | Outcome::Error | Outcome::Rejected
+        )
     }
 }
 
@@ -60,7 +95,7 @@ pub enum Run {
     Stopped,
     /// Not started (a signal or a failed journal write came first).
     NotStarted,
-    /// Not run: the input is invalid.
+    /// Not run: the input is invalid, or `--refresh` runs only rows waiting for a review.
     Skipped,
 }
 
@@ -96,6 +131,186 @@ pub struct RowReport {
     pub run: Run,
     /// Why it is not compliant, one reason each.
     pub failures: Vec<String>,
+    /// Whether the row runs the A2P 10DLC journey.
+    pub a2p: bool,
+    /// The A2P Messaging Profile trust product, once created.
+    pub trust_product_sid: Option<TrustProductSid>,
+    /// The Messaging Service, once created (or given).
+    pub messaging_service_sid: Option<MessagingServiceSid>,
+    /// The brand registration, once created.
+    pub brand_sid: Option<BrandRegistrationSid>,
+    /// The brand's status when last seen (`PENDING`, `IN_REVIEW`, `APPROVED`, `FAILED`...).
+    pub brand_status: Option<String>,
+    /// The campaign, once created.
+    pub campaign_sid: Option<UsAppToPersonSid>,
+    /// The campaign's status when last seen (`IN_PROGRESS`, `VERIFIED`, `FAILED`).
+    pub campaign_status: Option<String>,
+}
+
+impl RowReport {
+    /// A row with nothing known yet but its outcome and what this run did.
+    pub fn new(row: u64, result: Outcome, run: Run, a2p: bool) -> RowReport {
+        RowReport {
+            row,
+            result,
+            bundle_sid: None,
+            evaluation_status: None,
+            submitted_status: None,
+            run,
+            failures: Vec::new(),
+            a2p,
+            trust_product_sid: None,
+            messaging_service_sid: None,
+            brand_sid: None,
+            brand_status: None,
+            campaign_sid: None,
+            campaign_status: None,
+        }
+    }
+
+    /// Fills what is not known yet from the row's journal: the bundle and, for an A2P row, its
+    /// A2P SIDs and the statuses last seen.
+    pub fn fill_from(&mut self, journal: &Journal) {
+        if self.bundle_sid.is_none() {
+            self.bundle_sid = journal.bundle;
+        }
+        let Some(a2p) = journal.a2p.as_ref().filter(|_| self.a2p) else {
+            return;
+        };
+        self.trust_product_sid = self.trust_product_sid.or(a2p.trust_product);
+        self.messaging_service_sid = self.messaging_service_sid.or(a2p.messaging_service);
+        self.brand_sid = self.brand_sid.or(a2p.brand);
+        if self.brand_status.is_none() && a2p.brand.is_some() {
+            self.brand_status = a2p.brand_status.clone();
+        }
+        self.campaign_sid = self.campaign_sid.or(a2p.campaign);
+        if self.campaign_status.is_none() && a2p.campaign.is_some() {
+            self.campaign_status = a2p.campaign_status.clone();
+        }
+    }
+
+    /// Takes the outcome, the statuses and the failure reasons of where the journey stopped.
+    pub fn set_stage(&mut self, stage: &Stage) {
+        match stage {
+            Stage::BrandPending { brand, status } => {
+                self.result = Outcome::Waiting;
+                self.brand_sid = Some(*brand);
+                self.brand_status = Some(status.as_str().to_owned());
+            }
+            Stage::BrandFailed { brand, failure } => {
+                self.result = Outcome::Rejected;
+                self.brand_sid = Some(*brand);
+                self.brand_status = Some("FAILED".to_owned());
+                self.failures.extend(brand_failures(failure));
+            }
+            Stage::CampaignPending {
+                brand,
+                campaign,
+                status,
+            } => {
+                self.result = Outcome::Waiting;
+                self.brand_sid = Some(*brand);
+                self.brand_status = Some("APPROVED".to_owned());
+                self.campaign_sid = Some(*campaign);
+                self.campaign_status = Some(status.as_str().to_owned());
+            }
+            Stage::CampaignFailed {
+                brand,
+                campaign,
+                errors,
+            } => {
+                self.result = Outcome::Rejected;
+                self.brand_sid = Some(*brand);
+                self.brand_status = Some("APPROVED".to_owned());
+                self.campaign_sid = Some(*campaign);
+                self.campaign_status = Some("FAILED".to_owned());
+                self.failures
+                    .extend(registration_errors("campaign", errors));
+                if errors.is_empty() {
+                    self.failures.push(
+                        "campaign: failed its review without an error code (see the campaign in \
+                         the Twilio Console); update the campaign to resubmit it"
+                            .to_owned(),
+                    );
+                }
+            }
+            Stage::Registered { brand, campaign } => {
+                self.result = Outcome::Registered;
+                self.brand_sid = Some(*brand);
+                self.brand_status = Some("APPROVED".to_owned());
+                self.campaign_sid = Some(*campaign);
+                self.campaign_status = Some(CAMPAIGN_VERIFIED.to_owned());
+            }
+            // A stage this version does not know: reported by its own words.
+            other => {
+                self.result = Outcome::Waiting;
+                self.failures
+                    .push(printable(&other.to_string()).into_owned());
+            }
+        }
+    }
+
+    /// What the row waits for, in words (`brand BN... (PENDING)`), when it waits.
+    pub fn waiting_for(&self) -> Option<String> {
+        if self.result != Outcome::Waiting {
+            return None;
+        }
+        let status = |s: &Option<String>| s.as_deref().unwrap_or("unknown").to_owned();
+        match (self.campaign_sid, self.brand_sid) {
+            (Some(campaign), _) => Some(format!(
+                "campaign {campaign} ({})",
+                status(&self.campaign_status)
+            )),
+            (None, Some(brand)) => Some(format!("brand {brand} ({})", status(&self.brand_status))),
+            (None, None) => None,
+        }
+    }
+}
+
+const CAMPAIGN_VERIFIED: &str = crate::batch_journal::CAMPAIGN_VERIFIED;
+
+/// A failed registration's errors as report lines: `what: error CODE (fields: a, b)`. Twilio's
+/// descriptions are left out: a reviewer's words may quote the business's data.
+pub fn registration_errors(what: &str, errors: &[RegistrationError]) -> Vec<String> {
+    errors
+        .iter()
+        .map(|e| {
+            let code = e.error_code.map_or_else(
+                || "an error without a code".to_owned(),
+                |c| format!("error {c}"),
+            );
+            match e.fields.as_ref().filter(|f| !f.is_empty()) {
+                Some(fields) => {
+                    format!("{what}: {code} (fields: {})", printable(&fields.join(", ")))
+                }
+                None => format!("{what}: {code}"),
+            }
+        })
+        .collect()
+}
+
+/// A failed brand's reasons as report lines: its errors and TCR's feedback categories.
+pub fn brand_failures(failure: &BrandFailure) -> Vec<String> {
+    let mut out = registration_errors("brand", &failure.errors);
+    if !failure.feedback.is_empty() {
+        let feedback: Vec<&str> = failure.feedback.iter().map(|f| f.as_str()).collect();
+        out.push(format!(
+            "brand: TCR feedback: {}",
+            printable(&feedback.join(", "))
+        ));
+    }
+    if out.is_empty() {
+        out.push(
+            "brand: failed vetting without an error code (see the brand in the Twilio Console)"
+                .to_owned(),
+        );
+    }
+    out.push(
+        "brand: fix the data the reasons name, then resubmit the brand (Console or API) and run \
+         `trusthub onboard --refresh`"
+            .to_owned(),
+    );
+    out
 }
 
 /// Counts by outcome.
@@ -113,6 +328,12 @@ pub struct Summary {
     pub error: usize,
     /// Unfinished rows.
     pub pending: usize,
+    /// A2P rows registered (brand approved, campaign verified).
+    pub registered: usize,
+    /// A2P rows waiting for a review (brand or campaign).
+    pub waiting: usize,
+    /// A2P rows whose brand or campaign failed its review.
+    pub rejected: usize,
 }
 
 impl Summary {
@@ -129,6 +350,9 @@ impl Summary {
                 Outcome::Invalid => s.invalid += 1,
                 Outcome::Error => s.error += 1,
                 Outcome::Pending => s.pending += 1,
+                Outcome::Registered => s.registered += 1,
+                Outcome::Waiting => s.waiting += 1,
+                Outcome::Rejected => s.rejected += 1,
             }
         }
         s
@@ -173,8 +397,9 @@ pub fn evaluation_failures(evaluation: &Evaluation) -> Vec<String> {
     out
 }
 
-/// The CSV columns, in order.
-pub const CSV_COLUMNS: [&str; 7] = [
+/// The CSV columns, in order (the A2P ones after those of earlier versions, which keep their
+/// places).
+pub const CSV_COLUMNS: [&str; 13] = [
     "row",
     "result",
     "bundle_sid",
@@ -182,6 +407,12 @@ pub const CSV_COLUMNS: [&str; 7] = [
     "submitted_status",
     "run",
     "failures",
+    "trust_product_sid",
+    "messaging_service_sid",
+    "brand_sid",
+    "brand_status",
+    "campaign_sid",
+    "campaign_status",
 ];
 
 /// Separator of the failures in one CSV cell.
@@ -200,6 +431,12 @@ pub fn to_csv(report: &Report) -> io::Result<Vec<u8>> {
             r.submitted_status.as_ref().map_or("", |s| s.as_str()),
             r.run.as_str(),
             r.failures.join(FAILURE_SEPARATOR).as_str(),
+            r.trust_product_sid.as_ref().map_or("", |s| s.as_str()),
+            r.messaging_service_sid.as_ref().map_or("", |s| s.as_str()),
+            r.brand_sid.as_ref().map_or("", |s| s.as_str()),
+            r.brand_status.as_deref().unwrap_or_default(),
+            r.campaign_sid.as_ref().map_or("", |s| s.as_str()),
+            r.campaign_status.as_deref().unwrap_or_default(),
         ])?;
     }
     w.into_inner().map_err(|e| e.into_error())
@@ -249,25 +486,83 @@ mod tests {
             summary: Summary::default(),
             elapsed_secs: 0.0,
             rows: vec![RowReport {
-                row: 3,
-                result: Outcome::Invalid,
-                bundle_sid: None,
-                evaluation_status: None,
-                submitted_status: None,
-                run: Run::Skipped,
                 failures: vec!["a: expected x; found y".into(), "b, c".into()],
+                ..RowReport::new(3, Outcome::Invalid, Run::Skipped, false)
             }],
         };
         let text = String::from_utf8(to_csv(&report).unwrap()).unwrap();
         let mut lines = text.lines();
         assert_eq!(
             lines.next().unwrap(),
-            "row,result,bundle_sid,evaluation_status,submitted_status,run,failures"
+            "row,result,bundle_sid,evaluation_status,submitted_status,run,failures,\
+             trust_product_sid,messaging_service_sid,brand_sid,brand_status,campaign_sid,\
+             campaign_status"
         );
         assert_eq!(
             lines.next().unwrap(),
-            "3,invalid,,,,skipped,\"a: expected x; found y | b, c\""
+            "3,invalid,,,,skipped,\"a: expected x; found y | b, c\",,,,,,"
         );
+    }
+
+    #[test]
+    fn stages_give_outcomes_statuses_and_reasons_without_descriptions() {
+        use trusthub::api::messaging_v1::{
+            BrandRegistrationsBrandFeedback, BrandRegistrationsStatus, UsAppToPersonCampaignStatus,
+        };
+        let brand = BrandRegistrationSid::from_static("BN0123456789abcdef0123456789abcdef");
+        let campaign = UsAppToPersonSid::from_static("QE0123456789abcdef0123456789abcdef");
+        let mut r = RowReport::new(1, Outcome::Error, Run::New, true);
+        r.set_stage(&Stage::BrandPending {
+            brand,
+            status: BrandRegistrationsStatus::InReview,
+        });
+        assert_eq!(r.result, Outcome::Waiting);
+        assert_eq!(r.brand_status.as_deref(), Some("IN_REVIEW"));
+        assert_eq!(
+            r.waiting_for().unwrap(),
+            format!("brand {brand} (IN_REVIEW)")
+        );
+
+        let mut r = RowReport::new(2, Outcome::Error, Run::New, true);
+        r.set_stage(&Stage::BrandFailed {
+            brand,
+            failure: BrandFailure {
+                failure_reason: Some("EIN 12-3456789 does not match Zephyr LLC".into()),
+                errors: vec![{
+                    let mut e = RegistrationError::default();
+                    e.error_code = Some(30794);
+                    e.description = Some("EIN 12-3456789 does not match Zephyr LLC".into());
+                    e.fields = Some(vec!["tax_id".into()]);
+                    e
+                }],
+                feedback: vec![BrandRegistrationsBrandFeedback::TaxId],
+            },
+        });
+        assert_eq!(r.result, Outcome::Rejected);
+        assert_eq!(r.failures[0], "brand: error 30794 (fields: tax_id)");
+        assert_eq!(r.failures[1], "brand: TCR feedback: TAX_ID");
+        let text = r.failures.join(" ");
+        assert!(
+            !text.contains("3456789") && !text.contains("Zephyr"),
+            "{text}"
+        );
+
+        let mut r = RowReport::new(3, Outcome::Error, Run::New, true);
+        r.set_stage(&Stage::CampaignPending {
+            brand,
+            campaign,
+            status: UsAppToPersonCampaignStatus::InProgress,
+        });
+        assert_eq!(r.result, Outcome::Waiting);
+        assert_eq!(
+            r.waiting_for().unwrap(),
+            format!("campaign {campaign} (IN_PROGRESS)")
+        );
+        r.set_stage(&Stage::Registered { brand, campaign });
+        assert_eq!(r.result, Outcome::Registered);
+        assert_eq!(r.campaign_status.as_deref(), Some("VERIFIED"));
+        assert!(r.result.is_done() && !r.result.is_failure());
+        assert!(Outcome::Rejected.is_failure() && !Outcome::Waiting.is_failure());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 mod support;
 
+mod a2p;
 mod crash;
 mod onboard;
 mod profile;

@@ -86,7 +86,13 @@ fn a_batch_with_bad_rows_reports_them_and_onboards_the_others() {
             "evaluation_status",
             "submitted_status",
             "run",
-            "failures"
+            "failures",
+            "trust_product_sid",
+            "messaging_service_sid",
+            "brand_sid",
+            "brand_status",
+            "campaign_sid",
+            "campaign_status"
         ]
     );
     assert_eq!(report.len(), 50);

@@ -18,6 +18,7 @@ use trusthub_generated::runtime::{Error, ItemStream, Processed, RetryPolicy};
 
 use super::{FlowError, FlowOptions, Intent, Journal, JournalStore, Outcome, Step, StepRecord};
 use crate::attributes::Warning;
+use crate::evaluation::Evaluation;
 use crate::sid::{CustomerProfileSid, EvaluationSid, ObjectSid};
 use crate::Client;
 
@@ -73,9 +74,9 @@ impl<T: Into<ObjectSid> + Copy> Created for T {
 }
 
 /// An evaluation created or found, with its answer (the results are in it).
-pub(crate) struct Evaluated<A> {
-    pub(crate) sid: EvaluationSid,
-    pub(crate) answer: A,
+struct Evaluated<A> {
+    sid: EvaluationSid,
+    answer: A,
 }
 
 impl<A> Created for Evaluated<A> {
@@ -436,6 +437,77 @@ impl<'a> Engine<'a> {
         format!("{what} {}", self.journal(|j| j.flow_id.clone()))
     }
 
+    /// An evaluation step (a profile's, a trust product's): a journaled evaluation is fetched and
+    /// reused; else one is created under the create rules, a lost one found as the newest of
+    /// the bundle's evaluations (older ones are not duplicates); `record` journals its SID and
+    /// whether it was compliant.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn evaluation<A, FE, FEF, C, CF, L, LF>(
+        &self,
+        step: Step,
+        bundle: ObjectSid,
+        operation: &'static str,
+        journaled: Option<EvaluationSid>,
+        fetch: FE,
+        create: C,
+        list: L,
+        read: impl Fn(&A) -> (Option<EvaluationSid>, Option<OffsetDateTime>),
+        record: impl FnOnce(&mut Journal, EvaluationSid, bool),
+    ) -> Result<Evaluation, FlowError>
+    where
+        A: Into<Evaluation>,
+        FE: FnOnce(EvaluationSid) -> FEF,
+        FEF: Future<Output = Result<A, Error>>,
+        C: Fn() -> CF,
+        CF: Future<Output = Result<A, Error>>,
+        L: Fn() -> LF,
+        LF: Future<Output = Result<Vec<A>, Error>>,
+    {
+        let began = Instant::now();
+        if let Some(sid) = journaled {
+            let answer = self
+                .call(fetch(sid))
+                .await
+                .map_err(|e| step_error(&step, Some(sid.into()), e))?;
+            self.reuse(step, sid.into(), began).await?;
+            return Ok(answer.into());
+        }
+        let create = || async {
+            let answer = self
+                .call(create())
+                .await
+                .map_err(|e| step_error(&step, Some(bundle), e))?;
+            let sid = created_sid(&step, operation, read(&answer).0)?;
+            Ok(Evaluated { sid, answer })
+        };
+        let find = || async {
+            let mut all = self
+                .call(list())
+                .await
+                .map_err(|e| step_error(&step, Some(bundle), e))?;
+            all.sort_by_key(|a| read(a).1);
+            Ok(all
+                .pop()
+                .and_then(|answer| {
+                    let (sid, created) = read(&answer);
+                    Some(Found {
+                        sid: Evaluated { sid: sid?, answer },
+                        created,
+                    })
+                })
+                .into_iter()
+                .collect())
+        };
+        let (Evaluated { sid, answer }, outcome) = self.create(&step, None, create, find).await?;
+        let evaluation: Evaluation = answer.into();
+        let compliant = evaluation.is_compliant();
+        self.finish(step, Some(sid.into()), began, outcome, |j| {
+            record(j, sid, compliant)
+        })
+        .await?;
+        Ok(evaluation)
+    }
+
     /// Submits a bundle for review exactly once. The submission's intent is saved before it is
     /// sent; when an intent is journaled already (an earlier run sent it and its answer, or its
     /// journal line, was lost), or when the answer does not say it went through, the bundle's
@@ -479,6 +551,7 @@ impl<'a> Engine<'a> {
         } else {
             self.intend(&step, None).await?;
         }
+        let policy = self.client.transport().retry_policy();
         let mut attempts = 0;
         let status = loop {
             if let Some(status) = status.take() {
@@ -491,13 +564,21 @@ impl<'a> Engine<'a> {
                     return Err(step_error(&step, Some(resource), e));
                 }
                 Err(e) => {
-                    // Lost, refused (say `in-review` cannot go to `pending-review`) or
-                    // undecodable: the status says whether the submission went through.
+                    // Lost, refused (say `in-review` cannot go to `pending-review`), a 5xx or
+                    // undecodable: the status says whether the submission went through; when it
+                    // did not, it is sent again within the client's retry budget.
                     let now = current().await?;
                     if !is_draft(&now) {
                         status = Some(now);
-                    } else if e.processed() == Processed::Refused || attempts >= 2 {
+                    } else if e.processed() == Processed::Refused
+                        || attempts >= policy.max_attempts.max(1)
+                    {
                         return Err(step_error(&step, Some(resource), e));
+                    } else {
+                        let delay = e
+                            .retry_after()
+                            .unwrap_or_else(|| policy.backoff(attempts - 1));
+                        tokio::time::sleep(delay).await;
                     }
                 }
             }

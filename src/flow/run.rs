@@ -15,7 +15,7 @@ use trusthub_generated::trusthub_v1::{
     CustomerProfileEvaluation, CustomerProfileStatus, EndUser, Policy, SupportingDocument,
 };
 
-use super::engine::{created_sid, step_error, Engine, Evaluated, Found};
+use super::engine::{created_sid, step_error, Engine};
 use super::{
     AddressInput, EndUserRole, FlowError, FlowOptions, FlowReport, Journal, JournalStore, Outcome,
     Preflight, SecondaryProfile, Step, Submission,
@@ -503,61 +503,28 @@ impl<'a> ProfileSteps<'a> {
         bundle: CustomerProfileSid,
         policy: PolicySid,
     ) -> Result<Evaluation, FlowError> {
-        let step = Step::Evaluate;
-        let began = Instant::now();
         let evaluations = self.client.customer_profiles().evaluations(bundle);
-        if let Some(sid) = self.journal(|j| j.evaluation) {
-            let answer = self
-                .call(evaluations.fetch(sid).send())
-                .await
-                .map_err(|e| step_error(&step, Some(sid.into()), e))?;
-            self.reuse(step, sid.into(), began).await?;
-            return Ok(Evaluation::from(answer));
-        }
-        let create = || async {
-            let answer = self
-                .call(
-                    self.creates
-                        .customer_profiles()
-                        .evaluations(bundle)
-                        .create(policy)
-                        .send(),
-                )
-                .await
-                .map_err(|e| step_error(&step, Some(bundle.into()), e))?;
-            let sid = created_sid(&step, "CreateCustomerProfileEvaluation", answer.sid)?;
-            Ok(Evaluated { sid, answer })
-        };
-        let find = || async {
-            let mut all: Vec<CustomerProfileEvaluation> = self
-                .call(evaluations.list().into_stream().try_collect::<Vec<_>>())
-                .await
-                .map_err(|e| step_error(&step, Some(bundle.into()), e))?;
-            // The newest evaluation is the one that counts; older ones are not duplicates.
-            all.sort_by_key(|e| e.date_created);
-            Ok(all
-                .pop()
-                .and_then(|answer| {
-                    let created = answer.date_created;
-                    let sid = answer.sid?;
-                    Some(Found {
-                        sid: Evaluated { sid, answer },
-                        created,
-                    })
-                })
-                .into_iter()
-                .collect())
-        };
-        let (evaluated, outcome) = self.create(&step, None, create, find).await?;
-        let Evaluated { sid, answer } = evaluated;
-        let evaluation = Evaluation::from(answer);
-        let compliant = evaluation.is_compliant();
-        self.finish(step, Some(sid.into()), began, outcome, |j| {
-            j.evaluation = Some(sid);
-            j.compliant = Some(compliant);
-        })
-        .await?;
-        Ok(evaluation)
+        self.evaluation(
+            Step::Evaluate,
+            bundle.into(),
+            "CreateCustomerProfileEvaluation",
+            self.journal(|j| j.evaluation),
+            |sid| evaluations.fetch(sid).send(),
+            || {
+                self.creates
+                    .customer_profiles()
+                    .evaluations(bundle)
+                    .create(policy)
+                    .send()
+            },
+            || evaluations.list().into_stream().try_collect::<Vec<_>>(),
+            |e: &CustomerProfileEvaluation| (e.sid, e.date_created),
+            |j, sid, compliant| {
+                j.evaluation = Some(sid);
+                j.compliant = Some(compliant);
+            },
+        )
+        .await
     }
 }
 

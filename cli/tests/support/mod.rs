@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use assert_cmd::cargo::CommandCargoExt;
-use trusthub_emulator::{start, Counters, Emulator, EmulatorConfig, Faults};
+use trusthub_emulator::{start, Counters, Decision, Emulator, EmulatorConfig, Faults};
 
 /// An emulator on 127.0.0.1 (free port), stopped when dropped.
 pub struct TestEmulator {
@@ -24,18 +24,42 @@ impl TestEmulator {
 
     /// Starts an emulator with these faults.
     pub fn with_faults(faults: Faults) -> Self {
+        Self::with_config(EmulatorConfig::default().with_faults(faults))
+    }
+
+    /// Starts an emulator configured so.
+    pub fn with_config(config: EmulatorConfig) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .expect("a runtime");
         let emulator = runtime
-            .block_on(start(EmulatorConfig::default().with_faults(faults)))
+            .block_on(start(config))
             .expect("the emulator starts");
         TestEmulator {
             emulator: Some(emulator),
             runtime,
         }
+    }
+
+    /// Ends the review of a `PENDING` brand registration.
+    pub fn decide_brand(&self, brand: &str, decision: Decision) {
+        self.runtime
+            .block_on(self.emulator().decide_brand(brand, decision))
+            .expect("the brand is pending");
+    }
+
+    /// Ends the review of an `IN_PROGRESS` campaign.
+    pub fn decide_campaign(&self, campaign: &str, decision: Decision) {
+        self.runtime
+            .block_on(self.emulator().decide_campaign(campaign, decision))
+            .expect("the campaign is in progress");
+    }
+
+    /// Every seeded phone number.
+    pub fn phone_numbers(&self) -> Vec<String> {
+        self.emulator().phone_number_sids()
     }
 
     /// Replaces the faults.
@@ -487,12 +511,69 @@ pub fn set(row: &mut [String], key: &str, value: &str) {
 
 /// Writes `rows` under the header [`COLUMNS`].
 pub fn write_csv(path: &Path, rows: &[Vec<String>]) {
+    write_table(path, &COLUMNS, rows);
+}
+
+/// Writes `rows` under `header`.
+pub fn write_table(path: &Path, header: &[&str], rows: &[Vec<String>]) {
     let mut w = csv::Writer::from_path(path).expect("csv file");
-    w.write_record(COLUMNS).expect("header");
+    w.write_record(header).expect("header");
     for row in rows {
         w.write_record(row).expect("row");
     }
     w.flush().expect("flush");
+}
+
+/// The A2P columns the generated A2P customers fill, after [`COLUMNS`].
+pub const A2P_COLUMNS: [&str; 8] = [
+    "a2p.company_type",
+    "brand.type",
+    "messaging_service.friendly_name",
+    "messaging_service.phone_number_sids",
+    "campaign.use_case",
+    "campaign.description",
+    "campaign.message_flow",
+    "campaign.message_samples",
+];
+
+/// [`COLUMNS`] then [`A2P_COLUMNS`].
+pub fn a2p_header() -> Vec<&'static str> {
+    COLUMNS.iter().chain(A2P_COLUMNS.iter()).copied().collect()
+}
+
+/// A2P customer `i`: [`customer`] and its A2P cells (a private company, a standard brand, a new
+/// service holding `service_number` when given, a 2FA campaign whose samples hold commas). A
+/// row of [`COLUMNS`] alone gets empty A2P cells: a profile-only row.
+pub fn a2p_customer(
+    i: u64,
+    primary: &str,
+    phone: &str,
+    service_number: Option<&str>,
+) -> Vec<String> {
+    let mut row = customer(i, primary, phone);
+    row.extend([
+        "private".to_owned(),
+        "STANDARD".to_owned(),
+        format!("Zephyrwidget {i} notifications"),
+        service_number.unwrap_or_default().to_owned(),
+        "2FA".to_owned(),
+        format!("One-time passcodes for Zephyrwidget {i}'s customers when they sign in."),
+        format!("Customers give their number at signup on zephyr{i}.example.com and tick a box."),
+        format!(
+            "Zephyrwidget: your code is {i}23456, valid for 10 minutes.|Zephyrwidget: {i}54321 \
+             is your sign-in code, reply STOP to opt out."
+        ),
+    ]);
+    row
+}
+
+/// Sets column `key` of a row written under `header`.
+pub fn set_in(header: &[&str], row: &mut [String], key: &str, value: &str) {
+    let k = header
+        .iter()
+        .position(|c| *c == key)
+        .expect("a known column");
+    row[k] = value.to_owned();
 }
 
 /// Reads a report CSV: its header and rows as maps.

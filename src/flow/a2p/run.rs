@@ -17,7 +17,7 @@ use trusthub_generated::trusthub_v1::{
     TrustProductEvaluation, TrustProductStatus,
 };
 
-use super::super::engine::{created_sid, step_error, Engine, Evaluated, Found, CLOCK_SKEW};
+use super::super::engine::{created_sid, step_error, Engine, CLOCK_SKEW};
 use super::super::run::{submit_profile, ProfileSteps};
 use super::super::{A2pProgress, FlowError, Intent, Journal, Outcome, Step};
 use super::{Journey, MessagingServiceInput, ProfileSource};
@@ -365,62 +365,29 @@ impl<'a> JourneySteps<'a> {
     }
 
     async fn evaluate(&self, trust_product: TrustProductSid) -> Result<Evaluation, FlowError> {
-        let step = Step::EvaluateTrustProduct;
-        let began = Instant::now();
         let evaluations = self.client.trust_products().evaluations(trust_product);
-        if let Some(sid) = self.a2p(|a| a.evaluation) {
-            let answer = self
-                .call(evaluations.fetch(sid).send())
-                .await
-                .map_err(|e| step_error(&step, Some(sid.into()), e))?;
-            self.reuse(step, sid.into(), began).await?;
-            return Ok(Evaluation::from(answer));
-        }
-        let create = || async {
-            let answer = self
-                .call(
-                    self.creates
-                        .trust_products()
-                        .evaluations(trust_product)
-                        .create(policies::A2P_TRUST_PRODUCT)
-                        .send(),
-                )
-                .await
-                .map_err(|e| step_error(&step, Some(trust_product.into()), e))?;
-            let sid = created_sid(&step, "CreateTrustProductEvaluation", answer.sid)?;
-            Ok(Evaluated { sid, answer })
-        };
-        let find = || async {
-            let mut all: Vec<TrustProductEvaluation> = self
-                .call(evaluations.list().into_stream().try_collect::<Vec<_>>())
-                .await
-                .map_err(|e| step_error(&step, Some(trust_product.into()), e))?;
-            // The newest evaluation is the one that counts; older ones are not duplicates.
-            all.sort_by_key(|e| e.date_created);
-            Ok(all
-                .pop()
-                .and_then(|answer| {
-                    let created = answer.date_created;
-                    let sid = answer.sid?;
-                    Some(Found {
-                        sid: Evaluated { sid, answer },
-                        created,
-                    })
-                })
-                .into_iter()
-                .collect())
-        };
-        let (evaluated, outcome) = self.create(&step, None, create, find).await?;
-        let Evaluated { sid, answer } = evaluated;
-        let evaluation = Evaluation::from(answer);
-        let compliant = evaluation.is_compliant();
-        self.finish(step, Some(sid.into()), began, outcome, |j| {
-            let a2p = progress(j);
-            a2p.evaluation = Some(sid);
-            a2p.compliant = Some(compliant);
-        })
-        .await?;
-        Ok(evaluation)
+        self.evaluation(
+            Step::EvaluateTrustProduct,
+            trust_product.into(),
+            "CreateTrustProductEvaluation",
+            self.a2p(|a| a.evaluation),
+            |sid| evaluations.fetch(sid).send(),
+            || {
+                self.creates
+                    .trust_products()
+                    .evaluations(trust_product)
+                    .create(policies::A2P_TRUST_PRODUCT)
+                    .send()
+            },
+            || evaluations.list().into_stream().try_collect::<Vec<_>>(),
+            |e: &TrustProductEvaluation| (e.sid, e.date_created),
+            |j, sid, compliant| {
+                let a2p = progress(j);
+                a2p.evaluation = Some(sid);
+                a2p.compliant = Some(compliant);
+            },
+        )
+        .await
     }
 
     async fn submit_trust_product(
