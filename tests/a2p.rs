@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::fixtures::{self, client, journey, CrashingStore};
 use trusthub::api::messaging_v1::{BrandRegistrationsBrandFeedback, BrandRegistrationsStatus};
 use trusthub::flow::a2p::{Journey, Stage};
-use trusthub::flow::{FlowOptions, Limiter, MemoryStore, Outcome, Step};
+use trusthub::flow::{FlowOptions, Limiter, MemoryStore, Outcome, Step, TrustProductKind};
 use trusthub::sid::ObjectSid;
 use trusthub::{Client, FlowError, RetryPolicy};
 use trusthub_emulator::{start, Counters, Decision, EmulatorConfig, FaultKind, FaultRule, Faults};
@@ -107,8 +107,8 @@ async fn the_journey_registers_a_brand_and_a_campaign_with_the_numbers_on_the_se
     for s in [
         Step::CreateBundle,
         Step::Submit,
-        Step::CreateTrustProduct,
-        Step::SubmitTrustProduct,
+        Step::CreateTrustProduct(TrustProductKind::A2pMessagingProfile),
+        Step::SubmitTrustProduct(TrustProductKind::A2pMessagingProfile),
         Step::RegisterBrand,
         Step::CreateMessagingService,
         Step::CreateCampaign,

@@ -869,18 +869,21 @@ mod tests {
         j.compliant = Some(true);
         j.submitted = true;
         let mut a2p = trusthub::flow::A2pProgress {
-            trust_product: Some(sid("BU").replace("BU0", "BU9").parse().unwrap()),
-            end_user: Some(sid("IT").parse().unwrap()),
+            trust_product: trusthub::flow::TrustProductProgress {
+                sid: Some(sid("BU").replace("BU0", "BU9").parse().unwrap()),
+                end_user: Some(sid("IT").parse().unwrap()),
+                submitted: true,
+                ..Default::default()
+            },
             brand: Some(sid("BN").parse().unwrap()),
             brand_status: Some("PENDING".into()),
             messaging_service: Some(sid("MG").parse().unwrap()),
             service_created: true,
-            submitted: true,
             ..Default::default()
         };
         a2p.phone_numbers.insert(sid("PN").parse().unwrap());
-        a2p.trust_product_assignments.insert(
-            ObjectSid::from(a2p.end_user.unwrap()),
+        a2p.trust_product.assignments.insert(
+            ObjectSid::from(a2p.trust_product.end_user.unwrap()),
             sid("BV").parse().unwrap(),
         );
         j.a2p = Some(a2p);

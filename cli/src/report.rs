@@ -177,7 +177,7 @@ impl RowReport {
         let Some(a2p) = journal.a2p.as_ref().filter(|_| self.a2p) else {
             return;
         };
-        self.trust_product_sid = self.trust_product_sid.or(a2p.trust_product);
+        self.trust_product_sid = self.trust_product_sid.or(a2p.trust_product.sid);
         self.messaging_service_sid = self.messaging_service_sid.or(a2p.messaging_service);
         self.brand_sid = self.brand_sid.or(a2p.brand);
         if self.brand_status.is_none() && a2p.brand.is_some() {

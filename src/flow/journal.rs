@@ -140,25 +140,95 @@ pub struct Journal {
     /// The A2P 10DLC journey's progress, once a journey ran on this journal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub a2p: Option<A2pProgress>,
+    /// The voice trust products' progress (SHAKEN/STIR, CNAM), once their flow ran.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub voice: BTreeMap<TrustProductKind, TrustProductProgress>,
 }
 
-/// The A2P 10DLC journey's part of a [`Journal`]: SIDs, flags and the last statuses seen.
+/// Which trust product a [`TrustProductProgress`] is: the policy it follows and the key its
+/// progress and intents are kept under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TrustProductKind {
+    /// The A2P Messaging Profile (policy `RNb0d4771c2c98518d916a3d4cd70a8f8b`), kept in
+    /// [`Journal::a2p`], intents under `a2p.`.
+    A2pMessagingProfile,
+    /// SHAKEN/STIR (policy `RN7a97559effdf62d00f4298208492a5ea`), kept in [`Journal::voice`],
+    /// intents under `shaken_stir.`.
+    ShakenStir,
+    /// CNAM (policy `RNf3db3cd1fe25fcfd3c3ded065c8fea53`), kept in [`Journal::voice`], intents
+    /// under `cnam.`.
+    Cnam,
+}
+
+impl TrustProductKind {
+    /// The prefix of its intent keys and its name in the journal.
+    pub fn key(self) -> &'static str {
+        match self {
+            TrustProductKind::A2pMessagingProfile => "a2p",
+            TrustProductKind::ShakenStir => "shaken_stir",
+            TrustProductKind::Cnam => "cnam",
+        }
+    }
+
+    /// Its policy.
+    pub fn policy(self) -> PolicySid {
+        match self {
+            TrustProductKind::A2pMessagingProfile => crate::sid::policies::A2P_TRUST_PRODUCT,
+            TrustProductKind::ShakenStir => crate::sid::policies::SHAKEN_STIR,
+            TrustProductKind::Cnam => crate::sid::policies::CNAM,
+        }
+    }
+
+    /// How reports name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            TrustProductKind::A2pMessagingProfile => "A2P",
+            TrustProductKind::ShakenStir => "SHAKEN/STIR",
+            TrustProductKind::Cnam => "CNAM",
+        }
+    }
+
+    /// The progress of this trust product in `journal`, if any.
+    pub fn progress(self, journal: &Journal) -> Option<&TrustProductProgress> {
+        match self {
+            TrustProductKind::A2pMessagingProfile => journal.a2p.as_ref().map(|a| &a.trust_product),
+            kind => journal.voice.get(&kind),
+        }
+    }
+
+    /// The progress of this trust product in `journal`, created empty if absent.
+    pub(crate) fn progress_mut(self, journal: &mut Journal) -> &mut TrustProductProgress {
+        match self {
+            TrustProductKind::A2pMessagingProfile => {
+                &mut journal
+                    .a2p
+                    .get_or_insert_with(A2pProgress::default)
+                    .trust_product
+            }
+            kind => journal.voice.entry(kind).or_default(),
+        }
+    }
+}
+
+/// A trust product's progress: its SID, end user, assignments, evaluation and submission.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct A2pProgress {
-    /// The existing secondary profile was checked (submitted, of this account).
-    #[serde(default)]
-    pub profile_confirmed: bool,
-    /// The A2P Messaging Profile trust product.
-    #[serde(default)]
-    pub trust_product: Option<TrustProductSid>,
-    /// Its `us_a2p_messaging_profile_information` end user.
+pub struct TrustProductProgress {
+    /// The trust product.
+    #[serde(default, rename = "trust_product")]
+    pub sid: Option<TrustProductSid>,
+    /// Its end user (the A2P Messaging Profile's information, CNAM's display name), if its
+    /// policy has one.
     #[serde(default)]
     pub end_user: Option<EndUserSid>,
-    /// The trust product's entity assignments by assigned object SID (the end user, the
-    /// secondary profile).
-    #[serde(default)]
-    pub trust_product_assignments: BTreeMap<ObjectSid, EntityAssignmentSid>,
-    /// The trust product's latest evaluation.
+    /// Entity assignments by assigned object SID (the end user, the secondary profile).
+    #[serde(default, rename = "trust_product_assignments")]
+    pub assignments: BTreeMap<ObjectSid, EntityAssignmentSid>,
+    /// Phone numbers assigned (channel endpoint assignments), for the voice products.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub phone_numbers: BTreeMap<PhoneNumberSid, ChannelEndpointAssignmentSid>,
+    /// The latest evaluation.
     #[serde(default)]
     pub evaluation: Option<EvaluationSid>,
     /// Whether that evaluation was compliant.
@@ -167,6 +237,30 @@ pub struct A2pProgress {
     /// Whether the trust product was submitted for review.
     #[serde(default)]
     pub submitted: bool,
+}
+
+impl TrustProductProgress {
+    /// Every SID the flow created for this trust product.
+    pub fn owned_sids(&self) -> Vec<ObjectSid> {
+        let mut out: Vec<ObjectSid> = Vec::new();
+        out.extend(self.sid.map(ObjectSid::from));
+        out.extend(self.end_user.map(ObjectSid::from));
+        out.extend(self.assignments.values().copied().map(ObjectSid::from));
+        out.extend(self.phone_numbers.values().copied().map(ObjectSid::from));
+        out.extend(self.evaluation.map(ObjectSid::from));
+        out
+    }
+}
+
+/// The A2P 10DLC journey's part of a [`Journal`]: SIDs, flags and the last statuses seen.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct A2pProgress {
+    /// The existing secondary profile was checked (submitted, of this account).
+    #[serde(default)]
+    pub profile_confirmed: bool,
+    /// The A2P Messaging Profile trust product (its fields sit beside the journey's in JSON).
+    #[serde(flatten)]
+    pub trust_product: TrustProductProgress,
     /// The brand registration (a fee: never created twice).
     #[serde(default)]
     pub brand: Option<BrandRegistrationSid>,
@@ -196,16 +290,7 @@ pub struct A2pProgress {
 impl A2pProgress {
     /// Every SID the journey created (the given service excluded).
     pub fn owned_sids(&self) -> Vec<ObjectSid> {
-        let mut out: Vec<ObjectSid> = Vec::new();
-        out.extend(self.trust_product.map(ObjectSid::from));
-        out.extend(self.end_user.map(ObjectSid::from));
-        out.extend(
-            self.trust_product_assignments
-                .values()
-                .copied()
-                .map(ObjectSid::from),
-        );
-        out.extend(self.evaluation.map(ObjectSid::from));
+        let mut out = self.trust_product.owned_sids();
         out.extend(self.brand.map(ObjectSid::from));
         if self.service_created {
             out.extend(self.messaging_service.map(ObjectSid::from));
@@ -237,6 +322,7 @@ impl Journal {
             submitted: false,
             intents: BTreeMap::new(),
             a2p: None,
+            voice: BTreeMap::new(),
         }
     }
 
@@ -275,6 +361,9 @@ impl Journal {
         out.extend(self.evaluation.map(ObjectSid::from));
         if let Some(a2p) = &self.a2p {
             out.extend(a2p.owned_sids());
+        }
+        for product in self.voice.values() {
+            out.extend(product.owned_sids());
         }
         out
     }

@@ -53,6 +53,7 @@ mod handle;
 mod journal;
 mod preflight;
 mod run;
+mod trust_product;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -76,7 +77,8 @@ pub use error::FlowError;
 pub use files::JournalLock;
 pub use handle::ProfileFlow;
 pub use journal::{
-    A2pProgress, FileStore, Intent, Journal, JournalStore, MemoryStore, NoStore, JOURNAL_FORMAT,
+    A2pProgress, FileStore, Intent, Journal, JournalStore, MemoryStore, NoStore, TrustProductKind,
+    TrustProductProgress, JOURNAL_FORMAT,
 };
 pub use preflight::Preflight;
 pub use run::{cleanup, CleanupReport};
@@ -195,21 +197,31 @@ pub enum Step {
     Cleanup,
     /// A2P journey: check that the existing secondary profile was submitted.
     ConfirmProfile,
-    /// A2P journey: create the A2P Messaging Profile trust product.
-    CreateTrustProduct,
-    /// A2P journey: create its `us_a2p_messaging_profile_information` end user.
-    CreateMessagingProfileEndUser,
-    /// A2P journey: assign an object (the end user, the secondary profile) to the trust product.
+    /// Create a trust product (the A2P Messaging Profile, SHAKEN/STIR, CNAM).
+    CreateTrustProduct(TrustProductKind),
+    /// Create a trust product's end user (`us_a2p_messaging_profile_information`,
+    /// `cnam_information`).
+    CreateTrustProductEndUser(TrustProductKind),
+    /// Assign an object (its end user, the secondary profile) to a trust product.
     AssignToTrustProduct {
-        /// What the object is (`a2p_profile`, `secondary profile`).
+        /// Which trust product.
+        kind: TrustProductKind,
+        /// What the object is (`end user`, `secondary profile`).
         what: &'static str,
         /// The object assigned.
         object: ObjectSid,
     },
-    /// A2P journey: evaluate the trust product.
-    EvaluateTrustProduct,
-    /// A2P journey: submit the trust product for review.
-    SubmitTrustProduct,
+    /// Assign a phone number to a voice trust product.
+    AssignNumberToTrustProduct {
+        /// Which trust product.
+        kind: TrustProductKind,
+        /// The number.
+        number: PhoneNumberSid,
+    },
+    /// Evaluate a trust product.
+    EvaluateTrustProduct(TrustProductKind),
+    /// Submit a trust product for review.
+    SubmitTrustProduct(TrustProductKind),
     /// A2P journey: create (or check) the Messaging Service.
     CreateMessagingService,
     /// A2P journey: add a phone number to the Messaging Service.
@@ -244,13 +256,24 @@ impl fmt::Display for Step {
             Step::Review => f.write_str("follow review"),
             Step::Cleanup => f.write_str("cleanup"),
             Step::ConfirmProfile => f.write_str("confirm secondary profile"),
-            Step::CreateTrustProduct => f.write_str("create A2P trust product"),
-            Step::CreateMessagingProfileEndUser => f.write_str("create end user a2p_profile"),
-            Step::AssignToTrustProduct { what, object } => {
-                write!(f, "assign {what} {object} to the trust product")
+            Step::CreateTrustProduct(kind) => write!(f, "create {} trust product", kind.name()),
+            Step::CreateTrustProductEndUser(kind) => {
+                write!(f, "create {} end user", kind.name())
             }
-            Step::EvaluateTrustProduct => f.write_str("evaluate trust product"),
-            Step::SubmitTrustProduct => f.write_str("submit trust product"),
+            Step::AssignToTrustProduct { kind, what, object } => {
+                write!(
+                    f,
+                    "assign {what} {object} to the {} trust product",
+                    kind.name()
+                )
+            }
+            Step::AssignNumberToTrustProduct { kind, number } => {
+                write!(f, "assign {number} to the {} trust product", kind.name())
+            }
+            Step::EvaluateTrustProduct(kind) => {
+                write!(f, "evaluate {} trust product", kind.name())
+            }
+            Step::SubmitTrustProduct(kind) => write!(f, "submit {} trust product", kind.name()),
             Step::CreateMessagingService => f.write_str("create messaging service"),
             Step::AddPhoneNumber(pn) => write!(f, "add phone number {pn} to the service"),
             Step::RegisterBrand => f.write_str("register brand"),
@@ -276,11 +299,16 @@ impl Step {
             Step::AssignPhoneNumber(pn) => format!("phone_number.{pn}"),
             Step::Evaluate => "evaluation".to_owned(),
             Step::Submit => "submit".to_owned(),
-            Step::CreateTrustProduct => "a2p.trust_product".to_owned(),
-            Step::CreateMessagingProfileEndUser => "a2p.end_user".to_owned(),
-            Step::AssignToTrustProduct { object, .. } => format!("a2p.entity.{object}"),
-            Step::EvaluateTrustProduct => "a2p.evaluation".to_owned(),
-            Step::SubmitTrustProduct => "a2p.submit".to_owned(),
+            Step::CreateTrustProduct(kind) => format!("{}.trust_product", kind.key()),
+            Step::CreateTrustProductEndUser(kind) => format!("{}.end_user", kind.key()),
+            Step::AssignToTrustProduct { kind, object, .. } => {
+                format!("{}.entity.{object}", kind.key())
+            }
+            Step::AssignNumberToTrustProduct { kind, number } => {
+                format!("{}.channel.{number}", kind.key())
+            }
+            Step::EvaluateTrustProduct(kind) => format!("{}.evaluation", kind.key()),
+            Step::SubmitTrustProduct(kind) => format!("{}.submit", kind.key()),
             Step::CreateMessagingService => "a2p.messaging_service".to_owned(),
             Step::AddPhoneNumber(pn) => format!("a2p.phone_number.{pn}"),
             Step::RegisterBrand => "a2p.brand".to_owned(),

@@ -346,7 +346,7 @@ impl JourneyReport {
 
     /// The A2P trust product.
     pub fn trust_product(&self) -> Option<TrustProductSid> {
-        self.a2p(|a| a.trust_product)
+        self.a2p(|a| a.trust_product.sid)
     }
 
     /// The brand registration.

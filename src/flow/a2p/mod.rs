@@ -821,14 +821,15 @@ impl Journey {
             }
             let built = match part {
                 "a2p.profile" => {
-                    a2p.trust_product_assignments
+                    a2p.trust_product
+                        .assignments
                         .keys()
                         .any(|o| o.prefix() == "BU")
                         || a2p.brand.is_some()
                 }
                 "a2p.trust_product" => {
-                    a2p.trust_product.is_some()
-                        || a2p.end_user.is_some()
+                    a2p.trust_product.sid.is_some()
+                        || a2p.trust_product.end_user.is_some()
                         || intent("a2p.trust_product")
                         || intent("a2p.end_user")
                 }

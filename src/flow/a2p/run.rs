@@ -5,27 +5,24 @@ use std::ops::Deref;
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
-use futures_util::TryStreamExt;
 use tokio::sync::watch;
 use trusthub_generated::messaging_v1::{
     BrandRegistration, BrandRegistrationsStatus, PhoneNumber, Service, UsAppToPerson,
     UsAppToPersonCampaignStatus,
 };
 use trusthub_generated::runtime::StringEnum;
-use trusthub_generated::trusthub_v1::{
-    CustomerProfileStatus, EndUser, TrustProduct, TrustProductEntityAssignment,
-    TrustProductEvaluation, TrustProductStatus,
-};
+use trusthub_generated::trusthub_v1::CustomerProfileStatus;
 
 use super::super::engine::{created_sid, step_error, Engine, CLOCK_SKEW};
 use super::super::run::{submit_profile, ProfileSteps};
-use super::super::{A2pProgress, FlowError, Intent, Journal, Outcome, Step};
+use super::super::trust_product::{TrustProductInput, TrustProductSteps};
+use super::super::{A2pProgress, FlowError, Intent, Journal, Outcome, Step, TrustProductKind};
 use super::{Journey, MessagingServiceInput, ProfileSource};
 use crate::attributes::MessagingProfileInformation;
 use crate::evaluation::Evaluation;
 use crate::sid::{
-    policies, BrandRegistrationSid, CustomerProfileSid, EndUserSid, EntityAssignmentSid,
-    MessagingServiceSid, ObjectSid, PhoneNumberSid, TrustProductSid, UsAppToPersonSid,
+    BrandRegistrationSid, CustomerProfileSid, MessagingServiceSid, ObjectSid, PhoneNumberSid,
+    TrustProductSid, UsAppToPersonSid,
 };
 
 /// How long a run follows the brand's and the campaign's reviews, and how often it looks.
@@ -75,13 +72,26 @@ impl<'a> JourneySteps<'a> {
         JourneySteps { engine, input }
     }
 
+    /// The A2P Messaging Profile's trust product steps.
+    fn messaging_profile(&self) -> TrustProductSteps<'a> {
+        TrustProductSteps::new(
+            self.engine,
+            TrustProductKind::A2pMessagingProfile,
+            TrustProductInput {
+                friendly_name: &self.input.trust_product_name,
+                email: &self.input.trust_product_email,
+                criteria_part: "a2p.trust_product",
+            },
+        )
+    }
+
     fn a2p<T>(&self, f: impl FnOnce(&A2pProgress) -> Option<T>) -> Option<T> {
         self.journal(|j| read(j, f).flatten())
     }
 
     /// The whole journey, or what the journal leaves of it.
     pub(crate) async fn run(&self, waits: Waits) -> Result<Produced, FlowError> {
-        let (ready_tx, mut ready_rx) = watch::channel(None::<CustomerProfileSid>);
+        let (ready_tx, ready_rx) = watch::channel(None::<CustomerProfileSid>);
         let input = self.input;
         // Before anything is created: the profile's checks (its policy and the primary
         // profile), or that the existing profile was submitted.
@@ -121,26 +131,12 @@ impl<'a> JourneySteps<'a> {
             submit_profile(self.engine, bundle).await?;
             Ok((bundle, Some(evaluation)))
         };
-        let trust_product_phase = async {
-            let (trust_product, end_user) = tokio::join!(self.trust_product(), self.end_user());
-            let (trust_product, end_user) = (trust_product?, end_user?);
-            let profile_assigned = async {
-                // The sender is dropped when the profile phase fails: nothing to assign.
-                let Ok(bundle) = ready_rx.wait_for(Option::is_some).await.map(|b| *b) else {
-                    return Ok(false);
-                };
-                let bundle = bundle.expect("waited for a bundle");
-                self.assign(trust_product, "secondary profile", bundle.into())
-                    .await
-                    .map(|_| true)
-            };
-            let (user, profile) = tokio::join!(
-                self.assign(trust_product, "a2p_profile", end_user.into()),
-                profile_assigned,
-            );
-            user?;
-            Ok::<_, FlowError>(profile?.then_some(trust_product))
-        };
+        let attributes = input.messaging_profile.to_attributes();
+        let messaging_profile = self.messaging_profile();
+        let trust_product_phase = messaging_profile.build(
+            Some((MessagingProfileInformation::END_USER_TYPE, &attributes)),
+            ready_rx,
+        );
         let service_phase = async {
             let service = self.service().await?;
             let added = join_all(
@@ -162,20 +158,8 @@ impl<'a> JourneySteps<'a> {
         let trust_product = trust_product?.expect("the profile phase succeeded");
         let service = service?;
 
-        let trust_product_evaluation = self.evaluate(trust_product).await?;
-        if !trust_product_evaluation.is_compliant()
-            && !self.a2p(|a| Some(a.submitted)).unwrap_or(false)
-        {
-            return Err(FlowError::TrustProductNotCompliant {
-                trust_product,
-                failures: trust_product_evaluation
-                    .failures()
-                    .into_iter()
-                    .map(|f| format!("{} ({})", f.requirement, f.reason))
-                    .collect(),
-            });
-        }
-        self.submit_trust_product(trust_product).await?;
+        let (trust_product_evaluation, _) =
+            messaging_profile.evaluate_and_submit(trust_product).await?;
         let brand = self.brand(bundle, trust_product).await?;
         let journaled_campaign = self.a2p(|a| a.campaign);
         // The use case is checked while the brand is followed: Twilio lists a brand's use cases
@@ -238,192 +222,6 @@ impl<'a> JourneySteps<'a> {
             .await?;
         self.record(step, Some(bundle.into()), began, Outcome::Checked);
         Ok(())
-    }
-
-    // ---- the trust product ----
-
-    async fn trust_product(&self) -> Result<TrustProductSid, FlowError> {
-        let step = Step::CreateTrustProduct;
-        let input = self.input;
-        let create = || async {
-            let product = self
-                .call(
-                    self.creates
-                        .trust_products()
-                        .create(
-                            input.trust_product_name.as_str(),
-                            input.trust_product_email.as_str(),
-                            policies::A2P_TRUST_PRODUCT,
-                        )
-                        .send(),
-                )
-                .await
-                .map_err(|e| step_error(&step, None, e))?;
-            created_sid(&step, "CreateTrustProduct", product.sid)
-        };
-        let find = || {
-            let list = self
-                .client
-                .trust_products()
-                .list()
-                .friendly_name(input.trust_product_name.as_str())
-                .policy_sid(policies::A2P_TRUST_PRODUCT)
-                .page_size(50)
-                .into_stream();
-            let matches =
-                |p: &TrustProduct| p.email.as_deref() == Some(input.trust_product_email.as_str());
-            self.lookup(&step, None, list, matches, |p| (p.sid, p.date_created))
-        };
-        // Found by its fields, like the bundle: other journeys of the store may share them.
-        let criteria = self.journal(|j| j.input.get("a2p.trust_product").cloned());
-        self.ensure(
-            step.clone(),
-            |j| read(j, |a| a.trust_product).flatten(),
-            criteria,
-            create,
-            find,
-            |j, sid| progress(j).trust_product = Some(sid),
-        )
-        .await
-    }
-
-    async fn end_user(&self) -> Result<EndUserSid, FlowError> {
-        let step = Step::CreateMessagingProfileEndUser;
-        let name = self.tag("a2p_profile");
-        let attributes = self.input.messaging_profile.to_attributes();
-        let create = || async {
-            let user = self
-                .call(
-                    self.creates
-                        .end_users()
-                        .create(name.as_str(), MessagingProfileInformation::END_USER_TYPE)
-                        .attributes(attributes.clone())
-                        .send(),
-                )
-                .await
-                .map_err(|e| step_error(&step, None, e))?;
-            created_sid(&step, "CreateEndUser", user.sid)
-        };
-        let find = || {
-            let list = self.client.end_users().list().page_size(1000).into_stream();
-            let matches = |u: &EndUser| u.friendly_name.as_deref() == Some(name.as_str());
-            self.lookup(&step, None, list, matches, |u| (u.sid, u.date_created))
-        };
-        self.ensure(
-            step.clone(),
-            |j| read(j, |a| a.end_user).flatten(),
-            None,
-            create,
-            find,
-            |j, sid| progress(j).end_user = Some(sid),
-        )
-        .await
-    }
-
-    async fn assign(
-        &self,
-        trust_product: TrustProductSid,
-        what: &'static str,
-        object: ObjectSid,
-    ) -> Result<EntityAssignmentSid, FlowError> {
-        let step = Step::AssignToTrustProduct { what, object };
-        let create = || async {
-            let assignment = self
-                .call(
-                    self.creates
-                        .trust_products()
-                        .entity_assignments(trust_product)
-                        .create(object)
-                        .send(),
-                )
-                .await
-                .map_err(|e| step_error(&step, Some(trust_product.into()), e))?;
-            created_sid(&step, "CreateTrustProductEntityAssignment", assignment.sid)
-        };
-        let find = || {
-            let list = self
-                .client
-                .trust_products()
-                .entity_assignments(trust_product)
-                .list()
-                .page_size(1000)
-                .into_stream();
-            let matches = |a: &TrustProductEntityAssignment| a.object_sid == Some(object);
-            self.lookup(&step, None, list, matches, |a| (a.sid, a.date_created))
-        };
-        self.ensure(
-            step.clone(),
-            |j| read(j, |a| a.trust_product_assignments.get(&object).copied()).flatten(),
-            None,
-            create,
-            find,
-            |j, sid| {
-                progress(j).trust_product_assignments.insert(object, sid);
-            },
-        )
-        .await
-    }
-
-    async fn evaluate(&self, trust_product: TrustProductSid) -> Result<Evaluation, FlowError> {
-        let evaluations = self.client.trust_products().evaluations(trust_product);
-        self.evaluation(
-            Step::EvaluateTrustProduct,
-            trust_product.into(),
-            "CreateTrustProductEvaluation",
-            self.a2p(|a| a.evaluation),
-            |sid| evaluations.fetch(sid).send(),
-            || {
-                self.creates
-                    .trust_products()
-                    .evaluations(trust_product)
-                    .create(policies::A2P_TRUST_PRODUCT)
-                    .send()
-            },
-            || evaluations.list().into_stream().try_collect::<Vec<_>>(),
-            |e: &TrustProductEvaluation| (e.sid, e.date_created),
-            |j, sid, compliant| {
-                let a2p = progress(j);
-                a2p.evaluation = Some(sid);
-                a2p.compliant = Some(compliant);
-            },
-        )
-        .await
-    }
-
-    async fn submit_trust_product(
-        &self,
-        trust_product: TrustProductSid,
-    ) -> Result<TrustProductStatus, FlowError> {
-        let client = self.client;
-        let status = |p: TrustProduct| {
-            p.status
-                .unwrap_or_else(|| TrustProductStatus::from_wire(""))
-        };
-        self.submit_once(
-            Step::SubmitTrustProduct,
-            trust_product.into(),
-            |j| read(j, |a| a.submitted).unwrap_or(false),
-            |j| progress(j).submitted = true,
-            || async {
-                client
-                    .trust_products()
-                    .fetch(trust_product)
-                    .send()
-                    .await
-                    .map(status)
-            },
-            || async {
-                client
-                    .trust_products()
-                    .update(trust_product)
-                    .status(TrustProductStatus::PendingReview)
-                    .send()
-                    .await
-                    .map(status)
-            },
-            |s| *s == TrustProductStatus::Draft,
-        )
-        .await
     }
 
     // ---- the messaging service and its numbers ----
