@@ -15,9 +15,27 @@
 //! `private`, `non-profit` or `government`); a `public` company also needs `stock_exchange`, `stock_ticker`
 //! and `brand_contact_email` (checked by the evaluation, see [`crate::evaluation`]); and, as its
 //! `supporting_customer_profiles` requirement, the customer's secondary customer profile assigned as an
-//! entity, in any status but draft. The SHAKEN/STIR and CNAM trust product policies are minimal inventions
-//! of the emulator (one end-user type at most, plus a supporting customer profile); they exist so clients
-//! can list and fetch them and exercise trust product bundles, not to mirror Twilio's full rules.
+//! entity, in any status but draft.
+//!
+//! The voice trust products follow Twilio's SHAKEN/STIR onboarding guides (Trust Hub REST API, ISVs) and its
+//! CNAM guide ("Brand your calls using CNAM"):
+//!
+//! - SHAKEN/STIR ([`SHAKEN_STIR`]): no end user and no document; the Business Profile assigned as an entity
+//!   (the customer's secondary customer profile, or a direct customer's primary one), submitted
+//!   (`pending-review`, `in-review` or `twilio-approved`);
+//! - CNAM ([`CNAM`]): one `cnam_information` end user with `cnam_display_name` (at most 15 characters,
+//!   starting with a letter, only letters, digits, periods, commas and spaces, not a generic value such as a
+//!   US state's name) and the Business Profile as for SHAKEN/STIR, whose business information must give an
+//!   EIN or a DUNS number as `business_registration_identifier` (Twilio: "Your Business Profile must be
+//!   associated with an EIN or DUNS").
+//!
+//! For both, phone numbers are channel endpoint assignments of the trust product, and only numbers already
+//! assigned to the trust product's Business Profile are eligible (the assignment is refused otherwise, see
+//! the Trust Hub routes); they are not evaluated (Twilio's guides let them be added before or after the
+//! submission). What the guides do not say, and the emulator chose: the profile's accepted statuses (the
+//! guides submit the profile, then create and submit the trust product at once; A-level attestation needs
+//! both approved), the requirement's `requirement_name` (`customer_profile`) and display names, the
+//! policies' friendly names, and which "generic" display names are refused (only the 50 states' names).
 
 use serde_json::{json, Map, Value};
 
@@ -192,7 +210,7 @@ pub(crate) const END_USER_TYPES: &[ObjectType] = &[
         fields: A2P_PROFILE_FIELDS,
     },
     ObjectType {
-        machine_name: "cnam_information",
+        machine_name: CNAM_INFORMATION_TYPE,
         friendly_name: "CNAM Information",
         fields: &["cnam_display_name"],
     },
@@ -236,8 +254,9 @@ pub(crate) struct DocumentRequirement {
 }
 
 /// A supporting customer profile requirement: an assigned bundle (`ObjectSid` = `BU...`) created under one
-/// of `accepted_policies`, in one of `accepted_statuses`, and, when `require_isv`, whose business
-/// information says `business_identity` = `isv_reseller_or_partner`.
+/// of `accepted_policies`, in one of `accepted_statuses`, when `require_isv`, whose business information
+/// says `business_identity` = `isv_reseller_or_partner`, and when `registration_identifiers` is not empty,
+/// whose business information's `business_registration_identifier` is one of them.
 pub(crate) struct ProfileRequirement {
     pub profile_type: &'static str,
     pub name: &'static str,
@@ -245,6 +264,7 @@ pub(crate) struct ProfileRequirement {
     pub accepted_policies: &'static [&'static str],
     pub accepted_statuses: &'static [BundleStatus],
     pub require_isv: bool,
+    pub registration_identifiers: &'static [&'static str],
     /// What to assign, said when no accepted profile is assigned.
     pub missing_hint: &'static str,
 }
@@ -257,6 +277,13 @@ const SUBMITTED: &[BundleStatus] = &[
     BundleStatus::PendingReview,
     BundleStatus::InReview,
     BundleStatus::TwilioRejected,
+    BundleStatus::TwilioApproved,
+];
+
+/// Submitted and not rejected.
+const SUBMITTED_NOT_REJECTED: &[BundleStatus] = &[
+    BundleStatus::PendingReview,
+    BundleStatus::InReview,
     BundleStatus::TwilioApproved,
 ];
 
@@ -331,18 +358,35 @@ const PRIMARY_PROFILE: ProfileRequirement = ProfileRequirement {
     accepted_policies: &[PRIMARY_BUSINESS_PROFILE],
     accepted_statuses: APPROVED_ONLY,
     require_isv: true,
+    registration_identifiers: &[],
     missing_hint: ASSIGN_PRIMARY,
 };
 
-const BUSINESS_PROFILE: ProfileRequirement = ProfileRequirement {
+const ASSIGN_BUSINESS_PROFILE: &str = "Please assign the Business Profile whose phone numbers the trust product covers: your customer's secondary customer profile, or your primary one as a direct customer, submitted for review (EntityAssignments, ObjectSid = its BU SID).";
+
+/// SHAKEN/STIR's Business Profile.
+const VOICE_BUSINESS_PROFILE: ProfileRequirement = ProfileRequirement {
     profile_type: "customer_profile_type_business",
-    name: "Customer Profile Bundle",
+    name: "Business Profile Bundle",
     requirement_name: "customer_profile",
     accepted_policies: &[SECONDARY_CUSTOMER_PROFILE, PRIMARY_BUSINESS_PROFILE],
-    accepted_statuses: APPROVED_ONLY,
+    accepted_statuses: SUBMITTED_NOT_REJECTED,
     require_isv: false,
-    missing_hint: ASSIGN_PRIMARY,
+    registration_identifiers: &[],
+    missing_hint: ASSIGN_BUSINESS_PROFILE,
 };
+
+/// The `business_registration_identifier` values CNAM accepts.
+pub(crate) const CNAM_REGISTRATION_IDENTIFIERS: &[&str] = &["EIN", "DUNS"];
+
+/// CNAM's Business Profile: as SHAKEN/STIR's, with an EIN or a DUNS number.
+const CNAM_BUSINESS_PROFILE: ProfileRequirement = ProfileRequirement {
+    registration_identifiers: CNAM_REGISTRATION_IDENTIFIERS,
+    ..VOICE_BUSINESS_PROFILE
+};
+
+/// The CNAM end-user type.
+pub(crate) const CNAM_INFORMATION_TYPE: &str = "cnam_information";
 
 /// The A2P trust product's customer profile: the customer's secondary profile, submitted (any status but
 /// draft).
@@ -353,6 +397,7 @@ const A2P_CUSTOMER_PROFILE: ProfileRequirement = ProfileRequirement {
     accepted_policies: &[SECONDARY_CUSTOMER_PROFILE],
     accepted_statuses: SUBMITTED,
     require_isv: false,
+    registration_identifiers: &[],
     missing_hint: "Please assign the customer's secondary customer profile, submitted for review, to the trust product (EntityAssignments, ObjectSid = its BU SID).",
 };
 
@@ -406,26 +451,32 @@ pub(crate) const POLICIES: &[Policy] = &[
         kind: BundleKind::TrustProduct,
         end_users: &[],
         documents: &[],
-        profiles: &[BUSINESS_PROFILE],
+        profiles: &[VOICE_BUSINESS_PROFILE],
     },
     Policy {
         sid: CNAM,
         friendly_name: "CNAM Trust Product",
         kind: BundleKind::TrustProduct,
         end_users: &[EndUserRequirement {
-            end_user_type: "cnam_information",
+            end_user_type: CNAM_INFORMATION_TYPE,
             name: "CNAM Information",
             requirement_name: "cnam_information",
             fields: &["cnam_display_name"],
         }],
         documents: &[],
-        profiles: &[BUSINESS_PROFILE],
+        profiles: &[CNAM_BUSINESS_PROFILE],
     },
 ];
 
 /// The policy with this SID.
 pub(crate) fn policy(sid: &str) -> Option<&'static Policy> {
     POLICIES.iter().find(|p| p.sid == sid)
+}
+
+/// Whether a policy is a voice trust product's (SHAKEN/STIR, CNAM): their phone numbers must be on their
+/// Business Profile first.
+pub(crate) fn is_voice(policy_sid: &str) -> bool {
+    policy_sid == SHAKEN_STIR || policy_sid == CNAM
 }
 
 impl Policy {

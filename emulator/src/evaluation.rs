@@ -13,7 +13,7 @@
 //! | 22217 | attribute value invalid (not a listed value, not a URL, not E.164, a PO box address...) |
 //! | 22219 | address missing, or `address_sids` names an address that does not exist in the account |
 //! | 22220 | emulator's choice: required supporting customer profile (primary; secondary for A2P) not assigned |
-//! | 22221 | emulator's choice: the assigned profile's status is not accepted (twilio-approved; for A2P, any but draft), or it is not an ISV/partner profile |
+//! | 22221 | emulator's choice: the assigned profile's status is not accepted (twilio-approved for the secondary profile's primary; for A2P, any but draft; for SHAKEN/STIR and CNAM, pending-review, in-review or twilio-approved), it is not an ISV/partner profile (the primary), or, for CNAM, its business registration is neither an EIN nor a DUNS number |
 //!
 //! Attribute rules: every value is a JSON string; blank counts as missing. `business_identity`,
 //! `business_type`, `business_industry` (31 values), `business_registration_identifier` and `job_position`
@@ -32,6 +32,11 @@
 //! `stock_ticker` and `brand_contact_email` (an email address) are required too, one 22215 entry per
 //! missing field. The A2P policy's supporting customer profile is the customer's secondary profile in any
 //! status but draft.
+//!
+//! CNAM information (`cnam_information`): `cnam_display_name` has at most 15 characters, starts with an
+//! ASCII letter, holds only ASCII letters, digits, periods, commas and spaces, and is not a generic value
+//! (the emulator refuses the 50 US states' names, in any case); else 22217, described without echoing the
+//! value. Its Business Profile must say `business_registration_identifier` `EIN` or `DUNS` (22221).
 //!
 //! Failure messages name the field and the expected form; they echo listed-value fields (enums, regions)
 //! and SIDs, never names, emails, phone numbers, registration numbers or addresses.
@@ -206,6 +211,147 @@ pub(crate) fn evaluate(state: &State, bundle_sid: &str, policy: &Policy) -> Outc
     }
 }
 
+/// Where a requirement of a bundle's policy points: the object type it asks for, the assigned object that
+/// meets it (if any), the objects a fix of it may touch (that object, and for a document its addresses) and
+/// the fields it has.
+pub(crate) struct Located {
+    pub object_type: String,
+    pub object_sid: Option<String>,
+    pub related: Vec<String>,
+    pub fields: Vec<&'static str>,
+}
+
+/// Locates the requirement named `requirement_name` of `policy` in the bundle; `None` when the policy has
+/// no such requirement.
+pub(crate) fn locate(
+    state: &State,
+    bundle_sid: &str,
+    policy: &Policy,
+    requirement_name: &str,
+) -> Option<Located> {
+    let assigned: Vec<&str> = state
+        .entity_assignments
+        .iter()
+        .filter(|a| a.bundle_sid == bundle_sid)
+        .map(|a| a.object_sid.as_str())
+        .collect();
+    if let Some(requirement) = policy
+        .end_users
+        .iter()
+        .find(|r| r.requirement_name == requirement_name)
+    {
+        let user = assigned
+            .iter()
+            .filter_map(|sid| find(&state.end_users, sid))
+            .find(|u| u.end_user_type == requirement.end_user_type);
+        let mut fields = requirement.fields.to_vec();
+        if fields.contains(&"business_registration_identifier") {
+            fields.push(OTHER_REGISTRATION_TYPE_FIELD);
+        }
+        if fields.contains(&"company_type") {
+            fields.extend(PUBLIC_COMPANY_FIELDS);
+        }
+        return Some(Located {
+            object_type: requirement.end_user_type.to_owned(),
+            object_sid: user.map(|u| u.sid.clone()),
+            related: user.map(|u| vec![u.sid.clone()]).unwrap_or_default(),
+            fields,
+        });
+    }
+    for group in policy.documents {
+        let Some(requirement) = group
+            .iter()
+            .find(|r| r.requirement_name == requirement_name)
+        else {
+            continue;
+        };
+        let accepted: Vec<&str> = group
+            .iter()
+            .flat_map(|r| r.accepted.iter().map(|a| a.document_type))
+            .collect();
+        let document = assigned
+            .iter()
+            .filter_map(|sid| find(&state.documents, sid))
+            .find(|d| accepted.contains(&d.document_type.as_str()));
+        let mut related = Vec::new();
+        if let Some(document) = document {
+            related.push(document.sid.clone());
+            let addresses = match document.attributes.get("address_sids") {
+                Some(Value::String(s)) => s.split(',').map(|a| a.trim().to_owned()).collect(),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(|a| a.trim().to_owned())
+                    .collect(),
+                _ => Vec::new(),
+            };
+            related.extend(
+                addresses
+                    .into_iter()
+                    .filter(|a| find(&state.addresses, a).is_some()),
+            );
+        }
+        let mut fields: Vec<&'static str> = Vec::new();
+        for accepted in requirement.accepted {
+            for field in accepted.fields {
+                if !fields.contains(field) {
+                    fields.push(field);
+                }
+            }
+        }
+        return Some(Located {
+            object_type: document
+                .map(|d| d.document_type.clone())
+                .or_else(|| {
+                    requirement
+                        .accepted
+                        .first()
+                        .map(|a| a.document_type.to_owned())
+                })
+                .unwrap_or_else(|| String::from("document")),
+            object_sid: document.map(|d| d.sid.clone()),
+            related,
+            fields,
+        });
+    }
+    if let Some(requirement) = policy
+        .profiles
+        .iter()
+        .find(|r| r.requirement_name == requirement_name)
+    {
+        let profile = assigned
+            .iter()
+            .filter(|sid| **sid != bundle_sid)
+            .filter_map(|sid| find(&state.bundles, sid))
+            .find(|b| {
+                requirement
+                    .accepted_policies
+                    .contains(&b.policy_sid.as_str())
+            });
+        return Some(Located {
+            object_type: requirement.profile_type.to_owned(),
+            object_sid: profile.map(|b| b.sid.clone()),
+            related: Vec::new(),
+            fields: vec!["customer_profile_sid"],
+        });
+    }
+    None
+}
+
+/// The `requirement_name`s of a policy, in policy order.
+pub(crate) fn requirement_names(policy: &Policy) -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = policy
+        .end_users
+        .iter()
+        .map(|r| r.requirement_name)
+        .collect();
+    for group in policy.documents {
+        names.extend(group.iter().map(|r| r.requirement_name));
+    }
+    names.extend(policy.profiles.iter().map(|r| r.requirement_name));
+    names
+}
+
 /// "a" or "an" before a display name.
 fn article(name: &str) -> &'static str {
     match name.chars().next().map(|c| c.to_ascii_lowercase()) {
@@ -238,6 +384,7 @@ enum Rule {
     Email,
     E164,
     AddressSids,
+    CnamDisplayName,
 }
 
 fn rule(field: &str) -> (Rule, bool) {
@@ -256,6 +403,7 @@ fn rule(field: &str) -> (Rule, bool) {
         "stock_exchange" => (Rule::OneOf(STOCK_EXCHANGES), true),
         "brand_contact_email" => (Rule::Email, true),
         "address_sids" => (Rule::AddressSids, true),
+        "cnam_display_name" => (Rule::CnamDisplayName, true),
         _ => (Rule::Text, true),
     }
 }
@@ -335,7 +483,101 @@ fn check_field(state: &State, attributes: &Map<String, Value>, field: &str) -> C
                 "expected an E.164 number like +11234567890, received a value that {problem}"
             )),
         },
+        Rule::CnamDisplayName => match cnam_problem(value) {
+            None => Check::Valid,
+            Some(problem) => invalid(format!(
+                "expected at most 15 letters, digits, periods, commas and spaces starting with a letter, received a value that {problem}"
+            )),
+        },
     }
+}
+
+/// The 50 US states: generic values a CNAM display name cannot be.
+const US_STATES: &[&str] = &[
+    "Alabama",
+    "Alaska",
+    "Arizona",
+    "Arkansas",
+    "California",
+    "Colorado",
+    "Connecticut",
+    "Delaware",
+    "Florida",
+    "Georgia",
+    "Hawaii",
+    "Idaho",
+    "Illinois",
+    "Indiana",
+    "Iowa",
+    "Kansas",
+    "Kentucky",
+    "Louisiana",
+    "Maine",
+    "Maryland",
+    "Massachusetts",
+    "Michigan",
+    "Minnesota",
+    "Mississippi",
+    "Missouri",
+    "Montana",
+    "Nebraska",
+    "Nevada",
+    "New Hampshire",
+    "New Jersey",
+    "New Mexico",
+    "New York",
+    "North Carolina",
+    "North Dakota",
+    "Ohio",
+    "Oklahoma",
+    "Oregon",
+    "Pennsylvania",
+    "Rhode Island",
+    "South Carolina",
+    "South Dakota",
+    "Tennessee",
+    "Texas",
+    "Utah",
+    "Vermont",
+    "Virginia",
+    "Washington",
+    "West Virginia",
+    "Wisconsin",
+    "Wyoming",
+];
+
+/// Why `value` is not a CNAM display name, if it is not (described without echoing it).
+pub(crate) fn cnam_problem(value: &str) -> Option<String> {
+    let length = value.chars().count();
+    if length > 15 {
+        return Some(format!("has {length} characters"));
+    }
+    if !value
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
+    {
+        return Some(String::from("does not start with a letter"));
+    }
+    if let Some(pos) = value
+        .chars()
+        .position(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | ',' | ' ')))
+    {
+        return Some(format!(
+            "has a character other than a letter, digit, period, comma or space at position {}",
+            pos + 1
+        ));
+    }
+    let normalized = value.split_whitespace().collect::<Vec<_>>().join(" ");
+    if US_STATES
+        .iter()
+        .any(|state| state.eq_ignore_ascii_case(&normalized))
+    {
+        return Some(String::from(
+            "is a generic value (a US state's name), not a business's name",
+        ));
+    }
+    None
 }
 
 fn check_regions(value: &str) -> Check {
@@ -739,17 +981,34 @@ fn document_group_result(
     })
 }
 
-/// Whether a profile's business information says it is an ISV / reseller / partner.
-fn is_isv(state: &State, bundle_sid: &str) -> bool {
+/// The business information end users assigned to a profile.
+fn business_information<'a>(
+    state: &'a State,
+    bundle_sid: &'a str,
+) -> impl Iterator<Item = &'a EndUser> {
     state
         .entity_assignments
         .iter()
-        .filter(|a| a.bundle_sid == bundle_sid)
+        .filter(move |a| a.bundle_sid == bundle_sid)
         .filter_map(|a| find(&state.end_users, &a.object_sid))
         .filter(|u| u.end_user_type == catalog::BUSINESS_INFORMATION_TYPE)
-        .any(|u| {
-            u.attributes.get("business_identity") == Some(&Value::from("isv_reseller_or_partner"))
-        })
+}
+
+/// Whether a profile's business information says it is an ISV / reseller / partner.
+fn is_isv(state: &State, bundle_sid: &str) -> bool {
+    business_information(state, bundle_sid).any(|u| {
+        u.attributes.get("business_identity") == Some(&Value::from("isv_reseller_or_partner"))
+    })
+}
+
+/// Whether a profile's business information gives one of these registration identifiers.
+fn registered_as(state: &State, bundle_sid: &str, identifiers: &[&str]) -> bool {
+    business_information(state, bundle_sid).any(|u| {
+        u.attributes
+            .get("business_registration_identifier")
+            .and_then(Value::as_str)
+            .is_some_and(|id| identifiers.contains(&id))
+    })
 }
 
 fn profile_result(
@@ -810,6 +1069,14 @@ fn profile_result(
             Some(format!(
                 "The {name} {} is not an ISV/reseller/partner profile: its business information must have business_identity isv_reseller_or_partner.",
                 bundle.sid
+            ))
+        } else if !requirement.registration_identifiers.is_empty()
+            && !registered_as(state, &bundle.sid, requirement.registration_identifiers)
+        {
+            Some(format!(
+                "The {name} {} is not registered with an accepted authority: its business information must have business_registration_identifier {}.",
+                bundle.sid,
+                requirement.registration_identifiers.join(" or ")
             ))
         } else {
             None
@@ -913,6 +1180,23 @@ mod tests {
             _ => panic!("CANADA is not listed"),
         }
         assert!(matches!(check_regions("EUROPE,"), Check::Invalid { .. }));
+    }
+
+    #[test]
+    fn cnam_display_names_follow_twilio_conditions() {
+        for ok in ["Acme Barns, LLC", "J.R. Sheds 2", "ABCDEFGHIJKLMNO", "A"] {
+            assert!(cnam_problem(ok).is_none(), "{ok}");
+        }
+        assert!(cnam_problem("ABCDEFGHIJKLMNOP")
+            .unwrap()
+            .contains("16 characters"));
+        assert!(cnam_problem("1 Barns")
+            .unwrap()
+            .contains("start with a letter"));
+        assert!(cnam_problem("").unwrap().contains("start with a letter"));
+        assert!(cnam_problem("Barns & Co").unwrap().contains("position 7"));
+        assert!(cnam_problem("new  york").unwrap().contains("generic"));
+        assert!(cnam_problem("Café").is_some(), "ASCII letters only");
     }
 
     #[test]

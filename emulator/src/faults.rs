@@ -20,7 +20,9 @@ pub const MAX_LATENCY_MS: u64 = 60_000;
 
 /// Fault settings, set at start ([`EmulatorConfig::with_faults`](crate::EmulatorConfig::with_faults)), with
 /// [`Emulator::set_faults`](crate::Emulator::set_faults) or by `POST /__emulator/faults` with this JSON shape
-/// (missing fields take their defaults).
+/// (missing fields take their defaults): the request faults (latencies, error answers, failures after the
+/// commit, rules) and the delivery faults of status callbacks and Event Streams events (`callback_*`, see
+/// the crate docs, "Callbacks and Event Streams").
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Faults {
@@ -49,7 +51,34 @@ pub struct Faults {
     pub rate_commit_then_429: f64,
     /// Targeted faults, tried in order before the random draw.
     pub rules: Vec<FaultRule>,
+    /// Share of callback events (bundle status callbacks and Event Streams events) delivered twice: a
+    /// second, identical copy (same body, signature and idempotency token or CloudEvent `id`) follows the
+    /// first. Counted in `status_callbacks_duplicated` / `events_duplicated`.
+    pub callback_duplicate_rate: f64,
+    /// Share of callback events never delivered: no genuine copy is sent (a forged one still can be), and
+    /// the event is counted as lost.
+    pub callback_loss_rate: f64,
+    /// Random delay of every delivery, up to this many milliseconds (at most [`MAX_LATENCY_MS`]): when not
+    /// 0, each copy of each event is sent on its own after its delay, so deliveries (of one resource too)
+    /// can arrive out of order. 0 (the default) delivers one after the other, in the order of the changes.
+    /// The JSON also accepts `callback_reorder`.
+    #[serde(alias = "callback_reorder")]
+    pub callback_reorder_ms: u64,
+    /// Share of callback events that are also delivered as a forged copy: either a changed body (another
+    /// `Status`, or another status in the event's data) under the genuine signature, or the genuine body
+    /// under a wrong signature; the forged copy carries the genuine idempotency token or CloudEvent `id`
+    /// (a replay), is never retried, and is counted in `*_tampered` (and in `*_tampered_accepted` when the
+    /// receiver answered it 2xx: a receiver that checks signatures keeps that at 0).
+    pub callback_tamper_rate: f64,
+    /// How many times a delivery answered non-2xx (or failing to connect) is retried, at most 10. Default 3.
+    pub callback_retries: u32,
+    /// The backoff before the first retry, doubled before each next one, in milliseconds (at most
+    /// [`MAX_LATENCY_MS`]). Default 100.
+    pub callback_retry_backoff_ms: u64,
 }
+
+/// The most retries [`Faults::callback_retries`] may ask for.
+pub const MAX_CALLBACK_RETRIES: u32 = 10;
 
 impl Default for Faults {
     fn default() -> Self {
@@ -64,6 +93,12 @@ impl Default for Faults {
             rate_commit_then_503: 0.0,
             rate_commit_then_429: 0.0,
             rules: Vec::new(),
+            callback_duplicate_rate: 0.0,
+            callback_loss_rate: 0.0,
+            callback_reorder_ms: 0,
+            callback_tamper_rate: 0.0,
+            callback_retries: 3,
+            callback_retry_backoff_ms: 100,
         }
     }
 }
@@ -212,8 +247,41 @@ impl Faults {
         self
     }
 
-    /// Checks every rate is within `[0, 1]`, that they add up to at most 1, that latencies are at most
-    /// [`MAX_LATENCY_MS`] and that rules name a method and a path.
+    /// Sets the share of callback events delivered twice.
+    pub fn with_callback_duplicate_rate(mut self, rate: f64) -> Self {
+        self.callback_duplicate_rate = rate;
+        self
+    }
+
+    /// Sets the share of callback events never delivered.
+    pub fn with_callback_loss_rate(mut self, rate: f64) -> Self {
+        self.callback_loss_rate = rate;
+        self
+    }
+
+    /// Sets the random delay of every delivery (0 keeps deliveries in order).
+    pub fn with_callback_reorder(mut self, jitter: Duration) -> Self {
+        self.callback_reorder_ms = u64::try_from(jitter.as_millis()).unwrap_or(u64::MAX);
+        self
+    }
+
+    /// Sets the share of callback events also delivered as a forged copy.
+    pub fn with_callback_tamper_rate(mut self, rate: f64) -> Self {
+        self.callback_tamper_rate = rate;
+        self
+    }
+
+    /// Sets how many times a failed delivery is retried and the first backoff (doubled each time).
+    pub fn with_callback_retries(mut self, retries: u32, backoff: Duration) -> Self {
+        self.callback_retries = retries;
+        self.callback_retry_backoff_ms = u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX);
+        self
+    }
+
+    /// Checks every rate is within `[0, 1]`, that the request faults' rates add up to at most 1 (the callback
+    /// rates are drawn independently of each other), that latencies, the callback jitter and backoff are at
+    /// most [`MAX_LATENCY_MS`], that retries are at most [`MAX_CALLBACK_RETRIES`] and that rules name a
+    /// method and a path.
     pub fn validate(&self) -> Result<(), String> {
         let rates = [
             ("rate_429", self.rate_429),
@@ -232,9 +300,26 @@ impl Faults {
         if total > 1.0 + 1e-9 {
             return Err(format!("the fault rates add up to {total}, more than 1"));
         }
+        for (name, rate) in [
+            ("callback_duplicate_rate", self.callback_duplicate_rate),
+            ("callback_loss_rate", self.callback_loss_rate),
+            ("callback_tamper_rate", self.callback_tamper_rate),
+        ] {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(format!("{name} must be between 0 and 1, got {rate}"));
+            }
+        }
+        if self.callback_retries > MAX_CALLBACK_RETRIES {
+            return Err(format!(
+                "callback_retries must be at most {MAX_CALLBACK_RETRIES}, got {}",
+                self.callback_retries
+            ));
+        }
         for (name, ms) in [
             ("latency_ms", self.latency_ms),
             ("answer_latency_ms", self.answer_latency_ms),
+            ("callback_reorder_ms", self.callback_reorder_ms),
+            ("callback_retry_backoff_ms", self.callback_retry_backoff_ms),
         ] {
             if ms > MAX_LATENCY_MS {
                 return Err(format!(
@@ -413,5 +498,41 @@ mod tests {
             .validate()
             .unwrap_err();
         assert!(err.starts_with("rules[0]"), "{err}");
+        let err = Faults::none()
+            .with_callback_loss_rate(1.5)
+            .validate()
+            .unwrap_err();
+        assert!(err.starts_with("callback_loss_rate"), "{err}");
+        let err = Faults::none()
+            .with_callback_retries(11, Duration::ZERO)
+            .validate()
+            .unwrap_err();
+        assert!(err.starts_with("callback_retries"), "{err}");
+        let err = Faults::none()
+            .with_callback_reorder(Duration::from_secs(120))
+            .validate()
+            .unwrap_err();
+        assert!(err.starts_with("callback_reorder_ms"), "{err}");
+        // The callback rates are independent draws: all at 1 is valid.
+        assert!(Faults::none()
+            .with_rate_500(1.0)
+            .with_callback_duplicate_rate(1.0)
+            .with_callback_loss_rate(1.0)
+            .with_callback_tamper_rate(1.0)
+            .validate()
+            .is_ok());
+    }
+
+    #[test]
+    fn callback_settings_take_json_with_the_short_reorder_name() {
+        let faults: Faults = serde_json::from_str(
+            r#"{"callback_duplicate_rate": 0.5, "callback_reorder": 40, "callback_tamper_rate": 0.1}"#,
+        )
+        .unwrap();
+        assert_eq!(faults.callback_duplicate_rate, 0.5);
+        assert_eq!(faults.callback_reorder_ms, 40);
+        assert_eq!(faults.callback_tamper_rate, 0.1);
+        assert_eq!(faults.callback_retries, 3, "missing fields take defaults");
+        assert_eq!(faults.callback_retry_backoff_ms, 100);
     }
 }

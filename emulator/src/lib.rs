@@ -62,14 +62,82 @@
 //! as its `supporting_customer_profiles` requirement, the customer's secondary customer profile assigned,
 //! in any status but draft (22220 when none is assigned, 22221 when it is a draft).
 //!
+//! The voice trust products follow Twilio's SHAKEN/STIR and CNAM onboarding guides (Trust Hub REST API).
+//! SHAKEN/STIR ([`policies::SHAKEN_STIR`]) has one requirement, `customer_profile`: the Business Profile
+//! (the customer's secondary customer profile, or a direct customer's primary one) assigned as an entity,
+//! `pending-review`, `in-review` or `twilio-approved` (22220 when none is assigned, 22221 otherwise). CNAM
+//! ([`policies::CNAM`]) adds a `cnam_information` end user whose `cnam_display_name` has at most 15
+//! characters, starts with a letter and holds only letters, digits, periods, commas and spaces, and is not a
+//! generic value (the emulator refuses the US states' names) (22215 when missing, 22217 otherwise, the value
+//! never echoed), and its Business Profile must give `business_registration_identifier` `EIN` or `DUNS`
+//! (22221). For both, phone numbers are the trust product's channel endpoint assignments and only numbers
+//! already assigned to its Business Profile are eligible: any other is refused (400 naming
+//! `ChannelEndpointSid`), and so is a number while no customer profile is assigned; numbers are not
+//! evaluated (Twilio lets them be added before or after the submission).
+//!
 //! # Lifecycle and callbacks
 //!
-//! Only `draft -> pending-review` is accepted from the API (other changes: 400). The submission then moves
-//! the bundle to `in-review` when its latest evaluation (re-run if anything changed) is compliant, else to
-//! `twilio-rejected` with `errors` = `[{code, message, fields}]`, one per failed requirement. `in-review`
-//! ends with [`Emulator::decide`], the control endpoint or [`EmulatorConfig::auto_decision`]. Every change
-//! is POSTed to the bundle's `StatusCallback` (form `AccountSid`, `BundleSid`, `Status`, `FailureReason`
-//! when rejected) with a valid `X-Twilio-Signature`; only loopback hosts are called.
+//! `draft -> pending-review` (a submission) and `twilio-rejected -> pending-review` (a resubmission) are
+//! accepted from the API (other changes: 400). The submission then moves the bundle to `in-review` when its
+//! latest evaluation (re-run if anything changed since; always re-run for a resubmission) is compliant,
+//! else to `twilio-rejected` with `errors`, one per failed requirement. `in-review` ends with
+//! [`Emulator::decide`], the control endpoint, [`EmulatorConfig::review_decisions`] (a script: the n-th
+//! review of each bundle gets the n-th decision) or [`EmulatorConfig::auto_decision`].
+//!
+//! A `twilio-rejected` bundle can be fixed: its `FriendlyName`, `Email` and `StatusCallback` updated, its
+//! entity assignments created and deleted (as while it is a draft), its end users, supporting documents
+//! and addresses updated (in any status); [`Counters`] count those updates (`end_user_updates`,
+//! `supporting_document_updates`, `address_updates`, `bundle_updates`, `entity_assignment_deletions`) and
+//! the (re)submissions, so a test can assert that only what changed was sent.
+//!
+//! # Rejections per requirement
+//!
+//! A bundle's `errors` entries (the spec types their items as any object; its examples show `code`) are
+//! `{code, message, fields, requirement_name, object_type, object_sid}`: the code, the message, the
+//! attribute fields to fix, the policy requirement, the object type it asks for and the SID of the
+//! assigned object that meets it (`null` when none is assigned). A rejection at submission has one per
+//! failed requirement (the evaluation's codes and failing fields). A review's rejection has one per
+//! requirement it names ([`Decision::RejectRequirements`], [`Decision::with_requirement`], the control
+//! endpoint's `requirements`), with the code given, else the one Twilio documents for that part of a
+//! customer profile (18602 business registration fields of the business information, 18603 the address,
+//! 18604 / 18605 the authorized representatives, else [`MANUAL_REJECTION_CODE`], 18601) and its
+//! description as message; a requirement or field the bundle's policy does not have is refused
+//! ([`DecideError::InvalidDecision`], 400 at the control endpoint). A plain [`Decision::Reject`] leaves one
+//! entry with [`MANUAL_REJECTION_CODE`], the reason and nulls. A resubmission in which none of the objects
+//! a review's rejection named (the end user, the document and its addresses) was updated or unassigned is
+//! rejected again at once, with the same errors, as a reviewer would.
+//!
+//! # Callbacks and Event Streams
+//!
+//! Every status change of a bundle is POSTed to its `StatusCallback` (form `AccountSid`, `BundleSid`,
+//! `Status`, `FailureReason` when rejected) with `X-Twilio-Signature` (base64 HMAC-SHA1 of the URL and the
+//! sorted parameters, keyed by the auth token) and `I-Twilio-Idempotency-Token` (32 hex digits, the same
+//! for every delivery of one event, another for each event). With [`EmulatorConfig::event_sink`], every A2P
+//! brand decision (`com.twilio.messaging.compliance.brand-registration.brand-registered` /
+//! `.brand-failure`) and campaign decision (`...campaign-registration.campaign-approved` /
+//! `.campaign-failure`) is POSTed there as `application/json`: a JSON array of one CloudEvent
+//! (`specversion`, `type`, `source`, `id` = `NO` + 32 hex digits, the same for every delivery, `dataschema`,
+//! `datacontenttype`, `time`, `data`) shaped like Twilio's Event Streams examples: brands `accountsid`,
+//! `brandsid`, `brandstatus` (`registered` / `registration_failed`), `externalbrandid` (registered),
+//! `brandregistrationerrors` (`[{registrationerrorcode, registrationerrordescription,
+//! registrationerrorurl, registrationerrorfields}]`) and `brandfeedback` (failed), `createddate` and
+//! `updateddate` (epoch milliseconds); campaigns `a2pusecase`, `accountsid`, `brandsid`, `campaignsid`
+//! (`QE...`), `messagingservicesid`, `campaignstatus` (the resource's `VERIFIED` / `FAILED`),
+//! `campaignregistrationstatus` (`success` / `failure`), `externalcampaignid` (approved),
+//! `campaignregistrationerrors` (failed), `createddate`, `updateddate`, `timestamp`. Events are signed the
+//! way Twilio signs JSON webhooks: the request goes to the sink URL with `bodySHA256=<lowercase hex SHA-256
+//! of the body>` appended to its query, and `X-Twilio-Signature` is base64 HMAC-SHA1 of that URL alone.
+//!
+//! Deliveries are at least once: one answered non-2xx, or failing to connect, is retried with backoff
+//! ([`Faults::callback_retries`], default 3, [`Faults::callback_retry_backoff_ms`], doubled each time).
+//! The delivery faults of [`Faults`] are drawn per event from a generator seeded by the seed:
+//! [`Faults::callback_duplicate_rate`] (a second identical copy), [`Faults::callback_loss_rate`] (never
+//! sent), [`Faults::callback_reorder_ms`] (a random delay per copy, so copies and events can arrive out of
+//! order; without it deliveries keep the order of the changes) and [`Faults::callback_tamper_rate`] (an
+//! extra forged copy: a changed body under the genuine signature, or a wrong signature, replaying the
+//! genuine token or `id`). [`Counters`] count them for status callbacks and events apart
+//! (`status_callbacks_*`, `events_*`: sent, failed, skipped, duplicated, lost, tampered,
+//! tampered_accepted, retried). Only loopback hosts are called.
 //!
 //! # The A2P 10DLC journey
 //!
@@ -129,8 +197,9 @@
 //!
 //! # Faults
 //!
-//! [`Faults`]: fixed latency before the handling and after the commit (on the answer path, where a real
-//! network loses answers to committed requests), 429 with `Retry-After`, 500, 503, and the failures that
+//! [`Faults`] (the delivery faults of callbacks and events are described above): fixed latency before the
+//! handling and after the commit (on the answer path, where a real network loses answers to committed
+//! requests), 429 with `Retry-After`, 500, 503, and the failures that
 //! follow a commit: commit-then-drop (the connection is closed with no response) and a gateway's plain-text
 //! 503 or 429 (no Twilio code); drawn deterministically from the seed, or aimed at requests by method and
 //! path with [`FaultRule`]s; never applied to the control endpoints. Latencies are capped at
@@ -143,18 +212,22 @@
 //!
 //! # Control endpoints
 //!
-//! `GET /__emulator/info`, `GET /__emulator/counters`, `GET|POST /__emulator/faults` (JSON [`Faults`]),
-//! `POST /__emulator/customer-profiles/{sid}/decision` (and `/trust-products/{sid}/decision`) with
-//! `{"decision": "approve" | "reject", "reason": "..."}` (409 when not `in-review`),
-//! `POST /__emulator/brand-registrations/{sid}/decision` with `{"decision": "approve" | "reject", "reason":
-//! "...", "feedback": ["TAX_ID", ...]}` (`feedback` optional; 409 when not `PENDING`) and
-//! `POST /__emulator/campaigns/{sid}/decision` with `{"decision": "approve" | "reject", "reason": "..."}`
-//! (409 when not `IN_PROGRESS`); an unknown SID is 404. They need no credentials.
+//! `GET /__emulator/info`, `GET /__emulator/counters`, `GET|POST /__emulator/faults` (JSON [`Faults`],
+//! the delivery faults included), `POST /__emulator/customer-profiles/{sid}/decision` (and
+//! `/trust-products/{sid}/decision`) with `{"decision": "approve" | "reject", "reason": "...",
+//! "requirements": [{"requirement": "...", "fields": [...], "code": 18602, "message": "..."}]}`
+//! (`requirements` optional, see [`RequirementRejection`]; 409 when not `in-review`, 400 for a requirement
+//! or field the policy does not have), `POST /__emulator/brand-registrations/{sid}/decision` with
+//! `{"decision": "approve" | "reject", "reason": "...", "feedback": ["TAX_ID", ...], "requirements": [...]}`
+//! (`feedback` and `requirements` optional; 409 when not `PENDING`) and
+//! `POST /__emulator/campaigns/{sid}/decision` with `{"decision": "approve" | "reject", "reason": "...",
+//! "requirements": [...]}` (409 when not `IN_PROGRESS`); an unknown SID is 404. They need no credentials.
 //!
 //! # Conformance and throughput
 //!
 //! `tests/spec_conformance.rs` drives the whole flow and the list / fetch / update / delete calls over
-//! HTTP, and the A2P 10DLC journey's calls, and validates every response body against the pinned official
+//! HTTP, the A2P 10DLC journey's calls, a rejection per requirement, the fix and the resubmission, and the
+//! SHAKEN/STIR and CNAM trust products, and validates every response body against the pinned official
 //! spec's response schema (Trust Hub, 2010 API and Messaging; unknown keys included).
 //! `examples/throughput.rs` (`cargo xtask bench-emulator`) measures requests per second from concurrent
 //! keep-alive clients; figures in the workspace's BENCHMARKS.md.
@@ -203,10 +276,10 @@ mod state;
 mod wire;
 
 pub use config::{
-    ApiKey, Decision, EmulatorConfig, DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN,
-    DEFAULT_MAX_BRAND_RESUBMISSIONS, DEFAULT_PHONE_NUMBERS,
+    ApiKey, Decision, EmulatorConfig, RequirementRejection, DEFAULT_ACCOUNT_SID,
+    DEFAULT_AUTH_TOKEN, DEFAULT_MAX_BRAND_RESUBMISSIONS, DEFAULT_PHONE_NUMBERS,
 };
-pub use faults::{FaultKind, FaultRule, Faults, MAX_LATENCY_MS};
+pub use faults::{FaultKind, FaultRule, Faults, MAX_CALLBACK_RETRIES, MAX_LATENCY_MS};
 pub use lifecycle::{
     DecideError, BRAND_REJECTION_CODE, CAMPAIGN_REJECTION_CODE, MANUAL_REJECTION_CODE,
     MOCK_DECISION_DELAY,
@@ -261,12 +334,14 @@ pub async fn start(config: EmulatorConfig) -> io::Result<Emulator> {
         brand_decision: config.brand_decision.clone(),
         campaign_decision: config.campaign_decision.clone(),
         max_brand_resubmissions: config.max_brand_resubmissions,
+        review_decisions: config.review_decisions.clone(),
+        event_sink: config.event_sink.clone(),
         state: Mutex::new(state),
         faults: Mutex::new(faults::FaultState::new(config.faults.clone(), config.seed)),
         callbacks,
         tasks: Mutex::new(JoinSet::new()),
     });
-    let callback_worker = callbacks::spawn_worker(Arc::downgrade(&inner), jobs);
+    let callback_worker = callbacks::spawn_worker(Arc::downgrade(&inner), jobs, config.seed);
     let app = App(inner);
     let router = routes::router(app.clone());
     let server = tokio::spawn(server::serve(listener, router, app.clone()));
@@ -340,7 +415,10 @@ impl Emulator {
     }
 
     /// Ends the review of an `in-review` customer profile or trust product: `twilio-approved` or
-    /// `twilio-rejected` (with the reason in `errors` and the callback's `FailureReason`).
+    /// `twilio-rejected` (with the reason as the callback's `FailureReason`, and in `errors` one entry for
+    /// the reason or, for [`Decision::RejectRequirements`], one per requirement; see the crate docs,
+    /// "Rejections per requirement"). A requirement or field the bundle's policy does not have is refused
+    /// with [`DecideError::InvalidDecision`] and changes nothing.
     pub async fn decide(
         &self,
         customer_profile_sid: &str,
@@ -350,8 +428,9 @@ impl Emulator {
     }
 
     /// Ends the review of a `PENDING` A2P brand registration: `APPROVED` (with its `tcr_id`, `brand_score`
-    /// and `identity_status` `VERIFIED`) or `FAILED` (with the reason as `failure_reason` and in `errors`;
-    /// the control endpoint also takes `brand_feedback`).
+    /// and `identity_status` `VERIFIED`) or `FAILED` (with the reason as `failure_reason` and in `errors`,
+    /// one entry per requirement of a [`Decision::RejectRequirements`]; the control endpoint also takes
+    /// `brand_feedback`). The decision is sent to the event sink, if any.
     pub async fn decide_brand(
         &self,
         brand_registration_sid: &str,
@@ -361,7 +440,8 @@ impl Emulator {
     }
 
     /// Ends the review of an `IN_PROGRESS` A2P campaign (`QE...`): `VERIFIED` or `FAILED` (with the reason
-    /// in `errors`).
+    /// in `errors`, one entry per requirement of a [`Decision::RejectRequirements`]). The decision is sent to
+    /// the event sink, if any.
     pub async fn decide_campaign(
         &self,
         campaign_sid: &str,

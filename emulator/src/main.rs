@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo run -p trusthub-emulator -- --port 4010 [--seed N] [--latency-ms N] [--auto-approve-ms N]
+//!     [--event-sink URL]
 //! ```
 //!
 //! Prints the base URL, the (test) credentials, the primary profile SID and the phone number SIDs.
@@ -12,7 +13,7 @@ use std::time::Duration;
 use trusthub_emulator::{start, Decision, EmulatorConfig, Faults};
 
 const USAGE: &str = "\
-usage: trusthub-emulator [--port N] [--seed N] [--latency-ms N] [--auto-approve-ms N]
+usage: trusthub-emulator [--port N] [--seed N] [--latency-ms N] [--auto-approve-ms N] [--event-sink URL]
 
   --port N             port on 127.0.0.1 (default 0: a free port)
   --seed N             seed of SIDs and fault draws (default 0)
@@ -20,6 +21,8 @@ usage: trusthub-emulator [--port N] [--seed N] [--latency-ms N] [--auto-approve-
   --auto-approve-ms N  approve every bundle N ms after it enters in-review, and every A2P brand
                        registration and campaign N ms after it enters PENDING / IN_PROGRESS
                        (default: never; mock brands and campaigns are approved after 50 ms)
+  --event-sink URL     POST A2P brand and campaign decisions there as Event Streams CloudEvents
+                       (a loopback URL; default: none)
   --help               this text";
 
 /// What the command line asked for.
@@ -29,6 +32,7 @@ struct Options {
     seed: u64,
     latency_ms: u64,
     auto_approve_ms: Option<u64>,
+    event_sink: Option<String>,
 }
 
 /// Parses the flags (`--flag N` or `--flag=N`); `Ok(None)` means `--help`.
@@ -38,6 +42,7 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
         seed: 0,
         latency_ms: 0,
         auto_approve_ms: None,
+        event_sink: None,
     };
     let mut i = 0;
     while i < args.len() {
@@ -49,7 +54,13 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
             Some((flag, value)) => (flag, Some(value.to_owned())),
             None => (arg.as_str(), None),
         };
-        const FLAGS: [&str; 4] = ["--port", "--seed", "--latency-ms", "--auto-approve-ms"];
+        const FLAGS: [&str; 5] = [
+            "--port",
+            "--seed",
+            "--latency-ms",
+            "--auto-approve-ms",
+            "--event-sink",
+        ];
         if !FLAGS.contains(&flag) {
             return Err(format!("unknown flag '{flag}'"));
         }
@@ -75,6 +86,7 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
             "--seed" => options.seed = number("--seed")?,
             "--latency-ms" => options.latency_ms = number("--latency-ms")?,
             "--auto-approve-ms" => options.auto_approve_ms = Some(number("--auto-approve-ms")?),
+            "--event-sink" => options.event_sink = Some(value.clone()),
             other => return Err(format!("unknown flag '{other}'")),
         }
         i += 1;
@@ -106,6 +118,9 @@ async fn main() -> ExitCode {
             .with_auto_decision(delay, Decision::Approve)
             .with_brand_decision(delay, Decision::Approve)
             .with_campaign_decision(delay, Decision::Approve);
+    }
+    if let Some(url) = options.event_sink {
+        config = config.with_event_sink(url);
     }
     let emulator = match start(config).await {
         Ok(emulator) => emulator,
@@ -145,7 +160,7 @@ mod tests {
     #[test]
     fn flags_parse() {
         let options = parse(&args(
-            "--port 4010 --seed=7 --latency-ms 5 --auto-approve-ms 100",
+            "--port 4010 --seed=7 --latency-ms 5 --auto-approve-ms 100 --event-sink http://127.0.0.1:9/e",
         ))
         .unwrap()
         .unwrap();
@@ -155,7 +170,8 @@ mod tests {
                 port: 4010,
                 seed: 7,
                 latency_ms: 5,
-                auto_approve_ms: Some(100)
+                auto_approve_ms: Some(100),
+                event_sink: Some(String::from("http://127.0.0.1:9/e")),
             }
         );
         assert_eq!(parse(&args("--help")).unwrap(), None);

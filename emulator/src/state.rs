@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use crate::callbacks::CallbackJob;
+use crate::callbacks::Delivery;
 use crate::catalog::{self, ObjectType};
 use crate::config::{ApiKey, Decision, EmulatorConfig};
 use crate::evaluation::RequirementResult;
@@ -85,12 +85,54 @@ pub struct Counters {
     pub gateway_503_after_commit: u64,
     /// POSTs handled and then answered by a gateway's 429.
     pub gateway_429_after_commit: u64,
-    /// Status callbacks delivered with a 2xx answer.
+    /// End users updated (`POST /v1/EndUsers/{Sid}`).
+    pub end_user_updates: u64,
+    /// Supporting documents updated (`POST /v1/SupportingDocuments/{Sid}`).
+    pub supporting_document_updates: u64,
+    /// Addresses updated (2010 API, `POST .../Addresses/{Sid}.json`).
+    pub address_updates: u64,
+    /// Bundle updates that changed `FriendlyName`, `Email` or `StatusCallback` (a status change alone is not
+    /// counted here).
+    pub bundle_updates: u64,
+    /// Bundle submissions: `draft` or `twilio-rejected` -> `pending-review`.
+    pub bundle_submissions: u64,
+    /// The resubmissions among [`Counters::bundle_submissions`]: `twilio-rejected` -> `pending-review`.
+    pub bundle_resubmissions: u64,
+    /// Entity assignments deleted.
+    pub entity_assignment_deletions: u64,
+    /// Genuine status callback deliveries (first copies and duplicates) answered 2xx.
     pub status_callbacks_sent: u64,
-    /// Status callbacks that failed (connection error or non-2xx answer).
+    /// Genuine status callback deliveries that got no 2xx answer after all their retries.
     pub status_callbacks_failed: u64,
     /// Status callbacks not sent because their host is not a loopback address.
     pub status_callbacks_skipped: u64,
+    /// Status callback events delivered a second time (the duplicate fault).
+    pub status_callbacks_duplicated: u64,
+    /// Status callback events never delivered (the loss fault).
+    pub status_callbacks_lost: u64,
+    /// Forged status callbacks sent (the tamper fault).
+    pub status_callbacks_tampered: u64,
+    /// Forged status callbacks the receiver answered 2xx (it should refuse them all).
+    pub status_callbacks_tampered_accepted: u64,
+    /// Status callback attempts that were retries of a failed attempt.
+    pub status_callbacks_retried: u64,
+    /// Genuine Event Streams deliveries (first copies and duplicates) answered 2xx.
+    pub events_sent: u64,
+    /// Genuine Event Streams deliveries that got no 2xx answer after all their retries.
+    pub events_failed: u64,
+    /// Events not sent because the sink's host is not a loopback address (only possible if the sink was
+    /// not checked; [`EmulatorConfig::validate`](crate::EmulatorConfig::validate) refuses such sinks).
+    pub events_skipped: u64,
+    /// Events delivered a second time (the duplicate fault).
+    pub events_duplicated: u64,
+    /// Events never delivered (the loss fault).
+    pub events_lost: u64,
+    /// Forged events sent (the tamper fault).
+    pub events_tampered: u64,
+    /// Forged events the sink answered 2xx (it should refuse them all).
+    pub events_tampered_accepted: u64,
+    /// Event delivery attempts that were retries of a failed attempt.
+    pub events_retried: u64,
 }
 
 /// The shared application handle (cheap to clone).
@@ -115,9 +157,11 @@ pub(crate) struct Inner {
     pub brand_decision: Option<(Duration, Decision)>,
     pub campaign_decision: Option<(Duration, Decision)>,
     pub max_brand_resubmissions: u32,
+    pub review_decisions: Option<(Duration, Vec<Decision>)>,
+    pub event_sink: Option<String>,
     pub state: Mutex<State>,
     pub faults: Mutex<FaultState>,
-    pub callbacks: mpsc::UnboundedSender<CallbackJob>,
+    pub callbacks: mpsc::UnboundedSender<Delivery>,
     pub tasks: Mutex<JoinSet<()>>,
 }
 
@@ -219,14 +263,30 @@ impl BundleStatus {
     }
 }
 
-/// One entry of a bundle's `errors`: `{code, message, fields}`. After a rejection at submission there is one
-/// per failed requirement (its error code, failure reason and the failing attribute fields); after a
-/// manual rejection there is one with code [`crate::lifecycle::MANUAL_REJECTION_CODE`] and the reason.
+/// One entry of a bundle's `errors`: `{code, message, fields, requirement_name, object_type, object_sid}`.
+/// After a rejection at submission there is one per failed requirement (its error code, failure reason,
+/// the failing attribute fields, the requirement, the object type it asks for and the assigned object, if
+/// any); after a review's rejection per requirement, one per named requirement; after a plain review
+/// rejection, one with code [`crate::lifecycle::MANUAL_REJECTION_CODE`], the reason and nulls.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct BundleError {
     pub code: u32,
     pub message: String,
     pub fields: Vec<String>,
+    pub requirement_name: Option<String>,
+    pub object_type: Option<String>,
+    pub object_sid: Option<String>,
+}
+
+/// What a review's rejection per requirement named, kept until the next submission: resubmitting with none
+/// of those objects changed (nor unassigned) is rejected again at once, as a reviewer would.
+pub(crate) struct ReviewRejection {
+    /// [`State::version`] at the rejection.
+    pub version: u64,
+    /// The end users, documents and addresses the rejection is about.
+    pub objects: Vec<String>,
+    pub errors: Vec<BundleError>,
+    pub reason: String,
 }
 
 /// A customer profile or trust product.
@@ -243,6 +303,10 @@ pub(crate) struct Bundle {
     pub date_created: OffsetDateTime,
     pub date_updated: OffsetDateTime,
     pub errors: Option<Vec<BundleError>>,
+    /// How many times it entered `in-review` (the index of its next review).
+    pub reviews: u32,
+    /// The last review's rejection per requirement, until the next submission.
+    pub review_rejection: Option<ReviewRejection>,
 }
 
 /// An entity assignment (`BV...`): an end user, supporting document or bundle assigned to a bundle.
@@ -286,6 +350,8 @@ pub(crate) struct EndUser {
     pub attributes: Map<String, Value>,
     pub date_created: OffsetDateTime,
     pub date_updated: OffsetDateTime,
+    /// [`State::version`] after its last update (0 if never updated).
+    pub revision: u64,
 }
 
 /// A supporting document (`RD...`).
@@ -297,6 +363,8 @@ pub(crate) struct SupportingDocument {
     pub attributes: Map<String, Value>,
     pub date_created: OffsetDateTime,
     pub date_updated: OffsetDateTime,
+    /// [`State::version`] after its last update (0 if never updated).
+    pub revision: u64,
 }
 
 /// A 2010 API address (`AD...`). Personal data: never logged.
@@ -314,6 +382,8 @@ pub(crate) struct Address {
     pub emergency_enabled: bool,
     pub date_created: OffsetDateTime,
     pub date_updated: OffsetDateTime,
+    /// [`State::version`] after its last update (0 if never updated).
+    pub revision: u64,
 }
 
 /// A seeded incoming phone number (`PN...`).
@@ -661,6 +731,8 @@ impl State {
             date_created: now,
             date_updated: now,
             errors: None,
+            reviews: 1,
+            review_rejection: None,
         });
         let attributes = [
             ("business_name", "Emulator ISV Inc."),
@@ -685,6 +757,7 @@ impl State {
             attributes,
             date_created: now,
             date_updated: now,
+            revision: 0,
         });
         let (seq, assignment) = state.mint("BV");
         state.entity_assignments.push(EntityAssignment {

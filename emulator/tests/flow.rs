@@ -289,9 +289,28 @@ async fn invalid_values_are_reported_without_echoing_pii() {
     let errors = rejected.json["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 4);
     for error in errors {
-        assert_eq!(sorted_keys(error), vec!["code", "fields", "message"]);
+        assert_eq!(
+            sorted_keys(error),
+            vec![
+                "code",
+                "fields",
+                "message",
+                "object_sid",
+                "object_type",
+                "requirement_name"
+            ]
+        );
     }
     assert_eq!(errors[0]["code"], 22215);
+    assert_eq!(
+        errors[0]["requirement_name"],
+        "customer_profile_business_information"
+    );
+    assert_eq!(
+        errors[0]["object_type"],
+        "customer_profile_business_information"
+    );
+    assert_eq!(errors[0]["object_sid"], flow.business.as_str());
     assert!(errors[0]["fields"]
         .as_array()
         .unwrap()

@@ -7,7 +7,9 @@
 mod common;
 
 mod api;
+mod deliveries;
 mod faults;
 mod flow;
 mod messaging;
+mod review;
 mod spec_conformance;

@@ -18,16 +18,16 @@ use trusthub_emulator::{
 const BRANDS: &str = "/v1/a2p/BrandRegistrations";
 
 /// A customer profile and an A2P trust product, both submitted (`in-review`).
-struct A2p {
-    profile: String,
-    product: String,
+pub(crate) struct A2p {
+    pub(crate) profile: String,
+    pub(crate) product: String,
 }
 
 /// Form pairs with owned values.
 type Pairs = Vec<(&'static str, String)>;
 
 /// Pairs with owned values as a form.
-fn form<'a>(pairs: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn form<'a>(pairs: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
     pairs.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
@@ -59,7 +59,7 @@ fn assert_names(reply: &Reply, param: &str, needle: &str) {
 }
 
 /// A secondary customer profile with every part, submitted (`in-review`).
-async fn submitted_profile(api: &Api, emulator: &Emulator, street: &str) -> String {
+pub(crate) async fn submitted_profile(api: &Api, emulator: &Emulator, street: &str) -> String {
     let flow = create_parts(api, street, None).await;
     assign_all(api, &flow, emulator.primary_profile_sid()).await;
     let path = format!("/v1/CustomerProfiles/{}", flow.profile);
@@ -101,7 +101,7 @@ async fn a2p_product(api: &Api, attributes: Value, profile: Option<&str>) -> Str
 }
 
 /// A submitted customer profile and a submitted, compliant A2P trust product.
-async fn a2p(api: &Api, emulator: &Emulator) -> A2p {
+pub(crate) async fn a2p(api: &Api, emulator: &Emulator) -> A2p {
     let profile = submitted_profile(api, emulator, "1 Main St").await;
     let product = a2p_product(api, json!({"company_type": "private"}), Some(&profile)).await;
     let path = format!("/v1/TrustProducts/{product}");
@@ -119,7 +119,7 @@ fn brand_form(a2p: &A2p) -> Vec<(&'static str, String)> {
 }
 
 /// Creates a brand (asserting 201) with `extra` parameters; returns its SID.
-async fn create_brand(api: &Api, a2p: &A2p, extra: &[(&'static str, &str)]) -> String {
+pub(crate) async fn create_brand(api: &Api, a2p: &A2p, extra: &[(&'static str, &str)]) -> String {
     let mut pairs = brand_form(a2p);
     pairs.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
     api.create(BRANDS, &form(&pairs)).await
@@ -168,12 +168,12 @@ async fn wait_for(api: &Api, path: &str, field: &str, value: &str) -> Value {
     }
 }
 
-async fn create_service(api: &Api, name: &str) -> String {
+pub(crate) async fn create_service(api: &Api, name: &str) -> String {
     api.create("/v1/Services", &[("FriendlyName", name)]).await
 }
 
 /// A valid campaign form for `brand` and `usecase`.
-fn campaign_form(brand: &str, usecase: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn campaign_form(brand: &str, usecase: &str) -> Vec<(&'static str, String)> {
     [
         ("BrandRegistrationSid", brand),
         (
@@ -201,7 +201,7 @@ fn campaign_form(brand: &str, usecase: &str) -> Vec<(&'static str, String)> {
     .collect()
 }
 
-fn usa2p(service: &str) -> String {
+pub(crate) fn usa2p(service: &str) -> String {
     format!("/v1/Services/{service}/Compliance/Usa2p")
 }
 

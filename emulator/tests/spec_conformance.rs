@@ -1,7 +1,8 @@
 //! Spec conformance: every response the emulator gives during the Secondary Customer Profile flow, for
-//! the list / fetch / update / delete calls of the flow's resources, and during the A2P 10DLC journey
+//! the list / fetch / update / delete calls of the flow's resources, during the A2P 10DLC journey
 //! (Messaging v1: brand registrations, vettings, Messaging Services, their phone numbers and campaigns,
-//! use cases, preregistered campaigns), validates against the response schema the pinned official Twilio
+//! use cases, preregistered campaigns), and after submission (a rejection per requirement, the fix and
+//! the resubmission, the SHAKEN/STIR and CNAM trust products), validates against the response schema the pinned official Twilio
 //! spec (`.cache/spec/twilio-alpha-mcp-0.7.0/*.json`: Trust Hub, the 2010 API and Messaging, fetched by
 //! `cargo xtask spec`) declares for that operation and status.
 //!
@@ -34,7 +35,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use time::format_description::well_known::{Rfc2822, Rfc3339};
 use time::OffsetDateTime;
-use trusthub_emulator::{policies, start, Decision, EmulatorConfig, Faults};
+use trusthub_emulator::{policies, start, Decision, EmulatorConfig, Faults, RequirementRejection};
 
 // =========================================================================================================
 // The pinned spec
@@ -1268,6 +1269,205 @@ async fn drive(d: &mut Driver, emulator: &trusthub_emulator::Emulator) -> String
     profile
 }
 
+/// After submission: a review's rejection per requirement, an unchanged resubmission (rejected again), the
+/// fix (end user and address updates, a rename while rejected), the resubmission and approval; then the
+/// voice trust products: SHAKEN/STIR and CNAM with their Business Profile, end user, phone numbers,
+/// evaluations, submission and approval, and a refused number.
+async fn drive_after_submission(d: &mut Driver, emulator: &trusthub_emulator::Emulator) {
+    let secondary = policies::SECONDARY_CUSTOMER_PROFILE;
+    let primary = emulator.primary_profile_sid().to_owned();
+    let phones = emulator.phone_number_sids();
+    let addresses = d.account_path("/Addresses.json");
+    let address = d
+        .create(
+            &addresses,
+            &[
+                ("CustomerName", "Acme Fix"),
+                ("Street", "5 Fix Road"),
+                ("City", "Oakland"),
+                ("Region", "CA"),
+                ("PostalCode", "94607"),
+                ("IsoCountry", "US"),
+            ],
+        )
+        .await;
+    let address_path = d.account_path(&format!("/Addresses/{address}.json"));
+    let document_attributes = json!({ "address_sids": address }).to_string();
+    let document = d
+        .create(
+            "/v1/SupportingDocuments",
+            &[
+                ("FriendlyName", "fix address"),
+                ("Type", "customer_profile_address"),
+                ("Attributes", &document_attributes),
+            ],
+        )
+        .await;
+    let business = d
+        .create(
+            "/v1/EndUsers",
+            &[
+                ("FriendlyName", "fix business"),
+                ("Type", "customer_profile_business_information"),
+                ("Attributes", &business_information()),
+            ],
+        )
+        .await;
+    let mut parts = vec![business.clone(), document, primary];
+    for n in [1u8, 2] {
+        let end_user_type = format!("authorized_representative_{n}");
+        parts.push(
+            d.create(
+                "/v1/EndUsers",
+                &[
+                    ("FriendlyName", "fix rep"),
+                    ("Type", &end_user_type),
+                    ("Attributes", &representative(n)),
+                ],
+            )
+            .await,
+        );
+    }
+    let profile = d
+        .create(
+            "/v1/CustomerProfiles",
+            &[
+                ("FriendlyName", "Acme Fix"),
+                ("Email", "fix@acme.example.com"),
+                ("PolicySid", secondary),
+            ],
+        )
+        .await;
+    let profile_path = format!("/v1/CustomerProfiles/{profile}");
+    let assignments = format!("{profile_path}/EntityAssignments");
+    for part in &parts {
+        d.create(&assignments, &[("ObjectSid", part)]).await;
+    }
+    d.create(
+        &format!("{profile_path}/ChannelEndpointAssignments"),
+        &[
+            ("ChannelEndpointType", "phone-number"),
+            ("ChannelEndpointSid", &phones[2]),
+        ],
+    )
+    .await;
+    d.update(&profile_path, &[("Status", "pending-review")])
+        .await;
+    assert_eq!(d.get(&profile_path).await["status"], "in-review");
+    emulator
+        .decide(
+            &profile,
+            Decision::reject("The Business ID you provided could not be verified")
+                .with_requirement(
+                    RequirementRejection::new("customer_profile_business_information")
+                        .field("business_registration_number"),
+                )
+                .with_requirement(
+                    RequirementRejection::new("customer_profile_address").field("address_sids"),
+                ),
+        )
+        .await
+        .expect("in review");
+    let rejected = d.get(&profile_path).await;
+    assert_eq!(rejected["status"], "twilio-rejected", "{rejected}");
+    assert_eq!(rejected["errors"][0]["object_sid"], business.as_str());
+    // Unchanged: rejected again at once.
+    d.update(&profile_path, &[("Status", "pending-review")])
+        .await;
+    assert_eq!(d.get(&profile_path).await["status"], "twilio-rejected");
+    // The fix, while rejected.
+    d.update(&profile_path, &[("FriendlyName", "Acme Fix (fixed)")])
+        .await;
+    let fixed_business = business_information().replace("123456789", "987654321");
+    d.update(
+        &format!("/v1/EndUsers/{business}"),
+        &[("Attributes", &fixed_business)],
+    )
+    .await;
+    d.update(&address_path, &[("Street", "6 Fix Road")]).await;
+    d.update(&profile_path, &[("Status", "pending-review")])
+        .await;
+    assert_eq!(d.get(&profile_path).await["status"], "in-review");
+    emulator
+        .decide(&profile, Decision::Approve)
+        .await
+        .expect("in review");
+    assert_eq!(d.get(&profile_path).await["status"], "twilio-approved");
+    d.get(&format!("{profile_path}/Evaluations")).await;
+
+    // SHAKEN/STIR and CNAM.
+    let cnam_user = d
+        .create(
+            "/v1/EndUsers",
+            &[
+                ("FriendlyName", "cnam"),
+                ("Type", "cnam_information"),
+                ("Attributes", r#"{"cnam_display_name":"Acme Fix"}"#),
+            ],
+        )
+        .await;
+    for (policy, end_user) in [
+        (policies::SHAKEN_STIR, None),
+        (policies::CNAM, Some(cnam_user.as_str())),
+    ] {
+        d.get(&format!("/v1/Policies/{policy}")).await;
+        let product = d
+            .create(
+                "/v1/TrustProducts",
+                &[
+                    ("FriendlyName", "voice"),
+                    ("Email", "voice@acme.example.com"),
+                    ("PolicySid", policy),
+                ],
+            )
+            .await;
+        let product_path = format!("/v1/TrustProducts/{product}");
+        let channels = format!("{product_path}/ChannelEndpointAssignments");
+        d.expect(
+            400,
+            Method::POST,
+            &channels,
+            &[
+                ("ChannelEndpointType", "phone-number"),
+                ("ChannelEndpointSid", &phones[2]),
+            ],
+        )
+        .await;
+        let product_assignments = format!("{product_path}/EntityAssignments");
+        d.create(&product_assignments, &[("ObjectSid", &profile)])
+            .await;
+        if let Some(user) = end_user {
+            d.create(&product_assignments, &[("ObjectSid", user)]).await;
+        }
+        d.create(
+            &channels,
+            &[
+                ("ChannelEndpointType", "phone-number"),
+                ("ChannelEndpointSid", &phones[2]),
+            ],
+        )
+        .await;
+        d.get(&channels).await;
+        let evaluation = d
+            .expect(
+                201,
+                Method::POST,
+                &format!("{product_path}/Evaluations"),
+                &[("PolicySid", policy)],
+            )
+            .await;
+        assert_eq!(evaluation["status"], "compliant", "{evaluation}");
+        d.update(&product_path, &[("Status", "pending-review")])
+            .await;
+        emulator
+            .decide(&product, Decision::Approve)
+            .await
+            .expect("in review");
+        assert_eq!(d.get(&product_path).await["status"], "twilio-approved");
+    }
+    d.get("/v1/EndUserTypes/cnam_information").await;
+}
+
 /// A campaign's form: the spec example's texts, `usecase`, and the keyword lists repeated.
 fn campaign_form<'a>(brand: &'a str, usecase: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
@@ -1785,6 +1985,7 @@ async fn every_emulator_response_validates_against_the_pinned_spec() {
     };
     let profile = drive(&mut driver, &emulator).await;
     drive_messaging(&mut driver, &emulator, &profile).await;
+    drive_after_submission(&mut driver, &emulator).await;
     emulator.shutdown().await;
 
     let mut failures = Vec::new();

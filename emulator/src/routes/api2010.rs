@@ -224,6 +224,7 @@ async fn create_address(
         emergency_enabled,
         date_created: now,
         date_updated: now,
+        revision: 0,
     });
     state.counters.addresses += 1;
     let address = find(&state.addresses, &sid).ok_or_else(ApiError::internal)?;
@@ -300,6 +301,11 @@ async fn update_address(
         address.date_updated = wire::now();
     }
     state.touch();
+    let version = state.version;
+    if let Some(address) = find_mut(&mut state.addresses, &sid) {
+        address.revision = version;
+    }
+    state.counters.address_updates += 1;
     let address = address_at(&state, &sid, &ctx.path)?;
     Ok(json_response(
         StatusCode::OK,

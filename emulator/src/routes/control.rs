@@ -5,15 +5,18 @@
 //! - `GET /__emulator/counters`: the [`Counters`](crate::Counters) as JSON;
 //! - `GET /__emulator/faults` / `POST /__emulator/faults` (JSON [`Faults`], missing fields default);
 //! - `POST /__emulator/customer-profiles/{sid}/decision` (and `/trust-products/{sid}/decision`) with
-//!   `{"decision": "approve" | "reject", "reason": "..."}`: 200 with `{sid, status}`, 404 for an unknown
-//!   bundle, 409 (code 20409) when it is not `in-review`;
+//!   `{"decision": "approve" | "reject", "reason": "...", "requirements": [{"requirement": "...", "fields":
+//!   ["..."], "code": 18602, "message": "..."}]}` (`requirements` optional, see
+//!   [`RequirementRejection`](crate::RequirementRejection)): 200 with `{sid, status}`, 404 for an unknown
+//!   bundle, 409 (code 20409) when it is not `in-review`, 400 for a requirement or field its policy does
+//!   not have;
 //! - `POST /__emulator/brand-registrations/{sid}/decision` with `{"decision": "approve" | "reject",
-//!   "reason": "...", "feedback": ["TAX_ID", ...]}` (`feedback` optional, values of the spec's
-//!   `brand_registrations_enum_brand_feedback`): 200 with `{sid, status}`, 404 for an unknown brand, 409
-//!   (code 20409) when it is not `PENDING`;
-//! - `POST /__emulator/campaigns/{sid}/decision` with `{"decision": "approve" | "reject", "reason":
-//!   "..."}`: 200 with `{sid, status}`, 404 for an unknown campaign, 409 (code 20409) when it is not
-//!   `IN_PROGRESS`.
+//!   "reason": "...", "feedback": ["TAX_ID", ...], "requirements": [...]}` (`feedback` optional, values of
+//!   the spec's `brand_registrations_enum_brand_feedback`; `requirements` optional, one registration error
+//!   each): 200 with `{sid, status}`, 404 for an unknown brand, 409 (code 20409) when it is not `PENDING`;
+//! - `POST /__emulator/campaigns/{sid}/decision` with `{"decision": "approve" | "reject", "reason": "...",
+//!   "requirements": [...]}`: 200 with `{sid, status}`, 404 for an unknown campaign, 409 (code 20409) when
+//!   it is not `IN_PROGRESS`.
 
 use axum::body::Bytes;
 use axum::extract::Path;
@@ -25,7 +28,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::Ctx;
-use crate::config::Decision;
+use crate::config::{Decision, RequirementRejection};
 use crate::faults::Faults;
 use crate::lifecycle::{self, DecideError};
 use crate::policies;
@@ -103,7 +106,7 @@ async fn get_faults(ctx: Ctx) -> Reply {
 async fn set_faults(ctx: Ctx, body: Bytes) -> Reply {
     let faults: Faults = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(format!(
-            "expected a JSON object with latency_ms, rate_429, retry_after_secs, rate_500, rate_503, rate_commit_then_drop: {e}"
+            "expected a JSON object with latency_ms, answer_latency_ms, rate_429, retry_after_secs, rate_500, rate_503, rate_commit_then_drop, rate_commit_then_503, rate_commit_then_429, rules, callback_duplicate_rate, callback_loss_rate, callback_reorder_ms, callback_tamper_rate, callback_retries, callback_retry_backoff_ms: {e}"
         ))
     })?;
     faults.validate().map_err(ApiError::bad_request)?;
@@ -117,6 +120,8 @@ async fn set_faults(ctx: Ctx, body: Bytes) -> Reply {
 struct DecisionBody {
     decision: String,
     reason: Option<String>,
+    #[serde(default)]
+    requirements: Vec<RequirementRejection>,
 }
 
 #[derive(Deserialize)]
@@ -126,29 +131,48 @@ struct BrandDecisionBody {
     reason: Option<String>,
     #[serde(default)]
     feedback: Vec<String>,
+    #[serde(default)]
+    requirements: Vec<RequirementRejection>,
 }
 
-/// `approve` / `reject` (with the reason, or a default one).
-fn decision_of(decision: &str, reason: Option<String>) -> Result<Decision, ApiError> {
+/// `approve` / `reject` (with the reason, or a default one, and the requirements, if any).
+fn decision_of(
+    decision: &str,
+    reason: Option<String>,
+    requirements: Vec<RequirementRejection>,
+) -> Result<Decision, ApiError> {
     match decision {
-        "approve" => Ok(Decision::Approve),
-        "reject" => Ok(Decision::Reject {
-            reason: reason.unwrap_or_else(|| {
+        "approve" if requirements.is_empty() => Ok(Decision::Approve),
+        "approve" => Err(ApiError::bad_request(
+            "requirements go with \"reject\", not \"approve\"",
+        )),
+        "reject" => {
+            let reason = reason.unwrap_or_else(|| {
                 String::from("Rejected through the emulator's control endpoint")
-            }),
-        }),
+            });
+            Ok(if requirements.is_empty() {
+                Decision::Reject { reason }
+            } else {
+                Decision::RejectRequirements {
+                    reason,
+                    requirements,
+                }
+            })
+        }
         _ => Err(ApiError::bad_request(
             "decision must be \"approve\" or \"reject\"",
         )),
     }
 }
 
-/// A decision's refusal: 404 for an unknown resource, 409 (code 20409) for one not under review.
+/// A decision's refusal: 404 for an unknown resource, 400 for a decision that does not fit the bundle, 409
+/// (code 20409) for one not under review.
 fn refusal(ctx: &Ctx, error: DecideError) -> ApiError {
     match error {
         DecideError::UnknownBundle(_)
         | DecideError::UnknownBrand(_)
         | DecideError::UnknownCampaign(_) => ApiError::not_found(&ctx.path),
+        DecideError::InvalidDecision { .. } => ApiError::bad_request(error.to_string()),
         other => ApiError::new(StatusCode::CONFLICT, 20409, other.to_string()),
     }
 }
@@ -156,10 +180,10 @@ fn refusal(ctx: &Ctx, error: DecideError) -> ApiError {
 async fn decide(ctx: Ctx, Path(sid): Path<String>, body: Bytes) -> Reply {
     let request: DecisionBody = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(format!(
-            "expected {{\"decision\": \"approve\" | \"reject\", \"reason\": \"...\"}}: {e}"
+            "expected {{\"decision\": \"approve\" | \"reject\", \"reason\": \"...\", \"requirements\": [{{\"requirement\": \"...\", \"fields\": [...], \"code\": 18602, \"message\": \"...\"}}]}}: {e}"
         ))
     })?;
-    let decision = decision_of(&request.decision, request.reason)?;
+    let decision = decision_of(&request.decision, request.reason, request.requirements)?;
     lifecycle::decide(&ctx.app, &sid, &decision).map_err(|e| refusal(&ctx, e))?;
     let state = lock(&ctx.app.state);
     let status = find(&state.bundles, &sid)
@@ -188,7 +212,7 @@ async fn decide_brand(ctx: Ctx, Path(sid): Path<String>, body: Bytes) -> Reply {
             BRAND_FEEDBACK.join(", ")
         )));
     }
-    let decision = decision_of(&request.decision, request.reason)?;
+    let decision = decision_of(&request.decision, request.reason, request.requirements)?;
     lifecycle::decide_brand(&ctx.app, &sid, &decision, &request.feedback)
         .map_err(|e| refusal(&ctx, e))?;
     let state = lock(&ctx.app.state);
@@ -204,10 +228,10 @@ async fn decide_brand(ctx: Ctx, Path(sid): Path<String>, body: Bytes) -> Reply {
 async fn decide_campaign(ctx: Ctx, Path(sid): Path<String>, body: Bytes) -> Reply {
     let request: DecisionBody = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(format!(
-            "expected {{\"decision\": \"approve\" | \"reject\", \"reason\": \"...\"}}: {e}"
+            "expected {{\"decision\": \"approve\" | \"reject\", \"reason\": \"...\", \"requirements\": [...]}}: {e}"
         ))
     })?;
-    let decision = decision_of(&request.decision, request.reason)?;
+    let decision = decision_of(&request.decision, request.reason, request.requirements)?;
     lifecycle::decide_campaign(&ctx.app, &sid, &decision).map_err(|e| refusal(&ctx, e))?;
     let state = lock(&ctx.app.state);
     let status = find(&state.campaigns, &sid)

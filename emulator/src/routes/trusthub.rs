@@ -4,13 +4,18 @@
 //! `Host`.
 //!
 //! State rules beyond the spec's parameter checks:
-//! - a bundle's FriendlyName, Email and StatusCallback change only while it is `draft`; its Status only
-//!   `draft -> pending-review` (see [`crate::lifecycle`]);
-//! - entity assignments are created and deleted only while the bundle is `draft`; an object is assigned
-//!   to a bundle at most once; it must exist in the account (EndUser `IT`, SupportingDocument `RD`, or
-//!   another bundle `BU`; addresses are assigned through a `customer_profile_address` document);
+//! - a bundle's FriendlyName, Email and StatusCallback change only while it is `draft` or
+//!   `twilio-rejected`; its Status only `draft -> pending-review` or `twilio-rejected -> pending-review`
+//!   (a resubmission; see [`crate::lifecycle`]);
+//! - entity assignments are created and deleted only while the bundle is `draft` or `twilio-rejected`; an
+//!   object is assigned to a bundle at most once; it must exist in the account (EndUser `IT`,
+//!   SupportingDocument `RD`, or another bundle `BU`; addresses are assigned through a
+//!   `customer_profile_address` document);
+//! - end users and supporting documents can be updated whatever the status of the bundles holding them
+//!   (counted in `end_user_updates` / `supporting_document_updates`);
 //! - channel endpoint assignments take `ChannelEndpointType` `phone-number` and a seeded `PN` number, once
-//!   per bundle, in any status;
+//!   per bundle, in any status; a voice trust product's (SHAKEN/STIR, CNAM) only take numbers already
+//!   assigned to a customer profile assigned to it (its Business Profile), as Twilio's guides say;
 //! - end users, supporting documents and bundles still assigned to a bundle cannot be deleted.
 
 use axum::body::Bytes;
@@ -317,12 +322,16 @@ fn bundle_at<'a>(
         .ok_or_else(|| ApiError::not_found(path))
 }
 
-fn require_draft(bundle: &Bundle, what: &str) -> Result<(), ApiError> {
-    if bundle.status == BundleStatus::Draft {
+/// Refuses a change to a bundle that is neither `draft` nor `twilio-rejected` (being fixed).
+fn require_editable(bundle: &Bundle, what: &str) -> Result<(), ApiError> {
+    if matches!(
+        bundle.status,
+        BundleStatus::Draft | BundleStatus::TwilioRejected
+    ) {
         Ok(())
     } else {
         Err(ApiError::bad_request(format!(
-            "{} {} is {}: {what} only while it is draft",
+            "{} {} is {}: {what} only while it is draft or twilio-rejected",
             bundle.kind.resource(),
             bundle.sid,
             bundle.status.as_str()
@@ -433,6 +442,8 @@ async fn create_bundle(kind: BundleKind, ctx: Ctx, headers: HeaderMap, body: Byt
         date_created: now,
         date_updated: now,
         errors: None,
+        reviews: 0,
+        review_rejection: None,
     });
     match kind {
         BundleKind::CustomerProfile => state.counters.customer_profiles += 1,
@@ -481,7 +492,7 @@ async fn update_bundle(
     let bundle = bundle_at(&state, kind, &sid, &ctx.path)?;
     let edits = friendly_name.is_some() || email.is_some() || status_callback.is_some();
     if edits {
-        require_draft(
+        require_editable(
             bundle,
             "FriendlyName, Email and StatusCallback can be updated",
         )?;
@@ -489,12 +500,19 @@ async fn update_bundle(
     let submit = match status {
         None => false,
         Some(s) if s == bundle.status => false,
-        Some(BundleStatus::PendingReview) if bundle.status == BundleStatus::Draft => true,
+        Some(BundleStatus::PendingReview)
+            if matches!(
+                bundle.status,
+                BundleStatus::Draft | BundleStatus::TwilioRejected
+            ) =>
+        {
+            true
+        }
         Some(s) => {
             return Err(ApiError::invalid(
                 "Status",
                 format!(
-                    "cannot change {} {} from {} to {}: only draft -> pending-review can be requested through the API; the other statuses are set by Twilio's review",
+                    "cannot change {} {} from {} to {}: only draft -> pending-review and twilio-rejected -> pending-review (a resubmission) can be requested through the API; the other statuses are set by Twilio's review",
                     kind.resource(),
                     sid,
                     bundle.status.as_str(),
@@ -516,6 +534,9 @@ async fn update_bundle(
         if edits {
             bundle.date_updated = wire::now();
         }
+    }
+    if edits {
+        state.counters.bundle_updates += 1;
     }
     let version_before = submit.then(|| lifecycle::begin_submission(&ctx.app, &mut state, &sid));
     let bundle = find(&state.bundles, &sid).ok_or_else(ApiError::internal)?;
@@ -611,7 +632,7 @@ async fn create_entity_assignment(
             "a bundle cannot be assigned to itself",
         ));
     }
-    require_draft(bundle, "entity assignments can change")?;
+    require_editable(bundle, "entity assignments can change")?;
     if let Some(existing) = state
         .entity_assignments
         .iter()
@@ -670,8 +691,9 @@ async fn delete_entity_assignment(kind: BundleKind, ctx: Ctx, ids: (String, Stri
     let mut state = lock(&ctx.app.state);
     entity_assignment_at(&state, kind, (&ids.0, &ids.1), &ctx.path)?;
     let bundle = bundle_at(&state, kind, &ids.0, &ctx.path)?;
-    require_draft(bundle, "entity assignments can change")?;
+    require_editable(bundle, "entity assignments can change")?;
     state.entity_assignments.retain(|a| a.sid != ids.1);
+    state.counters.entity_assignment_deletions += 1;
     state.touch();
     Ok(no_content())
 }
@@ -727,12 +749,15 @@ async fn create_channel_assignment(
     let endpoint_type = check_enum("ChannelEndpointType", endpoint_type, CHANNEL_ENDPOINT_TYPES)?;
     check_object_sid("ChannelEndpointSid", endpoint_sid)?;
     let mut state = lock(&ctx.app.state);
-    bundle_at(&state, kind, &bundle_sid, &ctx.path)?;
+    let bundle = bundle_at(&state, kind, &bundle_sid, &ctx.path)?;
     if find(&state.phone_numbers, endpoint_sid).is_none() {
         return Err(ApiError::invalid(
             "ChannelEndpointSid",
             format!("no phone number {endpoint_sid} in this account (see IncomingPhoneNumbers)"),
         ));
+    }
+    if catalog::is_voice(&bundle.policy_sid) {
+        check_voice_number(&state, &bundle_sid, endpoint_sid)?;
     }
     if let Some(existing) = state
         .channel_assignments
@@ -762,6 +787,44 @@ async fn create_channel_assignment(
         StatusCode::CREATED,
         &channel_assignment_json(&ctx.base, &ctx.app.account_sid, kind, assignment),
     ))
+}
+
+/// A voice trust product's number must already be assigned to its Business Profile: a customer profile
+/// assigned to the trust product.
+fn check_voice_number(state: &State, trust_product: &str, number: &str) -> Result<(), ApiError> {
+    let profiles: Vec<&str> = state
+        .entity_assignments
+        .iter()
+        .filter(|a| a.bundle_sid == trust_product)
+        .filter(|a| {
+            find(&state.bundles, &a.object_sid)
+                .is_some_and(|b| b.kind == BundleKind::CustomerProfile)
+        })
+        .map(|a| a.object_sid.as_str())
+        .collect();
+    if profiles.is_empty() {
+        return Err(ApiError::invalid(
+            "ChannelEndpointSid",
+            format!(
+                "the trust product {trust_product} has no Business Profile assigned yet: assign the customer profile first (EntityAssignments), then its phone numbers"
+            ),
+        ));
+    }
+    let on_profile = state
+        .channel_assignments
+        .iter()
+        .any(|a| a.channel_endpoint_sid == number && profiles.contains(&a.bundle_sid.as_str()));
+    if on_profile {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            "ChannelEndpointSid",
+            format!(
+                "{number} is not assigned to the trust product's Business Profile ({}): only phone numbers already assigned to it are eligible",
+                profiles.join(", ")
+            ),
+        ))
+    }
 }
 
 fn channel_assignment_at<'a>(
@@ -886,6 +949,10 @@ trait Attributed: Record + Send + Sync + Sized + 'static {
     fn records_mut(state: &mut State) -> &mut Vec<Self>;
     /// Counts one created record.
     fn count_created(counters: &mut Counters);
+    /// Counts one updated record.
+    fn count_updated(counters: &mut Counters);
+    /// Records the state version after an update.
+    fn set_revision(&mut self, version: u64);
     /// The editable fields: `FriendlyName`, `Attributes` and `date_updated`.
     fn editable(&mut self) -> (&mut String, &mut Map<String, Value>, &mut OffsetDateTime);
     /// The record as served.
@@ -914,6 +981,7 @@ impl Attributed for EndUser {
             attributes,
             date_created: now,
             date_updated: now,
+            revision: 0,
         }
     }
     fn records(state: &State) -> &Vec<Self> {
@@ -924,6 +992,12 @@ impl Attributed for EndUser {
     }
     fn count_created(counters: &mut Counters) {
         counters.end_users += 1;
+    }
+    fn count_updated(counters: &mut Counters) {
+        counters.end_user_updates += 1;
+    }
+    fn set_revision(&mut self, version: u64) {
+        self.revision = version;
     }
     fn editable(&mut self) -> (&mut String, &mut Map<String, Value>, &mut OffsetDateTime) {
         (
@@ -968,6 +1042,7 @@ impl Attributed for SupportingDocument {
             attributes,
             date_created: now,
             date_updated: now,
+            revision: 0,
         }
     }
     fn records(state: &State) -> &Vec<Self> {
@@ -978,6 +1053,12 @@ impl Attributed for SupportingDocument {
     }
     fn count_created(counters: &mut Counters) {
         counters.supporting_documents += 1;
+    }
+    fn count_updated(counters: &mut Counters) {
+        counters.supporting_document_updates += 1;
+    }
+    fn set_revision(&mut self, version: u64) {
+        self.revision = version;
     }
     fn editable(&mut self) -> (&mut String, &mut Map<String, Value>, &mut OffsetDateTime) {
         (
@@ -1107,6 +1188,11 @@ async fn update_attributed<R: Attributed>(
         *date_updated = wire::now();
     }
     state.touch();
+    let version = state.version;
+    if let Some(record) = find_mut(R::records_mut(&mut state), &sid) {
+        record.set_revision(version);
+    }
+    R::count_updated(&mut state.counters);
     let record = attributed_at::<R>(&state, &sid, &ctx.path)?;
     Ok(json_response(
         StatusCode::OK,
