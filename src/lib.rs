@@ -47,6 +47,7 @@ pub use trusthub_generated::runtime::{
 };
 pub mod evaluation;
 pub mod flow;
+pub mod watch;
 
 pub use flow::{FlowError, FlowOptions, FlowReport, SecondaryProfile, Submission};
 

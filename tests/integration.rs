@@ -17,5 +17,7 @@ mod generated_wire;
 mod hostile_server;
 mod journal;
 mod policy_check;
+mod resubmit;
 mod sid_props;
 mod signature;
+mod voice;

@@ -123,6 +123,22 @@ pub struct ValidationError {
 }
 
 impl ValidationError {
+    /// A problem of `field`: what was `expected` and a description of what was `found` (never
+    /// the value itself when it may be personal data).
+    pub fn new(
+        field: impl Into<String>,
+        kind: ProblemKind,
+        expected: impl Into<Cow<'static, str>>,
+        found: impl Into<String>,
+    ) -> Self {
+        ValidationError {
+            field: field.into(),
+            kind,
+            expected: expected.into(),
+            found: found.into(),
+        }
+    }
+
     /// The field path, e.g. `"business_information.website_url"`.
     pub fn field(&self) -> &str {
         &self.field
@@ -409,6 +425,11 @@ impl ValidationReport {
     pub fn check<V: Validate + ?Sized>(&mut self, path: &str, value: &V) -> &mut Self {
         value.validate_at(path, self);
         self
+    }
+
+    /// Records a problem found elsewhere (a checked type's constructor).
+    pub fn push(&mut self, error: ValidationError) {
+        self.errors.push(error);
     }
 
     /// Records a problem. `found` must describe the value without repeating PII.

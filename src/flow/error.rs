@@ -124,6 +124,13 @@ pub enum FlowError {
         /// The use cases Twilio offers for the brand.
         offered: Vec<String>,
     },
+    /// A fix was asked for a profile Twilio has not rejected.
+    NotRejected {
+        /// The bundle.
+        bundle: CustomerProfileSid,
+        /// Its status.
+        status: CustomerProfileStatus,
+    },
     /// A resubmission was asked for a brand that has not failed.
     BrandNotFailed {
         /// The brand.
@@ -224,6 +231,11 @@ impl fmt::Display for FlowError {
                  created",
                 printable(use_case),
                 printable(&offered.join(", "))
+            ),
+            FlowError::NotRejected { bundle, status } => write!(
+                f,
+                "bundle {bundle} is {status}: only a twilio-rejected profile is fixed and \
+                 resubmitted; nothing was sent"
             ),
             FlowError::BrandNotFailed { brand, status } => write!(
                 f,

@@ -132,6 +132,13 @@ pub struct Journal {
     /// Whether the bundle was submitted for review (step 10).
     #[serde(default)]
     pub submitted: bool,
+    /// The last status seen of each submitted resource (the profile, trust products, brand,
+    /// campaign), by a refresh or an event ([`crate::watch`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub statuses: BTreeMap<ObjectSid, String>,
+    /// Resubmissions after a rejection ([`Client::fix_profile`](crate::Client::fix_profile)).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub resubmissions: u32,
     /// Creates sent (or about to be) whose SID is not recorded yet, by step key (`bundle`,
     /// `end_user.representative_1`, `address`, `document`, `entity.<SID>`,
     /// `phone_number.<SID>`, `evaluation`, `submit`; the A2P journey's start with `a2p.`).
@@ -300,6 +307,10 @@ impl A2pProgress {
     }
 }
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 impl Journal {
     pub(crate) fn new(flow_id: String, key_id: String, input: BTreeMap<String, String>) -> Self {
         let input = Arc::new(input);
@@ -320,6 +331,8 @@ impl Journal {
             evaluation: None,
             compliant: None,
             submitted: false,
+            statuses: BTreeMap::new(),
+            resubmissions: 0,
             intents: BTreeMap::new(),
             a2p: None,
             voice: BTreeMap::new(),

@@ -52,8 +52,10 @@ pub mod files;
 mod handle;
 mod journal;
 mod preflight;
+mod resubmit;
 mod run;
 mod trust_product;
+pub mod voice;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -81,6 +83,7 @@ pub use journal::{
     TrustProductProgress, JOURNAL_FORMAT,
 };
 pub use preflight::Preflight;
+pub use resubmit::{FixReport, ProfileFix};
 pub use run::{cleanup, CleanupReport};
 
 /// The end users a secondary profile holds.
@@ -195,8 +198,17 @@ pub enum Step {
     Review,
     /// Deleting what a failed flow created.
     Cleanup,
-    /// A2P journey: check that the existing secondary profile was submitted.
+    /// Check that an existing secondary profile was submitted (the A2P journey, the voice
+    /// products).
     ConfirmProfile,
+    /// Fix: update the bundle's name, email or status callback.
+    UpdateBundle,
+    /// Fix: update an end user's attributes.
+    UpdateEndUser(EndUserRole),
+    /// Fix: update the address.
+    UpdateAddress,
+    /// Fix: submit the fixed bundle again.
+    Resubmit,
     /// Create a trust product (the A2P Messaging Profile, SHAKEN/STIR, CNAM).
     CreateTrustProduct(TrustProductKind),
     /// Create a trust product's end user (`us_a2p_messaging_profile_information`,
@@ -256,6 +268,10 @@ impl fmt::Display for Step {
             Step::Review => f.write_str("follow review"),
             Step::Cleanup => f.write_str("cleanup"),
             Step::ConfirmProfile => f.write_str("confirm secondary profile"),
+            Step::UpdateBundle => f.write_str("update bundle"),
+            Step::UpdateEndUser(role) => write!(f, "update end user {}", role.key()),
+            Step::UpdateAddress => f.write_str("update address"),
+            Step::Resubmit => f.write_str("resubmit for review"),
             Step::CreateTrustProduct(kind) => write!(f, "create {} trust product", kind.name()),
             Step::CreateTrustProductEndUser(kind) => {
                 write!(f, "create {} end user", kind.name())
@@ -299,6 +315,7 @@ impl Step {
             Step::AssignPhoneNumber(pn) => format!("phone_number.{pn}"),
             Step::Evaluate => "evaluation".to_owned(),
             Step::Submit => "submit".to_owned(),
+            Step::Resubmit => "resubmit".to_owned(),
             Step::CreateTrustProduct(kind) => format!("{}.trust_product", kind.key()),
             Step::CreateTrustProductEndUser(kind) => format!("{}.end_user", kind.key()),
             Step::AssignToTrustProduct { kind, object, .. } => {
@@ -1235,6 +1252,18 @@ fn built_from(journal: &Journal, part: &str) -> Option<String> {
             .then(|| "its assignment to the bundle".to_owned()),
         _ => None,
     }
+}
+
+/// Where the secondary customer profile of a flow that goes on from one (the A2P journey, the
+/// voice trust products) comes from.
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
+pub enum ProfileSource {
+    /// Create it with the profile flow, then submit it (the journey's first step).
+    New(SecondaryProfile),
+    /// Use a profile that was submitted already (`pending-review`, `in-review` or
+    /// `twilio-approved`); checked before anything is created.
+    Existing(CustomerProfileSid),
 }
 
 /// Whether [`FlowReport::submit`] sends a bundle whose evaluation is not compliant.

@@ -18,7 +18,7 @@ use trusthub_generated::trusthub_v1::{
 use super::engine::{created_sid, step_error, Engine};
 use super::{
     AddressInput, EndUserRole, FlowError, FlowOptions, FlowReport, Journal, JournalStore, Outcome,
-    Preflight, SecondaryProfile, Step, Submission,
+    Preflight, ProfileSource, SecondaryProfile, Step, Submission,
 };
 use crate::attributes::{CustomerProfileAddress, Warning, WarningKind};
 use crate::evaluation::Evaluation;
@@ -503,15 +503,28 @@ impl<'a> ProfileSteps<'a> {
         bundle: CustomerProfileSid,
         policy: PolicySid,
     ) -> Result<Evaluation, FlowError> {
-        let evaluations = self.client.customer_profiles().evaluations(bundle);
-        self.evaluation(
+        evaluate_profile(self.engine, bundle, policy).await
+    }
+}
+
+/// The profile's evaluation step (step 9; again after a fix): the journaled evaluation, or a
+/// new one.
+pub(crate) async fn evaluate_profile(
+    engine: &Engine<'_>,
+    bundle: CustomerProfileSid,
+    policy: PolicySid,
+) -> Result<Evaluation, FlowError> {
+    let evaluations = engine.client.customer_profiles().evaluations(bundle);
+    engine
+        .evaluation(
             Step::Evaluate,
             bundle.into(),
             "CreateCustomerProfileEvaluation",
-            self.journal(|j| j.evaluation),
+            engine.journal(|j| j.evaluation),
             |sid| evaluations.fetch(sid).send(),
             || {
-                self.creates
+                engine
+                    .creates
                     .customer_profiles()
                     .evaluations(bundle)
                     .create(policy)
@@ -525,7 +538,109 @@ impl<'a> ProfileSteps<'a> {
             },
         )
         .await
+}
+
+/// The secondary profile part of a flow that goes on from it (the A2P journey, the voice trust
+/// products): its checks before anything is created, then its steps and submission, telling
+/// the rest of the flow as soon as its bundle exists.
+pub(crate) enum ProfilePhase<'a> {
+    /// A new profile, checked: steps 2-9 and the submission are left.
+    New {
+        /// Its steps (they hold the sender the bundle is announced on).
+        steps: ProfileSteps<'a>,
+        /// The policy checked.
+        policy: PolicySid,
+    },
+    /// An existing profile, confirmed submitted.
+    Existing(CustomerProfileSid),
+}
+
+impl<'a> ProfilePhase<'a> {
+    /// Runs the checks (a new profile's policy and primary profile; an existing profile's
+    /// submission, unless `confirmed` says an earlier run saw it, `mark` journaling that it did)
+    /// and returns the rest of the phase and where the bundle will be announced.
+    pub(crate) async fn check(
+        engine: &'a Engine<'a>,
+        source: &'a ProfileSource,
+        confirmed: bool,
+        mark: impl FnOnce(&mut Journal),
+    ) -> Result<(Self, watch::Receiver<Option<CustomerProfileSid>>), FlowError> {
+        let (ready_tx, ready_rx) = watch::channel(None);
+        let phase = match source {
+            ProfileSource::New(profile) => {
+                let steps = ProfileSteps::new(engine, profile, Some(ready_tx));
+                let policy = steps.preflight().await?;
+                ProfilePhase::New { steps, policy }
+            }
+            ProfileSource::Existing(bundle) => {
+                confirm_submitted(engine, *bundle, confirmed, mark).await?;
+                ready_tx.send_replace(Some(*bundle));
+                ProfilePhase::Existing(*bundle)
+            }
+        };
+        Ok((phase, ready_rx))
     }
+
+    /// Steps 2-9 and the submission of a new profile (a noncompliant one is
+    /// [`FlowError::NotCompliant`] unless it was submitted already); nothing for an existing
+    /// one. Returns the bundle and the new profile's evaluation.
+    pub(crate) async fn build_and_submit(
+        self,
+    ) -> Result<(CustomerProfileSid, Option<Evaluation>), FlowError> {
+        let (steps, policy) = match self {
+            ProfilePhase::Existing(bundle) => return Ok((bundle, None)),
+            ProfilePhase::New { steps, policy } => (steps, policy),
+        };
+        let engine = steps.engine;
+        let evaluation = steps.after_checks(policy).await;
+        // The bundle exists or never will: who waits for it stops waiting.
+        drop(steps);
+        let evaluation = evaluation?;
+        let bundle = engine
+            .journal(|j| j.bundle)
+            .expect("the profile flow created the bundle");
+        if !evaluation.is_compliant() && !engine.journal(|j| j.submitted) {
+            return Err(FlowError::NotCompliant {
+                bundle: Some(bundle),
+            });
+        }
+        submit_profile(engine, bundle).await?;
+        Ok((bundle, Some(evaluation)))
+    }
+}
+
+/// Checks that an existing profile is this account's and submitted (`pending-review`,
+/// `in-review` or `twilio-approved`): what goes on from it needs it reviewed.
+async fn confirm_submitted(
+    engine: &Engine<'_>,
+    bundle: CustomerProfileSid,
+    confirmed: bool,
+    mark: impl FnOnce(&mut Journal),
+) -> Result<(), FlowError> {
+    let step = Step::ConfirmProfile;
+    let began = Instant::now();
+    if confirmed {
+        return engine.reuse(step, bundle.into(), began).await;
+    }
+    let profile = engine
+        .call(engine.client.customer_profiles().fetch(bundle).send())
+        .await
+        .map_err(|e| step_error(&step, Some(bundle.into()), e))?;
+    let status = status_of(profile);
+    if !matches!(
+        status,
+        CustomerProfileStatus::PendingReview
+            | CustomerProfileStatus::InReview
+            | CustomerProfileStatus::TwilioApproved
+    ) {
+        return Err(FlowError::ProfileNotSubmitted {
+            profile: bundle,
+            status,
+        });
+    }
+    engine.save(&step, mark).await?;
+    engine.record(step, Some(bundle.into()), began, Outcome::Checked);
+    Ok(())
 }
 
 /// What the policy asks that the input does not provide.
@@ -634,7 +749,7 @@ async fn fetch_status(
     Ok(status_of(profile))
 }
 
-fn status_of(profile: CustomerProfile) -> CustomerProfileStatus {
+pub(crate) fn status_of(profile: CustomerProfile) -> CustomerProfileStatus {
     profile
         .status
         .unwrap_or_else(|| CustomerProfileStatus::from_wire(""))

@@ -70,18 +70,8 @@ use crate::sid::{CustomerProfileSid, MessagingServiceSid, PhoneNumberSid};
 use super::digest::Canonical;
 use super::{DigestKey, FlowError, Journal, SecondaryProfile};
 
+pub use super::ProfileSource;
 pub use handle::{A2pFlow, BrandFailure, JourneyReport, Stage};
-
-/// Where the journey's secondary customer profile comes from.
-#[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
-pub enum ProfileSource {
-    /// Create it with the profile flow, then submit it (the journey's first step).
-    New(SecondaryProfile),
-    /// Use a profile that was submitted already (`pending-review`, `in-review` or
-    /// `twilio-approved`); checked before anything is created.
-    Existing(CustomerProfileSid),
-}
 
 /// The kind of brand to register.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

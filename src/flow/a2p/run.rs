@@ -5,19 +5,17 @@ use std::ops::Deref;
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
-use tokio::sync::watch;
 use trusthub_generated::messaging_v1::{
     BrandRegistration, BrandRegistrationsStatus, PhoneNumber, Service, UsAppToPerson,
     UsAppToPersonCampaignStatus,
 };
 use trusthub_generated::runtime::StringEnum;
-use trusthub_generated::trusthub_v1::CustomerProfileStatus;
 
 use super::super::engine::{created_sid, step_error, Engine, CLOCK_SKEW};
-use super::super::run::{submit_profile, ProfileSteps};
+use super::super::run::ProfilePhase;
 use super::super::trust_product::{TrustProductInput, TrustProductSteps};
 use super::super::{A2pProgress, FlowError, Intent, Journal, Outcome, Step, TrustProductKind};
-use super::{Journey, MessagingServiceInput, ProfileSource};
+use super::{Journey, MessagingServiceInput};
 use crate::attributes::MessagingProfileInformation;
 use crate::evaluation::Evaluation;
 use crate::sid::{
@@ -91,46 +89,16 @@ impl<'a> JourneySteps<'a> {
 
     /// The whole journey, or what the journal leaves of it.
     pub(crate) async fn run(&self, waits: Waits) -> Result<Produced, FlowError> {
-        let (ready_tx, ready_rx) = watch::channel(None::<CustomerProfileSid>);
         let input = self.input;
         // Before anything is created: the profile's checks (its policy and the primary
         // profile), or that the existing profile was submitted.
-        let profile_steps = match &input.profile {
-            ProfileSource::New(profile) => {
-                let steps = ProfileSteps::new(self.engine, profile, Some(ready_tx.clone()));
-                let policy = steps.preflight().await?;
-                Some((steps, policy))
-            }
-            ProfileSource::Existing(bundle) => {
-                self.confirm_profile(*bundle).await?;
-                ready_tx.send_replace(Some(*bundle));
-                None
-            }
-        };
-        // Only the profile's steps hold a sender from here: when they end, waiting ends.
-        drop(ready_tx);
-        let profile_phase = async move {
-            let Some((steps, policy)) = profile_steps else {
-                let ProfileSource::Existing(bundle) = &input.profile else {
-                    unreachable!("a new profile has its steps")
-                };
-                return Ok((*bundle, None));
-            };
-            let evaluation = steps.after_checks(policy).await;
-            // The bundle exists or never will: the trust product's branch stops waiting.
-            drop(steps);
-            let evaluation = evaluation?;
-            let bundle = self
-                .journal(|j| j.bundle)
-                .expect("the profile flow created the bundle");
-            if !evaluation.is_compliant() && !self.journal(|j| j.submitted) {
-                return Err(FlowError::NotCompliant {
-                    bundle: Some(bundle),
-                });
-            }
-            submit_profile(self.engine, bundle).await?;
-            Ok((bundle, Some(evaluation)))
-        };
+        let confirmed = self.a2p(|a| Some(a.profile_confirmed)).unwrap_or(false);
+        let (profile_phase, ready_rx) =
+            ProfilePhase::check(self.engine, &input.profile, confirmed, |j| {
+                progress(j).profile_confirmed = true
+            })
+            .await?;
+        let profile_phase = profile_phase.build_and_submit();
         let attributes = input.messaging_profile.to_attributes();
         let messaging_profile = self.messaging_profile();
         let trust_product_phase = messaging_profile.build(
@@ -189,39 +157,6 @@ impl<'a> JourneySteps<'a> {
             trust_product_evaluation,
             ended: Ended::Campaign(brand, answer),
         })
-    }
-
-    // ---- the profile ----
-
-    /// An existing profile must be this account's and submitted: the brand needs it reviewed.
-    async fn confirm_profile(&self, bundle: CustomerProfileSid) -> Result<(), FlowError> {
-        let step = Step::ConfirmProfile;
-        let began = Instant::now();
-        if self.a2p(|a| Some(a.profile_confirmed)) == Some(true) {
-            return self.reuse(step, bundle.into(), began).await;
-        }
-        let profile = self
-            .call(self.client.customer_profiles().fetch(bundle).send())
-            .await
-            .map_err(|e| step_error(&step, Some(bundle.into()), e))?;
-        let status = profile
-            .status
-            .unwrap_or_else(|| CustomerProfileStatus::from_wire(""));
-        if !matches!(
-            status,
-            CustomerProfileStatus::PendingReview
-                | CustomerProfileStatus::InReview
-                | CustomerProfileStatus::TwilioApproved
-        ) {
-            return Err(FlowError::ProfileNotSubmitted {
-                profile: bundle,
-                status,
-            });
-        }
-        self.save(&step, |j| progress(j).profile_confirmed = true)
-            .await?;
-        self.record(step, Some(bundle.into()), began, Outcome::Checked);
-        Ok(())
     }
 
     // ---- the messaging service and its numbers ----
