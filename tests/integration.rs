@@ -21,3 +21,4 @@ mod resubmit;
 mod sid_props;
 mod signature;
 mod voice;
+mod watch;
