@@ -11,7 +11,9 @@
 //! - [`attributes`]: typed business information, authorized representatives and address,
 //!   their exact wire attributes, and local validation reporting every problem at once
 //!   without echoing personal data;
-//! - [`signature`]: checking the signature of status callbacks and reading their events.
+//! - [`signature`]: checking the signature of status callbacks and reading their events;
+//! - [`webhook`]: the handler of status callbacks and Event Streams deliveries: verified,
+//!   deduplicated, typed events, for any HTTP server (`trusthub-axum` mounts it in axum).
 //!
 //! ```
 //! use trusthub::attributes::{AuthorizedRepresentative, JobPosition, Validate};
@@ -39,6 +41,7 @@ pub mod attributes;
 pub mod client;
 pub use trusthub_generated::runtime::sid;
 pub mod signature;
+pub mod webhook;
 
 pub use client::{Client, ClientBuilder, ConfigError};
 pub use trusthub_generated as api;

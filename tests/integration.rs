@@ -22,3 +22,4 @@ mod sid_props;
 mod signature;
 mod voice;
 mod watch;
+mod webhook;

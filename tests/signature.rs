@@ -110,10 +110,22 @@ fn tampered_header_or_token_is_rejected() {
         validate_signature(TOKEN, URL, &params, "0/KCTR6DLpKmkAf8"),
         Err(SignatureError::Malformed)
     );
-    // Surrounding whitespace in the header value is tolerated.
+    // The header is compared as it is, as Twilio's libraries do: surrounding whitespace is not
+    // part of a signature.
+    for padded in [
+        format!(" {SIGNATURE}"),
+        format!("{SIGNATURE} "),
+        format!("{SIGNATURE}\n"),
+    ] {
+        assert_eq!(
+            validate_signature(TOKEN, URL, &params, &padded),
+            Err(SignatureError::Malformed),
+            "{padded:?}"
+        );
+    }
     assert_eq!(
-        validate_signature(TOKEN, URL, &params, &format!(" {SIGNATURE} ")),
-        Ok(())
+        validate_signature(TOKEN, URL, &params, "   "),
+        Err(SignatureError::Missing)
     );
 }
 
@@ -356,4 +368,119 @@ fn verify_and_parse_a_status_callback() {
             offset: 7
         }))
     );
+}
+
+// ---------- agreement with Twilio's own validator ----------
+
+/// Our verdict on one vector of `tests/fixtures/signature_vectors.json`.
+fn our_verdict(vector: &serde_json::Value) -> Result<(), String> {
+    let field = |name: &str| vector[name].as_str().unwrap_or_default();
+    let (token, url, header) = (field("token"), field("url"), field("signature"));
+    if let Some(body) = vector["json"].as_str() {
+        return validate_signature_with_body(token, url, body.as_bytes(), header)
+            .map_err(|e| format!("{e:?}"));
+    }
+    let params = decode_form(field("form").as_bytes()).map_err(|e| format!("{e:?}"))?;
+    validate_signature(token, url, &params, header).map_err(|e| format!("{e:?}"))
+}
+
+/// The vectors of `tests/fixtures/signature_vectors.json` (written by
+/// `tools/twilio-node/make-vectors.js`): every genuine request is accepted and every forgery
+/// refused, as twilio-node decides. The verdicts compared are those recorded in the file, or,
+/// when `TWILIO_NODE_VERDICTS` names the output of `tools/twilio-node/verdicts.js` (as
+/// `cargo xtask signature-vectors` does), twilio-node's verdicts computed now.
+#[test]
+fn signature_vectors_agree_with_twilio_node() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/signature_vectors.json"
+    );
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let vectors = file["vectors"].as_array().unwrap();
+    assert!(vectors.len() >= 40, "{} vectors", vectors.len());
+    let live: Option<serde_json::Value> = std::env::var_os("TWILIO_NODE_VERDICTS").map(|p| {
+        let text = std::fs::read_to_string(&p)
+            .unwrap_or_else(|e| panic!("TWILIO_NODE_VERDICTS={}: {e}", p.to_string_lossy()));
+        serde_json::from_str(&text).unwrap()
+    });
+    let (source, version) = match &live {
+        Some(live) => (
+            "computed now",
+            live["twilio_node"].as_str().unwrap().to_owned(),
+        ),
+        None => ("recorded", file["twilio_node"].as_str().unwrap().to_owned()),
+    };
+    let mut disagreements = Vec::new();
+    let (mut genuine, mut forgeries) = (0, 0);
+    for vector in vectors {
+        let id = vector["id"].as_str().unwrap();
+        let recorded = vector["expected"].as_str().unwrap();
+        let node = match &live {
+            Some(live) => live["verdicts"][id]
+                .as_str()
+                .unwrap_or_else(|| panic!("twilio-node gave no verdict on {id}")),
+            None => recorded,
+        };
+        assert_eq!(
+            node, recorded,
+            "{id}: twilio-node {version} now says {node}, the file records {recorded}; \
+             regenerate the vectors (tools/twilio-node/make-vectors.js)"
+        );
+        let ours = our_verdict(vector);
+        let agrees = match node {
+            "accept" => ours.is_ok(),
+            "reject" => ours.is_err(),
+            other => panic!("{id}: verdict {other:?}"),
+        };
+        if !agrees {
+            disagreements.push(format!("{id}: twilio-node says {node}, we say {ours:?}"));
+        }
+        match vector["category"].as_str() {
+            Some("genuine") => genuine += 1,
+            _ => forgeries += 1,
+        }
+    }
+    println!(
+        "signature vectors: {}/{} agree with twilio-node {version} ({source}): {genuine} genuine \
+         requests, {forgeries} forgeries",
+        vectors.len() - disagreements.len(),
+        vectors.len()
+    );
+    assert!(
+        disagreements.is_empty(),
+        "{} disagreements with twilio-node {version}:\n  {}",
+        disagreements.len(),
+        disagreements.join("\n  ")
+    );
+    // Seeded random requests with twilio-node's verdicts (tools/twilio-node/random-vectors.js).
+    if let Some(path) = std::env::var_os("TWILIO_NODE_RANDOM_VECTORS") {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let random: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let vectors = random["vectors"].as_array().unwrap();
+        let mut disagreements = Vec::new();
+        let mut accepted = 0;
+        for vector in vectors {
+            let node = vector["expected"].as_str().unwrap() == "accept";
+            accepted += usize::from(node);
+            let ours = our_verdict(vector);
+            if ours.is_ok() != node {
+                disagreements.push(format!(
+                    "{}: twilio-node accepts: {node}, we say {ours:?}; url {:?}",
+                    vector["id"], vector["url"]
+                ));
+            }
+        }
+        println!(
+            "random vectors: {}/{} agree with twilio-node {version} ({accepted} accepted by it)",
+            vectors.len() - disagreements.len(),
+            vectors.len()
+        );
+        assert!(
+            disagreements.is_empty(),
+            "{} disagreements on random vectors:\n  {}",
+            disagreements.len(),
+            disagreements.join("\n  ")
+        );
+    }
 }

@@ -335,16 +335,16 @@ impl VoiceProductsBuilder {
                 );
                 continue;
             }
-            if let Some(p) = new_profile {
-                if !p.phone_numbers.contains(&pn) {
-                    r.error(
-                        "phone_numbers",
-                        ProblemKind::Combination,
-                        "numbers of the new profile (a voice trust product takes only numbers on \
-                         its secondary profile)",
-                        format!("{pn}, which the profile does not list"),
-                    );
-                }
+            if let Some(p) = new_profile
+                && !p.phone_numbers.contains(&pn)
+            {
+                r.error(
+                    "phone_numbers",
+                    ProblemKind::Combination,
+                    "numbers of the new profile (a voice trust product takes only numbers on its \
+                     secondary profile)",
+                    format!("{pn}, which the profile does not list"),
+                );
             }
             phone_numbers.push(pn);
         }

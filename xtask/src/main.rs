@@ -4,8 +4,10 @@
 //! cargo xtask spec               fetch and verify the pinned Twilio specs into .cache/spec
 //! cargo xtask codegen [--check]  generate the `generated` crate (or fail if it is stale)
 //! cargo xtask test               every test suite (the README's test command): the workspace's
-//!                                tests, the TESTING.md check, the contract tests, the fuzzers
+//!                                tests, the TESTING.md check, the contract tests, the signature
+//!                                vectors against twilio-node, the fuzzers
 //! cargo xtask contract           the generated client and the flow against Prism (the official specs)
+//! cargo xtask signature-vectors  our X-Twilio-Signature verdicts against twilio-node's (Twilio's validator)
 //! cargo xtask fuzz [RUNS]        every fuzz target: corpus replay, then RUNS inputs each
 //! cargo xtask bench-codegen      codegen wall time and the clean build time of the generated crate
 //! cargo xtask bench-emulator     requests/s of the emulator under concurrent keep-alive clients
@@ -23,6 +25,7 @@ mod overlay;
 mod pin;
 #[cfg(test)]
 mod public_api;
+mod signature_vectors;
 #[cfg(test)]
 mod snapshots;
 mod tasks;
@@ -71,6 +74,7 @@ commands:
   codegen [--check]    regenerate generated/ (with --check: fail if it differs)
   test                 run every test suite (what CI runs)
   contract             run the contract tests against Prism (installs it with npm)
+  signature-vectors    compare our X-Twilio-Signature verdicts with twilio-node's (installs it with npm)
   fuzz [RUNS]          build the fuzz targets (libFuzzer) and run each for RUNS inputs
   bench-codegen        measure codegen wall time and the generated crate's clean debug build
   bench-emulator [-- --clients N --requests N --seconds S]
@@ -94,6 +98,7 @@ fn main() -> ExitCode {
         },
         Some("test") if args.len() == 1 => tasks::test_all(),
         Some("contract") if args.len() == 1 => contract::contract(),
+        Some("signature-vectors") if args.len() == 1 => signature_vectors::signature_vectors(),
         Some("fuzz") => match &args[1..] {
             [] => fuzz::fuzz(fuzz::DEFAULT_RUNS),
             [runs] => match runs.parse() {

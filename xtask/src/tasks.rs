@@ -197,9 +197,10 @@ pub fn test_all() -> Result<()> {
     let named = crate::testing_md::check(&workspace_root())?;
     println!("testing.md, security.md: {named} tests named, all found");
     crate::contract::contract()?;
+    crate::signature_vectors::signature_vectors()?;
     crate::fuzz::fuzz(crate::fuzz::DEFAULT_RUNS)?;
     println!(
-        "cargo test: {unit_passed} tests and {doc_passed} doc tests passed; contract and fuzz suites above"
+        "cargo test: {unit_passed} tests and {doc_passed} doc tests passed; contract, signature-vector and fuzz suites above"
     );
     println!(
         "tests: {} passed, {} failed",
