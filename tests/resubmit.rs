@@ -133,3 +133,86 @@ async fn a_fix_that_no_update_can_make_is_refused_before_anything_is_sent() {
     assert!(detail.contains("primary_profile"), "{detail}");
     assert_eq!(emulator.counters().requests_served, before);
 }
+
+#[tokio::test]
+async fn a_fix_interrupted_at_any_save_finishes_with_one_resubmission() {
+    use crate::fixtures::CrashingStore;
+    use std::sync::Arc;
+    let emulator = start(EmulatorConfig::default()).await.unwrap();
+    let client = client(&emulator);
+    let (timeout, poll) = (Duration::from_secs(5), Duration::from_millis(10));
+    let mut k = 0;
+    loop {
+        let name = format!("Acme Fix Crash {k}");
+        let store = MemoryStore::new();
+        let mut report = client
+            .secondary_profile(&input(&emulator, &name).build().unwrap())
+            .journal(store.clone())
+            .run()
+            .await
+            .unwrap();
+        report.submit(Submission::WhenCompliant).await.unwrap();
+        report.wait_for_review(timeout, poll).await.unwrap();
+        emulator
+            .decide(
+                report.bundle().as_str(),
+                Decision::Reject {
+                    reason: "the representative's phone number does not match".into(),
+                },
+            )
+            .await
+            .unwrap();
+        report.wait_for_decision(timeout, poll).await.unwrap();
+        let mut rep = representative(1);
+        rep.phone_number = "+14155550199".into();
+        let corrected = input(&emulator, &name)
+            .representative_1(rep)
+            .build()
+            .unwrap();
+        let before = emulator.counters();
+        // The fix dies at its k-th save, then runs again from the last saved journal.
+        let crashing = Arc::new(CrashingStore::new(k));
+        let first = client
+            .fix_profile(&corrected, store.latest().unwrap())
+            .journal(crashing.clone())
+            .run()
+            .await;
+        let finished = match first {
+            Ok(fixed) => fixed,
+            Err(e) => {
+                assert!(matches!(e, FlowError::Journal { .. }), "k={k}: {e}");
+                let journal = crashing
+                    .inner
+                    .latest()
+                    .unwrap_or_else(|| store.latest().unwrap());
+                client
+                    .fix_profile(&corrected, journal)
+                    .run()
+                    .await
+                    .unwrap_or_else(|e| panic!("k={k}: {e}"))
+            }
+        };
+        // Sent by this run, or by the interrupted one and read back from the bundle.
+        assert!(
+            matches!(
+                finished.status,
+                CustomerProfileStatus::PendingReview | CustomerProfileStatus::InReview
+            ),
+            "k={k}: {}",
+            finished.status
+        );
+        assert!(finished.journal.intents.is_empty(), "k={k}");
+        let after = emulator.counters();
+        assert_eq!(
+            after.bundle_resubmissions - before.bundle_resubmissions,
+            1,
+            "k={k}: resubmitted twice"
+        );
+        assert_eq!(after.end_users, before.end_users, "k={k}");
+        if crashing.saves() <= k {
+            break; // the fix saved fewer times than k: every crash point was tried
+        }
+        k += 1;
+    }
+    assert!(k >= 3, "a fix saves at least three times ({k})");
+}

@@ -36,7 +36,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use trusthub::flow::{files, DigestKey, Intent, Journal, JournalLock, JournalStore};
+use trusthub::flow::{
+    files, DigestKey, Intent, Journal, JournalLock, JournalStore, TrustProductKind,
+};
 use trusthub::sid::ObjectSid;
 
 /// The batch journal format this version writes and reads.
@@ -512,14 +514,40 @@ pub fn is_stopping(error: &io::Error) -> bool {
 
 /// Where a customer's flow ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Goal {
-    /// The profile flow: evaluated, and submitted when `submit` and compliant.
-    Profile {
-        /// `--submit`.
-        submit: bool,
-    },
+pub struct Goal {
+    /// The profile flow's `--submit` (a journey or voice products always submit the profile).
+    pub submit: bool,
     /// The A2P 10DLC journey: the campaign verified.
-    Journey,
+    pub journey: bool,
+    /// The SHAKEN/STIR trust product submitted.
+    pub shaken_stir: bool,
+    /// The CNAM trust product submitted.
+    pub cnam: bool,
+}
+
+impl Goal {
+    /// The profile flow alone: evaluated, and submitted when `submit` and compliant.
+    pub const fn profile(submit: bool) -> Goal {
+        Goal {
+            submit,
+            journey: false,
+            shaken_stir: false,
+            cnam: false,
+        }
+    }
+
+    /// The A2P 10DLC journey.
+    pub const JOURNEY: Goal = Goal {
+        submit: true,
+        journey: true,
+        shaken_stir: false,
+        cnam: false,
+    };
+
+    /// Whether voice trust products are asked for.
+    pub fn voice(self) -> bool {
+        self.shaken_stir || self.cnam
+    }
 }
 
 /// The campaign status of a registered customer, as the journal keeps it.
@@ -528,19 +556,30 @@ pub const CAMPAIGN_VERIFIED: &str = "VERIFIED";
 /// Whether a customer's journal shows it done. A profile: evaluated, and submitted when
 /// `submit` asks for it and the evaluation was compliant. A journey: its campaign verified
 /// (anything short of that, a failed brand or campaign included, is looked at again by the
-/// next run, which only fetches what exists).
+/// next run, which only fetches what exists). Voice products: each one asked for submitted
+/// (with the journey's goal, when the row has both).
 pub fn finished(journal: &Journal, goal: Goal) -> bool {
-    match goal {
-        Goal::Profile { submit } => {
-            journal.evaluation.is_some()
-                && journal.compliant.is_some()
-                && (!submit || journal.submitted || journal.compliant == Some(false))
-        }
-        Goal::Journey => journal
+    let voice = [
+        (goal.shaken_stir, TrustProductKind::ShakenStir),
+        (goal.cnam, TrustProductKind::Cnam),
+    ]
+    .into_iter()
+    .filter(|(asked, _)| *asked)
+    .all(|(_, kind)| journal.voice.get(&kind).is_some_and(|p| p.submitted));
+    let main = if goal.journey {
+        journal
             .a2p
             .as_ref()
-            .is_some_and(|a| a.campaign_status.as_deref() == Some(CAMPAIGN_VERIFIED)),
-    }
+            .is_some_and(|a| a.campaign_status.as_deref() == Some(CAMPAIGN_VERIFIED))
+    } else if goal.voice() {
+        // The voice products are submitted after the profile: nothing more to ask.
+        true
+    } else {
+        journal.evaluation.is_some()
+            && journal.compliant.is_some()
+            && (!goal.submit || journal.submitted || journal.compliant == Some(false))
+    };
+    main && voice
 }
 
 /// Whether a journey's journal shows it waiting for a review (or a failed one): its brand
@@ -689,7 +728,7 @@ mod tests {
         RowStore::new(
             file.clone(),
             customer.into(),
-            Goal::Profile { submit: true },
+            Goal::profile(true),
             Arc::new(AtomicBool::new(false)),
             None,
         )
@@ -740,7 +779,7 @@ mod tests {
         let b = RowStore::new(
             file.clone(),
             "kb".into(),
-            Goal::Profile { submit: true },
+            Goal::profile(true),
             Arc::new(AtomicBool::new(false)),
             Some(loaded.customers["kb"].clone()),
         );
@@ -785,7 +824,7 @@ mod tests {
         let path = temp("stop");
         let (file, _) = BatchJournal::open(&path, "test").unwrap();
         let stop = Arc::new(AtomicBool::new(false));
-        let goal = Goal::Profile { submit: true };
+        let goal = Goal::profile(true);
         let store = RowStore::new(file, "k7".into(), goal, stop.clone(), None);
         store.save(&journal("th-1")).unwrap();
         stop.store(true, Ordering::SeqCst);
@@ -899,14 +938,14 @@ mod tests {
             let a = RowStore::new(
                 file.clone(),
                 "ka".into(),
-                Goal::Journey,
+                Goal::JOURNEY,
                 Arc::new(AtomicBool::new(false)),
                 None,
             );
             // The profile flow alone first (no `a2p` object), then the journey's progress.
             a.save(&journal("th-a")).unwrap();
             a.save(&last).unwrap();
-            assert!(!finished(&last, Goal::Journey));
+            assert!(!finished(&last, Goal::JOURNEY));
             assert!(awaiting_review(&last));
             // The campaign's intent, then its SID and status: patches inside `a2p`.
             last.intents.insert(
@@ -950,7 +989,7 @@ mod tests {
             let a = RowStore::new(
                 file,
                 "ka".into(),
-                Goal::Journey,
+                Goal::JOURNEY,
                 Arc::new(AtomicBool::new(false)),
                 Some(loaded.customers["ka"].clone()),
             );
@@ -965,7 +1004,7 @@ mod tests {
         assert!(loaded.compacted_from.is_some());
         assert_eq!(fs::read_to_string(&path).unwrap().lines().count(), 2);
         assert_eq!(loaded.customers["ka"], last);
-        assert!(finished(&last, Goal::Journey));
+        assert!(finished(&last, Goal::JOURNEY));
         fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 

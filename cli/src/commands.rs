@@ -197,6 +197,14 @@ pub async fn profile_create(ctx: &Context, args: &CreateArgs) -> Result<u8, CliE
             return Ok(EXIT_FAILED);
         }
     };
+    if customer.voice.is_some() {
+        return Err(CliError::usage(format!(
+            "{}: the voice.* keys (SHAKEN/STIR, CNAM) are run by `trusthub onboard` (a CSV of one \
+             row, with --journal, works); `profile create` runs the profile and the A2P journey \
+             only; nothing was sent",
+            args.file.display()
+        )));
+    }
     let policy_sid = customer.profile.policy();
     let primary = customer.profile.primary_profile();
     let preflight = match Preflight::check(&ctx.client, policy_sid, primary).await {
@@ -784,6 +792,7 @@ pub fn schema(json: bool) -> u8 {
                     "list": f.kind.is_list(),
                     "separator": f.kind.separator().map(String::from),
                     "a2p": input::is_a2p_key(f.key),
+                    "voice": input::is_voice_key(f.key),
                     "required": match f.need {
                         Need::Required => "yes".to_owned(),
                         Need::Optional => "no".to_owned(),
@@ -805,7 +814,9 @@ pub fn schema(json: bool) -> u8 {
          {UNLISTED_PREFIX}VALUE sends a value Twilio accepts but does not list.\nA2P 10DLC: a \
          customer with any a2p.*, brand.*, messaging_service.* or campaign.* key runs the A2P \
          journey (its keys marked \"A2P rows\" then required); the others onboard the profile \
-         only.\n"
+         only.\nVoice: a customer with voice.shaken_stir true or a voice.cnam_display_name gets \
+         those trust products for its phone_number_sids after its profile (submitted); `onboard` \
+         runs them (a row may have A2P keys too: the journey, then the voice products).\n"
     );
     let rows: Vec<Vec<String>> = FIELDS
         .iter()

@@ -29,6 +29,7 @@ use trusthub::attributes::{
     RegistrationIdentifier, StockExchange, UnknownValueError,
 };
 use trusthub::flow::a2p::{Brand, BrandType, Campaign, Journey, MessagingServiceInput};
+use trusthub::flow::voice::VoiceProducts;
 use trusthub::flow::{DigestKey, SecondaryProfile};
 use trusthub::sid::{
     AddressSid, CustomerProfileSid, MessagingServiceSid, PhoneNumberSid, PolicySid,
@@ -208,6 +209,11 @@ pub const FIELDS: &[Field] = &[
     field("campaign.age_gated", Kind::Bool, Need::Optional, "whether the content is age-gated; default false"),
     field("campaign.direct_lending", Kind::Bool, Need::Optional, "whether the campaign is about direct lending; default false"),
     field("campaign.subscriber_opt_in", Kind::Bool, Need::Optional, "states that recipients opted in (SubscriberOptIn); default: not stated"),
+    field("voice.shaken_stir", Kind::Bool, Need::Optional, "voice: create a SHAKEN/STIR trust product for the row's phone_number_sids (true or false). A row (or file) with voice.shaken_stir true or a voice.cnam_display_name runs the voice products after its profile (which is then always submitted): the trust products, the profile and the numbers assigned, evaluated and submitted"),
+    field("voice.cnam_display_name", Kind::Text, Need::Optional, "voice: create a CNAM trust product showing this caller name on the row's phone_number_sids: at most 15 characters, a letter first, then letters, digits, '.', ',' and spaces; the business must be registered with EIN or DUNS"),
+    field("voice.shaken_stir_name", Kind::Text, Need::Optional, "the SHAKEN/STIR trust product's name; default: friendly_name followed by \" SHAKEN/STIR\""),
+    field("voice.cnam_name", Kind::Text, Need::Optional, "the CNAM trust product's name; default: friendly_name followed by \" CNAM\""),
+    field("voice.trust_product_email", Kind::Text, Need::Optional, "the voice trust products' status email; default: email"),
 ];
 
 /// The accepted values of `brand.type`.
@@ -215,6 +221,9 @@ pub const BRAND_TYPES: &[&str] = &["STANDARD", "LOW_VOLUME_STANDARD"];
 
 /// The sections whose keys make a customer an A2P customer.
 pub const A2P_SECTIONS: [&str; 4] = ["a2p", "brand", "messaging_service", "campaign"];
+
+/// The section whose keys ask for the voice trust products (SHAKEN/STIR, CNAM).
+pub const VOICE_SECTION: &str = "voice";
 
 /// What separates the items of a message list (`campaign.message_samples`) in a CSV cell or a
 /// TOML/JSON string: messages hold commas.
@@ -228,6 +237,12 @@ pub fn is_a2p_key(key: &str) -> bool {
     A2P_SECTIONS
         .iter()
         .any(|s| key.strip_prefix(s).is_some_and(|r| r.starts_with('.')))
+}
+
+/// Whether `key` belongs to the voice trust products (`voice.*`).
+pub fn is_voice_key(key: &str) -> bool {
+    key.strip_prefix(VOICE_SECTION)
+        .is_some_and(|r| r.starts_with('.'))
 }
 
 /// The schema entry of `key`.
@@ -409,6 +424,18 @@ impl Record {
     pub fn is_a2p(&self) -> bool {
         self.values.keys().any(|k| is_a2p_key(k))
     }
+
+    /// Whether the customer asks for voice trust products: it has a `voice.*` key, other than a
+    /// lone `voice.shaken_stir` of `false` (a CSV column filled for every row).
+    pub fn is_voice(&self) -> bool {
+        self.values.keys().any(|k| {
+            is_voice_key(k)
+                && !(k == "voice.shaken_stir"
+                    && self
+                        .text(k)
+                        .is_some_and(|t| t.trim().eq_ignore_ascii_case("false")))
+        })
+    }
 }
 
 fn scalar_text(value: &Json) -> Option<String> {
@@ -584,6 +611,9 @@ pub struct Customer {
     pub profile: SecondaryProfile,
     /// The A2P 10DLC journey, for an A2P customer (its profile is [`Customer::profile`]).
     pub journey: Option<Journey>,
+    /// The voice trust products (SHAKEN/STIR, CNAM), for a voice customer (its profile is
+    /// [`Customer::profile`], its numbers the profile's).
+    pub voice: Option<VoiceProducts>,
     /// The business information as parsed (the tests read it; the flow input holds it).
     #[cfg(test)]
     pub business: BusinessInformation,
@@ -634,7 +664,7 @@ pub fn build(record: &Record, defaults: &Defaults) -> Result<Customer, Vec<Probl
             )),
         }
     }
-    b = b.phone_numbers(phone_numbers);
+    b = b.phone_numbers(phone_numbers.clone());
 
     let business = business(record, &mut problems);
     if let Some(business) = &business {
@@ -689,12 +719,25 @@ pub fn build(record: &Record, defaults: &Defaults) -> Result<Customer, Vec<Probl
     } else {
         None
     };
+    let voice = if record.is_voice() {
+        voice(
+            record,
+            profile.as_ref(),
+            business.as_ref(),
+            phone_numbers,
+            &mut problems,
+            &mut warnings,
+        )
+    } else {
+        None
+    };
     let key = customer_key(record, business.as_ref(), &mut problems);
     match (profile, business, key) {
         (Some(profile), Some(_business), Some(key)) if problems.is_empty() => Ok(Customer {
             key,
             profile,
             journey,
+            voice,
             #[cfg(test)]
             business: _business,
             #[cfg(test)]
@@ -891,6 +934,116 @@ fn journey(
             }
             None
         }
+    }
+}
+
+/// The voice trust products of a voice customer. Their problems are added to `problems` (named
+/// by input key); with a profile that did not build, the voice keys are still checked, against a
+/// placeholder profile, so that every problem is reported at once.
+fn voice(
+    record: &Record,
+    profile: Option<&SecondaryProfile>,
+    business: Option<&BusinessInformation>,
+    phone_numbers: Vec<PhoneNumberSid>,
+    problems: &mut Vec<Problem>,
+    warnings: &mut Vec<String>,
+) -> Option<VoiceProducts> {
+    let optional = |key: &str| record.text(key).map(|t| t.trim().to_owned());
+    let shaken_stir = boolean(record, "voice.shaken_stir", problems).unwrap_or(false);
+    // The names and email as the facade defaults them, given explicitly so that they are
+    // checked even when the profile did not build.
+    let friendly_name = record.text("friendly_name").map(str::trim).unwrap_or("");
+    let name = |key: &str, suffix: &str| {
+        optional(key).unwrap_or_else(|| {
+            if friendly_name.is_empty() {
+                String::new()
+            } else {
+                format!("{friendly_name} {suffix}")
+            }
+        })
+    };
+    let email = optional("voice.trust_product_email")
+        .or_else(|| optional("email"))
+        .unwrap_or_default();
+    let mut builder = VoiceProducts::builder().phone_numbers(phone_numbers);
+    if shaken_stir {
+        builder = builder.shaken_stir_named(name("voice.shaken_stir_name", "SHAKEN/STIR"), &email);
+    }
+    let display = record.text("voice.cnam_display_name");
+    if let Some(display) = display {
+        builder = builder.cnam_named(display, name("voice.cnam_name", "CNAM"), &email);
+    }
+    // CNAM needs a business registered with EIN or DUNS: said by the CNAM column, the one that
+    // asks for it (the profile alone is fine).
+    if let (Some(business), Some(_)) = (business, display) {
+        let identifier = &business.business_registration_identifier;
+        if !matches!(
+            identifier,
+            RegistrationIdentifier::Ein | RegistrationIdentifier::Duns
+        ) {
+            problems.push(Problem::new(
+                "voice.cnam_display_name",
+                "nothing unless business_information.business_registration_identifier is EIN or \
+                 DUNS (CNAM needs a profile registered with one)",
+                format!("a CNAM name, with identifier {}", identifier.as_str()),
+            ));
+        }
+    }
+    let builder = match profile {
+        Some(profile) => builder.secondary_profile(profile.clone()),
+        // Only validated: never run (the customer has problems).
+        None => builder.existing_profile(CustomerProfileSid::from_static(
+            "BU00000000000000000000000000000000",
+        )),
+    };
+    match builder.build() {
+        Ok(voice) => {
+            let profile_warnings = profile.map_or(0, |p| p.warnings().len());
+            warnings.extend(
+                voice
+                    .warnings()
+                    .iter()
+                    .skip(profile_warnings)
+                    .map(|w| format!("{}: {}", voice_input_key(record, w.field()), w.message())),
+            );
+            profile.is_some().then_some(voice)
+        }
+        Err(errors) => {
+            for e in errors.errors() {
+                if e.field() == "business_information.business_registration_identifier" {
+                    continue; // reported above, by the CNAM column
+                }
+                let field = voice_input_key(record, e.field());
+                if problems.iter().any(|p| p.field == field) {
+                    continue;
+                }
+                problems.push(Problem::new(field, e.expected(), e.found()));
+            }
+            None
+        }
+    }
+}
+
+/// The input key of a facade validation path of the voice products. A trust product's name or
+/// email that was not given comes from `friendly_name` or `email`: its problem is theirs.
+fn voice_input_key(record: &Record, facade_field: &str) -> String {
+    let given = |key: &str| record.text(key).is_some();
+    match facade_field {
+        "shaken_stir" => "voice.shaken_stir".to_owned(),
+        "cnam.display_name" => "voice.cnam_display_name".to_owned(),
+        "shaken_stir.friendly_name" if given("voice.shaken_stir_name") => {
+            "voice.shaken_stir_name".to_owned()
+        }
+        "cnam.friendly_name" if given("voice.cnam_name") => "voice.cnam_name".to_owned(),
+        "shaken_stir.friendly_name" | "cnam.friendly_name" => "friendly_name".to_owned(),
+        "shaken_stir.email" | "cnam.email" if given("voice.trust_product_email") => {
+            "voice.trust_product_email".to_owned()
+        }
+        "shaken_stir.email" | "cnam.email" => "email".to_owned(),
+        other => other
+            .strip_prefix("phone_numbers")
+            .map(|rest| format!("phone_number_sids{rest}"))
+            .unwrap_or_else(|| other.to_owned()),
     }
 }
 
@@ -1443,6 +1596,85 @@ mod tests {
             "{problems:?}"
         );
         assert_eq!(problems.len(), 1, "{problems:?}");
+    }
+
+    #[test]
+    fn voice_keys_build_the_voice_products() {
+        let mut doc = good();
+        doc["voice"] = serde_json::json!({"shaken_stir": "true", "cnam_display_name": "Acme Corp"});
+        let customer = build(&Record::from_document(&doc), &Defaults::default()).unwrap();
+        let voice = customer.voice.expect("a voice customer");
+        assert_eq!(
+            voice.kinds(),
+            [
+                trusthub::flow::TrustProductKind::ShakenStir,
+                trusthub::flow::TrustProductKind::Cnam
+            ]
+        );
+        assert!(customer.journey.is_none());
+        // A lone `false` (a CSV column filled for every row) asks for nothing.
+        let mut doc = good();
+        doc["voice"] = serde_json::json!({"shaken_stir": "false"});
+        let record = Record::from_document(&doc);
+        assert!(!record.is_voice());
+        assert!(build(&record, &Defaults::default())
+            .unwrap()
+            .voice
+            .is_none());
+    }
+
+    #[test]
+    fn voice_problems_are_named_by_key_without_their_values() {
+        // A CNAM name too long, starting with a digit; a SHAKEN/STIR name too long; the email
+        // the products default to is the profile's, its problem reported once.
+        let mut doc = good();
+        doc["email"] = "compliance.example.com".into();
+        doc["voice"] = serde_json::json!({
+            "shaken_stir": true,
+            "cnam_display_name": "1-800 Quorvane Widgets",
+            "shaken_stir_name": "Q".repeat(300),
+        });
+        let problems = build(&Record::from_document(&doc), &Defaults::default()).unwrap_err();
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["email", "voice.shaken_stir_name", "voice.cnam_display_name"],
+            "{problems:?}"
+        );
+        let text: String = problems.iter().map(|p| format!("{p}\n")).collect();
+        assert!(
+            !text.contains("Quorvane") && !text.contains("QQQ"),
+            "{text}"
+        );
+        assert!(
+            text.contains("found 22 characters, starting with a digit"),
+            "{text}"
+        );
+
+        // CNAM for a business registered with VAT: refused by the CNAM column.
+        let mut doc = good();
+        doc["business_information"]["business_registration_identifier"] = "VAT".into();
+        doc["voice"] = serde_json::json!({"cnam_display_name": "Acme Corp"});
+        let problems = build(&Record::from_document(&doc), &Defaults::default()).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].field, "voice.cnam_display_name");
+        assert!(
+            problems[0].found.ends_with("identifier VAT"),
+            "{problems:?}"
+        );
+        assert!(!problems[0].to_string().contains("Acme"), "{problems:?}");
+
+        // A name without a product; no phone number for the products.
+        let mut doc = good();
+        doc.as_object_mut().unwrap().remove("phone_number_sids");
+        doc["voice"] = serde_json::json!({"cnam_name": "Acme caller name"});
+        let problems = build(&Record::from_document(&doc), &Defaults::default()).unwrap_err();
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["voice.shaken_stir", "phone_number_sids"],
+            "{problems:?}"
+        );
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! trusthub profile create --file customer.toml [--submit] [--dry-run] [--journal FILE]
 //! trusthub onboard customers.csv --journal onboard.journal [--concurrency N] [--submit] [--dry-run]
 //!          [--brand-wait SECS] [--campaign-wait SECS] [--poll SECS]
-//! trusthub onboard customers.csv --journal onboard.journal --refresh   the A2P rows under review
+//! trusthub onboard customers.csv --journal onboard.journal --refresh   statuses, A2P rows under review
+//! trusthub onboard corrected.csv --journal onboard.journal --fix       fix the rejected profiles
 //! trusthub profile status BU...        trusthub profile evaluate BU...
 //! trusthub policies list               trusthub emulator [--port N] [--approve-after MS]
 //! trusthub schema                      the input keys and their accepted values
@@ -22,16 +23,24 @@
 //! campaign once the brand is approved. Nothing is created twice, brands and campaigns (each a
 //! fee) included.
 //!
+//! A customer with `voice.shaken_stir = true` or a `voice.cnam_display_name` gets those voice
+//! trust products (SHAKEN/STIR, CNAM) for its `phone_number_sids` after its profile (submitted);
+//! a row with A2P keys too runs the journey, then the voice products, on the same journal.
+//! `onboard --refresh` fetches the statuses of everything every row submitted (profile, trust
+//! products, brand, campaign) and prints what changed; `onboard corrected.csv --fix` updates the
+//! rows whose profile Twilio rejected with what changed in the CSV, and submits them again.
+//!
 //! Credentials come from the library's environment variables (`TWILIO_ACCOUNT_SID` with
 //! `TWILIO_AUTH_TOKEN`, or `TWILIO_API_KEY` + `TWILIO_API_SECRET`; `TWILIO_BASE_URL`, ...);
 //! `--emulator` runs any command against an embedded emulator instead
 //! (`--emulator-approve-after MS` has it approve profiles, brands and campaigns). Exit codes:
-//! 0 success (every row compliant, every A2P row registered), 1 some row or profile failed, is
-//! invalid, not compliant, or its brand or campaign was rejected (with `--refresh`: or is left
-//! unfinished), 2 usage (bad arguments, unreadable input file, a journal held by another process,
-//! missing credentials), 3 nothing failed but some A2P rows wait for a review (run `onboard
-//! --refresh` later), 130 interrupted by Ctrl-C, SIGTERM or SIGHUP (resumable). A run with
-//! failures exits 1 even when other rows wait.
+//! 0 success (every row compliant, every A2P row registered; with `--refresh`: everything
+//! approved; with `--fix`: every rejected row resubmitted), 1 some row or profile failed, is
+//! invalid, not compliant, or was rejected (its profile, a trust product, its brand or campaign;
+//! with `--refresh` / `--fix`: or is left unfinished), 2 usage (bad arguments, unreadable input
+//! file, a journal held by another process, missing credentials), 3 nothing failed but some rows
+//! wait for a review (run `onboard --refresh` later), 130 interrupted by Ctrl-C, SIGTERM or
+//! SIGHUP (resumable). A run with failures exits 1 even when other rows wait.
 #![warn(missing_docs)]
 
 mod batch_journal;
@@ -53,14 +62,15 @@ use context::{CliError, Context};
 
 /// Exit code: everything succeeded (every row or profile compliant).
 pub const EXIT_OK: u8 = 0;
-/// Exit code: some row or profile failed, is invalid, is not compliant, or its A2P brand or
-/// campaign was rejected (with `--refresh`: or is left unfinished). Takes precedence over
-/// [`EXIT_WAITING`].
+/// Exit code: some row or profile failed, is invalid, is not compliant, or was rejected (its
+/// profile or a trust product by Twilio, its A2P brand or campaign; with `--refresh` / `--fix`:
+/// or is left unfinished). Takes precedence over [`EXIT_WAITING`].
 pub const EXIT_FAILED: u8 = 1;
 /// Exit code: usage error (clap's own code for bad arguments), unreadable input, no credentials.
 pub const EXIT_USAGE: u8 = 2;
-/// Exit code: nothing failed, but some A2P rows wait for a review (their brand's vetting or their
-/// campaign's); `trusthub onboard ... --refresh` later goes on.
+/// Exit code: nothing failed, but some rows wait for a review (an A2P brand's vetting or a
+/// campaign's; with `--refresh`, also a profile's or a trust product's); `trusthub onboard ...
+/// --refresh` later goes on.
 pub const EXIT_WAITING: u8 = 3;
 /// Exit code: interrupted by Ctrl-C, SIGTERM or SIGHUP; the same command resumes.
 pub const EXIT_INTERRUPTED: u8 = 130;
@@ -75,9 +85,9 @@ pub const EXIT_INTERRUPTED: u8 = 130;
                   TWILIO_API_SECRET); optional TWILIO_BASE_URL, TWILIO_EDGE, TWILIO_REGION.\n\
                   Exit codes: 0 success (every row compliant, every A2P row registered), 1 some \
                   row/profile failed, is not compliant or was rejected, 2 usage, 3 nothing failed \
-                  but some A2P rows wait for a brand or campaign review (run `onboard ... \
-                  --refresh` later), 130 interrupted by Ctrl-C, SIGTERM or SIGHUP (run the same \
-                  command again to resume)."
+                  but some rows wait for a review (run `onboard ... --refresh` later), 130 \
+                  interrupted by Ctrl-C, SIGTERM or SIGHUP (run the same command again to \
+                  resume)."
 )]
 struct Cli {
     #[command(flatten)]
@@ -112,18 +122,21 @@ enum Command {
         #[command(subcommand)]
         command: ProfileCommand,
     },
-    /// One profile (or, for rows with A2P columns, the A2P 10DLC journey) per CSV row, with
-    /// progress, resume (same command again), `--refresh` of the rows waiting for a brand or
-    /// campaign review, and a report.
+    /// One profile (or, for rows with A2P columns, the A2P 10DLC journey; with voice columns, the
+    /// SHAKEN/STIR and CNAM trust products) per CSV row, with progress, resume (same command
+    /// again), `--refresh` of the statuses, `--fix` of rejected profiles, and a report.
     #[command(
         after_help = "Row outcomes: compliant, registered (A2P: brand approved, campaign \
-                            verified), waiting (A2P: brand or campaign under review; not a \
-                            failure), rejected (A2P: brand or campaign failed its review), \
-                            noncompliant, invalid, error, pending (interrupted or not started).\n\
-                            Exit codes: 0 every row compliant or registered; 1 some row \
-                            invalid, error, noncompliant or rejected (with --refresh: or left \
-                            unfinished); 3 none failed but some wait for a review; 130 \
-                            interrupted (the same command resumes)."
+                            verified), approved (--refresh: everything submitted approved), \
+                            waiting (under review; not a failure), rejected (brand or campaign \
+                            failed its review; --refresh: profile or trust product rejected), \
+                            resubmitted (--fix: fixed and submitted again), unchanged (--fix: \
+                            not rejected, not touched), noncompliant, invalid, error, pending \
+                            (interrupted or not started).\n\
+                            Exit codes: 0 every row compliant, registered, approved or \
+                            resubmitted; 1 some row invalid, error, noncompliant or rejected \
+                            (with --refresh or --fix: or left unfinished); 3 none failed but \
+                            some wait for a review; 130 interrupted (the same command resumes)."
     )]
     Onboard(onboard::OnboardArgs),
     /// Trust Hub policies.

@@ -1,6 +1,9 @@
 //! `trusthub onboard`: one Secondary Customer Profile flow per CSV row, or, for a row with A2P
 //! columns, the A2P 10DLC journey ([`Journey`]: the profile, submitted, then the A2P trust
-//! product, the brand, the Messaging Service and the campaign).
+//! product, the brand, the Messaging Service and the campaign), and for a row with voice
+//! columns, the voice trust products ([`VoiceProducts`]: SHAKEN/STIR and CNAM, after the
+//! profile, submitted; a row with both runs the journey, then the voice products, on the same
+//! journal).
 //!
 //! 1. Every row is read and validated; a row with problems is reported (every problem) and
 //!    skipped, the others go on. Rows are identified by their customer key (the `customer_key`
@@ -31,10 +34,18 @@
 //!    their brand and campaign and go on to create the campaign once the brand is approved.
 //!    Brands and campaigns are never created twice (the journal's intents, and one brand per
 //!    A2P trust product, one campaign per service).
-//! 7. The report (CSV and JSON) lists every row; the exit code is 0 when every row is compliant
-//!    (A2P rows: registered), 1 when some row is invalid, failed, not compliant or rejected (or,
-//!    with `--refresh`, unfinished), 3 when none failed but some wait for a review, 130 when
-//!    interrupted.
+//!    `--refresh` also brings every row's submitted resources up to date
+//!    ([`trusthub::watch::refresh`]: the profile, the trust products, the brand, the campaign),
+//!    prints what changed and reports the current statuses.
+//! 7. `--fix` runs [`Client::fix_profile`] for the rows whose profile Twilio rejected, with the
+//!    row as corrected: the journal's digests say which parts changed, and only their resources
+//!    are updated before the profile is evaluated and submitted again. Rows whose profile is not
+//!    rejected are reported `unchanged`; a rejected row that did not change is not resubmitted
+//!    (unless `--resubmit-unchanged`); nothing else starts.
+//! 8. The report (CSV and JSON) lists every row; the exit code is 0 when every row is compliant
+//!    (A2P rows: registered; `--refresh`: approved; `--fix`: resubmitted or unchanged), 1 when
+//!    some row is invalid, failed, not compliant or rejected (or, with `--refresh` / `--fix`,
+//!    unfinished), 3 when none failed but some wait for a review, 130 when interrupted.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::IsTerminal;
@@ -47,17 +58,28 @@ use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::task::JoinSet;
 use tracing::Instrument;
-use trusthub::api::trusthub_v1::CustomerProfileEvaluationStatus;
+use trusthub::api::runtime::text::printable;
+use trusthub::api::trusthub_v1::{
+    BundleError, CustomerProfileEvaluationStatus, CustomerProfileStatus,
+};
 use trusthub::evaluation::Evaluation;
 use trusthub::flow::a2p::Journey;
-use trusthub::flow::{FlowOptions, Journal, JournalStore, Limiter, Preflight};
-use trusthub::sid::{CustomerProfileSid, EvaluationSid, PolicySid};
+use trusthub::flow::voice::VoiceProducts;
+use trusthub::flow::{
+    DigestKey, FlowOptions, Journal, JournalStore, Limiter, Preflight, TrustProductKind,
+    INPUT_PARTS,
+};
+use trusthub::sid::{CustomerProfileSid, EvaluationSid, ObjectSid, PolicySid, TrustProductSid};
+use trusthub::watch;
 use trusthub::{Client, FlowError};
 
 use crate::batch_journal::{awaiting_review, finished, is_stopping, BatchJournal, Goal, RowStore};
 use crate::context::{CliError, Context};
 use crate::input::{self, Customer, CustomerKey, Defaults, Record};
-use crate::report::{self, evaluation_failures, Outcome, Report, RowReport, Run, Summary};
+use crate::report::{
+    self, evaluation_failures, trust_product_name, Change, Outcome, Report, RowReport, Run,
+    Summary, TWILIO_APPROVED, TWILIO_REJECTED, UPDATED_SEPARATOR,
+};
 use crate::table;
 use crate::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_WAITING};
 
@@ -82,11 +104,25 @@ pub struct OnboardArgs {
     /// destination; create nothing.
     #[arg(long, conflicts_with = "submit")]
     pub dry_run: bool,
-    /// Refresh the A2P rows waiting for a review: run only the rows whose brand exists and whose
-    /// campaign is not verified (they fetch the brand and campaign, and create the campaign once
-    /// the brand is approved), report every row, start or resume nothing else.
+    /// Refresh the statuses: fetch what every row submitted and Twilio has not decided yet (the
+    /// profile, the trust products, the brand, the campaign), print what changed and report the
+    /// current statuses; the A2P rows waiting for a review go on (their campaign is created once
+    /// their brand is approved). Nothing else starts or resumes. Exit 0 when everything is
+    /// approved, 1 when something was rejected (or a row is unfinished), 3 when something is
+    /// still under review.
     #[arg(long, conflicts_with = "dry_run")]
     pub refresh: bool,
+    /// Fix the rows whose profile Twilio rejected, from this (corrected) CSV: update only what
+    /// changed since the profile was submitted (an end user, the address, the profile's name,
+    /// email or callback), evaluate it again and submit it again. Rows whose profile is not
+    /// rejected are reported `unchanged` and not touched; nothing else starts.
+    #[arg(long, conflicts_with_all = ["dry_run", "refresh", "submit"])]
+    pub fix: bool,
+    /// With --fix: also resubmit rejected rows whose input did not change (after a fix made
+    /// elsewhere, such as a document replaced in the Console, or to finish a fix interrupted
+    /// after its evaluation).
+    #[arg(long, requires = "fix")]
+    pub resubmit_unchanged: bool,
     /// A2P rows: follow the brand's vetting for up to SECS (fractions allowed) before the row
     /// ends `waiting` (0: one look). A waiting row holds its place among the rows in flight.
     #[arg(long, value_name = "SECS", default_value = "0", value_parser = seconds)]
@@ -124,6 +160,20 @@ struct Waits {
     poll: Duration,
 }
 
+/// What a row's task does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Work {
+    /// Start or resume its flow (the profile, the journey, the voice products).
+    Onboard,
+    /// `--refresh`: fetch the statuses of what it submitted (and go on with a waiting journey).
+    Refresh,
+    /// `--fix`: fix its rejected profile and submit it again.
+    Fix {
+        /// `--resubmit-unchanged`.
+        unchanged: bool,
+    },
+}
+
 /// A row to run.
 struct Job {
     row: u64,
@@ -132,6 +182,7 @@ struct Job {
     customer: Customer,
     journal: Option<Journal>,
     preflight: Arc<Preflight>,
+    work: Work,
 }
 
 impl Job {
@@ -141,10 +192,37 @@ impl Job {
 }
 
 fn goal(customer: &Customer, submit: bool) -> Goal {
-    if customer.journey.is_some() {
-        Goal::Journey
-    } else {
-        Goal::Profile { submit }
+    let kinds = customer
+        .voice
+        .as_ref()
+        .map(VoiceProducts::kinds)
+        .unwrap_or_default();
+    Goal {
+        journey: customer.journey.is_some(),
+        shaken_stir: kinds.contains(&TrustProductKind::ShakenStir),
+        cnam: kinds.contains(&TrustProductKind::Cnam),
+        ..Goal::profile(submit)
+    }
+}
+
+/// The voice part of a customer's goal alone (its journey and profile set aside).
+fn voice_goal(customer: &Customer) -> Goal {
+    Goal {
+        journey: false,
+        ..goal(customer, true)
+    }
+}
+
+/// Checks that `journal` belongs to the customer's input (the profile's, the journey's, the voice
+/// products'), as resuming would.
+fn reconcile(customer: &Customer, journal: Journal, key: &DigestKey) -> Result<Journal, FlowError> {
+    let journal = match &customer.journey {
+        Some(journey) => journey.reconcile_journal(journal, key)?,
+        None => customer.profile.reconcile_journal(journal, key)?,
+    };
+    match &customer.voice {
+        Some(voice) => voice.reconcile_journal(journal, key),
+        None => Ok(journal),
     }
 }
 
@@ -197,15 +275,42 @@ fn csv_error(e: &csv::Error) -> String {
     }
 }
 
-fn invalid(row: u64, a2p: bool, failures: Vec<String>) -> RowReport {
-    RowReport {
-        failures,
-        ..RowReport::new(row, Outcome::Invalid, Run::Skipped, a2p)
+/// What a row asks for besides its profile: (A2P journey, voice products).
+#[derive(Debug, Clone, Copy, Default)]
+struct Parts {
+    a2p: bool,
+    voice: bool,
+}
+
+impl Parts {
+    fn of(customer: &Customer) -> Parts {
+        Parts {
+            a2p: customer.journey.is_some(),
+            voice: customer.voice.is_some(),
+        }
+    }
+
+    fn of_record(record: &Record) -> Parts {
+        Parts {
+            a2p: record.is_a2p(),
+            voice: record.is_voice(),
+        }
+    }
+
+    fn report(self, row: u64, result: Outcome, run: Run) -> RowReport {
+        RowReport::new(row, result, run, self.a2p).with_voice(self.voice)
     }
 }
 
-fn pending(row: u64, a2p: bool, journal: Option<&Journal>, run: Run) -> RowReport {
-    let mut report = RowReport::new(row, Outcome::Pending, run, a2p);
+fn invalid(row: u64, parts: Parts, failures: Vec<String>) -> RowReport {
+    RowReport {
+        failures,
+        ..parts.report(row, Outcome::Invalid, Run::Skipped)
+    }
+}
+
+fn pending(row: u64, parts: Parts, journal: Option<&Journal>, run: Run) -> RowReport {
+    let mut report = parts.report(row, Outcome::Pending, run);
     if let Some(journal) = journal {
         report.fill_from(journal);
     }
@@ -231,11 +336,12 @@ async fn fetch_evaluation_failures(
 }
 
 /// A row an earlier run finished: reported from the journal (plus the evaluation's failures
-/// and the current status, fetched). Nothing is created. An A2P row is finished once
-/// registered: its brand and campaign are reported as the journal last saw them.
-async fn report_earlier(client: &Client, row: u64, journal: Journal, a2p: bool) -> RowReport {
+/// and the current statuses of the profile and the voice products, fetched). Nothing is created.
+/// An A2P row is finished once registered: its brand and campaign are reported as the journal
+/// last saw them.
+async fn report_earlier(client: &Client, row: u64, journal: Journal, parts: Parts) -> RowReport {
     let compliant = journal.compliant == Some(true);
-    let result = match (a2p, compliant) {
+    let result = match (parts.a2p, compliant) {
         (true, _) => Outcome::Registered,
         (false, true) => Outcome::Compliant,
         (false, false) => Outcome::Noncompliant,
@@ -246,7 +352,7 @@ async fn report_earlier(client: &Client, row: u64, journal: Journal, a2p: bool) 
         } else {
             CustomerProfileEvaluationStatus::Noncompliant
         }),
-        ..RowReport::new(row, result, Run::Earlier, a2p)
+        ..parts.report(row, result, Run::Earlier)
     };
     report.fill_from(&journal);
     let Some(bundle) = journal.bundle else {
@@ -263,10 +369,32 @@ async fn report_earlier(client: &Client, row: u64, journal: Journal, a2p: bool) 
             )),
         }
     }
+    if parts.voice {
+        for (kind, sid) in [
+            (TrustProductKind::ShakenStir, report.shaken_stir_sid),
+            (TrustProductKind::Cnam, report.cnam_sid),
+        ] {
+            let Some(sid) = sid else { continue };
+            match client.trust_products().fetch(sid).send().await {
+                Ok(product) => {
+                    let status = product.status.map(|s| s.as_str().to_owned());
+                    match kind {
+                        TrustProductKind::ShakenStir => report.shaken_stir_status = status,
+                        _ => report.cnam_status = status,
+                    }
+                }
+                Err(e) => report.failures.push(format!(
+                    "{} {sid}: submitted earlier; its status could not be fetched: {e}",
+                    trust_product_name(kind)
+                )),
+            }
+        }
+    }
     report
 }
 
-/// Runs one row's flow (and submission), or its A2P journey, to its report.
+/// Runs one row's task: its flow (and submission), its A2P journey and / or its voice products,
+/// its refresh or its fix, to its report.
 async fn run_row(
     client: Client,
     job: Job,
@@ -275,6 +403,12 @@ async fn run_row(
     submit: bool,
     waits: Waits,
 ) -> RowReport {
+    match job.work {
+        Work::Onboard => {}
+        Work::Refresh => return refresh_row(&client, job, store, options, submit, waits).await,
+        Work::Fix { unchanged } => return fix_row(&client, job, store, options, unchanged).await,
+    }
+    let parts = Parts::of(&job.customer);
     let Job {
         row,
         customer,
@@ -287,7 +421,36 @@ async fn run_row(
         Run::New
     };
     if let Some(journey) = &customer.journey {
-        return run_journey(&client, row, journey, journal, store, options, waits, run).await;
+        let report = run_journey(
+            &client,
+            row,
+            journey,
+            journal,
+            store.clone(),
+            options.clone(),
+            waits,
+            run,
+        )
+        .await
+        .with_voice(parts.voice);
+        return match &customer.voice {
+            // The journey went as far as it goes today (registered, waiting for a review, or
+            // rejected): the voice products go on from its journal.
+            Some(voice)
+                if matches!(
+                    report.result,
+                    Outcome::Registered | Outcome::Waiting | Outcome::Rejected
+                ) =>
+            {
+                let journal = store.latest();
+                run_voice(&client, voice, journal, store, options, report).await
+            }
+            _ => report,
+        };
+    }
+    if let Some(voice) = &customer.voice {
+        let report = parts.report(row, Outcome::Compliant, run);
+        return run_voice(&client, voice, journal, store, options, report).await;
     }
     let shared: Arc<dyn JournalStore> = Arc::new(store.clone());
     let result = match journal {
@@ -337,6 +500,475 @@ async fn run_row(
         report.bundle_sid = store.latest().and_then(|j| j.bundle);
     }
     journal_error(report, error)
+}
+
+/// Runs one row's voice products (after its journey, when it has one: `report` is then the
+/// journey's) to its report: the trust products with the status their submission answered, or
+/// why they failed (a failure overrides the journey's outcome).
+async fn run_voice(
+    client: &Client,
+    voice: &VoiceProducts,
+    journal: Option<Journal>,
+    store: RowStore,
+    options: FlowOptions,
+    mut report: RowReport,
+) -> RowReport {
+    let shared: Arc<dyn JournalStore> = Arc::new(store.clone());
+    let mut flow = client
+        .voice_products(voice)
+        .journal(shared)
+        .options(options);
+    if let Some(journal) = journal {
+        flow = flow.resuming(journal);
+    }
+    let error = match flow.run().await {
+        Ok(done) => {
+            if let Some(evaluation) = &done.profile_evaluation {
+                report.evaluation_status = report
+                    .evaluation_status
+                    .take()
+                    .or_else(|| evaluation.status().cloned());
+            }
+            for product in &done.products {
+                let (sid, status) = match product.kind {
+                    TrustProductKind::ShakenStir => {
+                        (&mut report.shaken_stir_sid, &mut report.shaken_stir_status)
+                    }
+                    TrustProductKind::Cnam => (&mut report.cnam_sid, &mut report.cnam_status),
+                    _ => continue,
+                };
+                *sid = Some(product.trust_product);
+                *status = Some(product.status.as_str().to_owned());
+            }
+            report.fill_from(&done.journal);
+            // The profile was submitted before the products: its status now.
+            if report.submitted_status.is_none()
+                && let Some(bundle) = done.journal.bundle
+                && let Ok(profile) = client.customer_profiles().fetch(bundle).send().await
+            {
+                report.submitted_status = profile.status;
+            }
+            return report;
+        }
+        Err(error) => error,
+    };
+    let journal = store.latest();
+    if let Some(journal) = &journal {
+        report.fill_from(journal);
+    }
+    match error {
+        FlowError::NotCompliant {
+            bundle: Some(bundle),
+        } => {
+            report.result = Outcome::Noncompliant;
+            report.evaluation_status = Some(CustomerProfileEvaluationStatus::Noncompliant);
+            match journal.and_then(|j| j.evaluation) {
+                Some(evaluation) => {
+                    report.failures = fetch_evaluation_failures(client, bundle, evaluation).await
+                }
+                None => report.failures.push(
+                    FlowError::NotCompliant {
+                        bundle: Some(bundle),
+                    }
+                    .to_string(),
+                ),
+            }
+            report
+        }
+        FlowError::TrustProductNotCompliant {
+            trust_product,
+            failures,
+        } => {
+            report.result = Outcome::Noncompliant;
+            let progress = journal.as_ref().and_then(|j| {
+                j.voice
+                    .iter()
+                    .find(|(_, p)| p.sid == Some(trust_product))
+                    .map(|(kind, p)| (*kind, p.evaluation))
+            });
+            let name = progress.map_or("trust product", |(kind, _)| trust_product_name(kind));
+            // The evaluation's failures with their codes, when it can be fetched.
+            let fetched = match progress.and_then(|(_, evaluation)| evaluation) {
+                Some(evaluation) => client
+                    .trust_products()
+                    .evaluations(trust_product)
+                    .fetch(evaluation)
+                    .send()
+                    .await
+                    .ok()
+                    .map(|answer| evaluation_failures(&Evaluation::from(answer))),
+                None => None,
+            };
+            let lines = fetched.unwrap_or(failures);
+            report
+                .failures
+                .extend(lines.iter().map(|f| format!("{name} {trust_product}: {f}")));
+            report
+        }
+        error => journal_error(report, error),
+    }
+}
+
+/// `--refresh` of one row: every resource it submitted that Twilio has not decided yet is
+/// fetched ([`watch::refresh`], which journals the statuses), an A2P journey waiting for a review
+/// goes on, and the row is reported with its current statuses: `rejected` when something was
+/// rejected, `waiting` while something is under review, `approved` (A2P: `registered`) when
+/// everything is approved. An unfinished row is reported as such, left for a run without
+/// `--refresh`.
+async fn refresh_row(
+    client: &Client,
+    job: Job,
+    store: RowStore,
+    options: FlowOptions,
+    submit: bool,
+    waits: Waits,
+) -> RowReport {
+    let parts = Parts::of(&job.customer);
+    let goal = job.goal(submit);
+    let Job {
+        row,
+        customer,
+        journal,
+        ..
+    } = job;
+    let Some(mut journal) = journal else {
+        return pending(row, parts, None, Run::Skipped);
+    };
+    // What the journey saw of its brand and campaign is what they were: a change is from there.
+    if let Some(a2p) = &journal.a2p {
+        for (sid, status) in [
+            (a2p.brand.map(ObjectSid::from), a2p.brand_status.clone()),
+            (
+                a2p.campaign.map(ObjectSid::from),
+                a2p.campaign_status.clone(),
+            ),
+        ] {
+            if let (Some(sid), Some(status)) = (sid, status) {
+                journal.statuses.entry(sid).or_insert(status);
+            }
+        }
+    }
+    let changes = match watch::refresh(client, &mut journal, &store).await {
+        Ok(changes) => changes,
+        Err(error) => {
+            let mut report = parts.report(row, Outcome::Error, Run::Refreshed);
+            report.fill_from(&journal);
+            return journal_error(report, error);
+        }
+    };
+    let journal = store.latest().unwrap_or(journal);
+    let journey_waiting = customer.journey.as_ref().filter(|_| {
+        journal.a2p.as_ref().is_some_and(|a| a.brand.is_some())
+            && !finished(&journal, Goal::JOURNEY)
+            && finished(&journal, voice_goal(&customer))
+    });
+    let mut report = if let Some(journey) = journey_waiting {
+        run_journey(
+            client,
+            row,
+            journey,
+            Some(journal.clone()),
+            store.clone(),
+            options,
+            waits,
+            Run::Resumed,
+        )
+        .await
+        .with_voice(parts.voice)
+    } else if !finished(&journal, goal) {
+        let mut report = pending(row, parts, Some(&journal), Run::Skipped);
+        report.failures.push(
+            "unfinished, and not waiting for a review: --refresh leaves it; run without \
+             --refresh to finish it"
+                .to_owned(),
+        );
+        report
+    } else {
+        let mut report = parts.report(
+            row,
+            match (parts.a2p, journal.compliant) {
+                (true, _) => Outcome::Registered,
+                (false, Some(false)) => Outcome::Noncompliant,
+                (false, _) => Outcome::Compliant,
+            },
+            Run::Refreshed,
+        );
+        report.evaluation_status = journal.compliant.map(|c| {
+            if c {
+                CustomerProfileEvaluationStatus::Compliant
+            } else {
+                CustomerProfileEvaluationStatus::Noncompliant
+            }
+        });
+        if let (Some(false), Some(bundle), Some(evaluation)) =
+            (journal.compliant, journal.bundle, journal.evaluation)
+        {
+            report.failures = fetch_evaluation_failures(client, bundle, evaluation).await;
+        }
+        report
+    };
+    let journal = store.latest().unwrap_or(journal);
+    report.fill_from(&journal);
+    report.changes = changes.iter().map(Change::from_status_change).collect();
+    judge_statuses(client, &mut report).await;
+    report
+}
+
+/// Whether a status is Twilio's decision to reject (a profile's, a trust product's, a brand's,
+/// a campaign's).
+fn is_rejection(status: &str) -> bool {
+    matches!(status, TWILIO_REJECTED | "FAILED")
+}
+
+/// Whether a status is Twilio's approval.
+fn is_approval(status: &str) -> bool {
+    matches!(status, TWILIO_APPROVED | "APPROVED" | "VERIFIED")
+}
+
+/// Turns a refreshed row's outcome into what its statuses say: `rejected` when Twilio rejected
+/// its profile or a trust product (with the rejection's codes, fetched), `waiting` while
+/// something is under review, `approved` when everything it submitted was approved (an A2P row
+/// stays `registered`). Failures and unfinished rows are left as they are.
+async fn judge_statuses(client: &Client, report: &mut RowReport) {
+    if !matches!(
+        report.result,
+        Outcome::Compliant | Outcome::Registered | Outcome::Waiting | Outcome::Rejected
+    ) {
+        return;
+    }
+    let bundles = report.bundles();
+    let mut a2p_statuses = Vec::new();
+    if report.brand_sid.is_some() {
+        a2p_statuses.extend(report.brand_status.clone());
+    }
+    if report.campaign_sid.is_some() {
+        a2p_statuses.extend(report.campaign_status.clone());
+    }
+    let rejected: Vec<&(&str, String, Option<String>)> = bundles
+        .iter()
+        .filter(|(_, _, s)| s.as_deref().is_some_and(is_rejection))
+        .collect();
+    let reviewing = bundles
+        .iter()
+        .filter_map(|(_, _, s)| s.as_deref())
+        .chain(a2p_statuses.iter().map(String::as_str))
+        .any(|s| !is_rejection(s) && !is_approval(s));
+    if !rejected.is_empty() || a2p_statuses.iter().any(|s| is_rejection(s)) {
+        report.result = Outcome::Rejected;
+        for (what, sid, _) in rejected {
+            report
+                .failures
+                .push(rejection_failure(client, what, sid, true).await);
+        }
+    } else if reviewing || report.result == Outcome::Waiting {
+        report.result = Outcome::Waiting;
+    } else if !bundles.is_empty() && report.result == Outcome::Compliant {
+        report.result = Outcome::Approved;
+    }
+}
+
+/// A rejected profile's or trust product's report line: its error codes with the requirement
+/// and fields they name (Twilio's messages are left out: they may quote the business's data).
+async fn rejection_failure(client: &Client, what: &str, sid: &str, hint: bool) -> String {
+    let errors: Result<Option<Vec<BundleError>>, String> = if what == "profile" {
+        match sid.parse::<CustomerProfileSid>() {
+            Ok(sid) => client
+                .customer_profiles()
+                .fetch(sid)
+                .send()
+                .await
+                .map(|p| p.errors)
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        }
+    } else {
+        match sid.parse::<TrustProductSid>() {
+            Ok(sid) => client
+                .trust_products()
+                .fetch(sid)
+                .send()
+                .await
+                .map(|p| p.errors)
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        }
+    };
+    let hint = if hint && what == "profile" {
+        "; correct the row and run `trusthub onboard ... --fix`"
+    } else {
+        ""
+    };
+    match errors {
+        Ok(errors) => {
+            let codes: Vec<String> = errors.iter().flatten().map(bundle_error).collect();
+            if codes.is_empty() {
+                format!("{what} {sid}: {TWILIO_REJECTED} without an error code{hint}")
+            } else {
+                format!(
+                    "{what} {sid}: {TWILIO_REJECTED}: {}{hint}",
+                    codes.join(", ")
+                )
+            }
+        }
+        Err(e) => format!("{what} {sid}: {TWILIO_REJECTED}; its errors could not be fetched: {e}"),
+    }
+}
+
+/// One entry of a bundle's `errors`: `error CODE (requirement: field, field)`.
+fn bundle_error(error: &BundleError) -> String {
+    let code = error.code.map_or_else(
+        || "an error without a code".to_owned(),
+        |c| format!("error {c}"),
+    );
+    let requirement = error
+        .extra
+        .get("requirement_name")
+        .and_then(|v| v.as_str())
+        .filter(|s| !s.is_empty());
+    let fields: Vec<&str> = error
+        .extra
+        .get("fields")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f.as_str())
+        .collect();
+    match (requirement, fields.is_empty()) {
+        (Some(r), true) => format!("{code} ({})", printable(r)),
+        (Some(r), false) => format!(
+            "{code} ({}: {})",
+            printable(r),
+            printable(&fields.join(", "))
+        ),
+        (None, false) => format!("{code} (fields: {})", printable(&fields.join(", "))),
+        (None, true) => code,
+    }
+}
+
+/// A profile status from its wire text (any text: unknown ones are kept as they came).
+fn profile_status(text: &str) -> CustomerProfileStatus {
+    text.parse().unwrap_or_else(|never| match never {})
+}
+
+/// Whether a fix of this journal's profile was started and not finished: its mark
+/// ([`trusthub::flow::FIX_KEY`]) or the resubmission's intent is open, or an update dropped the
+/// evaluation.
+fn fix_in_progress(journal: &Journal) -> bool {
+    journal.intents.contains_key(trusthub::flow::FIX_KEY)
+        || journal.intents.contains_key("resubmit")
+        || journal.evaluation.is_none()
+}
+
+/// `--fix` of one row whose journal holds a submitted profile: when Twilio rejected it, the parts
+/// of the row that changed since (the journal's digests) are updated, the profile evaluated and
+/// submitted again ([`Client::fix_profile`]). A profile not rejected is left `unchanged`; a
+/// rejected one whose row did not change is not resubmitted unless `resubmit_unchanged`.
+async fn fix_row(
+    client: &Client,
+    job: Job,
+    store: RowStore,
+    options: FlowOptions,
+    resubmit_unchanged: bool,
+) -> RowReport {
+    let parts = Parts::of(&job.customer);
+    let Job {
+        row,
+        customer,
+        journal,
+        ..
+    } = job;
+    let mut report = parts.report(row, Outcome::Error, Run::Fixed);
+    let Some((journal, bundle)) = journal.and_then(|j| {
+        let bundle = j.bundle.filter(|_| j.submitted)?;
+        Some((j, bundle))
+    }) else {
+        return pending(row, parts, None, Run::Skipped);
+    };
+    report.fill_from(&journal);
+    let status = match client.customer_profiles().fetch(bundle).send().await {
+        Ok(profile) => profile.status.unwrap_or_else(|| profile_status("")),
+        Err(e) => {
+            report
+                .failures
+                .push(format!("cannot fetch the status of profile {bundle}: {e}"));
+            return report;
+        }
+    };
+    report.submitted_status = Some(status.clone());
+    let in_progress = fix_in_progress(&journal);
+    if status.as_str() != TWILIO_REJECTED && !in_progress {
+        report.result = Outcome::Unchanged;
+        report.run = Run::Skipped;
+        return report;
+    }
+    let now = customer.profile.input_digests(store.digest_key());
+    let changed = INPUT_PARTS
+        .iter()
+        .any(|part| journal.input.get(*part) != now.get(*part));
+    if !changed && !in_progress && !resubmit_unchanged {
+        report.result = Outcome::Rejected;
+        report.run = Run::Skipped;
+        report
+            .failures
+            .push(rejection_failure(client, "profile", bundle.as_str(), false).await);
+        report.failures.push(
+            "the row did not change since its profile was submitted: not resubmitted (correct \
+             what the rejection names, or pass --resubmit-unchanged after a fix made elsewhere)"
+                .to_owned(),
+        );
+        return report;
+    }
+    let result = client
+        .fix_profile(&customer.profile, journal)
+        .journal(store.clone())
+        .options(options)
+        .run()
+        .await;
+    let error = match result {
+        Ok(fixed) => {
+            report.result = Outcome::Resubmitted;
+            report.updated = fixed.updated;
+            report.evaluation_status = fixed.evaluation.status().cloned();
+            report.submitted_status = Some(fixed.status);
+            report.fill_from(&fixed.journal);
+            return report;
+        }
+        Err(error) => error,
+    };
+    let latest = store.latest();
+    if let Some(journal) = &latest {
+        report.fill_from(journal);
+    }
+    match error {
+        FlowError::NotRejected { status, .. } => {
+            report.result = Outcome::Unchanged;
+            report.run = Run::Skipped;
+            report.submitted_status = Some(status);
+            report
+        }
+        FlowError::NotCompliant { .. } => {
+            report.result = Outcome::Noncompliant;
+            report.evaluation_status = Some(CustomerProfileEvaluationStatus::Noncompliant);
+            report.failures = match latest.and_then(|j| j.evaluation) {
+                Some(evaluation) => fetch_evaluation_failures(client, bundle, evaluation).await,
+                None => Vec::new(),
+            };
+            report.failures.push(
+                "the corrected row does not evaluate compliant: the updates were made, the \
+                 profile was not resubmitted; correct the row and run --fix again"
+                    .to_owned(),
+            );
+            report
+        }
+        FlowError::StaleJournal { detail } => {
+            report.failures.push(format!(
+                "cannot be fixed by an update: {detail}; nothing was changed (a new profile \
+                 needs a new customer_key)"
+            ));
+            report
+        }
+        error => journal_error(report, error),
+    }
 }
 
 /// The report of a row whose flow failed with `error`: a journal error leaves it pending
@@ -497,7 +1129,11 @@ impl Progress {
     fn ended(&mut self, outcome: Outcome) {
         self.in_flight = self.in_flight.saturating_sub(1);
         match outcome {
-            Outcome::Compliant | Outcome::Registered => {
+            Outcome::Compliant
+            | Outcome::Registered
+            | Outcome::Approved
+            | Outcome::Resubmitted
+            | Outcome::Unchanged => {
                 self.done += 1;
                 self.bar.inc(1);
             }
@@ -525,7 +1161,13 @@ impl Progress {
 
 /// The command line as typed, for the resume hint (arguments are paths and flags).
 fn command_line() -> String {
+    command_line_without(&[])
+}
+
+/// The command line as typed without these flags (flags without values).
+fn command_line_without(flags: &[&str]) -> String {
     std::env::args()
+        .filter(|a| !flags.contains(&a.as_str()))
         .map(|a| {
             if !a.is_empty()
                 && a.chars()
@@ -604,7 +1246,7 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
     let mut first_row_of: HashMap<CustomerKey, u64> = HashMap::new();
     // Records are consumed as they are built: a large CSV is not held twice.
     for (row, record) in rows {
-        let a2p = record.is_a2p();
+        let parts = Parts::of_record(&record);
         match input::build(&record, &defaults) {
             Ok(customer) => match first_row_of.get(&customer.key) {
                 Some(first) => {
@@ -612,7 +1254,7 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
                         row,
                         invalid(
                             row,
-                            a2p,
+                            parts,
                             vec![format!(
                                 "{}: expected a customer no other row has; found the {} of row \
                                  {first} (the same customer twice)",
@@ -630,7 +1272,7 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
             Err(problems) => {
                 reports.insert(
                     row,
-                    invalid(row, a2p, problems.iter().map(|p| p.to_string()).collect()),
+                    invalid(row, parts, problems.iter().map(|p| p.to_string()).collect()),
                 );
             }
         }
@@ -663,7 +1305,7 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
     let mut jobs = Vec::new();
     let mut earlier = Vec::new();
     for (row, customer) in valid {
-        let a2p = customer.journey.is_some();
+        let parts = Parts::of(&customer);
         let key = digest_key
             .as_ref()
             .map(|k| customer.key.digest(k))
@@ -673,7 +1315,7 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
         let preflight = match &checked[&(policy_sid, customer.profile.primary_profile())] {
             Ok(preflight) => preflight.clone(),
             Err(refused) => {
-                reports.insert(row, invalid(row, a2p, vec![refused.clone()]));
+                reports.insert(row, invalid(row, parts, vec![refused.clone()]));
                 continue;
             }
         };
@@ -683,29 +1325,70 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
                 .iter()
                 .map(|p| format!("policy {policy_sid} requires {p}"))
                 .collect();
-            reports.insert(row, invalid(row, a2p, failures));
+            reports.insert(row, invalid(row, parts, failures));
+            continue;
+        }
+        let job = |journal: Option<Journal>, work: Work| Job {
+            row,
+            key: key.clone(),
+            customer: customer.clone(),
+            journal,
+            preflight: preflight.clone(),
+            work,
+        };
+        if args.fix {
+            // `--fix` touches only submitted profiles (and fixes only the rejected ones).
+            match journal {
+                Some(journal) if journal.submitted && journal.bundle.is_some() => {
+                    let work = Work::Fix {
+                        unchanged: args.resubmit_unchanged,
+                    };
+                    jobs.push(job(Some(journal), work));
+                }
+                journal => {
+                    let mut r = pending(row, parts, journal.as_ref(), Run::Skipped);
+                    r.failures.push(
+                        "no submitted profile: --fix fixes only profiles Twilio rejected; run \
+                         without --fix to onboard it"
+                            .to_owned(),
+                    );
+                    reports.insert(row, r);
+                }
+            }
+            continue;
+        }
+        if args.refresh {
+            match journal {
+                Some(journal) => jobs.push(job(Some(journal), Work::Refresh)),
+                None => {
+                    let mut r = pending(row, parts, None, Run::Skipped);
+                    r.failures.push(
+                        "not started: --refresh starts nothing; run without --refresh to \
+                         onboard it"
+                            .to_owned(),
+                    );
+                    reports.insert(row, r);
+                }
+            }
             continue;
         }
         match journal {
             Some(journal) if finished(&journal, goal(&customer, args.submit)) => {
                 let digest_key = digest_key.as_ref().expect("a journal was read");
-                let reconciled = match &customer.journey {
-                    Some(journey) => journey.reconcile_journal(journal.clone(), digest_key),
-                    None => customer
-                        .profile
-                        .reconcile_journal(journal.clone(), digest_key),
-                };
-                match reconciled {
-                    Ok(_) => earlier.push((row, journal, a2p)),
+                match reconcile(&customer, journal.clone(), digest_key) {
+                    Ok(_) => earlier.push((row, journal, parts)),
                     Err(e) => {
-                        let mut r = pending(row, a2p, Some(&journal), Run::Skipped);
+                        let mut r = pending(row, parts, Some(&journal), Run::Skipped);
                         r.result = Outcome::Error;
                         r.failures.push(format!(
                             "this customer was onboarded from other input: {e} (its {} \
-                             already; fix it at Twilio, or give the row a new customer_key to \
-                             onboard it again)",
-                            if a2p {
+                             already; a profile Twilio rejected is fixed from the corrected row \
+                             with `onboard ... --fix`; otherwise fix it at Twilio, or give the \
+                             row a new customer_key to onboard it again)",
+                            if parts.a2p {
                                 "campaign is verified"
+                            } else if parts.voice {
+                                "voice trust products are submitted"
                             } else {
                                 "bundle is evaluated"
                             }
@@ -714,34 +1397,7 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
                     }
                 }
             }
-            journal
-                if args.refresh
-                    && !(a2p
-                        && journal.as_ref().is_some_and(|j| {
-                            j.a2p.as_ref().is_some_and(|a| a.brand.is_some())
-                        })) =>
-            {
-                // `--refresh` looks at reviews only: nothing else starts or resumes.
-                let mut r = pending(row, a2p, journal.as_ref(), Run::Skipped);
-                r.failures.push(
-                    if journal.is_some() {
-                        "unfinished, and not waiting for a review: --refresh leaves it; run \
-                         without --refresh to finish it"
-                    } else {
-                        "not started: --refresh starts nothing; run without --refresh to \
-                         onboard it"
-                    }
-                    .to_owned(),
-                );
-                reports.insert(row, r);
-            }
-            journal => jobs.push(Job {
-                row,
-                key,
-                customer,
-                journal,
-                preflight,
-            }),
+            journal => jobs.push(job(journal, Work::Onboard)),
         }
     }
     let unmatched = loaded.customers.len();
@@ -763,7 +1419,7 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
     let concurrency = usize::from(args.concurrency);
     let client = &ctx.client;
     let earlier_reports: Vec<RowReport> = futures_util::stream::iter(earlier)
-        .map(|(row, journal, a2p)| report_earlier(client, row, journal, a2p))
+        .map(|(row, journal, parts)| report_earlier(client, row, journal, parts))
         .buffer_unordered(concurrency)
         .collect()
         .await;
@@ -800,8 +1456,8 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
         }
         while !stopping && tasks.len() < concurrency {
             let Some(job) = queue.next() else { break };
-            let row = job.row;
-            let a2p = job.customer.journey.is_some();
+            let (row, work) = (job.row, job.work);
+            let parts = Parts::of(&job.customer);
             let store = RowStore::new(
                 journal_file.clone(),
                 job.key.clone(),
@@ -830,7 +1486,8 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
                 handle.id(),
                 Running {
                     row,
-                    a2p,
+                    parts,
+                    work,
                     store,
                     handle,
                 },
@@ -848,8 +1505,8 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
                     reports.insert(report.row, report);
                 }
                 Some(Err(e)) => {
-                    if let Some(Running { row, a2p, store, .. }) = running.remove(&e.id()) {
-                        let mut r = pending(row, a2p, store.latest().as_ref(), Run::Interrupted);
+                    if let Some(Running { row, parts, store, .. }) = running.remove(&e.id()) {
+                        let mut r = pending(row, parts, store.latest().as_ref(), Run::Interrupted);
                         if e.is_panic() {
                             r.result = Outcome::Error;
                             r.failures.push("internal error: the row's task panicked".into());
@@ -868,7 +1525,16 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
                     // a row reaching that point later stops at the save that gets it there.
                     let mut waiting = 0;
                     for r in running.values() {
-                        if r.a2p && r.store.latest().is_some_and(|j| awaiting_review(&j)) {
+                        let only_fetching = match r.work {
+                            Work::Refresh => {
+                                r.store.latest().is_some_and(|j| j.intents.is_empty())
+                            }
+                            Work::Onboard => {
+                                r.parts.a2p && r.store.latest().is_some_and(|j| awaiting_review(&j))
+                            }
+                            Work::Fix { .. } => false,
+                        };
+                        if only_fetching {
                             r.handle.abort();
                             waiting += 1;
                         }
@@ -893,10 +1559,10 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
     }
     progress.bar.finish_and_clear();
     for job in queue {
-        let a2p = job.customer.journey.is_some();
+        let parts = Parts::of(&job.customer);
         reports.insert(
             job.row,
-            pending(job.row, a2p, job.journal.as_ref(), Run::NotStarted),
+            pending(job.row, parts, job.journal.as_ref(), Run::NotStarted),
         );
     }
 
@@ -915,7 +1581,7 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
             serde_json::to_string_pretty(&report).expect("reports serialize")
         );
     } else {
-        print_summary(&report, &csv_path, &json_path);
+        print_summary(&report, &csv_path, &json_path, args.refresh);
     }
     written.map_err(|e| {
         CliError::failed(format!(
@@ -962,14 +1628,37 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
     let unfinished = s.pending > 0;
     if s.waiting > 0 {
         let refresh = if args.refresh { "" } else { " --refresh" };
+        let (rows, what) = if args.refresh {
+            ("row", "a profile, trust product, brand or campaign")
+        } else {
+            ("A2P row", "brand or campaign")
+        };
+        let a2p_waiting = report
+            .rows
+            .iter()
+            .any(|r| r.a2p && r.result == Outcome::Waiting);
+        let campaign = if a2p_waiting {
+            "; the campaign is created once the brand is approved"
+        } else {
+            ""
+        };
         eprintln!(
-            "{} A2P row{} wait{} for a review (brand or campaign): that takes minutes to weeks. \
-             Look again later (nothing is created twice; the campaign is created once the brand \
-             is approved) with:\n  {}{refresh}",
+            "{} {rows}{} wait{} for a review ({what}): that takes minutes to weeks. Look again \
+             later (nothing is created twice{campaign}) with:\n  {}{refresh}",
             s.waiting,
             if s.waiting == 1 { "" } else { "s" },
             if s.waiting == 1 { "s" } else { "" },
             command_line()
+        );
+    }
+    if s.resubmitted > 0 {
+        eprintln!(
+            "{} profile{} fixed and submitted again: Twilio reviews {} again. See the decision \
+             later with:\n  {} --refresh",
+            s.resubmitted,
+            if s.resubmitted == 1 { "" } else { "s" },
+            if s.resubmitted == 1 { "it" } else { "them" },
+            command_line_without(&["--fix", "--resubmit-unchanged"])
         );
     }
     let failed = report.rows.iter().any(|r| r.result.is_failure());
@@ -985,7 +1674,8 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
 /// A row in flight: what a signal or a failed task needs.
 struct Running {
     row: u64,
-    a2p: bool,
+    parts: Parts,
+    work: Work,
     store: RowStore,
     handle: tokio::task::AbortHandle,
 }
@@ -1028,17 +1718,22 @@ fn print_dry_run(
     }
 }
 
-fn print_summary(report: &Report, csv_path: &Path, json_path: &Path) {
+fn print_summary(report: &Report, csv_path: &Path, json_path: &Path, refresh: bool) {
     let s = &report.summary;
     let a2p_rows: Vec<&RowReport> = report.rows.iter().filter(|r| r.a2p).collect();
+    let voice_rows: Vec<&RowReport> = report.rows.iter().filter(|r| r.voice).collect();
     let mut parts = Vec::new();
-    if s.compliant > 0 || a2p_rows.len() < s.rows {
+    let others = s.approved + s.resubmitted + s.unchanged;
+    if s.compliant > 0 || (a2p_rows.len() < s.rows && others == 0) {
         parts.push(format!("{} compliant", s.compliant));
     }
     if !a2p_rows.is_empty() {
         parts.push(format!("{} registered", s.registered));
     }
     for (n, word) in [
+        (s.approved, "approved"),
+        (s.resubmitted, "resubmitted"),
+        (s.unchanged, "unchanged"),
         (s.waiting, "waiting for review"),
         (s.rejected, "rejected"),
         (s.noncompliant, "noncompliant"),
@@ -1062,7 +1757,36 @@ fn print_summary(report: &Report, csv_path: &Path, json_path: &Path) {
             String::new()
         }
     );
+    let changes: Vec<(u64, &Change)> = report
+        .rows
+        .iter()
+        .flat_map(|r| r.changes.iter().map(move |c| (r.row, c)))
+        .collect();
+    if !changes.is_empty() {
+        println!("statuses changed:");
+        for (row, change) in changes {
+            println!("  row {row}: {change}");
+        }
+    } else if refresh {
+        println!("no status changed since the last look");
+    }
     for r in &report.rows {
+        if r.result == Outcome::Resubmitted {
+            println!(
+                "row {}: resubmitted {} (updated: {}): {}",
+                r.row,
+                r.bundle_sid.map(|b| b.to_string()).unwrap_or_default(),
+                if r.updated.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    r.updated.join(UPDATED_SEPARATOR)
+                },
+                r.submitted_status
+                    .as_ref()
+                    .map_or("unknown", |s| s.as_str())
+            );
+            continue;
+        }
         if r.result.is_done() || (r.result == Outcome::Pending && r.failures.is_empty()) {
             continue;
         }
@@ -1083,7 +1807,54 @@ fn print_summary(report: &Report, csv_path: &Path, json_path: &Path) {
     if !a2p_rows.is_empty() {
         print!("{}", a2p_table(&a2p_rows));
     }
+    if !voice_rows.is_empty() {
+        print!("{}", voice_table(&voice_rows));
+    }
     println!("report: {} and {}", csv_path.display(), json_path.display());
+}
+
+/// The voice rows as a table: the SHAKEN/STIR and CNAM trust products, with their statuses
+/// (the first [`A2P_TABLE_ROWS`], then only those not done).
+fn voice_table(rows: &[&RowReport]) -> String {
+    let all = rows.len() <= A2P_TABLE_ROWS;
+    let cell = |s: Option<String>| s.unwrap_or_else(|| "-".to_owned());
+    let lines: Vec<Vec<String>> = rows
+        .iter()
+        .filter(|r| all || !r.result.is_done())
+        .map(|r| {
+            vec![
+                r.row.to_string(),
+                r.result.as_str().to_owned(),
+                cell(r.shaken_stir_sid.map(|b| b.to_string())),
+                cell(r.shaken_stir_status.clone()),
+                cell(r.cnam_sid.map(|c| c.to_string())),
+                cell(r.cnam_status.clone()),
+            ]
+        })
+        .collect();
+    let title = if all {
+        "voice rows:\n".to_owned()
+    } else {
+        format!(
+            "voice rows not done ({} of {}; the report lists them all):\n",
+            lines.len(),
+            rows.len()
+        )
+    };
+    format!(
+        "{title}{}",
+        table::render(
+            &[
+                "ROW",
+                "RESULT",
+                "SHAKEN/STIR",
+                "STATUS",
+                "CNAM",
+                "CNAM STATUS"
+            ],
+            &lines
+        )
+    )
 }
 
 /// The most A2P rows the summary lists in full; beyond, only those not registered.

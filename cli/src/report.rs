@@ -20,11 +20,12 @@ use trusthub::api::trusthub_v1::{CustomerProfileEvaluationStatus, CustomerProfil
 use trusthub::evaluation::Evaluation;
 use trusthub::flow::a2p::{BrandFailure, Stage};
 use trusthub::flow::files::write_atomic;
-use trusthub::flow::Journal;
+use trusthub::flow::{Journal, TrustProductKind};
 use trusthub::sid::{
-    BrandRegistrationSid, CustomerProfileSid, MessagingServiceSid, TrustProductSid,
+    BrandRegistrationSid, CustomerProfileSid, MessagingServiceSid, ObjectSid, TrustProductSid,
     UsAppToPersonSid,
 };
+use trusthub::watch::{StatusChange, Watched};
 
 /// How a row ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -45,9 +46,16 @@ pub enum Outcome {
     /// An A2P row waiting for a review: its brand (The Campaign Registry) or its campaign.
     /// Not a failure: `onboard --refresh` later looks again and goes on.
     Waiting,
-    /// An A2P row whose brand or campaign failed its review: fix what the reasons say, then
-    /// resubmit it (the brand in the Console or through the API); `--refresh` looks again.
+    /// A row whose brand or campaign failed its review (fix what the reasons say, then resubmit
+    /// it: the brand in the Console or through the API), or (`--refresh`) whose profile or trust
+    /// product Twilio rejected (correct the row, then `onboard --fix`).
     Rejected,
+    /// `--refresh`: everything the row submitted (profile, trust products) was approved.
+    Approved,
+    /// `--fix`: the rejected profile was updated from the corrected row and submitted again.
+    Resubmitted,
+    /// `--fix`: the profile is not rejected; nothing was sent.
+    Unchanged,
 }
 
 impl Outcome {
@@ -62,12 +70,23 @@ impl Outcome {
             Outcome::Registered => "registered",
             Outcome::Waiting => "waiting",
             Outcome::Rejected => "rejected",
+            Outcome::Approved => "approved",
+            Outcome::Resubmitted => "resubmitted",
+            Outcome::Unchanged => "unchanged",
         }
     }
 
-    /// Whether the row reached its goal (compliant profile, registered journey).
+    /// Whether the row reached its goal (compliant profile, registered journey, approved,
+    /// resubmitted after a fix, or not rejected and left as it is).
     pub fn is_done(self) -> bool {
-        matches!(self, Outcome::Compliant | Outcome::Registered)
+        matches!(
+            self,
+            Outcome::Compliant
+                | Outcome::Registered
+                | Outcome::Approved
+                | Outcome::Resubmitted
+                | Outcome::Unchanged
+        )
     }
 
     /// Whether the row failed (invalid, error, noncompliant, rejected).
@@ -95,8 +114,13 @@ pub enum Run {
     Stopped,
     /// Not started (a signal or a failed journal write came first).
     NotStarted,
-    /// Not run: the input is invalid, or `--refresh` runs only rows waiting for a review.
+    /// Not run: the input is invalid, or `--refresh` / `--fix` leaves the row (not started,
+    /// unfinished, not rejected).
     Skipped,
+    /// `--refresh`: the statuses of what the row submitted were fetched; nothing was created.
+    Refreshed,
+    /// `--fix`: the rejected profile was fixed (updated, evaluated, submitted again).
+    Fixed,
 }
 
 impl Run {
@@ -110,6 +134,8 @@ impl Run {
             Run::Stopped => "stopped",
             Run::NotStarted => "not-started",
             Run::Skipped => "skipped",
+            Run::Refreshed => "refreshed",
+            Run::Fixed => "fixed",
         }
     }
 }
@@ -145,7 +171,98 @@ pub struct RowReport {
     pub campaign_sid: Option<UsAppToPersonSid>,
     /// The campaign's status when last seen (`IN_PROGRESS`, `VERIFIED`, `FAILED`).
     pub campaign_status: Option<String>,
+    /// Whether the row asks for voice trust products (SHAKEN/STIR, CNAM).
+    pub voice: bool,
+    /// The A2P trust product's status when last seen (submitted: `pending-review`,
+    /// `in-review`, `twilio-approved`, `twilio-rejected`).
+    pub trust_product_status: Option<String>,
+    /// The SHAKEN/STIR trust product, once created.
+    pub shaken_stir_sid: Option<TrustProductSid>,
+    /// Its status when last seen.
+    pub shaken_stir_status: Option<String>,
+    /// The CNAM trust product, once created.
+    pub cnam_sid: Option<TrustProductSid>,
+    /// Its status when last seen.
+    pub cnam_status: Option<String>,
+    /// `--fix`: the parts of the input updated at Twilio (`representative_1`, `address`,
+    /// `bundle`...).
+    pub updated: Vec<String>,
+    /// `--refresh`: the statuses that changed since the journal last knew them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<Change>,
 }
+
+/// A status that changed since the journal last knew it (`--refresh`): SIDs and statuses only.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Change {
+    /// What it is: `profile`, `A2P trust product`, `SHAKEN/STIR trust product`,
+    /// `CNAM trust product`, `brand`, `campaign`.
+    pub resource: String,
+    /// Its SID.
+    pub sid: String,
+    /// The status the journal knew (none: never looked at).
+    pub previous: Option<String>,
+    /// The status now.
+    pub current: String,
+}
+
+impl Change {
+    /// From the facade's change.
+    pub fn from_status_change(change: &StatusChange) -> Change {
+        Change {
+            resource: watched_name(&change.resource).to_owned(),
+            sid: change.resource.sid().to_string(),
+            previous: change
+                .previous
+                .as_deref()
+                .map(|s| printable(s).into_owned()),
+            current: printable(&change.current).into_owned(),
+        }
+    }
+}
+
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.previous {
+            Some(previous) => write!(
+                f,
+                "{} {}: {previous} -> {}",
+                self.resource, self.sid, self.current
+            ),
+            None => write!(
+                f,
+                "{} {}: {} (first look)",
+                self.resource, self.sid, self.current
+            ),
+        }
+    }
+}
+
+/// How the report names a watched resource.
+pub fn watched_name(watched: &Watched) -> &'static str {
+    match watched {
+        Watched::Profile(_) => "profile",
+        Watched::TrustProduct { kind, .. } => trust_product_name(*kind),
+        Watched::Brand(_) => "brand",
+        Watched::Campaign { .. } => "campaign",
+        _ => "resource",
+    }
+}
+
+/// How the report names a trust product.
+pub fn trust_product_name(kind: TrustProductKind) -> &'static str {
+    match kind {
+        TrustProductKind::A2pMessagingProfile => "A2P trust product",
+        TrustProductKind::ShakenStir => "SHAKEN/STIR trust product",
+        TrustProductKind::Cnam => "CNAM trust product",
+        _ => "trust product",
+    }
+}
+
+/// The Trust Hub status (a profile's, a trust product's) of Twilio's rejection.
+pub const TWILIO_REJECTED: &str = "twilio-rejected";
+/// The Trust Hub status of Twilio's approval.
+pub const TWILIO_APPROVED: &str = "twilio-approved";
 
 impl RowReport {
     /// A row with nothing known yet but its outcome and what this run did.
@@ -165,18 +282,65 @@ impl RowReport {
             brand_status: None,
             campaign_sid: None,
             campaign_status: None,
+            voice: false,
+            trust_product_status: None,
+            shaken_stir_sid: None,
+            shaken_stir_status: None,
+            cnam_sid: None,
+            cnam_status: None,
+            updated: Vec::new(),
+            changes: Vec::new(),
         }
     }
 
+    /// The same row, marked as asking for voice trust products (or not).
+    pub fn with_voice(mut self, voice: bool) -> RowReport {
+        self.voice = voice;
+        self
+    }
+
     /// Fills what is not known yet from the row's journal: the bundle and, for an A2P row, its
-    /// A2P SIDs and the statuses last seen.
+    /// A2P SIDs, for a voice row its trust products, and the statuses last seen.
     pub fn fill_from(&mut self, journal: &Journal) {
         if self.bundle_sid.is_none() {
             self.bundle_sid = journal.bundle;
         }
+        let status = |sid: Option<ObjectSid>| {
+            sid.and_then(|sid| journal.statuses.get(&sid))
+                .map(|s| printable(s).into_owned())
+        };
+        if self.submitted_status.is_none() && journal.submitted {
+            self.submitted_status = status(journal.bundle.map(ObjectSid::from))
+                .map(|s| s.parse().unwrap_or_else(|never| match never {}));
+        }
+        if self.voice {
+            for (kind, sid, status_of) in [
+                (
+                    TrustProductKind::ShakenStir,
+                    &mut self.shaken_stir_sid,
+                    &mut self.shaken_stir_status,
+                ),
+                (
+                    TrustProductKind::Cnam,
+                    &mut self.cnam_sid,
+                    &mut self.cnam_status,
+                ),
+            ] {
+                let Some(progress) = journal.voice.get(&kind) else {
+                    continue;
+                };
+                *sid = sid.or(progress.sid);
+                if status_of.is_none() {
+                    *status_of = status(progress.sid.map(ObjectSid::from));
+                }
+            }
+        }
         let Some(a2p) = journal.a2p.as_ref().filter(|_| self.a2p) else {
             return;
         };
+        if self.trust_product_status.is_none() {
+            self.trust_product_status = status(a2p.trust_product.sid.map(ObjectSid::from));
+        }
         self.trust_product_sid = self.trust_product_sid.or(a2p.trust_product.sid);
         self.messaging_service_sid = self.messaging_service_sid.or(a2p.messaging_service);
         self.brand_sid = self.brand_sid.or(a2p.brand);
@@ -250,20 +414,67 @@ impl RowReport {
         }
     }
 
-    /// What the row waits for, in words (`brand BN... (PENDING)`), when it waits.
+    /// What the row waits for, in words (`brand BN... (PENDING)`), when it waits: its campaign or
+    /// brand, else (`--refresh`) its trust products and profile under review.
     pub fn waiting_for(&self) -> Option<String> {
         if self.result != Outcome::Waiting {
             return None;
         }
         let status = |s: &Option<String>| s.as_deref().unwrap_or("unknown").to_owned();
+        let settled = |s: &Option<String>| {
+            matches!(
+                s.as_deref(),
+                Some("APPROVED" | "VERIFIED" | "FAILED" | TWILIO_APPROVED | TWILIO_REJECTED)
+            )
+        };
+        let mut waiting = Vec::new();
         match (self.campaign_sid, self.brand_sid) {
-            (Some(campaign), _) => Some(format!(
+            (Some(campaign), _) if !settled(&self.campaign_status) => waiting.push(format!(
                 "campaign {campaign} ({})",
                 status(&self.campaign_status)
             )),
-            (None, Some(brand)) => Some(format!("brand {brand} ({})", status(&self.brand_status))),
-            (None, None) => None,
+            (None, Some(brand)) if !settled(&self.brand_status) => {
+                waiting.push(format!("brand {brand} ({})", status(&self.brand_status)))
+            }
+            _ => {}
         }
+        for (what, sid, s) in self.bundles() {
+            if s.is_some() && !settled(&s) {
+                waiting.push(format!("{what} {sid} ({})", status(&s)));
+            }
+        }
+        (!waiting.is_empty()).then(|| waiting.join(", "))
+    }
+
+    /// The profile (once a status of it is known) and the trust products with the status last
+    /// seen: (name, SID, status).
+    pub fn bundles(&self) -> Vec<(&'static str, String, Option<String>)> {
+        let mut out = Vec::new();
+        if let (Some(bundle), Some(status)) = (self.bundle_sid, &self.submitted_status) {
+            out.push((
+                "profile",
+                bundle.to_string(),
+                Some(status.as_str().to_owned()),
+            ));
+        }
+        for (what, sid, status) in [
+            (
+                TrustProductKind::A2pMessagingProfile,
+                self.trust_product_sid,
+                &self.trust_product_status,
+            ),
+            (
+                TrustProductKind::ShakenStir,
+                self.shaken_stir_sid,
+                &self.shaken_stir_status,
+            ),
+            (TrustProductKind::Cnam, self.cnam_sid, &self.cnam_status),
+        ] {
+            if let Some(sid) = sid {
+                out.push((trust_product_name(what), sid.to_string(), status.clone()));
+            }
+        }
+        out
     }
 }
 
@@ -332,8 +543,15 @@ pub struct Summary {
     pub registered: usize,
     /// A2P rows waiting for a review (brand or campaign).
     pub waiting: usize,
-    /// A2P rows whose brand or campaign failed its review.
+    /// Rows whose brand or campaign failed its review, or (`--refresh`) whose profile or trust
+    /// product Twilio rejected.
     pub rejected: usize,
+    /// `--refresh`: rows whose profile and trust products Twilio approved.
+    pub approved: usize,
+    /// `--fix`: rows whose rejected profile was fixed and submitted again.
+    pub resubmitted: usize,
+    /// `--fix`: rows whose profile is not rejected, left as they are.
+    pub unchanged: usize,
 }
 
 impl Summary {
@@ -353,6 +571,9 @@ impl Summary {
                 Outcome::Registered => s.registered += 1,
                 Outcome::Waiting => s.waiting += 1,
                 Outcome::Rejected => s.rejected += 1,
+                Outcome::Approved => s.approved += 1,
+                Outcome::Resubmitted => s.resubmitted += 1,
+                Outcome::Unchanged => s.unchanged += 1,
             }
         }
         s
@@ -398,8 +619,9 @@ pub fn evaluation_failures(evaluation: &Evaluation) -> Vec<String> {
 }
 
 /// The CSV columns, in order (the A2P ones after those of earlier versions, which keep their
-/// places).
-pub const CSV_COLUMNS: [&str; 13] = [
+/// places; then the voice products', the A2P trust product's status and the parts a fix
+/// updated).
+pub const CSV_COLUMNS: [&str; 19] = [
     "row",
     "result",
     "bundle_sid",
@@ -413,7 +635,16 @@ pub const CSV_COLUMNS: [&str; 13] = [
     "brand_status",
     "campaign_sid",
     "campaign_status",
+    "trust_product_status",
+    "shaken_stir_sid",
+    "shaken_stir_status",
+    "cnam_sid",
+    "cnam_status",
+    "updated",
 ];
+
+/// Separator of the parts a fix updated in one CSV cell.
+pub const UPDATED_SEPARATOR: &str = ", ";
 
 /// Separator of the failures in one CSV cell.
 pub const FAILURE_SEPARATOR: &str = " | ";
@@ -437,6 +668,12 @@ pub fn to_csv(report: &Report) -> io::Result<Vec<u8>> {
             r.brand_status.as_deref().unwrap_or_default(),
             r.campaign_sid.as_ref().map_or("", |s| s.as_str()),
             r.campaign_status.as_deref().unwrap_or_default(),
+            r.trust_product_status.as_deref().unwrap_or_default(),
+            r.shaken_stir_sid.as_ref().map_or("", |s| s.as_str()),
+            r.shaken_stir_status.as_deref().unwrap_or_default(),
+            r.cnam_sid.as_ref().map_or("", |s| s.as_str()),
+            r.cnam_status.as_deref().unwrap_or_default(),
+            r.updated.join(UPDATED_SEPARATOR).as_str(),
         ])?;
     }
     w.into_inner().map_err(|e| e.into_error())
@@ -496,11 +733,12 @@ mod tests {
             lines.next().unwrap(),
             "row,result,bundle_sid,evaluation_status,submitted_status,run,failures,\
              trust_product_sid,messaging_service_sid,brand_sid,brand_status,campaign_sid,\
-             campaign_status"
+             campaign_status,trust_product_status,shaken_stir_sid,shaken_stir_status,cnam_sid,\
+             cnam_status,updated"
         );
         assert_eq!(
             lines.next().unwrap(),
-            "3,invalid,,,,skipped,\"a: expected x; found y | b, c\",,,,,,"
+            "3,invalid,,,,skipped,\"a: expected x; found y | b, c\",,,,,,,,,,,,"
         );
     }
 

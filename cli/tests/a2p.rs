@@ -201,8 +201,11 @@ fn an_a2p_batch_is_registered_and_the_report_shows_brands_and_campaigns() {
 
 #[test]
 fn rows_left_waiting_are_finished_by_refresh_without_a_second_brand_or_campaign() {
-    // No automatic decision: the test decides each brand and campaign.
-    let emulator = TestEmulator::with_config(EmulatorConfig::default());
+    // The test decides each brand and campaign; Twilio approves the profiles and the A2P trust
+    // products (a refresh reports a row waiting while any of them is under review).
+    let emulator = TestEmulator::with_config(
+        EmulatorConfig::default().with_auto_decision(Duration::from_millis(10), Decision::Approve),
+    );
     let dir = temp_dir("a2p-refresh");
     let (primary, phone) = (emulator.primary_profile(), emulator.phone_number());
     let header = a2p_header();

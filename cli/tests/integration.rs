@@ -8,5 +8,7 @@ mod support;
 
 mod a2p;
 mod crash;
+mod fix;
 mod onboard;
 mod profile;
+mod voice;

@@ -92,7 +92,13 @@ fn a_batch_with_bad_rows_reports_them_and_onboards_the_others() {
             "brand_sid",
             "brand_status",
             "campaign_sid",
-            "campaign_status"
+            "campaign_status",
+            "trust_product_status",
+            "shaken_stir_sid",
+            "shaken_stir_status",
+            "cnam_sid",
+            "cnam_status",
+            "updated"
         ]
     );
     assert_eq!(report.len(), 50);

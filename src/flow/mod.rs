@@ -83,7 +83,7 @@ pub use journal::{
     TrustProductProgress, JOURNAL_FORMAT,
 };
 pub use preflight::Preflight;
-pub use resubmit::{FixReport, ProfileFix};
+pub use resubmit::{FixReport, ProfileFix, FIX_KEY};
 pub use run::{cleanup, CleanupReport};
 
 /// The end users a secondary profile holds.

@@ -12,12 +12,16 @@ use trusthub_generated::trusthub_v1::CustomerProfileStatus;
 use super::engine::{step_error, Engine};
 use super::run::{evaluate_profile, status_of};
 use super::{
-    check_format_and_key, AddressInput, EndUserRole, FlowError, FlowOptions, Journal, JournalStore,
-    NoStore, Outcome, SecondaryProfile, Step, StepRecord, INPUT_PARTS,
+    check_format_and_key, AddressInput, EndUserRole, FlowError, FlowOptions, Intent, Journal,
+    JournalStore, NoStore, Outcome, SecondaryProfile, Step, StepRecord, INPUT_PARTS,
 };
 use crate::evaluation::Evaluation;
 use crate::sid::{CustomerProfileSid, ObjectSid};
 use crate::Client;
+
+/// The journal's mark of a fix in progress (its updates may have begun; its resubmission not
+/// recorded yet).
+pub const FIX_KEY: &str = "fix";
 
 /// A rejected profile's fix, bound to its client: see [`Client::fix_profile`].
 #[must_use = "a fix does nothing until `.run().await`"]
@@ -191,10 +195,21 @@ async fn fix(
             .await
             .map_err(|e| step_error(&step, Some(bundle.into()), e))?,
     );
-    let resubmitting = engine.journal(|j| j.intents.contains_key("resubmit"));
-    if status != CustomerProfileStatus::TwilioRejected && !resubmitting {
+    let in_progress =
+        engine.journal(|j| j.intents.contains_key(FIX_KEY) || j.intents.contains_key("resubmit"));
+    if status != CustomerProfileStatus::TwilioRejected && !in_progress {
         return Err(FlowError::NotRejected { bundle, status });
     }
+    // Marked before the first update: a fix interrupted anywhere after this is recognised as
+    // one in progress (by this call and by a batch), and running it again finishes it.
+    engine
+        .save(&Step::Resubmit, |j| {
+            j.intents.entry(FIX_KEY.to_owned()).or_insert(Intent {
+                at: time::OffsetDateTime::now_utc(),
+                criteria: None,
+            });
+        })
+        .await?;
     // Only what changed is updated; each update journals the part's new digest.
     let updates = changed
         .iter()
@@ -216,6 +231,7 @@ async fn fix(
             bundle.into(),
             |_| false,
             |j| {
+                j.intents.remove(FIX_KEY);
                 j.resubmissions += 1;
                 // Watched again: its review starts over.
                 j.statuses

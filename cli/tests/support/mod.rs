@@ -43,6 +43,13 @@ impl TestEmulator {
         }
     }
 
+    /// Ends the review of an `in-review` customer profile or trust product.
+    pub fn decide(&self, bundle: &str, decision: Decision) {
+        self.runtime
+            .block_on(self.emulator().decide(bundle, decision))
+            .expect("the bundle is in review");
+    }
+
     /// Ends the review of a `PENDING` brand registration.
     pub fn decide_brand(&self, brand: &str, decision: Decision) {
         self.runtime
