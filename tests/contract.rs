@@ -651,6 +651,74 @@ async fn a2p_journey(client: &Client) -> String {
     }
 }
 
+/// The voice trust products against Prism: from a profile its journal holds as built and
+/// submitted (Prism's examples do not hang together enough to build one), both products with
+/// their end user, assignments, numbers, evaluations and submissions.
+async fn voice_products(client: &Client) -> String {
+    use trusthub::flow::voice::VoiceProducts;
+    let input = VoiceProducts::builder()
+        .secondary_profile(flow_input())
+        .shaken_stir()
+        .cnam("Acme Corp")
+        .phone_numbers([PN.parse().unwrap()])
+        .build()
+        .expect("valid voice input");
+    let store = MemoryStore::new();
+    let key = store.digest_key();
+    let sid = |prefix: &str, n: u8| format!("{prefix}{n:02}23456789abcdef0123456789abcdef");
+    let journal = Journal::from_json(
+        &json!({
+            "format": trusthub::flow::JOURNAL_FORMAT,
+            "flow_id": "th-0123456789abcded",
+            "key_id": key.id(),
+            "input": input.input_digests(key),
+            "started_at": "2026-01-01T00:00:00Z",
+            "policy": trusthub::sid::policies::SECONDARY_CUSTOMER_PROFILE.to_string(),
+            "bundle": sid("BU", 1),
+            "end_users": {
+                "business_information": sid("IT", 1),
+                "representative_1": sid("IT", 2),
+                "representative_2": sid("IT", 3),
+            },
+            "address": sid("AD", 1),
+            "address_created": true,
+            "document": sid("RD", 1),
+            "entity_assignments": {
+                sid("IT", 1): sid("BV", 1),
+                sid("IT", 2): sid("BV", 2),
+                sid("IT", 3): sid("BV", 3),
+                sid("RD", 1): sid("BV", 4),
+                BU2: sid("BV", 5),
+            },
+            "channel_endpoint_assignments": { PN: sid("RA", 1) },
+            "evaluation": sid("EL", 1),
+            "compliant": true,
+            "submitted": true,
+        })
+        .to_string(),
+    )
+    .expect("a journal");
+    match client
+        .voice_products(&input)
+        .journal(store)
+        .resuming(journal)
+        .run()
+        .await
+    {
+        Ok(report) => format!(
+            "{} trust products submitted ({})",
+            report.products.len(),
+            report
+                .products
+                .iter()
+                .map(|p| format!("{}: {}", p.kind.name(), p.status))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Err(e) => format!("voice products stopped: {e}"),
+    }
+}
+
 #[tokio::test]
 async fn every_operation_and_the_flow_pass_prism() {
     let router = Router::start(
@@ -760,10 +828,13 @@ async fn every_operation_and_the_flow_pass_prism() {
     let journey_before = router.exchanges().len();
     let journey_outcome = a2p_journey(&client).await;
     let by_journey = router.exchanges().len() - journey_before;
+    let voice_before = router.exchanges().len();
+    let voice_outcome = voice_products(&client).await;
+    let by_voice = router.exchanges().len() - voice_before;
 
     // Everything after the canary.
     let exchanges = router.exchanges().split_off(1);
-    let by_flow = exchanges.len() - by_operations - by_journey;
+    let by_flow = exchanges.len() - by_operations - by_journey - by_voice;
     // Every generated operation was called at least once.
     let uncalled: Vec<&str> = trusthub::api::operations()
         .filter(|op| {
@@ -781,13 +852,14 @@ async fn every_operation_and_the_flow_pass_prism() {
         .collect();
     let response_violations: usize = exchanges.iter().map(|e| e.response_violations).sum();
     println!(
-        "prism: {} requests ({} by the {} operations, {} by the flow, {} by the A2P journey), {} \
-         rejected",
+        "prism: {} requests ({} by the {} operations, {} by the flow, {} by the A2P journey, {} by \
+         the voice products), {} rejected",
         exchanges.len(),
         by_operations,
         trusthub::api::operations().count(),
         by_flow,
         by_journey,
+        by_voice,
         rejected.len()
     );
     println!(
@@ -803,9 +875,15 @@ async fn every_operation_and_the_flow_pass_prism() {
     }
     println!("prism: {flow_outcome}");
     println!("prism: the A2P journey sent {by_journey} requests: {journey_outcome}");
+    println!("prism: the voice products sent {by_voice} requests: {voice_outcome}");
+    assert!(
+        voice_outcome.starts_with("2 trust products submitted"),
+        "the voice products did not reach their submissions against Prism: {voice_outcome}"
+    );
     // The campaign's create carries its samples and keywords as repeated keys: Prism cannot read
     // them (above) and refuses it; every other request of the journey was sent and accepted.
-    let journey_exchanges = &exchanges[exchanges.len() - by_journey..];
+    let journey_exchanges =
+        &exchanges[exchanges.len() - by_voice - by_journey..exchanges.len() - by_voice];
     let campaign_create = journey_exchanges
         .iter()
         .find(|e| e.method == "POST" && e.target.ends_with("/Compliance/Usa2p"))
