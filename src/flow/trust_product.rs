@@ -16,11 +16,37 @@ use trusthub_generated::trusthub_v1::{
 
 use super::engine::{created_sid, step_error, Engine};
 use super::{FlowError, Step, TrustProductKind};
+use crate::attributes::{
+    email_problem, join, ProblemKind, ValidationReport, MAX_EMAIL_CHARS, MAX_TEXT_CHARS,
+};
 use crate::evaluation::Evaluation;
 use crate::sid::{
     ChannelEndpointAssignmentSid, CustomerProfileSid, EndUserSid, EntityAssignmentSid, ObjectSid,
     PhoneNumberSid, TrustProductSid,
 };
+
+/// Checks a trust product's friendly name and status email under `path` (`trust_product`,
+/// `shaken_stir`, `cnam`): a name, one line of bounded text; an email address.
+pub(crate) fn check_name_and_email(r: &mut ValidationReport, path: &str, name: &str, email: &str) {
+    if name.trim().is_empty() {
+        r.error(
+            join(path, "friendly_name"),
+            ProblemKind::Required,
+            "the trust product's name (given, or the new profile's)",
+            "nothing",
+        );
+    }
+    r.text(path, "friendly_name", name, MAX_TEXT_CHARS);
+    if let Some(problem) = email_problem(email) {
+        r.error(
+            join(path, "email"),
+            ProblemKind::Email,
+            "an email address such as name@example.com",
+            problem,
+        );
+    }
+    r.text(path, "email", email, MAX_EMAIL_CHARS);
+}
 
 /// What a trust product is created from.
 pub(crate) struct TrustProductInput<'a> {

@@ -45,14 +45,14 @@ use trusthub_generated::trusthub_v1::TrustProductStatus;
 use super::digest::Canonical;
 use super::engine::Engine;
 use super::run::{new_flow_id, ProfilePhase};
-use super::trust_product::{TrustProductInput, TrustProductSteps};
+use super::trust_product::{check_name_and_email, TrustProductInput, TrustProductSteps};
 use super::{
     DigestKey, FlowError, FlowOptions, Journal, JournalStore, NoStore, ProfileSource,
     SecondaryProfile, StepRecord, TrustProductKind,
 };
 use crate::attributes::{
-    email_problem, join, ProblemKind, Redacted, RegistrationIdentifier, ValidationError,
-    ValidationErrors, ValidationReport, Warning, WarningKind, MAX_EMAIL_CHARS, MAX_TEXT_CHARS,
+    ProblemKind, Redacted, RegistrationIdentifier, ValidationError, ValidationErrors,
+    ValidationReport, Warning, WarningKind,
 };
 use crate::evaluation::Evaluation;
 use crate::sid::{CustomerProfileSid, PhoneNumberSid, TrustProductSid};
@@ -256,24 +256,7 @@ impl VoiceProductsBuilder {
                 let email = email
                     .or_else(|| new_profile.map(|p| p.email.clone()))
                     .unwrap_or_default();
-                if name.trim().is_empty() {
-                    r.error(
-                        join(path, "friendly_name"),
-                        ProblemKind::Required,
-                        "the trust product's name (given, or the new profile's)",
-                        "nothing",
-                    );
-                }
-                r.text(path, "friendly_name", &name, MAX_TEXT_CHARS);
-                if let Some(problem) = email_problem(&email) {
-                    r.error(
-                        join(path, "email"),
-                        ProblemKind::Email,
-                        "an email address such as name@example.com",
-                        problem,
-                    );
-                }
-                r.text(path, "email", &email, MAX_EMAIL_CHARS);
+                check_name_and_email(&mut r, path, &name, &email);
                 Product {
                     friendly_name: name,
                     email,

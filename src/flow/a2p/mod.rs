@@ -61,13 +61,13 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::attributes::{
-    email_problem, http_url_problem, join, MessagingProfileInformation, ProblemKind, Redacted,
-    Validate, ValidationErrors, ValidationReport, Warning, WarningKind, MAX_EMAIL_CHARS,
-    MAX_TEXT_CHARS, MAX_URL_CHARS,
+    http_url_problem, join, MessagingProfileInformation, ProblemKind, Redacted, Validate,
+    ValidationErrors, ValidationReport, Warning, WarningKind, MAX_URL_CHARS,
 };
 use crate::sid::{CustomerProfileSid, MessagingServiceSid, PhoneNumberSid};
 
 use super::digest::Canonical;
+use super::trust_product::check_name_and_email;
 use super::{DigestKey, FlowError, Journal, SecondaryProfile};
 
 pub use super::ProfileSource;
@@ -575,24 +575,7 @@ impl JourneyBuilder {
             Some(ProfileSource::Existing(_)) => {}
         }
         if self.profile.is_some() {
-            if name.trim().is_empty() {
-                r.error(
-                    "trust_product.friendly_name",
-                    ProblemKind::Required,
-                    "the A2P trust product's name",
-                    "nothing",
-                );
-            }
-            r.text("trust_product", "friendly_name", &name, MAX_TEXT_CHARS);
-            if let Some(problem) = email_problem(&email) {
-                r.error(
-                    "trust_product.email",
-                    ProblemKind::Email,
-                    "an email address such as name@example.com",
-                    problem,
-                );
-            }
-            r.text("trust_product", "email", &email, MAX_EMAIL_CHARS);
+            check_name_and_email(&mut r, "trust_product", &name, &email);
         }
         match &self.messaging_profile {
             Some(m) => {
