@@ -16,6 +16,7 @@ mod flow;
 mod generated_wire;
 mod hostile_server;
 mod journal;
+mod limiter;
 mod policy_check;
 mod resubmit;
 mod sid_props;

@@ -349,6 +349,28 @@ impl EmulatorConfig {
         self
     }
 
+    /// Sets Twilio's per-account concurrency limit: at most `max_in_flight` API requests of the account
+    /// in flight, the next one answered 429 with code 20429 before any handling
+    /// ([`Faults::account_concurrency_limit`]). It is part of the faults: set it after
+    /// [`EmulatorConfig::with_faults`] (which replaces them all), or on the [`Faults`] given to it; at run
+    /// time through [`Emulator::set_faults`](crate::Emulator::set_faults) or `POST /__emulator/faults`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use trusthub_emulator::{EmulatorConfig, Faults};
+    ///
+    /// let config = EmulatorConfig::default()
+    ///     .with_faults(Faults::none().with_latency(Duration::from_millis(50)))
+    ///     .with_account_concurrency_limit(8);
+    /// assert_eq!(config.faults.account_concurrency_limit, Some(8));
+    /// assert_eq!(config.faults.latency_ms, 50);
+    /// assert!(EmulatorConfig::default().with_account_concurrency_limit(0).validate().is_err());
+    /// ```
+    pub fn with_account_concurrency_limit(mut self, max_in_flight: u32) -> Self {
+        self.faults.account_concurrency_limit = Some(max_in_flight);
+        self
+    }
+
     /// Decides every bundle entering `in-review` after `delay`.
     pub fn with_auto_decision(mut self, delay: Duration, decision: Decision) -> Self {
         self.auto_decision = Some((delay, decision));

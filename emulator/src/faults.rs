@@ -5,10 +5,19 @@
 //!
 //! Faults never apply to the control endpoints under `/__emulator/`. Each API request draws one number from
 //! a generator seeded from the configured seed, so a seed and a sequence of requests always fault the same
-//! way. The rates are cumulative bands of `[0, 1)`: 429, then 500, then 503, then commit-then-drop, then
+//! way (a request refused by the account's concurrency limit draws none). The rates are cumulative bands of `[0, 1)`: 429, then 500, then 503, then commit-then-drop, then
 //! commit-then-503, then commit-then-429 (the last three only apply to POST; a non-POST request drawing one
 //! of them is served normally). Targeted [`FaultRule`]s apply before the draw: the first rule matching the
 //! request's method and path is used and counts down.
+//!
+//! The account's concurrency limit ([`Faults::account_concurrency_limit`]) is Twilio's own: at most N API
+//! requests of the account (authenticated with its credentials or API key) in flight at once, counted from
+//! the request's arrival to the end of its answer (both latencies included). A request above it is refused
+//! at arrival, before the fault draw and any handling: 429 with code 20429 ("Too Many Requests") and no
+//! `Retry-After` (Twilio documents none for 20429), after the fixed latency; a refused request holds no
+//! slot. Every answer to a request of the account carries `Twilio-Concurrent-Requests`, the account's
+//! requests in flight when it arrived (itself included), the header Twilio documents for watching the
+//! account's concurrency.
 
 use std::time::Duration;
 
@@ -75,6 +84,11 @@ pub struct Faults {
     /// The backoff before the first retry, doubled before each next one, in milliseconds (at most
     /// [`MAX_LATENCY_MS`]). Default 100.
     pub callback_retry_backoff_ms: u64,
+    /// At most this many API requests of the account in flight at once (at least 1); a request above it
+    /// is answered 429 with code 20429 before any handling and counted in `account_limit_429` (see the
+    /// module docs). `None` (the default): no limit. The high-water mark of requests in flight is counted
+    /// in `max_in_flight` either way.
+    pub account_concurrency_limit: Option<u32>,
 }
 
 /// The most retries [`Faults::callback_retries`] may ask for.
@@ -99,6 +113,7 @@ impl Default for Faults {
             callback_tamper_rate: 0.0,
             callback_retries: 3,
             callback_retry_backoff_ms: 100,
+            account_concurrency_limit: None,
         }
     }
 }
@@ -278,11 +293,23 @@ impl Faults {
         self
     }
 
+    /// Sets the account's concurrency limit: at most `max_in_flight` API requests in flight, the next
+    /// one answered 429 (code 20429).
+    pub fn with_account_concurrency_limit(mut self, max_in_flight: u32) -> Self {
+        self.account_concurrency_limit = Some(max_in_flight);
+        self
+    }
+
     /// Checks every rate is within `[0, 1]`, that the request faults' rates add up to at most 1 (the callback
     /// rates are drawn independently of each other), that latencies, the callback jitter and backoff are at
-    /// most [`MAX_LATENCY_MS`], that retries are at most [`MAX_CALLBACK_RETRIES`] and that rules name a
-    /// method and a path.
+    /// most [`MAX_LATENCY_MS`], that retries are at most [`MAX_CALLBACK_RETRIES`], that rules name a
+    /// method and a path and that the account's concurrency limit, when set, is at least 1.
     pub fn validate(&self) -> Result<(), String> {
+        if self.account_concurrency_limit == Some(0) {
+            return Err(String::from(
+                "account_concurrency_limit must be at least 1 (leave it out for no limit)",
+            ));
+        }
         let rates = [
             ("rate_429", self.rate_429),
             ("rate_500", self.rate_500),
@@ -351,10 +378,12 @@ impl FaultKind {
     }
 }
 
-/// The fault settings and their generator.
+/// The fault settings, their generator and the account's requests in flight.
 pub(crate) struct FaultState {
     pub faults: Faults,
     rng: fastrand::Rng,
+    /// The account's API requests in flight (admitted and not yet answered).
+    in_flight: u32,
 }
 
 /// Mixed into the seed so the fault generator is independent of the SID generator.
@@ -365,7 +394,26 @@ impl FaultState {
         FaultState {
             faults,
             rng: fastrand::Rng::with_seed(seed ^ FAULT_SEED_SALT),
+            in_flight: 0,
         }
+    }
+
+    /// Admits one request of the account under [`Faults::account_concurrency_limit`]: `Ok` with the
+    /// requests in flight, itself included (its slot is taken until [`FaultState::release`]), or `Err`
+    /// with the requests in flight when the limit is reached (no slot taken).
+    pub fn admit(&mut self) -> Result<u32, u32> {
+        match self.faults.account_concurrency_limit {
+            Some(limit) if self.in_flight >= limit => Err(self.in_flight),
+            _ => {
+                self.in_flight += 1;
+                Ok(self.in_flight)
+            }
+        }
+    }
+
+    /// Frees the slot of an admitted request.
+    pub fn release(&mut self) {
+        self.in_flight = self.in_flight.saturating_sub(1);
     }
 
     /// Draws the fault of one API request (one draw per request, whatever the rates and rules);
@@ -521,6 +569,29 @@ mod tests {
             .with_callback_tamper_rate(1.0)
             .validate()
             .is_ok());
+    }
+
+    #[test]
+    fn the_account_limit_admits_up_to_n_and_frees_slots() {
+        let mut state = FaultState::new(Faults::none().with_account_concurrency_limit(2), 1);
+        assert_eq!(state.admit(), Ok(1));
+        assert_eq!(state.admit(), Ok(2));
+        assert_eq!(
+            state.admit(),
+            Err(2),
+            "a third is refused and takes no slot"
+        );
+        state.release();
+        assert_eq!(state.admit(), Ok(2));
+        let mut unlimited = FaultState::new(Faults::none(), 1);
+        assert!((1..=100).all(|n| unlimited.admit() == Ok(n)));
+        let err = Faults::none()
+            .with_account_concurrency_limit(0)
+            .validate()
+            .unwrap_err();
+        assert!(err.starts_with("account_concurrency_limit"), "{err}");
+        let faults: Faults = serde_json::from_str(r#"{"account_concurrency_limit": 8}"#).unwrap();
+        assert_eq!(faults.account_concurrency_limit, Some(8));
     }
 
     #[test]

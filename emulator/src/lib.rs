@@ -32,7 +32,7 @@
 //! parameter (the message names the parameter) or a refused state change, 409/[`CODE_NUMBER_IN_THIS_SERVICE`]
 //! and 409/[`CODE_NUMBER_IN_ANOTHER_SERVICE`] for a phone number already in a Messaging Service (the
 //! emulator's choice of status, with Twilio's codes), 429/20429, 500/20500 and 503/20503 when faults are
-//! on. Array parameters (`MessageSamples`, `OptInKeywords`, ...) repeat their key; booleans are `true` /
+//! on, 429/20429 above the account's concurrency limit when one is set. Array parameters (`MessageSamples`, `OptInKeywords`, ...) repeat their key; booleans are `true` /
 //! `false`.
 //!
 //! # Seeded account
@@ -209,6 +209,13 @@
 //! charges for) and every served and faulted request, so tests can assert nothing was created twice. A
 //! body over 1 MiB is answered 413 (the emulator's own code 20413) and more than 100 headers or 16 KiB of
 //! them 431 (code 20431), in Twilio's error shape.
+//!
+//! Twilio's per-account concurrency limit ([`EmulatorConfig::with_account_concurrency_limit`],
+//! [`Faults::account_concurrency_limit`]): at most N API requests of the account in flight, from arrival to
+//! the end of the answer; one above it is answered 429 with code 20429 at once (after the fixed latency,
+//! without `Retry-After`, before the fault draw and any handling) and counted in
+//! [`Counters::account_limit_429`]; [`Counters::max_in_flight`] keeps the high-water mark. Answers to the
+//! account's requests carry `Twilio-Concurrent-Requests` (its requests in flight, as Twilio reports them).
 //!
 //! # Control endpoints
 //!

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run -p trusthub-emulator -- --port 4010 [--seed N] [--latency-ms N] [--auto-approve-ms N]
-//!     [--event-sink URL]
+//!     [--event-sink URL] [--account-concurrency-limit N]
 //! ```
 //!
 //! Prints the base URL, the (test) credentials, the primary profile SID and the phone number SIDs.
@@ -14,6 +14,7 @@ use trusthub_emulator::{start, Decision, EmulatorConfig, Faults};
 
 const USAGE: &str = "\
 usage: trusthub-emulator [--port N] [--seed N] [--latency-ms N] [--auto-approve-ms N] [--event-sink URL]
+                         [--account-concurrency-limit N]
 
   --port N             port on 127.0.0.1 (default 0: a free port)
   --seed N             seed of SIDs and fault draws (default 0)
@@ -23,6 +24,9 @@ usage: trusthub-emulator [--port N] [--seed N] [--latency-ms N] [--auto-approve-
                        (default: never; mock brands and campaigns are approved after 50 ms)
   --event-sink URL     POST A2P brand and campaign decisions there as Event Streams CloudEvents
                        (a loopback URL; default: none)
+  --account-concurrency-limit N
+                       at most N API requests of the account in flight; more are answered
+                       429 with code 20429, unprocessed (default: no limit)
   --help               this text";
 
 /// What the command line asked for.
@@ -33,6 +37,7 @@ struct Options {
     latency_ms: u64,
     auto_approve_ms: Option<u64>,
     event_sink: Option<String>,
+    account_concurrency_limit: Option<u32>,
 }
 
 /// Parses the flags (`--flag N` or `--flag=N`); `Ok(None)` means `--help`.
@@ -43,6 +48,7 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
         latency_ms: 0,
         auto_approve_ms: None,
         event_sink: None,
+        account_concurrency_limit: None,
     };
     let mut i = 0;
     while i < args.len() {
@@ -54,12 +60,13 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
             Some((flag, value)) => (flag, Some(value.to_owned())),
             None => (arg.as_str(), None),
         };
-        const FLAGS: [&str; 5] = [
+        const FLAGS: [&str; 6] = [
             "--port",
             "--seed",
             "--latency-ms",
             "--auto-approve-ms",
             "--event-sink",
+            "--account-concurrency-limit",
         ];
         if !FLAGS.contains(&flag) {
             return Err(format!("unknown flag '{flag}'"));
@@ -87,6 +94,18 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
             "--latency-ms" => options.latency_ms = number("--latency-ms")?,
             "--auto-approve-ms" => options.auto_approve_ms = Some(number("--auto-approve-ms")?),
             "--event-sink" => options.event_sink = Some(value.clone()),
+            "--account-concurrency-limit" => {
+                let limit = number("--account-concurrency-limit")?;
+                options.account_concurrency_limit = match u32::try_from(limit) {
+                    Ok(limit) if limit > 0 => Some(limit),
+                    _ => {
+                        return Err(format!(
+                            "--account-concurrency-limit must be between 1 and {}, got {value}",
+                            u32::MAX
+                        ))
+                    }
+                };
+            }
             other => return Err(format!("unknown flag '{other}'")),
         }
         i += 1;
@@ -121,6 +140,9 @@ async fn main() -> ExitCode {
     }
     if let Some(url) = options.event_sink {
         config = config.with_event_sink(url);
+    }
+    if let Some(limit) = options.account_concurrency_limit {
+        config = config.with_account_concurrency_limit(limit);
     }
     let emulator = match start(config).await {
         Ok(emulator) => emulator,
@@ -160,7 +182,8 @@ mod tests {
     #[test]
     fn flags_parse() {
         let options = parse(&args(
-            "--port 4010 --seed=7 --latency-ms 5 --auto-approve-ms 100 --event-sink http://127.0.0.1:9/e",
+            "--port 4010 --seed=7 --latency-ms 5 --auto-approve-ms 100 --event-sink http://127.0.0.1:9/e \
+             --account-concurrency-limit 8",
         ))
         .unwrap()
         .unwrap();
@@ -172,8 +195,12 @@ mod tests {
                 latency_ms: 5,
                 auto_approve_ms: Some(100),
                 event_sink: Some(String::from("http://127.0.0.1:9/e")),
+                account_concurrency_limit: Some(8),
             }
         );
+        assert!(parse(&args("--account-concurrency-limit 0"))
+            .unwrap_err()
+            .contains("between 1"));
         assert_eq!(parse(&args("--help")).unwrap(), None);
         assert!(parse(&args("--port 70000")).unwrap_err().contains("65535"));
         assert!(parse(&args("--bogus 1"))

@@ -20,6 +20,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tower::ServiceExt;
 
+use crate::auth;
 use crate::faults::FaultKind;
 use crate::state::{lock, App};
 use crate::wire::ApiError;
@@ -61,6 +62,29 @@ impl hyper::service::Service<Request<Incoming>> for FaultingService {
             if request.uri().path().starts_with(CONTROL_PREFIX) {
                 return Ok(route(router, request).await);
             }
+            // The account's concurrency limit: a request of the account takes a slot for as long as it
+            // is in flight (until this future ends, or is dropped with its connection); one above the
+            // limit is refused now, before the fault draw and any handling.
+            let slot = if auth::check(&app, request.headers()).is_ok() {
+                match admit(&app) {
+                    Ok(slot) => Some(slot),
+                    Err((in_flight, latency_ms)) => {
+                        if latency_ms > 0 {
+                            tokio::time::sleep(Duration::from_millis(latency_ms)).await;
+                        }
+                        let mut answer = ApiError::new(
+                            StatusCode::TOO_MANY_REQUESTS,
+                            20429,
+                            "Too Many Requests",
+                        )
+                        .into_response();
+                        concurrency_header(&mut answer, in_flight);
+                        return Ok(answer);
+                    }
+                }
+            } else {
+                None
+            };
             let (latency_ms, answer_latency_ms, retry_after_secs, fault) = {
                 let mut faults = lock(&app.faults);
                 let fault = faults.draw(request.method().as_str(), request.uri().path());
@@ -89,7 +113,7 @@ impl hyper::service::Service<Request<Incoming>> for FaultingService {
             if latency_ms > 0 {
                 tokio::time::sleep(Duration::from_millis(latency_ms)).await;
             }
-            let answer = if let Some(refused) = oversized_headers(&request) {
+            let mut answer = if let Some(refused) = oversized_headers(&request) {
                 refused.into_response()
             } else {
                 match fault {
@@ -102,6 +126,9 @@ impl hyper::service::Service<Request<Incoming>> for FaultingService {
                     _ => twilio_shaped(route(router, request).await).await,
                 }
             };
+            if let Some(slot) = &slot {
+                concurrency_header(&mut answer, slot.in_flight);
+            }
             // The answer path: whatever the request changed is committed by now.
             if answer_latency_ms > 0 {
                 tokio::time::sleep(Duration::from_millis(answer_latency_ms)).await;
@@ -130,6 +157,53 @@ impl hyper::service::Service<Request<Incoming>> for FaultingService {
             }
         })
     }
+}
+
+/// Admits a request of the account under its concurrency limit: its slot, or (counted as refused) the
+/// requests in flight and the latency to wait before the 429.
+fn admit(app: &App) -> Result<Slot, (u32, u64)> {
+    let (admitted, latency_ms) = {
+        let mut faults = lock(&app.faults);
+        (faults.admit(), faults.faults.latency_ms)
+    };
+    let mut state = lock(&app.state);
+    let counters = &mut state.counters;
+    match admitted {
+        Ok(in_flight) => {
+            counters.max_in_flight = counters.max_in_flight.max(u64::from(in_flight));
+            Ok(Slot {
+                app: app.clone(),
+                in_flight,
+            })
+        }
+        Err(in_flight) => {
+            counters.requests_served += 1;
+            counters.account_limit_429 += 1;
+            Err((in_flight, latency_ms))
+        }
+    }
+}
+
+/// The slot of an admitted request of the account: freed when dropped (the request answered, or its
+/// connection gone).
+struct Slot {
+    app: App,
+    /// The account's requests in flight when it was admitted, itself included.
+    in_flight: u32,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        lock(&self.app.faults).release();
+    }
+}
+
+/// `Twilio-Concurrent-Requests`: the account's requests in flight, as Twilio reports them on its answers.
+fn concurrency_header(answer: &mut Response<Body>, in_flight: u32) {
+    answer.headers_mut().insert(
+        "twilio-concurrent-requests",
+        axum::http::HeaderValue::from(in_flight),
+    );
 }
 
 /// Most header bytes an API request may carry; more is answered 431 in Twilio's error shape.

@@ -85,6 +85,13 @@ pub struct Counters {
     pub gateway_503_after_commit: u64,
     /// POSTs handled and then answered by a gateway's 429.
     pub gateway_429_after_commit: u64,
+    /// API requests refused by the account's concurrency limit (429 with code 20429, not handled; see
+    /// [`Faults::account_concurrency_limit`](crate::Faults::account_concurrency_limit)). Not counted in
+    /// `requests_faulted` nor `faults_429`.
+    pub account_limit_429: u64,
+    /// The most API requests of the account in flight at once (from arrival to the end of the answer),
+    /// whether a limit is set or not.
+    pub max_in_flight: u64,
     /// End users updated (`POST /v1/EndUsers/{Sid}`).
     pub end_user_updates: u64,
     /// Supporting documents updated (`POST /v1/SupportingDocuments/{Sid}`).

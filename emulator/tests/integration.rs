@@ -6,6 +6,7 @@
 
 mod common;
 
+mod account_limit;
 mod api;
 mod deliveries;
 mod faults;

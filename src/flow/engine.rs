@@ -243,13 +243,16 @@ impl<'a> Engine<'a> {
         self.records.lock().expect("records lock").push(record);
     }
 
-    /// One API call under the in-flight cap.
+    /// One API call under the in-flight cap; how it ended is reported to the limiter (an adaptive
+    /// one lowers its cap on a 429 and raises it on successes at full use).
     pub(crate) async fn call<T>(
         &self,
         fut: impl Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
-        let _permit = self.options.limiter.acquire().await;
-        fut.await
+        let permit = self.options.limiter.acquire().await;
+        let result = fut.await;
+        permit.record(&result);
+        result
     }
 
     /// Saves the intent of `step`'s create (write-ahead): returns once it is durable, so that a

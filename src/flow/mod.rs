@@ -511,7 +511,43 @@ pub struct StepRecord {
 pub type Observer = Arc<dyn Fn(&StepRecord) + Send + Sync>;
 
 /// Caps the requests in flight. Clones share the cap, so one limiter can bound many
-/// concurrent flows.
+/// concurrent flows (a batch shares one between its rows).
+///
+/// Every API call of a flow takes a permit for as long as it is in flight (its transport retries
+/// included) and reports how it ended. Two modes:
+///
+/// - **Fixed** ([`Limiter::new`]): at most `n` requests at once, whatever the answers.
+/// - **Adaptive** ([`Limiter::adaptive`]): the cap moves between `min` and `max` with Twilio's
+///   answers, additive increase and multiplicative decrease (AIMD, as TCP's congestion window),
+///   for one account whose concurrency limit is unknown or shared with other clients:
+///   - *Decrease.* A request answered 429 (Twilio's, code 20429, or a gateway's without it), or
+///     answered by Twilio as not processed ([`Processed::No`](crate::Processed::No) with an API
+///     answer), halves the cap (rounded down, not below `min`) and puts increases on hold for
+///     [`Limiter::DEFAULT_HOLD`] (see [`Limiter::with_hold`]), or for the answer's `Retry-After`
+///     when that is longer. Once per window: the answers to requests sent before the last
+///     decrease were caused by the cap before it and do not halve it again, so a burst of 429s
+///     halves the cap once, and the next halving needs a 429 of a request sent under the new cap.
+///   - *Increase.* Outside the hold, every `cap` successful requests sent while the limiter was
+///     full (the request waited for its permit or took the last one) raise the cap by one, up to
+///     `max`: about one step per round trip at full use. Requests sent while it was not full say
+///     nothing about a higher cap, so an idle or lightly used limiter does not creep up.
+///   - Any other answer (a success of a request sent below the cap, a 5xx, a timeout, a refusal)
+///     changes nothing. Requests in flight when the cap drops finish; no new one starts until
+///     fewer than the new cap are in flight.
+///
+/// Retries are not the limiter's: the transport's and the flow's rules stay as they are (a
+/// create Twilio answered 429 is sent again after the backoff, within the client's
+/// [`RetryPolicy`](crate::RetryPolicy)). A read the transport retried after a 429 and then
+/// answered counts as one success (the limiter sees the call, not its attempts); the flows'
+/// creates are sent without transport retries, so each of their 429s reaches the limiter.
+///
+/// Headers: Twilio documents `Twilio-Concurrent-Requests` (the account's requests in flight) and
+/// `Twilio-Request-Duration` on its REST answers for watching concurrency, and per-method
+/// `X-Rate-Limit-*` headers for TaskRouter only; it documents no header that gives the account's
+/// concurrency limit for the Trust Hub, 2010 or Messaging APIs, nor `Retry-After` on 20429. The
+/// client does not surface answers' header values (only `Retry-After`, through
+/// [`Error::retry_after`](crate::Error::retry_after)), so the limiter honours `Retry-After` when
+/// present (a longer hold) and otherwise learns from the statuses alone.
 ///
 /// Two flows at once, never more than two requests in flight between them:
 ///
@@ -586,17 +622,524 @@ pub type Observer = Arc<dyn Fn(&StepRecord) + Send + Sync>;
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug, Clone)]
-pub struct Limiter(Arc<Semaphore>);
+#[derive(Clone)]
+pub struct Limiter(Arc<LimiterShared>);
 
-impl Limiter {
-    /// At most `max_in_flight` requests at once (at least 1).
-    pub fn new(max_in_flight: usize) -> Self {
-        Limiter(Arc::new(Semaphore::new(max_in_flight.max(1))))
+/// What the clones of a limiter share.
+struct LimiterShared {
+    permits: Semaphore,
+    /// The adaptive mode's state; `None` for a fixed cap.
+    aimd: Option<std::sync::Mutex<Aimd>>,
+    /// The fixed mode's cap.
+    fixed: usize,
+    in_flight: std::sync::atomic::AtomicUsize,
+    successes: std::sync::atomic::AtomicU64,
+    overloads: std::sync::atomic::AtomicU64,
+}
+
+/// The adaptive mode's arithmetic (no I/O, no clock of its own: `now` is passed in).
+#[derive(Debug, Clone)]
+struct Aimd {
+    min: usize,
+    max: usize,
+    cap: usize,
+    hold: Duration,
+    /// No increase before this instant (set by a decrease).
+    held_until: Option<std::time::Instant>,
+    /// Bumped by every decrease: a request remembers the window it was sent in, and only a 429
+    /// of the current window lowers the cap.
+    window: u64,
+    /// Successful full-use requests since the cap last changed.
+    credit: usize,
+    /// Permits to retire as they come back: the cap was lowered while they were in use.
+    debt: usize,
+    decreases: u64,
+    increases: u64,
+}
+
+impl Aimd {
+    fn new(min: usize, start: usize, max: usize, hold: Duration) -> Self {
+        let max = max.clamp(1, Semaphore::MAX_PERMITS);
+        let min = min.clamp(1, max);
+        Aimd {
+            min,
+            max,
+            cap: start.clamp(min, max),
+            hold,
+            held_until: None,
+            window: 0,
+            credit: 0,
+            debt: 0,
+            decreases: 0,
+            increases: 0,
+        }
     }
 
-    pub(crate) async fn acquire(&self) -> tokio::sync::SemaphorePermit<'_> {
-        self.0.acquire().await.expect("the limiter is never closed")
+    /// A request sent in `window` was answered "overloaded" at `now`: halves the cap (not below
+    /// `min`) once per window and holds increases. Returns by how much the cap dropped.
+    fn overload(
+        &mut self,
+        window: u64,
+        now: std::time::Instant,
+        retry_after: Option<Duration>,
+    ) -> usize {
+        if window != self.window {
+            return 0;
+        }
+        let cap = (self.cap / 2).max(self.min);
+        let dropped = self.cap - cap;
+        self.cap = cap;
+        self.window += 1;
+        self.credit = 0;
+        self.held_until = Some(now + self.hold.max(retry_after.unwrap_or_default()));
+        if dropped > 0 {
+            self.decreases += 1;
+        }
+        dropped
+    }
+
+    /// A request succeeded at `now`; `full`: the limiter was full when it was sent. Returns whether
+    /// the cap rose by one.
+    fn success(&mut self, full: bool, now: std::time::Instant) -> bool {
+        if !full || self.cap >= self.max || self.held(now) {
+            return false;
+        }
+        self.credit += 1;
+        if self.credit < self.cap {
+            return false;
+        }
+        self.credit = 0;
+        self.cap += 1;
+        self.increases += 1;
+        true
+    }
+
+    fn held(&self, now: std::time::Instant) -> bool {
+        self.held_until.is_some_and(|until| now < until)
+    }
+}
+
+/// How a call ended, for the limiter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signal {
+    Success,
+    /// 429, or an API answer Twilio did not process; with its `Retry-After`, if any.
+    Overload(Option<Duration>),
+    /// Anything else: says nothing about the account's concurrency.
+    Neutral,
+}
+
+impl Signal {
+    fn of<T>(result: &Result<T, crate::Error>) -> Signal {
+        match result {
+            Ok(_) => Signal::Success,
+            Err(e)
+                if e.status() == Some(429)
+                    || (e.kind() == crate::ErrorKind::Api
+                        && e.processed() == crate::Processed::No) =>
+            {
+                Signal::Overload(e.retry_after())
+            }
+            Err(_) => Signal::Neutral,
+        }
+    }
+}
+
+/// A limiter's state and counters ([`Limiter::current`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LimiterState {
+    /// Whether the cap adapts ([`Limiter::adaptive`]).
+    pub adaptive: bool,
+    /// Requests allowed in flight now.
+    pub cap: usize,
+    /// The lowest cap (the fixed cap in the fixed mode).
+    pub min: usize,
+    /// The highest cap (the fixed cap in the fixed mode).
+    pub max: usize,
+    /// Requests in flight now (a lowered cap lets the ones already sent finish: this can exceed
+    /// `cap` for a while).
+    pub in_flight: usize,
+    /// Calls that succeeded.
+    pub successes: u64,
+    /// Calls answered 429 (or not processed by Twilio), counted in both modes.
+    pub overloads: u64,
+    /// Times the cap was halved.
+    pub decreases: u64,
+    /// Times the cap rose by one.
+    pub increases: u64,
+    /// Whether increases are on hold after a recent decrease.
+    pub holding: bool,
+}
+
+impl fmt::Debug for Limiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.current();
+        f.debug_struct("Limiter")
+            .field("adaptive", &state.adaptive)
+            .field("cap", &state.cap)
+            .field("in_flight", &state.in_flight)
+            .finish()
+    }
+}
+
+impl Limiter {
+    /// How long increases wait after a decrease, unless [`Limiter::with_hold`] says otherwise:
+    /// a few of Twilio's round trips, so that the lowered cap is tried before it grows again.
+    pub const DEFAULT_HOLD: Duration = Duration::from_secs(1);
+
+    /// At most `max_in_flight` requests at once (at least 1), whatever the answers.
+    pub fn new(max_in_flight: usize) -> Self {
+        let cap = max_in_flight.max(1);
+        Limiter::with(Semaphore::new(cap), None, cap)
+    }
+
+    /// An adaptive cap (see [`Limiter`]): starts at `start`, moves between `min` and `max`
+    /// (`max` at least 1, `min` between 1 and `max`); `start` is clamped into that range.
+    ///
+    /// ```
+    /// use trusthub::flow::Limiter;
+    ///
+    /// let limiter = Limiter::adaptive(2, 32, 64);
+    /// let state = limiter.current();
+    /// assert!(state.adaptive);
+    /// assert_eq!((state.min, state.cap, state.max), (2, 32, 64));
+    /// assert_eq!(state.in_flight, 0);
+    /// assert_eq!(Limiter::adaptive(0, 100, 8).current().cap, 8);
+    /// assert_eq!(Limiter::adaptive(16, 4, 8).current().min, 8);
+    /// assert!(!Limiter::new(8).current().adaptive);
+    /// ```
+    pub fn adaptive(min: usize, start: usize, max: usize) -> Self {
+        let aimd = Aimd::new(min, start, max, Self::DEFAULT_HOLD);
+        Limiter::with(
+            Semaphore::new(aimd.cap),
+            Some(std::sync::Mutex::new(aimd)),
+            0,
+        )
+    }
+
+    /// Sets how long increases wait after a decrease (adaptive mode; a fixed limiter ignores
+    /// it). Clones share it.
+    pub fn with_hold(self, hold: Duration) -> Self {
+        if let Some(aimd) = &self.0.aimd {
+            aimd.lock().unwrap_or_else(|e| e.into_inner()).hold = hold;
+        }
+        self
+    }
+
+    /// The cap now, the requests in flight and what the limiter has seen.
+    pub fn current(&self) -> LimiterState {
+        use std::sync::atomic::Ordering::Relaxed;
+        let shared = &self.0;
+        let mut state = LimiterState {
+            adaptive: false,
+            cap: shared.fixed,
+            min: shared.fixed,
+            max: shared.fixed,
+            in_flight: shared.in_flight.load(Relaxed),
+            successes: shared.successes.load(Relaxed),
+            overloads: shared.overloads.load(Relaxed),
+            decreases: 0,
+            increases: 0,
+            holding: false,
+        };
+        if let Some(aimd) = &shared.aimd {
+            let aimd = aimd.lock().unwrap_or_else(|e| e.into_inner());
+            state.adaptive = true;
+            state.cap = aimd.cap;
+            state.min = aimd.min;
+            state.max = aimd.max;
+            state.decreases = aimd.decreases;
+            state.increases = aimd.increases;
+            state.holding = aimd.held(std::time::Instant::now());
+        }
+        state
+    }
+
+    fn with(permits: Semaphore, aimd: Option<std::sync::Mutex<Aimd>>, fixed: usize) -> Self {
+        Limiter(Arc::new(LimiterShared {
+            permits,
+            aimd,
+            fixed,
+            in_flight: Default::default(),
+            successes: Default::default(),
+            overloads: Default::default(),
+        }))
+    }
+
+    /// A permit for one call; [`LimiterPermit::record`] reports how it ended.
+    pub(crate) async fn acquire(&self) -> LimiterPermit<'_> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let shared = &*self.0;
+        let Some(aimd) = &shared.aimd else {
+            let permit = shared.permits.acquire().await;
+            shared.in_flight.fetch_add(1, Relaxed);
+            return LimiterPermit {
+                shared,
+                permit: Some(permit.expect("the limiter is never closed")),
+                window: 0,
+                full: false,
+            };
+        };
+        let (permit, waited) = match shared.permits.try_acquire() {
+            Ok(permit) => (permit, false),
+            Err(_) => (
+                shared
+                    .permits
+                    .acquire()
+                    .await
+                    .expect("the limiter is never closed"),
+                true,
+            ),
+        };
+        let in_flight = shared.in_flight.fetch_add(1, Relaxed) + 1;
+        let aimd = aimd.lock().unwrap_or_else(|e| e.into_inner());
+        LimiterPermit {
+            shared,
+            permit: Some(permit),
+            window: aimd.window,
+            full: waited || in_flight >= aimd.cap,
+        }
+    }
+}
+
+/// One call's place under a [`Limiter`]: held while the call is in flight.
+pub(crate) struct LimiterPermit<'a> {
+    shared: &'a LimiterShared,
+    permit: Option<tokio::sync::SemaphorePermit<'a>>,
+    /// The adaptive window the call was sent in.
+    window: u64,
+    /// The limiter was full when the call was sent.
+    full: bool,
+}
+
+impl LimiterPermit<'_> {
+    /// Reports how the call ended: counted in both modes; in the adaptive one, a 429 may lower the
+    /// cap and a success raise it.
+    pub(crate) fn record<T>(&self, result: &Result<T, crate::Error>) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let shared = self.shared;
+        let signal = Signal::of(result);
+        match signal {
+            Signal::Success => shared.successes.fetch_add(1, Relaxed),
+            Signal::Overload(_) => shared.overloads.fetch_add(1, Relaxed),
+            Signal::Neutral => return,
+        };
+        let Some(aimd) = &shared.aimd else {
+            return;
+        };
+        let now = std::time::Instant::now();
+        let mut aimd = aimd.lock().unwrap_or_else(|e| e.into_inner());
+        match signal {
+            Signal::Success => {
+                if aimd.success(self.full, now) {
+                    if aimd.debt > 0 {
+                        aimd.debt -= 1;
+                    } else {
+                        shared.permits.add_permits(1);
+                    }
+                }
+            }
+            Signal::Overload(retry_after) => {
+                let dropped = aimd.overload(self.window, now, retry_after);
+                if dropped > 0 {
+                    // Free permits go at once; those in use are retired as they come back.
+                    let retired = shared.permits.forget_permits(dropped);
+                    aimd.debt += dropped - retired;
+                    tracing::debug!(
+                        cap = aimd.cap,
+                        in_flight = shared.in_flight.load(Relaxed),
+                        "trusthub.flow limiter lowered its cap after a 429"
+                    );
+                }
+            }
+            Signal::Neutral => {}
+        }
+    }
+}
+
+impl Drop for LimiterPermit<'_> {
+    fn drop(&mut self) {
+        self.shared
+            .in_flight
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        let (Some(aimd), Some(permit)) = (&self.shared.aimd, self.permit.take()) else {
+            return;
+        };
+        let mut aimd = aimd.lock().unwrap_or_else(|e| e.into_inner());
+        if aimd.debt > 0 {
+            aimd.debt -= 1;
+            permit.forget();
+        }
+    }
+}
+
+#[cfg(test)]
+mod limiter_tests {
+    use super::*;
+    use std::time::Instant;
+
+    const HOLD: Duration = Duration::from_millis(100);
+
+    #[test]
+    fn a_429_halves_the_cap_once_per_window_and_not_below_min() {
+        let now = Instant::now();
+        let mut aimd = Aimd::new(2, 32, 64, HOLD);
+        assert_eq!(aimd.overload(0, now, None), 16);
+        assert_eq!(aimd.cap, 16);
+        // Answers to requests sent before the decrease do not halve it again.
+        for _ in 0..23 {
+            assert_eq!(aimd.overload(0, now, None), 0);
+        }
+        assert_eq!(aimd.cap, 16);
+        assert_eq!(aimd.overload(1, now, None), 8);
+        assert_eq!(aimd.overload(2, now, None), 4);
+        assert_eq!(aimd.overload(3, now, None), 2);
+        assert_eq!(aimd.overload(4, now, None), 0, "never below min");
+        assert_eq!(aimd.cap, 2);
+        assert_eq!(aimd.decreases, 4);
+        let mut odd = Aimd::new(1, 9, 64, HOLD);
+        odd.overload(0, now, None);
+        assert_eq!(odd.cap, 4, "halved, rounded down");
+    }
+
+    #[test]
+    fn successes_add_one_per_cap_outside_the_hold_and_only_at_full_use() {
+        let start = Instant::now();
+        let mut aimd = Aimd::new(1, 8, 10, HOLD);
+        // Not full: nothing learnt.
+        assert!((0..100).all(|_| !aimd.success(false, start)));
+        assert_eq!(aimd.cap, 8);
+        // Eight full successes: +1.
+        assert!((0..7).all(|_| !aimd.success(true, start)));
+        assert!(aimd.success(true, start));
+        assert_eq!(aimd.cap, 9);
+        // Nine more: +1; then the max stops it.
+        assert_eq!((0..9).filter(|_| aimd.success(true, start)).count(), 1);
+        assert_eq!(aimd.cap, 10);
+        assert!((0..100).all(|_| !aimd.success(true, start)));
+        assert_eq!((aimd.cap, aimd.increases), (10, 2));
+
+        // After a decrease, increases wait for the hold.
+        aimd.overload(aimd.window, start, None);
+        assert_eq!(aimd.cap, 5);
+        assert!((0..100).all(|_| !aimd.success(true, start + HOLD / 2)));
+        assert_eq!(aimd.cap, 5);
+        let later = start + HOLD;
+        assert_eq!((0..5).filter(|_| aimd.success(true, later)).count(), 1);
+        assert_eq!(aimd.cap, 6);
+    }
+
+    #[test]
+    fn retry_after_lengthens_the_hold() {
+        let now = Instant::now();
+        let mut aimd = Aimd::new(1, 8, 16, HOLD);
+        aimd.overload(0, now, Some(Duration::from_secs(5)));
+        assert!(aimd.held(now + Duration::from_secs(4)));
+        assert!(!aimd.held(now + Duration::from_secs(5)));
+        let mut short = Aimd::new(1, 8, 16, HOLD);
+        short.overload(0, now, Some(Duration::ZERO));
+        assert!(short.held(now + HOLD / 2), "never shorter than the hold");
+    }
+
+    #[test]
+    fn what_counts_as_overload() {
+        let answer = |status: u16, body: &str| -> Result<(), crate::Error> {
+            Err(crate::Error::from_api(crate::ApiError::from_answer(
+                "CreateEndUser",
+                status,
+                None,
+                None,
+                body.as_bytes(),
+            )))
+        };
+        let twilio_429 = r#"{"code": 20429, "message": "Too Many Requests", "status": 429}"#;
+        assert_eq!(Signal::of(&answer(429, twilio_429)), Signal::Overload(None));
+        assert_eq!(
+            Signal::of(&answer(429, "<html>slow down</html>")),
+            Signal::Overload(None),
+            "a gateway's 429 too"
+        );
+        let retry = Err::<(), _>(crate::Error::from_api(crate::ApiError::from_answer(
+            "CreateEndUser",
+            429,
+            None,
+            Some(Duration::from_secs(2)),
+            twilio_429.as_bytes(),
+        )));
+        assert_eq!(
+            Signal::of(&retry),
+            Signal::Overload(Some(Duration::from_secs(2)))
+        );
+        assert_eq!(Signal::of(&Ok::<_, crate::Error>(())), Signal::Success);
+        for (status, body) in [
+            (503, r#"{"code": 20503, "message": "Service Unavailable"}"#),
+            (
+                500,
+                r#"{"code": 20500, "message": "Internal Server Error"}"#,
+            ),
+            (
+                400,
+                r#"{"code": 20001, "message": "Missing required parameter"}"#,
+            ),
+        ] {
+            assert_eq!(
+                Signal::of(&answer(status, body)),
+                Signal::Neutral,
+                "{status}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn permits_follow_the_cap() {
+        let twilio_429: Result<(), crate::Error> =
+            Err(crate::Error::from_api(crate::ApiError::from_answer(
+                "Op",
+                429,
+                None,
+                None,
+                br#"{"code": 20429, "message": "Too Many Requests", "status": 429}"#,
+            )));
+        let limiter = Limiter::adaptive(1, 4, 8).with_hold(Duration::ZERO);
+        let held: Vec<_> = futures_util::future::join_all((0..4).map(|_| limiter.acquire())).await;
+        assert_eq!(limiter.current().in_flight, 4);
+        assert!(held.iter().all(|p| p.window == 0));
+        assert_eq!(
+            held.iter().filter(|p| p.full).count(),
+            1,
+            "the last took the last permit"
+        );
+        // One 429 halves the cap to 2; the other three answers of the same window do not.
+        for permit in &held {
+            permit.record(&twilio_429);
+        }
+        let state = limiter.current();
+        assert_eq!((state.cap, state.overloads, state.decreases), (2, 4, 1));
+        // The four permits in use: two retire as they come back, two return.
+        drop(held);
+        assert_eq!(limiter.current().in_flight, 0);
+        assert_eq!(limiter.0.permits.available_permits(), 2);
+        // Two successes at full use (cap 2) raise the cap to 3; those below it count for nothing.
+        for _ in 0..2 {
+            let a = limiter.acquire().await;
+            let b = limiter.acquire().await;
+            assert!(!a.full && b.full);
+            a.record(&Ok::<_, crate::Error>(()));
+            b.record(&Ok::<_, crate::Error>(()));
+        }
+        let state = limiter.current();
+        assert_eq!((state.cap, state.increases, state.successes), (3, 1, 4));
+        assert_eq!(limiter.0.permits.available_permits(), 3);
+
+        // The fixed mode counts but never moves.
+        let fixed = Limiter::new(2);
+        let permit = fixed.acquire().await;
+        permit.record(&twilio_429);
+        drop(permit);
+        let state = fixed.current();
+        assert_eq!((state.cap, state.overloads, state.in_flight), (2, 1, 0));
+        assert_eq!(fixed.0.permits.available_permits(), 2);
     }
 }
 

@@ -106,7 +106,7 @@ async fn get_faults(ctx: Ctx) -> Reply {
 async fn set_faults(ctx: Ctx, body: Bytes) -> Reply {
     let faults: Faults = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(format!(
-            "expected a JSON object with latency_ms, answer_latency_ms, rate_429, retry_after_secs, rate_500, rate_503, rate_commit_then_drop, rate_commit_then_503, rate_commit_then_429, rules, callback_duplicate_rate, callback_loss_rate, callback_reorder_ms, callback_tamper_rate, callback_retries, callback_retry_backoff_ms: {e}"
+            "expected a JSON object with latency_ms, answer_latency_ms, rate_429, retry_after_secs, rate_500, rate_503, rate_commit_then_drop, rate_commit_then_503, rate_commit_then_429, rules, callback_duplicate_rate, callback_loss_rate, callback_reorder_ms, callback_tamper_rate, callback_retries, callback_retry_backoff_ms, account_concurrency_limit: {e}"
         ))
     })?;
     faults.validate().map_err(ApiError::bad_request)?;
