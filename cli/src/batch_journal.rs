@@ -592,16 +592,32 @@ pub fn awaiting_review(journal: &Journal) -> bool {
 /// The journal store of one customer: appends to the batch journal, remembers the latest journal,
 /// answers for the other customers of the journal (who owns what), and, once `stop` is set, ends
 /// the flow at its next step with the step saved (unless that step finished the customer: then
-/// there is nothing left to stop).
+/// there is nothing left to stop). A worker's row store saves to its job's lease instead
+/// ([`RowStore::leased`]), with the same stop and the same memory of the latest journal.
 #[derive(Debug, Clone)]
 pub struct RowStore {
-    file: Arc<BatchJournal>,
-    customer: String,
+    backend: Backend,
     goal: Goal,
     stop: Arc<AtomicBool>,
     latest: Arc<Mutex<Option<Journal>>>,
-    /// What the file holds for this customer (the base of the next patch).
-    on_disk: Arc<Mutex<Option<Value>>>,
+}
+
+/// Where a [`RowStore`] saves.
+#[derive(Debug, Clone)]
+enum Backend {
+    /// A customer of the batch journal.
+    Batch {
+        file: Arc<BatchJournal>,
+        customer: String,
+        /// What the file holds for this customer (the base of the next patch).
+        on_disk: Arc<Mutex<Option<Value>>>,
+    },
+    /// A job of the PostgreSQL store, under its lease.
+    Lease {
+        store: trusthub_postgres::PgJournalStore,
+        /// Set when a save was refused because the lease is over (another worker owns the job).
+        lost: Arc<AtomicBool>,
+    },
 }
 
 impl RowStore {
@@ -616,12 +632,33 @@ impl RowStore {
     ) -> Self {
         let on_disk = latest.as_ref().and_then(|j| serde_json::to_value(j).ok());
         RowStore {
-            file,
-            customer,
+            backend: Backend::Batch {
+                file,
+                customer,
+                on_disk: Arc::new(Mutex::new(on_disk)),
+            },
             goal,
             stop,
             latest: Arc::new(Mutex::new(latest)),
-            on_disk: Arc::new(Mutex::new(on_disk)),
+        }
+    }
+
+    /// The store of a leased job of the PostgreSQL store (`store`: the lease's), starting from
+    /// the journal the job has (if any).
+    pub fn leased(
+        store: trusthub_postgres::PgJournalStore,
+        goal: Goal,
+        stop: Arc<AtomicBool>,
+        latest: Option<Journal>,
+    ) -> Self {
+        RowStore {
+            backend: Backend::Lease {
+                store,
+                lost: Arc::new(AtomicBool::new(false)),
+            },
+            goal,
+            stop,
+            latest: Arc::new(Mutex::new(latest)),
         }
     }
 
@@ -629,32 +666,64 @@ impl RowStore {
     pub fn latest(&self) -> Option<Journal> {
         lock(&self.latest).clone()
     }
+
+    /// Whether a save was refused because the job's lease is over (a leased store only): the
+    /// job belongs to whichever worker holds it now.
+    pub fn lease_lost(&self) -> bool {
+        match &self.backend {
+            Backend::Lease { lost, .. } => lost.load(Ordering::SeqCst),
+            Backend::Batch { .. } => false,
+        }
+    }
+
+    fn inner(&self) -> Option<&dyn JournalStore> {
+        match &self.backend {
+            Backend::Lease { store, .. } => Some(store),
+            Backend::Batch { .. } => None,
+        }
+    }
 }
 
 impl JournalStore for RowStore {
     fn save(&self, journal: &Journal) -> io::Result<()> {
-        let value = serde_json::to_value(journal).map_err(|e| invalid(e.to_string()))?;
-        {
-            // Held across the append: two saves of one customer never race their patches.
-            let mut on_disk = lock(&self.on_disk);
-            let line = match on_disk.as_ref() {
-                None => Some(Line {
-                    key: self.customer.clone(),
-                    journal: Some(value.clone()),
-                    patch: None,
-                }),
-                Some(old) => merge_patch(old, &value).map(|patch| Line {
-                    key: self.customer.clone(),
-                    journal: None,
-                    patch: Some(patch),
-                }),
-            };
-            if let Some(line) = line {
-                self.file.append(&line)?;
-                *on_disk = Some(value);
+        match &self.backend {
+            Backend::Batch {
+                file,
+                customer,
+                on_disk,
+            } => {
+                let value = serde_json::to_value(journal).map_err(|e| invalid(e.to_string()))?;
+                {
+                    // Held across the append: two saves of one customer never race their patches.
+                    let mut on_disk = lock(on_disk);
+                    let line = match on_disk.as_ref() {
+                        None => Some(Line {
+                            key: customer.clone(),
+                            journal: Some(value.clone()),
+                            patch: None,
+                        }),
+                        Some(old) => merge_patch(old, &value).map(|patch| Line {
+                            key: customer.clone(),
+                            journal: None,
+                            patch: Some(patch),
+                        }),
+                    };
+                    if let Some(line) = line {
+                        file.append(&line)?;
+                        *on_disk = Some(value);
+                    }
+                }
+                lock(&file.registry).record(customer, journal);
+            }
+            Backend::Lease { store, lost } => {
+                if let Err(e) = store.save(journal) {
+                    if trusthub_postgres::is_lease_lost(&e) {
+                        lost.store(true, Ordering::SeqCst);
+                    }
+                    return Err(e);
+                }
             }
         }
-        lock(&self.file.registry).record(&self.customer, journal);
         *lock(&self.latest) = Some(journal.clone());
         if self.stop.load(Ordering::SeqCst) && !finished(journal, self.goal) {
             return Err(io::Error::new(io::ErrorKind::Interrupted, Stopping));
@@ -663,36 +732,57 @@ impl JournalStore for RowStore {
     }
 
     fn digest_key(&self) -> &DigestKey {
-        &self.file.key
+        match &self.backend {
+            Backend::Batch { file, .. } => &file.key,
+            Backend::Lease { store, .. } => store.digest_key(),
+        }
     }
 
-    fn held_elsewhere(&self, _journal: &Journal, sid: ObjectSid) -> bool {
-        lock(&self.file.registry)
+    fn held_elsewhere(&self, journal: &Journal, sid: ObjectSid) -> bool {
+        if let Some(inner) = self.inner() {
+            return inner.held_elsewhere(journal, sid);
+        }
+        let Backend::Batch { file, customer, .. } = &self.backend else {
+            unreachable!("a batch store")
+        };
+        lock(&file.registry)
             .owners
             .get(&sid)
-            .is_some_and(|owner| *owner != self.customer)
+            .is_some_and(|owner| owner != customer)
     }
 
-    fn try_claim(&self, _journal: &Journal, sid: ObjectSid) -> bool {
-        let mut registry = lock(&self.file.registry);
+    fn try_claim(&self, journal: &Journal, sid: ObjectSid) -> bool {
+        if let Some(inner) = self.inner() {
+            return inner.try_claim(journal, sid);
+        }
+        let Backend::Batch { file, customer, .. } = &self.backend else {
+            unreachable!("a batch store")
+        };
+        let mut registry = lock(&file.registry);
         match registry.owners.get(&sid) {
-            Some(owner) => *owner == self.customer,
+            Some(owner) => owner == customer,
             None => {
-                registry.owners.insert(sid, self.customer.clone());
+                registry.owners.insert(sid, customer.clone());
                 true
             }
         }
     }
 
-    fn rivals(&self, _journal: &Journal, key: &str, intent: &Intent) -> usize {
+    fn rivals(&self, journal: &Journal, key: &str, intent: &Intent) -> usize {
+        if let Some(inner) = self.inner() {
+            return inner.rivals(journal, key, intent);
+        }
+        let Backend::Batch { file, customer, .. } = &self.backend else {
+            unreachable!("a batch store")
+        };
         let Some(criteria) = &intent.criteria else {
             return 0;
         };
-        lock(&self.file.registry)
+        lock(&file.registry)
             .intents
             .iter()
-            .filter(|(customer, intents)| {
-                **customer != self.customer
+            .filter(|(c, intents)| {
+                c.as_str() != customer.as_str()
                     && intents
                         .get(key)
                         .is_some_and(|i| i.criteria.as_ref() == Some(criteria))

@@ -11,6 +11,9 @@
 //! trusthub profile status BU...        trusthub profile evaluate BU...
 //! trusthub policies list               trusthub emulator [--port N] [--approve-after MS]
 //! trusthub schema                      the input keys and their accepted values
+//! trusthub onboard customers.csv --store URL --store-key FILE    enqueue every valid row
+//! trusthub worker --store URL --store-key FILE [--concurrency N] [--lease SECS] [--submit]
+//! trusthub status --store URL --store-key FILE                   jobs by state, failures
 //! ```
 //!
 //! A customer (a CSV row, a TOML/JSON file) with any `a2p.*`, `brand.*`, `messaging_service.*`
@@ -48,6 +51,7 @@ mod commands;
 mod context;
 mod input;
 mod interrupt;
+mod jobs;
 mod onboard;
 mod report;
 mod table;
@@ -139,6 +143,16 @@ enum Command {
                             some wait for a review; 130 interrupted (the same command resumes)."
     )]
     Onboard(onboard::OnboardArgs),
+    /// Run the jobs of a PostgreSQL job store (`onboard CSV --store` enqueued them): many
+    /// workers, on one machine or many, onboard one account; each job is leased to one worker at
+    /// a time and its journal saved under the lease.
+    #[command(
+        after_help = "Exit codes: 0 stopped by --exit-when-empty (no job queued or running), 1 a                       job's task failed internally, 2 usage (store key, URL, credentials), 130                       stopped by Ctrl-C, SIGTERM or SIGHUP (its jobs were released)."
+    )]
+    Worker(jobs::WorkerArgs),
+    /// The jobs of a PostgreSQL job store by state, and the failed ones with their reasons
+    /// (customers by digest). Exit 0 when no job failed, 1 when some did.
+    Status(jobs::StatusArgs),
     /// Trust Hub policies.
     Policies {
         #[command(subcommand)]
@@ -202,6 +216,9 @@ async fn run(cli: Cli) -> Result<u8, CliError> {
     match &cli.command {
         Command::Schema => Ok(commands::schema(g.json)),
         Command::Emulator(args) => commands::emulator(args, g.json).await,
+        // Enqueueing and counting jobs need no Twilio credentials.
+        Command::Onboard(args) if args.store.is_some() => jobs::enqueue(args, g.json).await,
+        Command::Status(args) => jobs::status(args, g.json).await,
         command => {
             let approve = g.emulator_approve_after.map(Duration::from_millis);
             let ctx = Context::connect(g.emulator, approve, g.json, g.verbose).await?;
@@ -219,7 +236,10 @@ async fn run(cli: Cli) -> Result<u8, CliError> {
                     command: PoliciesCommand::List,
                 } => commands::policies_list(&ctx).await,
                 Command::Onboard(args) => onboard::onboard(&ctx, args).await,
-                Command::Schema | Command::Emulator(_) => unreachable!("handled above"),
+                Command::Worker(args) => jobs::worker(&ctx, args).await,
+                Command::Schema | Command::Emulator(_) | Command::Status(_) => {
+                    unreachable!("handled above")
+                }
             }
         }
     }

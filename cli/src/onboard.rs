@@ -90,8 +90,23 @@ pub struct OnboardArgs {
     pub csv: PathBuf,
     /// The batch journal (created if missing, with its `.key` and `.lock` files beside it). Run
     /// the same command again to resume.
-    #[arg(long, value_name = "FILE")]
-    pub journal: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "store",
+        conflicts_with = "store"
+    )]
+    pub journal: Option<PathBuf>,
+    /// Enqueue every valid row as a job of this PostgreSQL job store instead of running it
+    /// (`trusthub worker` runs the jobs): `postgresql://user@host/db` or `host=... dbname=...`.
+    /// No credentials are needed to enqueue; the same row twice is one job.
+    #[arg(long, value_name = "URL", requires = "store_key",
+          conflicts_with_all = ["submit", "refresh", "fix", "report_dir"])]
+    pub store: Option<String>,
+    /// The job store's key file (created, owner-only, when missing); every worker needs the
+    /// same file. Keep it out of the database and its backups.
+    #[arg(long, value_name = "FILE", requires = "store")]
+    pub store_key: Option<PathBuf>,
     /// Rows in flight at once, and requests in flight across all of them.
     #[arg(long, default_value_t = 8, value_name = "N",
           value_parser = clap::value_parser!(u16).range(1..=512))]
@@ -154,15 +169,15 @@ pub fn seconds(text: &str) -> Result<Duration, String> {
 
 /// How long A2P rows follow their reviews.
 #[derive(Debug, Clone, Copy)]
-struct Waits {
-    brand: Duration,
-    campaign: Duration,
-    poll: Duration,
+pub(crate) struct Waits {
+    pub(crate) brand: Duration,
+    pub(crate) campaign: Duration,
+    pub(crate) poll: Duration,
 }
 
 /// What a row's task does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Work {
+pub(crate) enum Work {
     /// Start or resume its flow (the profile, the journey, the voice products).
     Onboard,
     /// `--refresh`: fetch the statuses of what it submitted (and go on with a waiting journey).
@@ -175,14 +190,14 @@ enum Work {
 }
 
 /// A row to run.
-struct Job {
-    row: u64,
+pub(crate) struct Job {
+    pub(crate) row: u64,
     /// The customer key's digest: the row's name in the journal.
-    key: String,
-    customer: Customer,
-    journal: Option<Journal>,
-    preflight: Arc<Preflight>,
-    work: Work,
+    pub(crate) key: String,
+    pub(crate) customer: Customer,
+    pub(crate) journal: Option<Journal>,
+    pub(crate) preflight: Arc<Preflight>,
+    pub(crate) work: Work,
 }
 
 impl Job {
@@ -191,7 +206,7 @@ impl Job {
     }
 }
 
-fn goal(customer: &Customer, submit: bool) -> Goal {
+pub(crate) fn goal(customer: &Customer, submit: bool) -> Goal {
     let kinds = customer
         .voice
         .as_ref()
@@ -215,7 +230,11 @@ fn voice_goal(customer: &Customer) -> Goal {
 
 /// Checks that `journal` belongs to the customer's input (the profile's, the journey's, the voice
 /// products'), as resuming would.
-fn reconcile(customer: &Customer, journal: Journal, key: &DigestKey) -> Result<Journal, FlowError> {
+pub(crate) fn reconcile(
+    customer: &Customer,
+    journal: Journal,
+    key: &DigestKey,
+) -> Result<Journal, FlowError> {
     let journal = match &customer.journey {
         Some(journey) => journey.reconcile_journal(journal, key)?,
         None => customer.profile.reconcile_journal(journal, key)?,
@@ -227,7 +246,7 @@ fn reconcile(customer: &Customer, journal: Journal, key: &DigestKey) -> Result<J
 }
 
 /// Reads the CSV: checks the header, then one record per row (numbered from 1).
-fn read_csv(path: &Path) -> Result<Vec<(u64, Record)>, CliError> {
+pub(crate) fn read_csv(path: &Path) -> Result<Vec<(u64, Record)>, CliError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
@@ -395,7 +414,7 @@ async fn report_earlier(client: &Client, row: u64, journal: Journal, parts: Part
 
 /// Runs one row's task: its flow (and submission), its A2P journey and / or its voice products,
 /// its refresh or its fix, to its report.
-async fn run_row(
+pub(crate) async fn run_row(
     client: Client,
     job: Job,
     store: RowStore,
@@ -987,6 +1006,8 @@ fn journal_error(mut report: RowReport, error: FlowError) -> RowReport {
         return report;
     }
     report.result = Outcome::Error;
+    // What may pass next time (429, 5xx of a gateway, the network): a worker retries it later.
+    report.retryable = matches!(&error, FlowError::Step { source, .. } if source.is_retryable());
     report.failures = vec![error.to_string()];
     report
 }
@@ -1232,8 +1253,12 @@ fn check_report_destination(csv_path: &Path, json_path: &Path) -> Result<(), Cli
 /// `trusthub onboard`.
 pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> {
     let started = Instant::now();
+    let journal_path = args
+        .journal
+        .as_deref()
+        .ok_or_else(|| CliError::usage("onboard needs --journal FILE (or --store URL)"))?;
     let rows = read_csv(&args.csv)?;
-    let (csv_path, json_path) = report::paths(&args.journal, args.report_dir.as_deref());
+    let (csv_path, json_path) = report::paths(journal_path, args.report_dir.as_deref());
     if !args.dry_run {
         check_report_destination(&csv_path, &json_path)?;
     }
@@ -1279,10 +1304,10 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
     }
     drop(first_row_of);
     // The journal is opened once the input is read: an unreadable CSV leaves no journal behind.
-    let open_journal = !args.dry_run || args.journal.exists();
+    let open_journal = !args.dry_run || journal_path.exists();
     let (journal_file, mut loaded) = if open_journal {
-        let (file, loaded) = BatchJournal::open(&args.journal, "trusthub onboard")
-            .map_err(|e| CliError::usage(format!("journal {}: {e}", args.journal.display())))?;
+        let (file, loaded) = BatchJournal::open(journal_path, "trusthub onboard")
+            .map_err(|e| CliError::usage(format!("journal {}: {e}", journal_path.display())))?;
         (Some(file), loaded)
     } else {
         (None, Default::default())
@@ -1290,13 +1315,13 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
     if loaded.dropped_torn_line {
         eprintln!(
             "note: the last line of {} was cut short (a crash while saving); it was dropped",
-            args.journal.display()
+            journal_path.display()
         );
     }
     if let Some(lines) = loaded.compacted_from {
         eprintln!(
             "note: {} compacted from {lines} lines to one per customer ({})",
-            args.journal.display(),
+            journal_path.display(),
             loaded.customers.len()
         );
     }
@@ -1405,7 +1430,7 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
         eprintln!(
             "note: {} holds {unmatched} customer{} that no valid row of {} names (removed from \
              the CSV, their key changed, or their row is invalid); they are left as they are",
-            args.journal.display(),
+            journal_path.display(),
             if unmatched == 1 { "" } else { "s" },
             args.csv.display()
         );
@@ -1451,7 +1476,7 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
             progress.note(&format!(
                 "stopping: {} could not be written; no new rows start (nothing is sent whose \
                  intent could not be saved)",
-                args.journal.display()
+                journal_path.display()
             ));
         }
         while !stopping && tasks.len() < concurrency {
@@ -1595,7 +1620,7 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
             "error: {} could not be written ({}), so the batch stopped ({} rows unfinished; \
              nothing was sent that the journal does not cover). Make room (or fix the error) \
              and resume with the same command:\n  {}",
-            args.journal.display(),
+            journal_path.display(),
             journal_file.first_error().unwrap_or_default(),
             s.pending,
             command_line()
@@ -1620,7 +1645,7 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
              command:\n  {}",
             s.rows - stopped,
             stopped - interrupted,
-            args.journal.display(),
+            journal_path.display(),
             command_line()
         );
         return Ok(EXIT_INTERRUPTED);

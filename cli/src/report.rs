@@ -190,6 +190,10 @@ pub struct RowReport {
     /// `--refresh`: the statuses that changed since the journal last knew them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<Change>,
+    /// An error that may pass next time (Twilio's 429, a gateway's 5xx, the network): a
+    /// worker retries the job later instead of failing it. Not reported.
+    #[serde(skip)]
+    pub retryable: bool,
 }
 
 /// A status that changed since the journal last knew it (`--refresh`): SIDs and statuses only.
@@ -290,6 +294,7 @@ impl RowReport {
             cnam_status: None,
             updated: Vec::new(),
             changes: Vec::new(),
+            retryable: false,
         }
     }
 

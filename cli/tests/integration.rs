@@ -12,3 +12,4 @@ mod fix;
 mod onboard;
 mod profile;
 mod voice;
+mod workers;

@@ -1,0 +1,882 @@
+//! The PostgreSQL job store from the command line (`trusthub_postgres`): `onboard CSV --store`
+//! enqueues every valid row as a job, `trusthub worker` runs the jobs (many workers, one account),
+//! `trusthub status --store` counts them.
+//!
+//! A worker runs each leased job as the batch runs a row ([`onboard::run_row`]: the profile flow,
+//! submitted with `--submit`, the A2P journey, the voice products), with the lease's journal
+//! store (every save checks the lease) and the job's journal to resume. Its lease is renewed every
+//! third of `--lease` while the flow runs. Then:
+//!
+//! - finished (compliant, registered): `finish(Done)`;
+//! - waiting for a review (an A2P brand or campaign): `park(--park)`, holding no worker;
+//! - invalid, noncompliant, rejected, or failed for good: `finish(Failed(reason))`, the reason
+//!   naming fields and SIDs, never values;
+//! - failed with what may pass next time (Twilio's 429, a gateway's 5xx, the network, a
+//!   preflight that could not be checked): `park(--retry-after)`, tried again later;
+//! - stopped by a signal at its next saved step: `release` (queued again at once);
+//! - a save refused because the lease is over (it expired, another worker took it over): nothing:
+//!   the job is the new holder's, and nothing more was sent (a create's intent is saved first).
+//!
+//! The first SIGINT / SIGTERM / SIGHUP stops leasing and makes the flows in flight stop at their
+//! next saved step (those only waiting for a review stop at once), then releases their jobs; a
+//! second one stops at once and releases every job of the worker. A worker killed outright leaves
+//! its leases to expire: the next worker to lease such a job resumes its journal.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinSet;
+use tracing::Instrument;
+use trusthub::flow::{FlowOptions, JournalStore, Limiter, Preflight};
+use trusthub::sid::{CustomerProfileSid, PolicySid};
+use trusthub::FlowError;
+use trusthub_postgres::{Enqueued, Leased, PgOptions, PgQueue, StoreKey};
+
+use crate::batch_journal::{awaiting_review, finished, RowStore};
+use crate::context::{CliError, Context};
+use crate::input::{self, CustomerKey, Defaults, Record};
+use crate::onboard::{self, Job, OnboardArgs, Waits, Work};
+use crate::report::{Outcome, RowReport, Run};
+use crate::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK};
+
+/// `trusthub worker`.
+#[derive(Debug, clap::Args)]
+pub struct WorkerArgs {
+    /// The PostgreSQL job store (`postgresql://user@host/db` or `host=... dbname=...`).
+    #[arg(long, value_name = "URL")]
+    pub store: String,
+    /// The job store's key file (the one `onboard --store` created).
+    #[arg(long, value_name = "FILE")]
+    pub store_key: std::path::PathBuf,
+    /// Jobs in flight at once, and requests in flight across all of them.
+    #[arg(long, default_value_t = 8, value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=512))]
+    pub concurrency: u16,
+    /// How long a lease lasts, in seconds; renewed every third of it while the job runs. A
+    /// crashed worker's jobs go to another worker once their lease expires.
+    #[arg(long, value_name = "SECS", default_value = "300", value_parser = lease_seconds)]
+    pub lease: Duration,
+    /// How long to sleep when no job is ready, in seconds.
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = onboard::seconds)]
+    pub poll: Duration,
+    /// How long a job waiting for a review (an A2P brand or campaign) is parked before a worker
+    /// looks again, in seconds.
+    #[arg(long, value_name = "SECS", default_value = "600", value_parser = onboard::seconds)]
+    pub park: Duration,
+    /// How long a job that failed with what may pass next time (Twilio's 429, a gateway's
+    /// error, the network) waits before it is tried again, in seconds.
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = onboard::seconds)]
+    pub retry_after: Duration,
+    /// Submit each compliant profile for review (step 10). A2P and voice rows always do.
+    #[arg(long)]
+    pub submit: bool,
+    /// Exit (0) once no job is queued or running anywhere (jobs parked for a review are left
+    /// to later workers): for tests and batch jobs.
+    #[arg(long)]
+    pub exit_when_empty: bool,
+    /// A2P rows: follow the brand's vetting for up to SECS before the job is parked.
+    #[arg(long, value_name = "SECS", default_value = "0", value_parser = onboard::seconds)]
+    pub brand_wait: Duration,
+    /// A2P rows: follow the campaign's review for up to SECS before the job is parked.
+    #[arg(long, value_name = "SECS", default_value = "0", value_parser = onboard::seconds)]
+    pub campaign_wait: Duration,
+}
+
+/// `trusthub status --store`.
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// The PostgreSQL job store.
+    #[arg(long, value_name = "URL")]
+    pub store: String,
+    /// The job store's key file.
+    #[arg(long, value_name = "FILE")]
+    pub store_key: std::path::PathBuf,
+}
+
+fn lease_seconds(text: &str) -> Result<Duration, String> {
+    let d = onboard::seconds(text)?;
+    if d < Duration::from_secs(3) {
+        return Err("a lease lasts 3 seconds or more (it is renewed every third of it)".into());
+    }
+    Ok(d)
+}
+
+/// Loads the store key; with `create`, writes a new one (owner-only) when the file is missing.
+/// Returns whether it was created.
+fn load_key(path: &Path, create: bool) -> Result<(StoreKey, bool), CliError> {
+    match StoreKey::load(path) {
+        Ok(key) => Ok((key, false)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
+            match StoreKey::create(path) {
+                Ok(key) => Ok((key, true)),
+                // Another enqueuer created it meanwhile.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => StoreKey::load(path)
+                    .map(|k| (k, false))
+                    .map_err(|e| CliError::usage(format!("store key {}: {e}", path.display()))),
+                Err(e) => Err(CliError::usage(format!(
+                    "cannot create the store key {}: {e}",
+                    path.display()
+                ))),
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(CliError::usage(format!(
+            "store key {}: no such file; workers need the key file `trusthub onboard ... \
+             --store URL --store-key FILE` created (copy it, owner-only)",
+            path.display()
+        ))),
+        Err(e) => Err(CliError::usage(format!(
+            "store key {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// Connects to the job store (migrating it when new); errors never show the URL.
+async fn connect(url: &str, key: StoreKey, connections: usize) -> Result<PgQueue, CliError> {
+    let mut options = PgOptions::default();
+    options.connections = connections.max(1);
+    PgQueue::connect_with(url, key, options)
+        .await
+        .map_err(|e| match e {
+            trusthub_postgres::Error::Config(_)
+            | trusthub_postgres::Error::WrongKey(_)
+            | trusthub_postgres::Error::Schema(_) => CliError::usage(format!("the job store: {e}")),
+            e => CliError::failed(format!("the job store: {e}")),
+        })
+}
+
+/// What `onboard --store` did with one row.
+#[derive(Debug, serde::Serialize)]
+struct Enqueue {
+    row: u64,
+    /// `queued`, `already queued`, `updated`, `refused`, `invalid`.
+    result: &'static str,
+    /// The job (not for invalid rows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    job: Option<i64>,
+    /// The job's state, for `already queued`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<String>,
+    /// Problems by column, or why the store refused the row (no values).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    problems: Vec<String>,
+}
+
+/// `trusthub onboard CSV --store URL --store-key FILE`: every valid row enqueued once.
+pub async fn enqueue(args: &OnboardArgs, json: bool) -> Result<u8, CliError> {
+    let (Some(url), Some(key_path)) = (args.store.as_deref(), args.store_key.as_deref()) else {
+        return Err(CliError::usage("--store needs --store-key FILE"));
+    };
+    let rows = onboard::read_csv(&args.csv)?;
+    let defaults = Defaults {
+        primary_profile: args.primary_profile,
+    };
+    let mut results = Vec::new();
+    let mut ready: Vec<(u64, CustomerKey, Vec<u8>)> = Vec::new();
+    let mut first_row_of: HashMap<CustomerKey, u64> = HashMap::new();
+    for (row, mut record) in rows {
+        match input::build(&record, &defaults) {
+            Ok(customer) => {
+                if let Some(first) = first_row_of.get(&customer.key) {
+                    results.push(invalid(
+                        row,
+                        vec![format!(
+                            "{}: expected a customer no other row has; found the {} of row \
+                             {first} (the same customer twice)",
+                            customer.key.field(),
+                            customer.key.describe()
+                        )],
+                    ));
+                    continue;
+                }
+                first_row_of.insert(customer.key.clone(), row);
+                // The job holds what the worker needs: the row as a customer file, with the
+                // command's default primary profile written in.
+                if let Some(primary) = args.primary_profile {
+                    record.set_default("primary_profile_sid", primary.as_str());
+                }
+                let document = record_bytes(&record);
+                ready.push((row, customer.key, document));
+            }
+            Err(problems) => results.push(invalid(
+                row,
+                problems.iter().map(|p| p.to_string()).collect(),
+            )),
+        }
+    }
+    if !args.dry_run && !ready.is_empty() {
+        let (key, created) = load_key(key_path, true)?;
+        let queue = match connect(url, key, 2).await {
+            Ok(queue) => queue,
+            Err(e) => {
+                if created {
+                    // A key nobody used: another one may be the store's.
+                    let _ = std::fs::remove_file(key_path);
+                }
+                return Err(e);
+            }
+        };
+        if created {
+            eprintln!(
+                "note: created the store key {} (owner-only): every worker needs this file; keep \
+                 it out of the database and its backups",
+                key_path.display()
+            );
+        }
+        for (row, customer, document) in ready {
+            let result = match queue.enqueue(&customer.text(), &document).await {
+                Ok(Enqueued::New(job)) => enqueued(row, "queued", job.0, None),
+                Ok(Enqueued::Existing(job, state)) => {
+                    enqueued(row, "already queued", job.0, Some(state.to_string()))
+                }
+                Ok(Enqueued::Updated(job)) => enqueued(row, "updated", job.0, None),
+                Err(trusthub_postgres::Error::InputChanged(why)) => Enqueue {
+                    row,
+                    result: "refused",
+                    job: None,
+                    state: None,
+                    problems: vec![why],
+                },
+                Err(e) => {
+                    return Err(CliError::failed(format!(
+                        "the job store: row {row}: {e} (rows before it were enqueued; run the \
+                         same command again: nothing is enqueued twice)"
+                    )))
+                }
+            };
+            results.push(result);
+        }
+    } else {
+        for (row, _, _) in ready {
+            results.push(Enqueue {
+                row,
+                result: "valid",
+                job: None,
+                state: None,
+                problems: Vec::new(),
+            });
+        }
+    }
+    results.sort_by_key(|r| r.row);
+    let count = |word: &str| results.iter().filter(|r| r.result == word).count();
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "rows": results }))
+                .expect("serializes")
+        );
+    } else {
+        for r in &results {
+            let job = r.job.map(|j| format!(" (job {j})")).unwrap_or_default();
+            let state = r
+                .state
+                .as_deref()
+                .map(|s| format!(", {s}"))
+                .unwrap_or_default();
+            println!("row {}: {}{job}{state}", r.row, r.result);
+            for p in &r.problems {
+                println!("    {p}");
+            }
+        }
+        println!(
+            "{} rows: {} queued, {} already queued, {} updated, {} refused, {} invalid{}",
+            results.len(),
+            count("queued"),
+            count("already queued"),
+            count("updated"),
+            count("refused"),
+            count("invalid"),
+            if args.dry_run {
+                " (dry run: nothing was enqueued)"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(if count("invalid") + count("refused") > 0 {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    })
+}
+
+fn invalid(row: u64, problems: Vec<String>) -> Enqueue {
+    Enqueue {
+        row,
+        result: "invalid",
+        job: None,
+        state: None,
+        problems,
+    }
+}
+
+fn enqueued(row: u64, result: &'static str, job: i64, state: Option<String>) -> Enqueue {
+    Enqueue {
+        row,
+        result,
+        job: Some(job),
+        state,
+        problems: Vec::new(),
+    }
+}
+
+/// A record as the job's input: the customer file's JSON.
+fn record_bytes(record: &Record) -> Vec<u8> {
+    serde_json::to_vec(&record.to_document()).expect("JSON serializes")
+}
+
+/// This worker's id: host, process id and a random part (never personal data).
+fn worker_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| {
+            h.trim()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || "-._".contains(*c))
+                .take(64)
+                .collect::<String>()
+        })
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".to_owned());
+    format!("{host}:{}:{:08x}", std::process::id(), fastrand::u32(..))
+}
+
+/// How one job ended, as the worker prints it.
+#[derive(Debug, serde::Serialize)]
+struct JobLine {
+    job: i64,
+    /// The customer key's digest.
+    customer: String,
+    /// `done`, `parked`, `retry`, `failed`, `released`, `lost`.
+    result: &'static str,
+    /// The row's outcome (`compliant`, `waiting`, ...), when its flow ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outcome: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bundle_sid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    /// The worker whose expired lease this one took over (a crashed or stalled worker).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    took_over_from: Option<String>,
+}
+
+/// What every job task of a worker shares.
+struct Shared {
+    queue: PgQueue,
+    client: trusthub::Client,
+    limiter: Limiter,
+    stop: Arc<AtomicBool>,
+    defaults: Defaults,
+    preflights: tokio::sync::Mutex<HashMap<(PolicySid, CustomerProfileSid), Arc<Preflight>>>,
+    args: WorkerSettings,
+}
+
+#[derive(Clone, Copy)]
+struct WorkerSettings {
+    lease: Duration,
+    park: Duration,
+    retry_after: Duration,
+    submit: bool,
+    waits: Waits,
+}
+
+/// The ending of a job, decided from its row's report.
+enum End {
+    Done,
+    Park(Duration),
+    Retry(Duration, String),
+    Failed(String),
+    Release,
+    /// The lease is over: nothing to do (another worker holds the job, or will).
+    Lost(String),
+}
+
+/// `trusthub worker`.
+pub async fn worker(ctx: &Context, args: &WorkerArgs) -> Result<u8, CliError> {
+    let (key, _) = load_key(&args.store_key, false)?;
+    let concurrency = usize::from(args.concurrency);
+    // Saves of the flows in flight and the worker's own calls side by side.
+    let queue = connect(&args.store, key, concurrency.min(16) + 2).await?;
+    let worker = worker_id();
+    let shared = Arc::new(Shared {
+        queue: queue.clone(),
+        client: ctx.client.clone(),
+        limiter: Limiter::new(concurrency),
+        stop: Arc::new(AtomicBool::new(false)),
+        defaults: Defaults {
+            primary_profile: ctx.default_primary_profile(None),
+        },
+        preflights: Default::default(),
+        args: WorkerSettings {
+            lease: args.lease,
+            park: args.park,
+            retry_after: args.retry_after,
+            submit: args.submit,
+            waits: Waits {
+                brand: args.brand_wait,
+                campaign: args.campaign_wait,
+                poll: args.poll,
+            },
+        },
+    });
+    eprintln!(
+        "worker {worker}: up to {concurrency} jobs at once, leases of {} s",
+        args.lease.as_secs_f64()
+    );
+    let mut interrupts = crate::interrupt::watch().await;
+    let mut tasks: JoinSet<()> = JoinSet::new();
+    // The row store of each job in flight: a signal stops at once those only waiting for a
+    // review.
+    let running: Arc<std::sync::Mutex<HashMap<i64, (RowStore, bool)>>> = Default::default();
+    let mut handles: HashMap<i64, tokio::task::AbortHandle> = HashMap::new();
+    let mut stopping = false;
+    let mut idle_until: Option<tokio::time::Instant> = None;
+    let mut code = EXIT_OK;
+    loop {
+        // Lease while there is room and something is ready.
+        while !stopping && tasks.len() < concurrency && idle_until.is_none() {
+            match queue.lease(&worker, args.lease).await {
+                Ok(Some(lease)) => {
+                    let job = lease.job().0;
+                    let span = tracing::debug_span!("job", job);
+                    let handle = tasks.spawn(
+                        run_job(shared.clone(), lease, running.clone(), ctx.json).instrument(span),
+                    );
+                    handles.insert(job, handle);
+                }
+                Ok(None) => {
+                    if args.exit_when_empty && tasks.is_empty() {
+                        match queue.counts().await {
+                            Ok(c) if c.queued == 0 && c.running == 0 => {
+                                eprintln!(
+                                    "worker {worker}: no job queued or running{}; exiting",
+                                    if c.parked > 0 {
+                                        format!(" ({} parked for a review)", c.parked)
+                                    } else {
+                                        String::new()
+                                    }
+                                );
+                                return Ok(EXIT_OK);
+                            }
+                            Ok(_) => {}
+                            Err(e) => eprintln!("worker {worker}: the job store: {e}"),
+                        }
+                    }
+                    idle_until = Some(tokio::time::Instant::now() + args.poll);
+                }
+                Err(trusthub_postgres::Error::Damaged(why)) => {
+                    eprintln!("worker {worker}: {why}");
+                }
+                Err(e) => {
+                    eprintln!(
+                        "worker {worker}: cannot lease a job: {e}; trying again in {} s",
+                        args.poll.as_secs_f64()
+                    );
+                    idle_until = Some(tokio::time::Instant::now() + args.poll);
+                }
+            }
+        }
+        if stopping && tasks.is_empty() {
+            break;
+        }
+        let idle = async {
+            match idle_until {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            joined = tasks.join_next_with_id(), if !tasks.is_empty() => {
+                if let Some(joined) = joined {
+                    let id = match &joined {
+                        Ok((id, ())) => *id,
+                        Err(e) => e.id(),
+                    };
+                    handles.retain(|_, h| h.id() != id);
+                    if let Err(e) = joined
+                        && e.is_panic()
+                    {
+                        eprintln!("worker {worker}: internal error: a job's task panicked");
+                        code = EXIT_FAILED;
+                    }
+                }
+                // Room again: lease at once.
+                idle_until = None;
+            }
+            _ = idle => { idle_until = None; }
+            Some(signal) = interrupts.recv() => {
+                if !stopping {
+                    stopping = true;
+                    shared.stop.store(true, Ordering::SeqCst);
+                    // Jobs only waiting for a review (nothing in flight but fetches) stop now.
+                    let mut waiting = 0;
+                    for (job, (store, a2p)) in running.lock().expect("not poisoned").iter() {
+                        if *a2p && store.latest().is_some_and(|j| awaiting_review(&j))
+                            && let Some(handle) = handles.get(job)
+                        {
+                            handle.abort();
+                            waiting += 1;
+                        }
+                    }
+                    eprintln!(
+                        "worker {worker}: {signal}: stopping: no new jobs; the {} jobs in flight \
+                         stop after their next saved step and are released{} ({signal} again to \
+                         stop at once)",
+                        tasks.len(),
+                        if waiting > 0 {
+                            format!(" ({waiting} only waiting for a review stop now)")
+                        } else {
+                            String::new()
+                        }
+                    );
+                } else {
+                    eprintln!("worker {worker}: {signal}: stopping now");
+                    tasks.abort_all();
+                    while tasks.join_next().await.is_some() {}
+                    break;
+                }
+            }
+        }
+    }
+    // Whatever is still leased to this worker (jobs aborted mid-flight) is queued again at once.
+    match queue.release_all(&worker).await {
+        Ok(0) => {}
+        Ok(n) => eprintln!("worker {worker}: released {n} jobs"),
+        Err(e) => eprintln!(
+            "worker {worker}: could not release its jobs ({e}); they go to other workers when \
+             their leases expire"
+        ),
+    }
+    if stopping {
+        eprintln!("worker {worker}: stopped");
+        return Ok(EXIT_INTERRUPTED);
+    }
+    Ok(code)
+}
+
+/// Runs one leased job to its end (see the module's docs), and prints it.
+async fn run_job(
+    shared: Arc<Shared>,
+    mut lease: Leased,
+    running: Arc<std::sync::Mutex<HashMap<i64, (RowStore, bool)>>>,
+    json: bool,
+) {
+    let job = lease.job().0;
+    let customer_digest = lease.customer().to_owned();
+    let mut line = JobLine {
+        job,
+        customer: customer_digest.clone(),
+        result: "failed",
+        outcome: None,
+        bundle_sid: None,
+        reason: None,
+        took_over_from: lease.took_over_from().map(str::to_owned),
+    };
+    let end = decide(&shared, &mut lease, &running, &mut line).await;
+    running.lock().expect("not poisoned").remove(&job);
+    let queue = &shared.queue;
+    let ended = match end {
+        End::Done => {
+            line.result = "done";
+            queue.finish(&lease, trusthub_postgres::Outcome::Done).await
+        }
+        End::Park(wake_in) => {
+            line.result = "parked";
+            queue.park(&lease, wake_in).await
+        }
+        End::Retry(wake_in, reason) => {
+            line.result = "retry";
+            line.reason = Some(reason);
+            queue.park(&lease, wake_in).await
+        }
+        End::Failed(reason) => {
+            line.result = "failed";
+            let ended = queue
+                .finish(&lease, trusthub_postgres::Outcome::Failed(reason.clone()))
+                .await;
+            line.reason = Some(reason);
+            ended
+        }
+        End::Release => {
+            line.result = "released";
+            queue.release(&lease).await
+        }
+        End::Lost(why) => {
+            line.result = "lost";
+            line.reason = Some(why);
+            Ok(())
+        }
+    };
+    if let Err(e) = ended {
+        line.reason = Some(match line.reason.take() {
+            Some(reason) => format!("{reason}; then: {e}"),
+            None => e.to_string(),
+        });
+        line.result = if e.is_lease_lost() { "lost" } else { "unended" };
+    }
+    if json {
+        println!("{}", serde_json::to_string(&line).expect("serializes"));
+    } else {
+        println!(
+            "job {job} (customer {}{}): {}{}{}{}",
+            line.customer,
+            line.took_over_from
+                .as_deref()
+                .map(|w| format!(", taken over from worker {w}"))
+                .unwrap_or_default(),
+            line.result,
+            line.outcome.map(|o| format!(", {o}")).unwrap_or_default(),
+            line.bundle_sid
+                .as_deref()
+                .map(|b| format!(" ({b})"))
+                .unwrap_or_default(),
+            line.reason
+                .as_deref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
+        );
+    }
+}
+
+/// Rebuilds the job's customer, checks it, runs its flow under the renewed lease and decides how
+/// the job ends.
+async fn decide(
+    shared: &Arc<Shared>,
+    lease: &mut Leased,
+    running: &Arc<std::sync::Mutex<HashMap<i64, (RowStore, bool)>>>,
+    line: &mut JobLine,
+) -> End {
+    let settings = shared.args;
+    let document: serde_json::Value = match serde_json::from_slice(lease.input().as_bytes()) {
+        Ok(document) => document,
+        Err(_) => {
+            return End::Failed(
+                "its stored input is not a customer file's JSON (enqueue it with `trusthub \
+                 onboard CSV --store`)"
+                    .into(),
+            )
+        }
+    };
+    let record = Record::from_document(&document);
+    let customer = match input::build(&record, &shared.defaults) {
+        Ok(customer) => customer,
+        Err(problems) => {
+            line.outcome = Some(Outcome::Invalid.as_str());
+            let problems: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+            return End::Failed(format!("invalid: {}", problems.join(" | ")));
+        }
+    };
+    let (policy, primary) = (
+        customer.profile.policy(),
+        customer.profile.primary_profile(),
+    );
+    let preflight = {
+        let mut cache = shared.preflights.lock().await;
+        match cache.get(&(policy, primary)) {
+            Some(p) => p.clone(),
+            None => match Preflight::check(&shared.client, policy, primary).await {
+                Ok(p) => {
+                    let p = Arc::new(p);
+                    cache.insert((policy, primary), p.clone());
+                    p
+                }
+                Err(e @ FlowError::PrimaryProfile { .. }) => {
+                    line.outcome = Some(Outcome::Invalid.as_str());
+                    return End::Failed(format!("invalid: {e}"));
+                }
+                Err(e) => {
+                    return End::Retry(
+                        settings.retry_after,
+                        format!("cannot check policy {policy} and primary profile {primary}: {e}"),
+                    )
+                }
+            },
+        }
+    };
+    let mismatches = customer.profile.check_policy(preflight.policy());
+    if !mismatches.is_empty() {
+        line.outcome = Some(Outcome::Invalid.as_str());
+        let lines: Vec<String> = mismatches
+            .iter()
+            .map(|p| format!("policy {policy} requires {p}"))
+            .collect();
+        return End::Failed(format!("invalid: {}", lines.join(" | ")));
+    }
+    let goal = onboard::goal(&customer, settings.submit);
+    let journal = lease.take_journal();
+    // Finished before its lease ended (a worker died between its last save and `finish`).
+    if let Some(journal) = &journal
+        && finished(journal, goal)
+    {
+        if let Err(e) = onboard::reconcile(&customer, journal.clone(), lease.store().digest_key()) {
+            return End::Failed(format!("this customer was onboarded from other input: {e}"));
+        }
+        line.outcome = Some(if journal.compliant == Some(false) && !goal.journey {
+            Outcome::Noncompliant.as_str()
+        } else {
+            "finished earlier"
+        });
+        line.bundle_sid = journal.bundle.map(|b| b.to_string());
+        return if journal.compliant == Some(false) && !goal.journey && !goal.voice() {
+            End::Failed("noncompliant (evaluated by an earlier lease)".into())
+        } else {
+            End::Done
+        };
+    }
+    let store = RowStore::leased(lease.store(), goal, shared.stop.clone(), journal.clone());
+    let a2p = customer.journey.is_some();
+    running
+        .lock()
+        .expect("not poisoned")
+        .insert(lease.job().0, (store.clone(), a2p));
+    let job = Job {
+        row: lease.job().0.max(0) as u64,
+        key: lease.customer().to_owned(),
+        customer,
+        journal,
+        preflight: preflight.clone(),
+        work: Work::Onboard,
+    };
+    let options = FlowOptions {
+        limiter: shared.limiter.clone(),
+        preflight: Some(preflight),
+        ..FlowOptions::default()
+    };
+    let flow = onboard::run_row(
+        shared.client.clone(),
+        job,
+        store.clone(),
+        options,
+        settings.submit,
+        settings.waits,
+    );
+    tokio::pin!(flow);
+    let every = settings.lease / 3;
+    let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    let report: RowReport = loop {
+        tokio::select! {
+            report = &mut flow => break report,
+            _ = renew.tick() => {
+                if let Err(e) = shared.queue.renew(lease, settings.lease).await {
+                    if e.is_lease_lost() {
+                        // Dropping the flow stops it: whatever it was sending had its intent
+                        // saved; the new holder looks it up.
+                        return End::Lost(e.to_string());
+                    }
+                    tracing::warn!(job = lease.job().0, "renewing the lease failed: {e}");
+                }
+            }
+        }
+    };
+    line.outcome = Some(report.result.as_str());
+    line.bundle_sid = report.bundle_sid.map(|b| b.to_string());
+    if store.lease_lost() {
+        return End::Lost(
+            "a journal save was refused: the lease is over; the worker holding the job now \
+             resumes it"
+                .into(),
+        );
+    }
+    end_of(&report, settings)
+}
+
+/// How a job ends, from its row's report.
+fn end_of(report: &RowReport, settings: WorkerSettings) -> End {
+    let reason = || {
+        let failures = report.failures.join(" | ");
+        if failures.is_empty() {
+            report.result.as_str().to_owned()
+        } else {
+            format!("{}: {failures}", report.result.as_str())
+        }
+    };
+    match report.result {
+        Outcome::Compliant | Outcome::Registered | Outcome::Approved => End::Done,
+        Outcome::Waiting => End::Park(settings.park),
+        Outcome::Pending => match report.run {
+            // Stopped by the signal at a saved step.
+            Run::Interrupted => End::Release,
+            // A save failed (the database unreachable): another worker, or this one, goes on.
+            _ => End::Retry(settings.retry_after, reason()),
+        },
+        Outcome::Error if report.retryable => End::Retry(settings.retry_after, reason()),
+        Outcome::Noncompliant
+        | Outcome::Invalid
+        | Outcome::Error
+        | Outcome::Rejected
+        | Outcome::Resubmitted
+        | Outcome::Unchanged => End::Failed(reason()),
+    }
+}
+
+/// `trusthub status --store`: the jobs counted by state, and the failed ones with their reasons.
+pub async fn status(args: &StatusArgs, json: bool) -> Result<u8, CliError> {
+    let (key, _) = load_key(&args.store_key, false)?;
+    let queue = connect(&args.store, key, 1).await?;
+    let counts = queue
+        .counts()
+        .await
+        .map_err(|e| CliError::failed(format!("the job store: {e}")))?;
+    let failed = queue
+        .failed()
+        .await
+        .map_err(|e| CliError::failed(format!("the job store: {e}")))?;
+    let total = counts.queued + counts.running + counts.parked + counts.done + counts.failed;
+    if json {
+        let failed: Vec<serde_json::Value> = failed
+            .iter()
+            .map(|f| {
+                serde_json::json!({
+                    "job": f.job.0,
+                    "customer": f.customer,
+                    "reason": f.reason,
+                    "attempts": f.attempts,
+                    "failed_at": f.failed_at
+                        .format(&time::format_description::well_known::Rfc3339)
+                        .unwrap_or_default(),
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "jobs": total,
+                "queued": counts.queued,
+                "running": counts.running,
+                "expired": counts.expired,
+                "parked": counts.parked,
+                "done": counts.done,
+                "failed": counts.failed,
+                "failed_jobs": failed,
+            }))
+            .expect("serializes")
+        );
+    } else {
+        println!(
+            "{total} jobs: {} queued, {} running ({} of them expired), {} parked, {} done, {} \
+             failed",
+            counts.queued,
+            counts.running,
+            counts.expired,
+            counts.parked,
+            counts.done,
+            counts.failed
+        );
+        for f in &failed {
+            println!(
+                "job {} (customer {}): failed after {} leases: {}",
+                f.job.0, f.customer, f.attempts, f.reason
+            );
+        }
+    }
+    Ok(if counts.failed > 0 {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    })
+}

@@ -1,0 +1,306 @@
+//! Many workers, one account: `onboard CSV --store` enqueues the rows of a CSV in a throwaway
+//! PostgreSQL cluster, `trusthub worker` processes run them against an emulator of the test
+//! process; workers are killed with SIGKILL at random moments (their leases expire and other
+//! workers resume the jobs) or stopped with SIGTERM (their jobs are released at once).
+
+use crate::support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use support::pg::Cluster;
+use support::{created, customer, owned_sids, per_row, pii, temp_dir, write_csv, TestEmulator};
+
+/// A runtime for the tests' own SQL.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// `rows` generated customers in `dir/customers.csv`; returns the path and the bundle names.
+fn customers(dir: &Path, emulator: &TestEmulator, rows: u64) -> (PathBuf, Vec<String>) {
+    let (primary, phone) = (emulator.primary_profile(), emulator.phone_number());
+    let rows: Vec<Vec<String>> = (1..=rows).map(|i| customer(i, &primary, &phone)).collect();
+    let csv = dir.join("customers.csv");
+    write_csv(&csv, &rows);
+    (csv, rows.iter().map(|r| r[0].clone()).collect())
+}
+
+fn output(mut cmd: Command) -> (Option<i32>, String, String) {
+    let out = cmd.output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn enqueue(emulator: &TestEmulator, csv: &Path, url: &str, key: &Path) -> Command {
+    let mut cmd = emulator.command();
+    cmd.arg("onboard")
+        .arg(csv)
+        .args(["--store", url, "--store-key"])
+        .arg(key);
+    cmd
+}
+
+/// A worker process, its output appended to `log`.
+fn worker(emulator: &TestEmulator, url: &str, key: &Path, log: &Path, extra: &[&str]) -> Child {
+    let file = || {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap()
+    };
+    let mut cmd = emulator.command();
+    cmd.args(["worker", "--store", url, "--store-key"])
+        .arg(key)
+        .args(["--poll", "0.2", "--submit"])
+        .args(extra)
+        .stdout(file())
+        .stderr(file())
+        .spawn()
+        .unwrap()
+}
+
+fn wait(child: &mut Child, limit: Duration) -> Option<i32> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("a worker did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn status(emulator: &TestEmulator, url: &str, key: &Path) -> (Option<i32>, serde_json::Value) {
+    let mut cmd = emulator.command();
+    cmd.args(["status", "--json", "--store", url, "--store-key"])
+        .arg(key);
+    let (code, stdout, stderr) = output(cmd);
+    let value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
+    (code, value)
+}
+
+/// Every job's state and journal (JSON), read with SQL.
+fn jobs(
+    rt: &tokio::runtime::Runtime,
+    cluster: &Cluster,
+    db: &str,
+) -> Vec<(String, serde_json::Value)> {
+    rt.block_on(async {
+        let client = cluster.client(db).await;
+        client
+            .query("SELECT state, journal FROM trusthub.jobs ORDER BY id", &[])
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| {
+                (
+                    row.get::<_, String>(0),
+                    row.get::<_, Option<serde_json::Value>>(1)
+                        .unwrap_or(serde_json::Value::Null),
+                )
+            })
+            .collect()
+    })
+}
+
+#[test]
+fn three_workers_killed_at_random_onboard_every_row_exactly_once() {
+    const ROWS: u64 = 40;
+    let cluster = Cluster::start();
+    let rt = runtime();
+    let url = rt.block_on(cluster.database("workers"));
+    // Latency on the answer path: kills land between Twilio's commit and the worker hearing of it.
+    let emulator = TestEmulator::with_faults(
+        trusthub_emulator::Faults::none().with_answer_latency(Duration::from_millis(40)),
+    );
+    let dir = temp_dir("workers-kill");
+    let key = dir.join("store.key");
+    let (csv, names) = customers(&dir, &emulator, ROWS);
+
+    let (code, stdout, stderr) = output(enqueue(&emulator, &csv, &url, &key));
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!("{ROWS} rows: {ROWS} queued, 0 already queued")),
+        "{stdout}"
+    );
+    assert!(stderr.contains("created the store key"), "{stderr}");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    eprintln!("kill moments from seed {seed}");
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let log = dir.join("workers.log");
+    let args = ["--concurrency", "2", "--lease", "3", "--exit-when-empty"];
+    let mut workers: Vec<Child> = (0..3)
+        .map(|_| worker(&emulator, &url, &key, &log, &args))
+        .collect();
+    let mut kills = 0;
+    for _ in 0..2 {
+        std::thread::sleep(Duration::from_millis(rng.u64(400..1200)));
+        let victim = &mut workers[0];
+        if victim.try_wait().unwrap().is_some() {
+            break;
+        }
+        let _ = victim.kill(); // SIGKILL
+        let _ = victim.wait();
+        kills += 1;
+        workers[0] = worker(&emulator, &url, &key, &log, &args);
+    }
+    assert_eq!(kills, 2, "the run ended before both kills");
+    for w in &mut workers {
+        assert_eq!(wait(w, Duration::from_secs(45)), Some(0));
+    }
+
+    // Every row done and compliant, each job holding its own resources.
+    let jobs = jobs(&rt, &cluster, "workers");
+    assert_eq!(jobs.len(), ROWS as usize);
+    for (state, journal) in &jobs {
+        assert_eq!(state, "done", "{journal}");
+        assert_eq!(journal["compliant"], true, "{journal}");
+        assert_eq!(journal["submitted"], true, "{journal}");
+        assert!(
+            journal["intents"].as_object().is_none_or(|i| i.is_empty()),
+            "{journal}"
+        );
+    }
+    // The kills caught jobs in flight: other workers took them over once their leases expired.
+    let taken_over: i64 = rt.block_on(async {
+        let client = cluster.client("workers").await;
+        client
+            .query_one("SELECT count(*) FROM trusthub.jobs WHERE attempts > 1", &[])
+            .await
+            .unwrap()
+            .get(0)
+    });
+    assert!(taken_over > 0, "no kill caught a job in flight");
+    let owned: Vec<Vec<String>> = jobs.iter().map(|(_, j)| owned_sids(j)).collect();
+    let counters = emulator.counters();
+    // Submission may evaluate again: evaluations are checked by the inventory, per bundle.
+    let without_evaluations = |v: Vec<(&'static str, u64)>| {
+        v.into_iter()
+            .filter(|(n, _)| *n != "evaluations")
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        without_evaluations(created(&counters)),
+        without_evaluations(per_row(ROWS)),
+        "exactly one of everything per row: {counters:?}"
+    );
+    emulator.set_faults(trusthub_emulator::Faults::none());
+    emulator.inventory().assert_exactly_one_each(&names, &owned);
+
+    let (code, report) = status(&emulator, &url, &key);
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(report["jobs"], ROWS);
+    assert_eq!(report["done"], ROWS);
+    assert_eq!(report["failed"], 0);
+    assert_eq!(report["failed_jobs"], serde_json::json!([]));
+
+    // The same CSV again creates nothing.
+    let (code, stdout, stderr) = output(enqueue(&emulator, &csv, &url, &key));
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!("{ROWS} rows: 0 queued, {ROWS} already queued")),
+        "{stdout}"
+    );
+    let (_, report) = status(&emulator, &url, &key);
+    assert_eq!(report["jobs"], ROWS);
+
+    // No personal data in anything the workers printed.
+    let printed = std::fs::read_to_string(&log).unwrap();
+    assert!(printed.contains(": done"), "{printed}");
+    for i in 1..=ROWS {
+        for value in pii(i) {
+            assert!(
+                !printed.contains(&value),
+                "row {i}'s data in the workers' output"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_worker_stopped_with_sigterm_releases_its_jobs_at_once() {
+    const ROWS: u64 = 6;
+    let cluster = Cluster::start();
+    let rt = runtime();
+    let url = rt.block_on(cluster.database("sigterm"));
+    let emulator = TestEmulator::start(Duration::from_millis(150));
+    let dir = temp_dir("workers-sigterm");
+    let key = dir.join("store.key");
+    let (csv, names) = customers(&dir, &emulator, ROWS);
+    let (code, stdout, stderr) = output(enqueue(&emulator, &csv, &url, &key));
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+
+    // A lease far longer than the test: only a release lets another worker take the jobs.
+    let log = dir.join("workers.log");
+    let mut first = worker(
+        &emulator,
+        &url,
+        &key,
+        &log,
+        &["--concurrency", "3", "--lease", "600"],
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let running = jobs(&rt, &cluster, "sigterm")
+            .iter()
+            .filter(|(state, journal)| state == "running" && !journal.is_null())
+            .count();
+        if running >= 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no job started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SAFETY: signalling our own child by its PID (not yet reaped).
+    unsafe {
+        libc::kill(first.id() as libc::pid_t, libc::SIGTERM);
+    }
+    assert_eq!(wait(&mut first, Duration::from_secs(20)), Some(130));
+    let after = jobs(&rt, &cluster, "sigterm");
+    assert!(
+        after.iter().all(|(state, _)| state != "running"),
+        "{after:?}"
+    );
+    assert!(after.iter().any(|(state, _)| state == "queued"));
+
+    let started = Instant::now();
+    let mut second = worker(
+        &emulator,
+        &url,
+        &key,
+        &log,
+        &["--concurrency", "3", "--lease", "600", "--exit-when-empty"],
+    );
+    assert_eq!(wait(&mut second, Duration::from_secs(40)), Some(0));
+    assert!(started.elapsed() < Duration::from_secs(40));
+    let (code, report) = status(&emulator, &url, &key);
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(report["done"], ROWS, "{report}");
+    let jobs = jobs(&rt, &cluster, "sigterm");
+    let owned: Vec<Vec<String>> = jobs.iter().map(|(_, j)| owned_sids(j)).collect();
+    emulator.inventory().assert_exactly_one_each(&names, &owned);
+    let printed = std::fs::read_to_string(&log).unwrap();
+    assert!(printed.contains("SIGTERM: stopping"), "{printed}");
+    assert!(printed.contains(": released"), "{printed}");
+}
