@@ -55,6 +55,13 @@ pub struct WorkerArgs {
     #[arg(long, default_value_t = 8, value_name = "N",
           value_parser = clap::value_parser!(u16).range(1..=512))]
     pub concurrency: u16,
+    /// The account's budget of requests in flight, shared by all the workers of the store: each
+    /// caps its requests at its share (N split between the live workers, refreshed every 2 s
+    /// through the store) and lowers it further on Twilio's 429 (adaptive), so that adding
+    /// workers does not add 429s. Without it, each worker sends up to --concurrency requests.
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub account_limit: Option<u32>,
     /// How long a lease lasts, in seconds; renewed every third of it while the job runs. A
     /// crashed worker's jobs go to another worker once their lease expires.
     #[arg(long, value_name = "SECS", default_value = "300", value_parser = lease_seconds)]
@@ -403,10 +410,85 @@ pub async fn worker(ctx: &Context, args: &WorkerArgs) -> Result<u8, CliError> {
     // Saves of the flows in flight and the worker's own calls side by side.
     let queue = connect(&args.store, key, concurrency.min(16) + 2).await?;
     let worker = worker_id();
+    let limiter = match args.account_limit {
+        None => Limiter::new(concurrency),
+        Some(limit) => {
+            // Joins, lets workers started with it join too, then reads its share: workers
+            // started together do not each take the whole budget until their next heartbeat.
+            let share = async {
+                queue.budget_share(&worker, limit, BUDGET_TTL).await?;
+                tokio::time::sleep(BUDGET_SETTLE).await;
+                queue.budget_share(&worker, limit, BUDGET_TTL).await
+            }
+            .await
+            .map_err(|e| CliError::failed(format!("the job store: {e}")))?;
+            let share = share as usize;
+            eprintln!(
+                "worker {worker}: a share of {share} of the account's {limit} requests in flight"
+            );
+            Limiter::adaptive(1, share, share)
+        }
+    };
+    // Keeps this worker's share current as workers come and go (the heartbeat).
+    let budget = args.account_limit.map(|limit| {
+        let (queue, worker, limiter) = (queue.clone(), worker.clone(), limiter.clone());
+        tokio::spawn(async move {
+            let mut last = limiter.current().max;
+            loop {
+                tokio::time::sleep(BUDGET_EVERY).await;
+                match queue.budget_share(&worker, limit, BUDGET_TTL).await {
+                    Ok(share) => {
+                        let share = share as usize;
+                        if share != last {
+                            tracing::debug!(share, "worker's share of the account's budget");
+                            last = share;
+                        }
+                        limiter.set_max(share);
+                    }
+                    Err(e) => eprintln!(
+                        "worker {worker}: cannot refresh its share of the account's budget: {e}"
+                    ),
+                }
+            }
+        })
+    });
+    let code = work(ctx, args, &queue, &worker, limiter).await;
+    if let Some(task) = budget {
+        task.abort();
+        if let Err(e) = queue.leave_budget(&worker).await {
+            eprintln!(
+                "worker {worker}: could not leave the account's budget ({e}); its share goes \
+                 to the others within {} s",
+                BUDGET_TTL.as_secs()
+            );
+        }
+    }
+    code
+}
+
+/// How often a worker with `--account-limit` refreshes its share, and how long a worker that
+/// stopped heart-beating keeps one.
+const BUDGET_EVERY: Duration = Duration::from_secs(2);
+const BUDGET_TTL: Duration = Duration::from_secs(10);
+/// How long a worker with `--account-limit` waits between joining the budget and reading its
+/// first share.
+const BUDGET_SETTLE: Duration = Duration::from_millis(500);
+
+/// The worker's loop: leases and runs jobs until a signal or, with `--exit-when-empty`, none is
+/// left.
+async fn work(
+    ctx: &Context,
+    args: &WorkerArgs,
+    queue: &PgQueue,
+    worker: &str,
+    limiter: Limiter,
+) -> Result<u8, CliError> {
+    let concurrency = usize::from(args.concurrency);
+    let worker = worker.to_owned();
     let shared = Arc::new(Shared {
         queue: queue.clone(),
         client: ctx.client.clone(),
-        limiter: Limiter::new(concurrency),
+        limiter,
         stop: Arc::new(AtomicBool::new(false)),
         defaults: Defaults {
             primary_profile: ctx.default_primary_profile(None),
@@ -679,23 +761,29 @@ async fn decide(
         let mut cache = shared.preflights.lock().await;
         match cache.get(&(policy, primary)) {
             Some(p) => p.clone(),
-            None => match Preflight::check(&shared.client, policy, primary).await {
-                Ok(p) => {
-                    let p = Arc::new(p);
-                    cache.insert((policy, primary), p.clone());
-                    p
+            None => {
+                match Preflight::check_limited(&shared.client, policy, primary, &shared.limiter)
+                    .await
+                {
+                    Ok(p) => {
+                        let p = Arc::new(p);
+                        cache.insert((policy, primary), p.clone());
+                        p
+                    }
+                    Err(e @ FlowError::PrimaryProfile { .. }) => {
+                        line.outcome = Some(Outcome::Invalid.as_str());
+                        return End::Failed(format!("invalid: {e}"));
+                    }
+                    Err(e) => {
+                        return End::Retry(
+                            settings.retry_after,
+                            format!(
+                                "cannot check policy {policy} and primary profile {primary}: {e}"
+                            ),
+                        )
+                    }
                 }
-                Err(e @ FlowError::PrimaryProfile { .. }) => {
-                    line.outcome = Some(Outcome::Invalid.as_str());
-                    return End::Failed(format!("invalid: {e}"));
-                }
-                Err(e) => {
-                    return End::Retry(
-                        settings.retry_after,
-                        format!("cannot check policy {policy} and primary profile {primary}: {e}"),
-                    )
-                }
-            },
+            }
         }
     };
     let mismatches = customer.profile.check_policy(preflight.policy());

@@ -51,6 +51,16 @@
 //! time instead of holding a worker; a stopping worker [releases](PgQueue::release) its jobs
 //! (queued again at once) or, after its flows stopped, [`PgQueue::release_all`].
 //!
+//! # The account's request budget
+//!
+//! Twilio limits the requests of one account in flight at once (429, code 20429, above it), and
+//! every worker of the store sends on the same account. [`PgQueue::budget_share`] splits a limit
+//! between the live workers: each heart-beats (every few seconds) and caps its requests at its
+//! share, so that adding workers does not add 429s; [`PgQueue::leave_budget`] gives the share
+//! back on a clean exit, and a worker that stops heart-beating (crashed) drops out after the
+//! callers' `ttl`. Until the others' next heartbeat, a worker that joins or leaves makes the
+//! shares sum to more (or less) than the limit for a moment.
+//!
 //! # What the database holds, and why
 //!
 //! The database never holds a customer's key or data in clear. It holds:
@@ -81,7 +91,9 @@
 //!
 //! `trusthub.store` holds the id of the store key (never the key): a queue connected with
 //! another key is refused. `trusthub.schema_migrations` holds the applied schema versions with
-//! the SHA-256 of each migration's text.
+//! the SHA-256 of each migration's text. `trusthub.workers` (`worker`, `heartbeat`): the
+//! workers sharing the account's request budget ([`PgQueue::budget_share`]), each with its last
+//! heartbeat (the database's clock); a row goes when its worker leaves or stops heart-beating.
 //!
 //! The input of a done job stays (encrypted): a later fix or refresh of its profile needs it.
 //! Deleting a job's row erases it (its owned SIDs and intents go with it).

@@ -766,6 +766,99 @@ impl PgQueue {
             .await
     }
 
+    /// This worker's share of an account-wide limit of `account_limit` requests in flight
+    /// (Twilio's concurrency limit, or less), split between the live workers: in one transaction,
+    /// records `worker`'s heartbeat (the database's clock), drops the workers whose heartbeat is
+    /// older than `ttl`, and returns `account_limit / live`, the remainder given one each to the
+    /// first workers in id order, so the live workers' shares sum to exactly `account_limit`
+    /// (at least 1 each: with more workers than the limit, they sum to more).
+    ///
+    /// Call it every fraction of `ttl` (a third, say) and cap the worker's requests at the
+    /// answer; call [`leave_budget`](Self::leave_budget) on a clean exit. Calls of many workers
+    /// at once serialise on the table's lock, so each sees the others' heartbeats.
+    ///
+    /// ```no_run
+    /// # async fn f(queue: trusthub_postgres::PgQueue) -> Result<(), trusthub_postgres::Error> {
+    /// use std::time::Duration;
+    /// let share = queue.budget_share("worker-a:1234", 6, Duration::from_secs(10)).await?;
+    /// let limiter = trusthub::flow::Limiter::adaptive(1, share as usize, share as usize);
+    /// # let _ = limiter; Ok(()) }
+    /// ```
+    pub async fn budget_share(
+        &self,
+        worker: &str,
+        account_limit: u32,
+        ttl: Duration,
+    ) -> Result<u32, Error> {
+        let worker = check_worker(worker)?;
+        if account_limit == 0 {
+            return Err(Error::Invalid(
+                "an account's request limit is at least 1".into(),
+            ));
+        }
+        let ttl = check_duration(
+            "a worker's heartbeat ttl",
+            ttl,
+            Duration::from_secs(1),
+            MAX_LEASE,
+        )?;
+        self.shared
+            .db
+            .call(move |mut conn| async move {
+                let tx = conn.transaction().await.map_err(Error::db)?;
+                // One writer at a time: each call sees every heartbeat committed before it.
+                tx.batch_execute("LOCK TABLE trusthub.workers IN SHARE ROW EXCLUSIVE MODE")
+                    .await
+                    .map_err(Error::db)?;
+                tx.execute_typed(
+                    "INSERT INTO trusthub.workers (worker, heartbeat) VALUES ($1, now())
+                     ON CONFLICT (worker) DO UPDATE SET heartbeat = now()",
+                    &[(&worker, Type::TEXT)],
+                )
+                .await
+                .map_err(Error::db)?;
+                tx.execute_typed(
+                    "DELETE FROM trusthub.workers
+                     WHERE heartbeat < now() - make_interval(secs => $1)",
+                    &[(&ttl, Type::FLOAT8)],
+                )
+                .await
+                .map_err(Error::db)?;
+                let row = tx
+                    .query_typed_one(
+                        "SELECT count(*), count(*) FILTER (WHERE worker < $1)
+                         FROM trusthub.workers",
+                        &[(&worker, Type::TEXT)],
+                    )
+                    .await
+                    .map_err(Error::db)?;
+                tx.commit().await.map_err(Error::db)?;
+                let live = u32::try_from(row.get::<_, i64>(0).max(1)).unwrap_or(u32::MAX);
+                let before = u32::try_from(row.get::<_, i64>(1)).unwrap_or(u32::MAX);
+                Ok(share(account_limit, live, before))
+            })
+            .await
+    }
+
+    /// Takes `worker` out of the account's budget at once (a clean exit): the others' next
+    /// [`budget_share`](Self::budget_share) splits the limit without it. Nothing when it was
+    /// not in.
+    pub async fn leave_budget(&self, worker: &str) -> Result<(), Error> {
+        let worker = check_worker(worker)?;
+        self.shared
+            .db
+            .call(move |conn| async move {
+                conn.execute_typed(
+                    "DELETE FROM trusthub.workers WHERE worker = $1",
+                    &[(&worker, Type::TEXT)],
+                )
+                .await
+                .map_err(Error::db)?;
+                Ok(())
+            })
+            .await
+    }
+
     /// The failed jobs, oldest failure first, with their reasons.
     pub async fn failed(&self) -> Result<Vec<FailedJob>, Error> {
         self.shared
@@ -946,6 +1039,12 @@ pub(crate) async fn lost(conn: &Client, job: JobId, token: i64, what: &str) -> E
     Error::LeaseLost(message)
 }
 
+/// The share of the worker with `before` live workers before it in id order, of `live`.
+fn share(limit: u32, live: u32, before: u32) -> u32 {
+    let live = live.max(1);
+    (limit / live + u32::from(before < limit % live)).max(1)
+}
+
 fn check_worker(worker: &str) -> Result<String, Error> {
     if worker.is_empty() || worker.chars().count() > 200 || worker.chars().any(char::is_control) {
         return Err(Error::Invalid(
@@ -997,6 +1096,22 @@ mod tests {
             "sleeping".parse::<JobState>(),
             Err(Error::Damaged(_))
         ));
+    }
+
+    #[test]
+    fn shares_sum_to_the_limit() {
+        for limit in 1..=20 {
+            for live in 1..=limit {
+                let shares: Vec<u32> = (0..live).map(|i| share(limit, live, i)).collect();
+                assert_eq!(shares.iter().sum::<u32>(), limit, "{limit} / {live}");
+                assert!(shares.iter().all(|&s| s >= 1));
+                assert!(
+                    shares.windows(2).all(|w| w[0] >= w[1]),
+                    "the first get more"
+                );
+            }
+        }
+        assert_eq!(share(2, 3, 2), 1, "at least 1, above the limit");
     }
 
     #[test]

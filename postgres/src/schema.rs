@@ -19,14 +19,21 @@ struct Migration {
 }
 
 /// Every migration, in order; a new one is appended, an applied one is never edited.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "jobs",
-    sql: include_str!("../migrations/0001_jobs.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "jobs",
+        sql: include_str!("../migrations/0001_jobs.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "workers",
+        sql: include_str!("../migrations/0002_workers.sql"),
+    },
+];
 
 /// The schema version this crate writes and reads.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// The advisory lock the migrations run under ("trusthub" in ASCII, as a number).
 const MIGRATION_LOCK: i64 = 0x7472_7573_7468_7562;

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod budget;
 mod conformance;
 mod flow;
 mod harness;

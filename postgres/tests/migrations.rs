@@ -32,7 +32,7 @@ async fn migrating_twice_is_a_no_op_and_a_newer_schema_is_refused() {
     assert_eq!(second.schema_version().await.unwrap(), SCHEMA_VERSION);
     assert_eq!(
         migration_rows(&cluster, "migrations").await,
-        vec![(1, "jobs".to_owned())]
+        vec![(1, "jobs".to_owned()), (2, "workers".to_owned())]
     );
     assert_eq!(
         second.counts().await.unwrap().queued,
@@ -45,14 +45,14 @@ async fn migrating_twice_is_a_no_op_and_a_newer_schema_is_refused() {
     admin
         .batch_execute(
             "INSERT INTO trusthub.schema_migrations (version, name, checksum) \
-             VALUES (2, 'from the future', 'x')",
+             VALUES (3, 'from the future', 'x')",
         )
         .await
         .unwrap();
     let refused = PgQueue::connect(&url, key.clone()).await.unwrap_err();
     assert!(matches!(refused, Error::Schema(_)), "{refused:?}");
     let message = refused.to_string();
-    assert!(message.contains("version 2"), "{message}");
+    assert!(message.contains("version 3"), "{message}");
     assert!(
         message.contains(&format!("version {SCHEMA_VERSION}")),
         "{message}"
@@ -60,7 +60,7 @@ async fn migrating_twice_is_a_no_op_and_a_newer_schema_is_refused() {
     assert!(message.contains("upgrade trusthub-postgres"), "{message}");
     assert_eq!(
         migration_rows(&cluster, "migrations").await.len(),
-        2,
+        3,
         "nothing changed"
     );
     drop(second);
@@ -103,7 +103,7 @@ async fn workers_starting_at_once_migrate_once() {
     }
     assert_eq!(
         migration_rows(&cluster, "at_once").await,
-        vec![(1, "jobs".to_owned())]
+        vec![(1, "jobs".to_owned()), (2, "workers".to_owned())]
     );
 }
 

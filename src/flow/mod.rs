@@ -714,6 +714,21 @@ impl Aimd {
         true
     }
 
+    /// A new highest cap (at least 1): clamps `min` and the cap to it. Returns by how much the
+    /// cap dropped.
+    fn set_max(&mut self, max: usize) -> usize {
+        let max = max.clamp(1, Semaphore::MAX_PERMITS);
+        self.max = max;
+        self.min = self.min.min(max);
+        if self.cap <= max {
+            return 0;
+        }
+        let dropped = self.cap - max;
+        self.cap = max;
+        self.credit = 0;
+        dropped
+    }
+
     fn held(&self, now: std::time::Instant) -> bool {
         self.held_until.is_some_and(|until| now < until)
     }
@@ -825,6 +840,45 @@ impl Limiter {
             aimd.lock().unwrap_or_else(|e| e.into_inner()).hold = hold;
         }
         self
+    }
+
+    /// Sets the highest cap of an adaptive limiter (at least 1), for every clone: a worker's
+    /// share of an account-wide budget that changes as workers come and go, say.
+    ///
+    /// - A lower `max` clamps `min` and the cap to it: free permits above the new cap go at
+    ///   once, those in use are retired as they come back (as after a 429: requests in flight
+    ///   finish, no new one starts until fewer than the new cap are in flight).
+    /// - A higher `max` leaves the cap where it is: it grows by the usual additive increase (one
+    ///   step per `cap` successes at full use, outside the hold). `min` stays.
+    ///
+    /// A fixed limiter ([`Limiter::new`]) does not resize: it ignores `set_max` (its cap, `min`
+    /// and `max` stay `n`); share a budget with an adaptive one.
+    ///
+    /// ```
+    /// use trusthub::flow::Limiter;
+    ///
+    /// let limiter = Limiter::adaptive(4, 6, 6);
+    /// limiter.set_max(2);
+    /// let state = limiter.current();
+    /// assert_eq!((state.min, state.cap, state.max), (2, 2, 2));
+    /// limiter.set_max(6);
+    /// let state = limiter.current();
+    /// assert_eq!((state.min, state.cap, state.max), (2, 2, 6), "grows by AIMD");
+    /// let fixed = Limiter::new(6);
+    /// fixed.set_max(2);
+    /// assert_eq!(fixed.current().cap, 6, "a fixed cap stays");
+    /// ```
+    pub fn set_max(&self, max: usize) {
+        let Some(aimd) = &self.0.aimd else {
+            return;
+        };
+        let mut aimd = aimd.lock().unwrap_or_else(|e| e.into_inner());
+        let dropped = aimd.set_max(max);
+        if dropped > 0 {
+            // Free permits go at once; those in use are retired as they come back.
+            let retired = self.0.permits.forget_permits(dropped);
+            aimd.debt += dropped - retired;
+        }
     }
 
     /// The cap now, the requests in flight and what the limiter has seen.
@@ -1140,6 +1194,69 @@ mod limiter_tests {
         let state = fixed.current();
         assert_eq!((state.cap, state.overloads, state.in_flight), (2, 1, 0));
         assert_eq!(fixed.0.permits.available_permits(), 2);
+    }
+
+    #[tokio::test]
+    async fn set_max_lowers_the_cap_as_permits_come_back_and_a_higher_max_grows_by_aimd() {
+        let limiter = Limiter::adaptive(3, 6, 6).with_hold(Duration::ZERO);
+        let held: Vec<_> = futures_util::future::join_all((0..4).map(|_| limiter.acquire())).await;
+        // Four in use, two free: the cap drops to 2, the two free permits go now, two of the
+        // four in use retire as they come back.
+        limiter.set_max(2);
+        let state = limiter.current();
+        assert_eq!((state.min, state.cap, state.max), (2, 2, 2));
+        assert_eq!(limiter.0.permits.available_permits(), 0);
+        assert_eq!(state.in_flight, 4, "requests in flight finish");
+        drop(held);
+        assert_eq!(limiter.0.permits.available_permits(), 2);
+        // The same max again, or a lower one than the cap that is not: nothing moves.
+        limiter.set_max(2);
+        assert_eq!(limiter.0.permits.available_permits(), 2);
+
+        // A higher max: the cap stays, then grows by one per `cap` successes at full use.
+        limiter.set_max(4);
+        let state = limiter.current();
+        assert_eq!((state.min, state.cap, state.max), (2, 2, 4));
+        for cap in [2, 3] {
+            // `cap` rounds at full use: only the request that took the last permit counts.
+            for _ in 0..cap {
+                assert_eq!(limiter.current().cap, cap);
+                let permits: Vec<_> =
+                    futures_util::future::join_all((0..cap).map(|_| limiter.acquire())).await;
+                for p in &permits {
+                    p.record(&Ok::<_, crate::Error>(()));
+                }
+            }
+            assert_eq!(limiter.current().cap, cap + 1);
+        }
+        assert_eq!(limiter.0.permits.available_permits(), 4);
+        // Never above the max.
+        let permits: Vec<_> =
+            futures_util::future::join_all((0..4).map(|_| limiter.acquire())).await;
+        for p in &permits {
+            p.record(&Ok::<_, crate::Error>(()));
+        }
+        drop(permits);
+        assert_eq!(limiter.current().cap, 4);
+        assert_eq!(limiter.0.permits.available_permits(), 4);
+
+        // A 429's debt and a lower max add up: every retired permit is one the cap lost.
+        let held: Vec<_> = futures_util::future::join_all((0..4).map(|_| limiter.acquire())).await;
+        limiter.set_max(1);
+        assert_eq!(limiter.current().cap, 1);
+        drop(held);
+        assert_eq!(limiter.0.permits.available_permits(), 1);
+        assert_eq!(limiter.current().min, 1);
+        assert_eq!(Aimd::new(1, 1, 8, HOLD).set_max(0), 0, "at least 1");
+
+        // A fixed limiter does not resize.
+        let fixed = Limiter::new(3);
+        fixed.set_max(1);
+        let state = fixed.current();
+        assert_eq!((state.min, state.cap, state.max), (3, 3, 3));
+        assert_eq!(fixed.0.permits.available_permits(), 3);
+        fixed.set_max(9);
+        assert_eq!(fixed.0.permits.available_permits(), 3);
     }
 }
 
@@ -1944,6 +2061,8 @@ pub struct FlowReport {
     pub elapsed: Duration,
     pub(crate) client: crate::Client,
     pub(crate) store: Arc<dyn JournalStore>,
+    /// The run's options: the submission goes through the same limiter.
+    pub(crate) options: FlowOptions,
 }
 
 impl fmt::Debug for FlowReport {
@@ -1976,6 +2095,7 @@ impl FlowReport {
             &self.client,
             &mut self.journal,
             self.store.as_ref(),
+            &self.options,
             submission,
         ))
         .await

@@ -6,7 +6,7 @@ use futures_util::TryStreamExt;
 use trusthub_generated::runtime::Error;
 use trusthub_generated::trusthub_v1::{CustomerProfileStatus, Policy};
 
-use super::{FlowError, Step};
+use super::{FlowError, Limiter, Step};
 use crate::attributes::{BusinessIdentity, BusinessInformation};
 use crate::sid::{policies, CustomerProfileSid, EndUserSid, ObjectSid, PolicySid};
 use crate::Client;
@@ -61,15 +61,38 @@ impl Preflight {
         policy: PolicySid,
         primary: CustomerProfileSid,
     ) -> Result<Preflight, FlowError> {
+        Self::check_inner(client, policy, primary, None).await
+    }
+
+    /// [`check`](Self::check) with each request under `limiter` (a permit per request, its
+    /// answer reported), so that the checks count with the flows that share it.
+    pub async fn check_limited(
+        client: &Client,
+        policy: PolicySid,
+        primary: CustomerProfileSid,
+        limiter: &Limiter,
+    ) -> Result<Preflight, FlowError> {
+        Self::check_inner(client, policy, primary, Some(limiter)).await
+    }
+
+    async fn check_inner(
+        client: &Client,
+        policy: PolicySid,
+        primary: CustomerProfileSid,
+        limiter: Option<&Limiter>,
+    ) -> Result<Preflight, FlowError> {
         let assignments = client.customer_profiles().entity_assignments(primary);
         let (fetched_policy, profile, assigned) = tokio::join!(
-            client.policies().fetch(policy).send(),
-            client.customer_profiles().fetch(primary).send(),
-            assignments
-                .list()
-                .page_size(1000)
-                .into_stream()
-                .try_collect::<Vec<_>>(),
+            limited(limiter, client.policies().fetch(policy).send()),
+            limited(limiter, client.customer_profiles().fetch(primary).send()),
+            limited(
+                limiter,
+                assignments
+                    .list()
+                    .page_size(1000)
+                    .into_stream()
+                    .try_collect::<Vec<_>>()
+            ),
         );
         let step_error = |step: Step, resource: ObjectSid, e: Error| FlowError::Step {
             step,
@@ -131,7 +154,7 @@ impl Preflight {
             let fetched = join_all(
                 end_users
                     .iter()
-                    .map(|sid| client.end_users().fetch(sid).send()),
+                    .map(|sid| limited(limiter, client.end_users().fetch(sid).send())),
             )
             .await;
             let mut identity = None;
@@ -188,5 +211,21 @@ impl Preflight {
     /// The primary customer profile checked.
     pub fn primary_profile(&self) -> CustomerProfileSid {
         self.primary
+    }
+}
+
+/// One request, under `limiter` when there is one (its answer reported to it).
+async fn limited<T>(
+    limiter: Option<&Limiter>,
+    request: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    match limiter {
+        Some(limiter) => {
+            let permit = limiter.acquire().await;
+            let answer = request.await;
+            permit.record(&answer);
+            answer
+        }
+        None => request.await,
     }
 }

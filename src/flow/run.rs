@@ -153,10 +153,10 @@ impl<'a> ProfileSteps<'a> {
             .filter(|p| p.policy_sid() == policy_sid && p.primary_profile() == primary);
         let checked = match given {
             Some(checked) => checked,
-            None => {
-                let _permit = self.options.limiter.acquire().await;
-                Arc::new(Preflight::check(self.client, policy_sid, primary).await?)
-            }
+            None => Arc::new(
+                Preflight::check_limited(self.client, policy_sid, primary, &self.options.limiter)
+                    .await?,
+            ),
         };
         let problems = check_policy(self.input, checked.policy());
         if !problems.is_empty() {
@@ -731,6 +731,7 @@ pub(crate) async fn run(
         elapsed,
         client: client.clone(),
         store,
+        options,
     })
 }
 
@@ -760,6 +761,7 @@ pub(crate) async fn submit(
     client: &Client,
     journal: &mut Journal,
     store: &dyn JournalStore,
+    options: &FlowOptions,
     submission: Submission,
 ) -> Result<CustomerProfileStatus, FlowError> {
     let bundle = journal
@@ -773,8 +775,8 @@ pub(crate) async fn submit(
             bundle: Some(bundle),
         });
     }
-    let options = FlowOptions::default();
-    let engine = Engine::new(client, journal.clone(), store, &options, Vec::new());
+    // Under the run's options: its limiter counts the submission with the flow's requests.
+    let engine = Engine::new(client, journal.clone(), store, options, Vec::new());
     let status = submit_profile(&engine, bundle).await;
     *journal = engine.into_parts().0;
     status

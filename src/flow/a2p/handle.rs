@@ -137,6 +137,7 @@ impl A2pFlow<'_> {
             elapsed,
             client: self.client.clone(),
             store: self.store,
+            options: self.options,
         })
     }
 }
@@ -326,6 +327,8 @@ pub struct JourneyReport {
     pub elapsed: Duration,
     client: Client,
     store: Arc<dyn JournalStore>,
+    /// The run's options: a resubmission goes through the same limiter.
+    options: FlowOptions,
 }
 
 impl fmt::Debug for JourneyReport {
@@ -372,12 +375,11 @@ impl JourneyReport {
         let brand = self
             .brand()
             .ok_or(FlowError::NotCompliant { bundle: None })?;
-        let options = FlowOptions::default();
         let engine = Engine::new(
             &self.client,
             self.journal.clone(),
             self.store.as_ref(),
-            &options,
+            &self.options,
             Vec::new(),
         );
         let answer = resubmit_brand(&engine, brand).await;
