@@ -443,7 +443,7 @@ pub async fn worker(ctx: &Context, args: &WorkerArgs) -> Result<u8, CliError> {
                             tracing::debug!(share, "worker's share of the account's budget");
                             last = share;
                         }
-                        limiter.set_max(share);
+                        limiter.set_share(share);
                     }
                     Err(e) => eprintln!(
                         "worker {worker}: cannot refresh its share of the account's budget: {e}"
@@ -468,8 +468,8 @@ pub async fn worker(ctx: &Context, args: &WorkerArgs) -> Result<u8, CliError> {
 
 /// How often a worker with `--account-limit` refreshes its share, and how long a worker that
 /// stopped heart-beating keeps one.
-const BUDGET_EVERY: Duration = Duration::from_secs(2);
-const BUDGET_TTL: Duration = Duration::from_secs(10);
+const BUDGET_EVERY: Duration = Duration::from_secs(1);
+const BUDGET_TTL: Duration = Duration::from_secs(4);
 /// How long a worker with `--account-limit` waits between joining the budget and reading its
 /// first share.
 const BUDGET_SETTLE: Duration = Duration::from_millis(500);

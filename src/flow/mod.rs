@@ -881,6 +881,41 @@ impl Limiter {
         }
     }
 
+    /// Sets an adaptive limiter's share of a budget ([`set_max`](Self::set_max)) and, unless a
+    /// 429 is holding the cap down, moves the cap to it at once: a share is what the account
+    /// grants this process now (a worker left, its share is free), not a guess to grow towards.
+    /// A fixed limiter ignores it, as it ignores `set_max`.
+    ///
+    /// ```
+    /// use trusthub::flow::Limiter;
+    ///
+    /// let limiter = Limiter::adaptive(1, 2, 2);
+    /// limiter.set_share(6);
+    /// let state = limiter.current();
+    /// assert_eq!((state.cap, state.max), (6, 6), "no 429 seen: the whole share at once");
+    /// limiter.set_share(3);
+    /// assert_eq!(limiter.current().cap, 3);
+    /// ```
+    pub fn set_share(&self, share: usize) {
+        self.set_max(share);
+        let Some(aimd) = &self.0.aimd else {
+            return;
+        };
+        let mut aimd = aimd.lock().unwrap_or_else(|e| e.into_inner());
+        if aimd.held(std::time::Instant::now()) || aimd.cap >= aimd.max {
+            return;
+        }
+        let mut grown = aimd.max - aimd.cap;
+        aimd.cap = aimd.max;
+        // Permits still owed to an earlier decrease are forgiven first.
+        let forgiven = grown.min(aimd.debt);
+        aimd.debt -= forgiven;
+        grown -= forgiven;
+        if grown > 0 {
+            self.0.permits.add_permits(grown);
+        }
+    }
+
     /// The cap now, the requests in flight and what the limiter has seen.
     pub fn current(&self) -> LimiterState {
         use std::sync::atomic::Ordering::Relaxed;

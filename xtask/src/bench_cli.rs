@@ -66,7 +66,7 @@ impl EmulatorProcess {
 }
 
 /// Builds the command in release; returns its path and a scratch directory named `scratch`.
-fn build(scratch: &str) -> Result<(PathBuf, PathBuf)> {
+pub(crate) fn build(scratch: &str) -> Result<(PathBuf, PathBuf)> {
     let mut build = cargo();
     build.args(["build", "--quiet", "--release", "-p", "trusthub-cli"]);
     run(build, "cargo build --release -p trusthub-cli")?;
@@ -79,7 +79,7 @@ fn build(scratch: &str) -> Result<(PathBuf, PathBuf)> {
 }
 
 /// A CSV of `rows` distinct valid customers (every value free of ',' and '"').
-fn customers_csv(rows: u64, primary: &str, phone: &str) -> String {
+pub(crate) fn customers_csv(rows: u64, primary: &str, phone: &str) -> String {
     let mut csv = String::from(
         "friendly_name,email,primary_profile_sid,phone_number_sids,\
          business_information.business_name,business_information.business_identity,\

@@ -1,0 +1,681 @@
+//! `cargo xtask bench-workers`: the scale run of many workers on one account. A throwaway
+//! PostgreSQL cluster, the standalone emulator (`trusthub-emulator`: 50 ms per request, at most
+//! 20 of the account's requests in flight, auto-approval), 500 generated rows enqueued with
+//! `trusthub onboard CSV --store`, then 3 `trusthub worker --account-limit 20 --concurrency 20`
+//! processes, one of them SIGKILLed and restarted twice. Prints the rows done, the duplicates
+//! check, the account-limit 429s and the wall time against the bound
+//! `rows × requests per row / 20 in flight × 50 ms`. Fails if a row is not done or a resource was
+//! created twice; the targets (429s < 1% of requests, wall <= 1.2 × bound) are only reported.
+//! Every process it starts is stopped by PID when its guard drops (an error included).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::bench_cli::{build, customers_csv};
+use crate::tasks::{cargo, run};
+use crate::{fail, Result};
+
+const ROWS: u64 = 500;
+const LATENCY_MS: u64 = 50;
+const LIMIT: u64 = 20;
+const WORKERS: usize = 3;
+const AUTO_APPROVE_MS: u64 = 100;
+/// The requests per row assumed to schedule the kills (the bound uses the measured figure).
+const ASSUMED_REQUESTS_PER_ROW: f64 = 16.0;
+
+/// The standalone emulator and what it printed.
+struct Emulator {
+    child: Child,
+    base_url: String,
+    account_sid: String,
+    auth_token: String,
+    primary: String,
+    phone: String,
+}
+
+impl Emulator {
+    fn start(binary: &Path) -> Result<Emulator> {
+        let mut child = Command::new(binary)
+            .args(["--port", "0", "--latency-ms", &LATENCY_MS.to_string()])
+            .args(["--account-concurrency-limit", &LIMIT.to_string()])
+            .args(["--auto-approve-ms", &AUTO_APPROVE_MS.to_string()])
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| fail!("cannot start {}: {e}", binary.display()))?;
+        let mut out = BufReader::new(child.stdout.take().expect("piped"));
+        let mut text = String::new();
+        // Its banner ends with "Ctrl-C stops it.".
+        loop {
+            let mut line = String::new();
+            if out.read_line(&mut line)? == 0 || line.starts_with("Ctrl-C") {
+                break;
+            }
+            text.push_str(&line);
+        }
+        // Keep reading (and dropping) its stdout so that it never blocks on a full pipe.
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        let field = |prefix: &str| {
+            text.lines()
+                .find_map(|l| l.trim().strip_prefix(prefix))
+                .map(|v| v.trim().to_owned())
+                .unwrap_or_default()
+        };
+        let emulator = Emulator {
+            base_url: field("Trust Hub emulator listening on"),
+            account_sid: field("account SID:"),
+            auth_token: field("auth token (test):"),
+            primary: field("primary profile SID:"),
+            phone: field("phone number SIDs:")
+                .split(',')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
+            child,
+        };
+        if emulator.base_url.is_empty() || emulator.account_sid.is_empty() {
+            return Err(fail!(
+                "the emulator printed no base URL or credentials:\n{text}"
+            ));
+        }
+        Ok(emulator)
+    }
+
+    /// `trusthub` with the emulator's credentials (as bench-cli passes them).
+    fn command(&self, binary: &Path) -> Command {
+        let mut cmd = Command::new(binary);
+        cmd.env("TWILIO_ACCOUNT_SID", &self.account_sid)
+            .env("TWILIO_AUTH_TOKEN", &self.auth_token)
+            .env("TWILIO_BASE_URL", &self.base_url)
+            .env_remove("TWILIO_API_KEY")
+            .env_remove("TWILIO_API_SECRET");
+        cmd
+    }
+
+    /// `GET /__emulator/counters` (no credentials needed), over a bare HTTP/1.0 request.
+    fn counters(&self) -> Result<serde_json::Value> {
+        let authority = self
+            .base_url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        let mut stream = std::net::TcpStream::connect(&authority)?;
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        write!(
+            stream,
+            "GET /__emulator/counters HTTP/1.0\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+        )?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer)?;
+        let body = answer
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b)
+            .ok_or_else(|| fail!("no answer from /__emulator/counters: {answer}"))?;
+        serde_json::from_str(body).map_err(|e| fail!("/__emulator/counters: {e}: {body}"))
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        stop_child(&mut self.child, libc::SIGINT);
+    }
+}
+
+/// Signals `child` by its PID, waits up to 5 s, then SIGKILLs it.
+fn stop_child(child: &mut Child, signal: libc::c_int) {
+    if matches!(child.try_wait(), Ok(None)) {
+        // SAFETY: our own unreaped child: its PID cannot have been reused.
+        unsafe {
+            libc::kill(child.id() as libc::pid_t, signal);
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// The worker processes; any still running are killed by PID when dropped.
+struct Workers(Vec<Child>);
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        for w in &mut self.0 {
+            stop_child(w, libc::SIGTERM);
+        }
+    }
+}
+
+fn as_u64(v: &serde_json::Value, key: &str) -> u64 {
+    v[key].as_u64().unwrap_or(0)
+}
+
+pub fn bench_workers() -> Result<()> {
+    let (trusthub, dir) = build("bench-workers")?;
+    let mut emu_build = cargo();
+    emu_build.args(["build", "--quiet", "--release", "-p", "trusthub-emulator"]);
+    run(emu_build, "cargo build --release -p trusthub-emulator")?;
+    let emulator_bin = trusthub.with_file_name("trusthub-emulator");
+
+    let cluster = cluster::Cluster::start()?;
+    let url = cluster.database("bench")?;
+    let emulator = Emulator::start(&emulator_bin)?;
+    println!(
+        "PostgreSQL (pid {}) on 127.0.0.1:{}; emulator (pid {}) at {}: latency {LATENCY_MS} ms, \
+         account concurrency limit {LIMIT}, auto-approve {AUTO_APPROVE_MS} ms",
+        cluster.pid(),
+        cluster.port(),
+        emulator.child.id(),
+        emulator.base_url
+    );
+
+    let csv = dir.join("rows.csv");
+    std::fs::write(
+        &csv,
+        customers_csv(ROWS, &emulator.primary, &emulator.phone),
+    )?;
+    let key = dir.join("store.key");
+    let _ = std::fs::remove_file(&key);
+    let out = emulator
+        .command(&trusthub)
+        .arg("onboard")
+        .arg(&csv)
+        .args(["--store", &url, "--store-key"])
+        .arg(&key)
+        .output()?;
+    if !out.status.success() {
+        return Err(fail!(
+            "`trusthub onboard rows.csv --store` exited with {}: {}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let enqueued = String::from_utf8_lossy(&out.stdout);
+    println!("enqueue: {}", enqueued.lines().last().unwrap_or_default());
+    let before = emulator.counters()?;
+
+    let log = dir.join("workers.log");
+    let _ = std::fs::remove_file(&log);
+    let limit = LIMIT.to_string();
+    let spawn = || -> Result<Child> {
+        let file = || {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&log)
+        };
+        Ok(emulator
+            .command(&trusthub)
+            .args(["worker", "--store", &url, "--store-key"])
+            .arg(&key)
+            .args(["--account-limit", &limit, "--concurrency", &limit])
+            .args(["--submit", "--exit-when-empty", "--lease", "6"])
+            .stdout(file()?)
+            .stderr(file()?)
+            .spawn()?)
+    };
+    let expected = Duration::from_secs_f64(
+        ROWS as f64 * ASSUMED_REQUESTS_PER_ROW / LIMIT as f64 * LATENCY_MS as f64 / 1000.0,
+    );
+    let started = Instant::now();
+    let mut workers = Workers(Vec::new());
+    for _ in 0..WORKERS {
+        workers.0.push(spawn()?);
+    }
+    let mut kills = Vec::new();
+    for fraction in [0.25, 0.5] {
+        let at = expected.mul_f64(fraction);
+        if let Some(wait) = at.checked_sub(started.elapsed()) {
+            std::thread::sleep(wait);
+        }
+        let victim = &mut workers.0[0];
+        if victim.try_wait()?.is_some() {
+            println!(
+                "kill at {:.1} s: worker 0 had already exited",
+                at.as_secs_f64()
+            );
+            continue;
+        }
+        let pid = victim.id();
+        victim.kill()?; // SIGKILL
+        victim.wait()?;
+        workers.0[0] = spawn()?;
+        kills.push(started.elapsed());
+        println!(
+            "SIGKILL worker pid {pid} at {:.2} s; restarted as pid {}",
+            started.elapsed().as_secs_f64(),
+            workers.0[0].id()
+        );
+    }
+    let deadline = started + Duration::from_secs(600);
+    let mut codes = Vec::new();
+    for w in &mut workers.0 {
+        let status = loop {
+            if let Some(status) = w.try_wait()? {
+                break status;
+            }
+            if Instant::now() > deadline {
+                return Err(fail!(
+                    "a worker did not exit within 600 s (log: {})",
+                    log.display()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        codes.push(status.code());
+    }
+    let wall = started.elapsed();
+
+    let after = emulator.counters()?;
+    let status = emulator
+        .command(&trusthub)
+        .args(["status", "--json", "--store", &url, "--store-key"])
+        .arg(&key)
+        .output()?;
+    let report: serde_json::Value = serde_json::from_slice(&status.stdout).map_err(|e| {
+        fail!(
+            "`trusthub status --json` printed no JSON ({e}): {}{}",
+            String::from_utf8_lossy(&status.stdout),
+            String::from_utf8_lossy(&status.stderr)
+        )
+    })?;
+
+    // Figures.
+    let delta = |k: &str| as_u64(&after, k).saturating_sub(as_u64(&before, k));
+    let served = delta("requests_served");
+    let refused = delta("account_limit_429");
+    let arrived = served + refused;
+    let per_row = served as f64 / ROWS as f64;
+    let bound = ROWS as f64 * per_row / LIMIT as f64 * LATENCY_MS as f64 / 1000.0;
+    let ratio = wall.as_secs_f64() / bound;
+    let share = if arrived == 0 {
+        0.0
+    } else {
+        refused as f64 / arrived as f64
+    };
+
+    println!("workers' exit codes: {codes:?} (log: {})", log.display());
+    println!(
+        "rows: {} jobs, {} done, {} failed, {} queued, {} running, {} parked",
+        as_u64(&report, "jobs"),
+        as_u64(&report, "done"),
+        as_u64(&report, "failed"),
+        as_u64(&report, "queued"),
+        as_u64(&report, "running"),
+        as_u64(&report, "parked")
+    );
+    let expected_created = [
+        ("customer_profiles", ROWS),
+        ("end_users", 3 * ROWS),
+        ("addresses", ROWS),
+        ("supporting_documents", ROWS),
+        ("entity_assignments", 5 * ROWS),
+        ("channel_endpoint_assignments", ROWS),
+    ];
+    let mut duplicates = Vec::new();
+    let mut line = Vec::new();
+    for (name, want) in expected_created {
+        let got = as_u64(&after, name);
+        line.push(format!("{name} {got}/{want}"));
+        if got != want {
+            duplicates.push(format!("{name}: {got}, expected {want}"));
+        }
+    }
+    println!(
+        "duplicates check: {} (evaluations {}, bundle submissions {}): {}",
+        line.join(", "),
+        as_u64(&after, "evaluations"),
+        as_u64(&after, "bundle_submissions"),
+        if duplicates.is_empty() {
+            "exactly one of each per row"
+        } else {
+            "MISMATCH"
+        }
+    );
+    println!(
+        "requests: {arrived} arrived during the run, {served} served ({per_row:.2} per row), \
+         {refused} refused 429 by the account's limit ({:.3}%); max in flight {}",
+        share * 100.0,
+        as_u64(&after, "max_in_flight")
+    );
+    println!(
+        "wall {:.2} s; bound {ROWS} rows × {per_row:.2} requests / {LIMIT} in flight × \
+         {LATENCY_MS} ms = {bound:.2} s; wall/bound {ratio:.2}x",
+        wall.as_secs_f64()
+    );
+    println!(
+        "targets: 429 share < 1%: {}; wall/bound <= 1.2x: {}",
+        if share < 0.01 { "met" } else { "MISSED" },
+        if ratio <= 1.2 { "met" } else { "MISSED" }
+    );
+
+    let done = as_u64(&report, "done");
+    if done != ROWS || as_u64(&report, "jobs") != ROWS {
+        return Err(fail!("{done} of {ROWS} rows done: {report}"));
+    }
+    if !duplicates.is_empty() {
+        return Err(fail!(
+            "resources created more than once: {}",
+            duplicates.join("; ")
+        ));
+    }
+    drop(workers);
+    drop(emulator);
+    drop(cluster);
+    Ok(())
+}
+
+/// A throwaway PostgreSQL cluster: a focused copy of `cli/tests/support/pg.rs` (itself a copy of
+/// `postgres/tests/support/mod.rs`), returning errors instead of panicking and creating the
+/// database with `createdb` (xtask has no PostgreSQL client). `initdb` into a temporary
+/// directory, `postgres` on a free port of 127.0.0.1 (and a unix socket in that directory), run
+/// as the `postgres` user (else `nobody`) when this process is root, stopped by PID (SIGQUIT,
+/// then SIGKILL after 10 s) when the guard drops, and killed by the kernel should xtask die
+/// (`PR_SET_PDEATHSIG`).
+mod cluster {
+    use std::fs::{self, File};
+    use std::net::TcpListener;
+    use std::os::unix::process::CommandExt;
+    use std::path::{Path, PathBuf};
+    use std::process::{Child, Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    use crate::{fail, Result};
+
+    const USER: &str = "trusthub_bench";
+
+    pub struct Cluster {
+        root: PathBuf,
+        bin: PathBuf,
+        user: Option<RunAs>,
+        port: u16,
+        password: String,
+        child: Option<Child>,
+    }
+
+    #[derive(Clone, Copy)]
+    struct RunAs {
+        uid: libc::uid_t,
+        gid: libc::gid_t,
+    }
+
+    fn bin_dir() -> Result<PathBuf> {
+        let has_both = |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file();
+        if let Some(path) = std::env::var_os("PATH") {
+            for dir in std::env::split_paths(&path) {
+                if has_both(&dir) {
+                    return Ok(fs::canonicalize(dir.join("initdb"))
+                        .ok()
+                        .and_then(|p| p.parent().map(Path::to_path_buf))
+                        .unwrap_or(dir));
+                }
+            }
+        }
+        let mut versions: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let version = e.file_name().to_str()?.parse::<u32>().ok()?;
+                let bin = e.path().join("bin");
+                has_both(&bin).then_some((version, bin))
+            })
+            .collect();
+        versions.sort();
+        versions.pop().map(|(_, bin)| bin).ok_or_else(|| {
+            fail!(
+                "PostgreSQL's server programs (initdb, postgres) are neither on PATH nor in \
+                 /usr/lib/postgresql/*/bin: install the Debian package `postgresql`"
+            )
+        })
+    }
+
+    fn run_as() -> Result<Option<RunAs>> {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return Ok(None);
+        }
+        for name in [c"postgres", c"nobody"] {
+            // SAFETY: a valid C string; the fields are copied at once (single-threaded here).
+            let entry = unsafe { libc::getpwnam(name.as_ptr()) };
+            if !entry.is_null() {
+                // SAFETY: non-null, points to a passwd record.
+                let (uid, gid) = unsafe { ((*entry).pw_uid, (*entry).pw_gid) };
+                if uid != 0 {
+                    return Ok(Some(RunAs { uid, gid }));
+                }
+            }
+        }
+        Err(fail!(
+            "running as root, and PostgreSQL refuses to: no `postgres` or `nobody` user to run \
+             it as (install the Debian package `postgresql`)"
+        ))
+    }
+
+    fn command(
+        bin: &Path,
+        program: &str,
+        user: Option<RunAs>,
+        cwd: &Path,
+        die_with_us: bool,
+    ) -> Command {
+        let mut cmd = Command::new(bin.join(program));
+        cmd.current_dir(cwd).env_remove("PGDATA").env("LC_ALL", "C");
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                if let Some(user) = user
+                    && (libc::setgroups(0, std::ptr::null()) != 0
+                        || libc::setgid(user.gid) != 0
+                        || libc::setuid(user.uid) != 0)
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                if die_with_us {
+                    if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    if libc::getppid() == 1 {
+                        return Err(std::io::Error::other("xtask is gone"));
+                    }
+                }
+                Ok(())
+            });
+        }
+        cmd
+    }
+
+    fn chown(path: &Path, user: Option<RunAs>) -> Result<()> {
+        if let Some(user) = user {
+            std::os::unix::fs::chown(path, Some(user.uid), Some(user.gid))
+                .map_err(|e| fail!("cannot hand {} to the server's user: {e}", path.display()))?;
+        }
+        Ok(())
+    }
+
+    fn base_dir(user: Option<RunAs>) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let temp = std::env::temp_dir();
+        if user.is_none() {
+            return temp;
+        }
+        let reachable = temp
+            .ancestors()
+            .all(|dir| fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o001 != 0));
+        if reachable {
+            temp
+        } else {
+            PathBuf::from("/tmp")
+        }
+    }
+
+    fn free_port() -> Result<u16> {
+        Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    }
+
+    fn random_hex(bytes: usize) -> Result<String> {
+        let mut buf = vec![0u8; bytes];
+        File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut buf))?;
+        Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    fn tail(path: &Path) -> String {
+        let text = fs::read_to_string(path).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+
+    impl Cluster {
+        pub fn start() -> Result<Cluster> {
+            let bin = bin_dir()?;
+            let user = run_as()?;
+            let root = base_dir(user).join(format!("trusthub-bench-pg-{}", std::process::id()));
+            let _ = fs::remove_dir_all(&root);
+            fs::create_dir_all(&root)?;
+            chown(&root, user)?;
+            let mut cluster = Cluster {
+                root: root.clone(),
+                bin: bin.clone(),
+                user,
+                port: 0,
+                password: random_hex(16)?,
+                child: None,
+            };
+            let pwfile = root.join("pw");
+            fs::write(&pwfile, &cluster.password)?;
+            chown(&pwfile, user)?;
+            let data = root.join("data");
+            let status = command(&bin, "initdb", user, &root, false)
+                .arg("-D")
+                .arg(&data)
+                .args(["-U", USER, "-E", "UTF8", "--locale=C", "-N"])
+                .args(["--auth-local=trust", "--auth-host=scram-sha-256"])
+                .arg(format!("--pwfile={}", pwfile.display()))
+                .stdout(File::create(root.join("initdb.log"))?)
+                .stderr(File::create(root.join("initdb.err"))?)
+                .status()
+                .map_err(|e| fail!("cannot run {}/initdb: {e}", bin.display()))?;
+            if !status.success() {
+                return Err(fail!(
+                    "initdb failed ({status}):\n{}",
+                    tail(&root.join("initdb.err"))
+                ));
+            }
+            let _ = fs::remove_file(&pwfile);
+            for attempt in 1..=3 {
+                let port = free_port()?;
+                let log = root.join("server.log");
+                let child = command(&bin, "postgres", user, &root, true)
+                    .arg("-D")
+                    .arg(&data)
+                    .args(["-p", &port.to_string(), "-k"])
+                    .arg(&root)
+                    .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
+                    .args(["-c", "synchronous_commit=off", "-c", "full_page_writes=off"])
+                    .args(["-c", "shared_buffers=16MB", "-c", "max_connections=100"])
+                    .args(["-c", "logging_collector=off"])
+                    .stdin(Stdio::null())
+                    .stdout(File::create(&log)?)
+                    .stderr(fs::OpenOptions::new().append(true).open(&log)?)
+                    .spawn()
+                    .map_err(|e| fail!("cannot start {}/postgres: {e}", bin.display()))?;
+                cluster.port = port;
+                cluster.child = Some(child);
+                match cluster.wait_ready(&data) {
+                    Ok(()) => return Ok(cluster),
+                    Err(why) if attempt < 3 && why.contains("already in use") => cluster.stop(),
+                    Err(why) => return Err(fail!("PostgreSQL did not start: {why}")),
+                }
+            }
+            unreachable!()
+        }
+
+        fn wait_ready(&mut self, data: &Path) -> Result<(), String> {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                let child = self.child.as_mut().expect("started");
+                if let Ok(Some(status)) = child.try_wait() {
+                    self.child = None;
+                    return Err(format!(
+                        "it exited ({status}):\n{}",
+                        tail(&self.root.join("server.log"))
+                    ));
+                }
+                let ready = fs::read_to_string(data.join("postmaster.pid"))
+                    .ok()
+                    .and_then(|text| text.lines().nth(7).map(|l| l.trim() == "ready"))
+                    .unwrap_or(false);
+                if ready {
+                    return Ok(());
+                }
+                if Instant::now() > deadline {
+                    return Err(format!(
+                        "not ready within 60 s:\n{}",
+                        tail(&self.root.join("server.log"))
+                    ));
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+
+        pub fn pid(&self) -> u32 {
+            self.child.as_ref().map(Child::id).unwrap_or(0)
+        }
+
+        pub fn port(&self) -> u16 {
+            self.port
+        }
+
+        /// Creates database `name` (`createdb` over the unix socket); returns its TCP URL.
+        pub fn database(&self, name: &str) -> Result<String> {
+            let out = command(&self.bin, "createdb", self.user, &self.root, false)
+                .arg("-h")
+                .arg(&self.root)
+                .args(["-p", &self.port.to_string(), "-U", USER, name])
+                .output()
+                .map_err(|e| fail!("cannot run {}/createdb: {e}", self.bin.display()))?;
+            if !out.status.success() {
+                return Err(fail!(
+                    "createdb {name} failed ({}): {}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+            Ok(format!(
+                "postgresql://{USER}:{}@127.0.0.1:{}/{name}",
+                self.password, self.port
+            ))
+        }
+
+        fn stop(&mut self) {
+            let Some(mut child) = self.child.take() else {
+                return;
+            };
+            // SAFETY: our own unreaped child.
+            unsafe {
+                libc::kill(child.id() as libc::pid_t, libc::SIGQUIT);
+            }
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    impl Drop for Cluster {
+        fn drop(&mut self) {
+            self.stop();
+            let _ = fs::remove_dir_all(&self.root);
+        }
+    }
+}
