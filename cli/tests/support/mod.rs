@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+// The throwaway PostgreSQL cluster of trusthub-postgres's own tests, shared rather than copied.
+#[path = "../../../postgres/tests/support/mod.rs"]
 pub mod pg;
 
 use std::path::{Path, PathBuf};
