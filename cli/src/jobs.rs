@@ -56,8 +56,8 @@ pub struct WorkerArgs {
           value_parser = clap::value_parser!(u16).range(1..=512))]
     pub concurrency: u16,
     /// The account's budget of requests in flight, shared by all the workers of the store: each
-    /// caps its requests at its share (N split between the live workers, refreshed every 2 s
-    /// through the store) and lowers it further on Twilio's 429 (adaptive), so that adding
+    /// caps its requests at its share (N split between the live workers, refreshed every half
+    /// second through the store) and lowers it further on Twilio's 429 (adaptive), so that adding
     /// workers does not add 429s. Without it, each worker sends up to --concurrency requests.
     #[arg(long, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
@@ -66,7 +66,9 @@ pub struct WorkerArgs {
     /// crashed worker's jobs go to another worker once their lease expires.
     #[arg(long, value_name = "SECS", default_value = "300", value_parser = lease_seconds)]
     pub lease: Duration,
-    /// How long to sleep when no job is ready, in seconds.
+    /// The longest a worker with nothing to do waits before looking for a job again, in
+    /// seconds (it looks at once when a job is enqueued, released or finished, and when the
+    /// next lease expires or parked job wakes up); also how often a journey's review is polled.
     #[arg(long, value_name = "SECS", default_value = "5", value_parser = onboard::seconds)]
     pub poll: Duration,
     /// How long a job waiting for a review (an A2P brand or campaign) is parked before a worker
@@ -468,11 +470,22 @@ pub async fn worker(ctx: &Context, args: &WorkerArgs) -> Result<u8, CliError> {
 
 /// How often a worker with `--account-limit` refreshes its share, and how long a worker that
 /// stopped heart-beating keeps one.
-const BUDGET_EVERY: Duration = Duration::from_secs(1);
-const BUDGET_TTL: Duration = Duration::from_secs(4);
+const BUDGET_EVERY: Duration = Duration::from_millis(500);
+const BUDGET_TTL: Duration = Duration::from_secs(2);
 /// How long a worker with `--account-limit` waits between joining the budget and reading its
 /// first share.
 const BUDGET_SETTLE: Duration = Duration::from_millis(500);
+
+/// The shortest wait of an idle worker (a job ready now but locked by another worker's lease).
+const MIN_IDLE: Duration = Duration::from_millis(50);
+
+/// Returns when the store changed (never without a listener).
+async fn changed(wakeups: Option<&trusthub_postgres::Wakeups>) {
+    match wakeups {
+        Some(wakeups) => wakeups.changed().await,
+        None => std::future::pending().await,
+    }
+}
 
 /// The worker's loop: leases and runs jobs until a signal or, with `--exit-when-empty`, none is
 /// left.
@@ -511,6 +524,18 @@ async fn work(
         args.lease.as_secs_f64()
     );
     let mut interrupts = crate::interrupt::watch().await;
+    // Woken when a job is enqueued, released or finished, instead of at the next poll.
+    let wakeups = match queue.wakeups().await {
+        Ok(wakeups) => Some(wakeups),
+        Err(e) => {
+            eprintln!(
+                "worker {worker}: cannot listen for the store's changes ({e}); looking for jobs \
+                 every {} s instead",
+                args.poll.as_secs_f64()
+            );
+            None
+        }
+    };
     let mut tasks: JoinSet<()> = JoinSet::new();
     // The row store of each job in flight: a signal stops at once those only waiting for a
     // review.
@@ -549,7 +574,12 @@ async fn work(
                             Err(e) => eprintln!("worker {worker}: the job store: {e}"),
                         }
                     }
-                    idle_until = Some(tokio::time::Instant::now() + args.poll);
+                    // Until the next lease expiry or wake-up, a change, or the poll.
+                    let wait = match queue.next_ready().await {
+                        Ok(Some(next)) => next.clamp(MIN_IDLE, args.poll.max(MIN_IDLE)),
+                        Ok(None) | Err(_) => args.poll,
+                    };
+                    idle_until = Some(tokio::time::Instant::now() + wait);
                 }
                 Err(trusthub_postgres::Error::Damaged(why)) => {
                     eprintln!("worker {worker}: {why}");
@@ -591,6 +621,7 @@ async fn work(
                 idle_until = None;
             }
             _ = idle => { idle_until = None; }
+            () = changed(wakeups.as_ref()) => { idle_until = None; }
             Some(signal) = interrupts.recv() => {
                 if !stopping {
                     stopping = true;

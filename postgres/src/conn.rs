@@ -16,8 +16,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
-use tokio_postgres::{Client, Config, NoTls};
+use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
+use tokio_postgres::{AsyncMessage, Client, Config, NoTls};
 
 use crate::Error;
 
@@ -213,6 +213,110 @@ impl Db {
             let _ = tx.send(result);
         });
         blocking(|| rx.recv().unwrap_or_else(|_| Err(gone())))
+    }
+}
+
+/// A `LISTEN` on a connection of its own: every notification of the channel wakes one waiter of
+/// `notify` (or the next one, when none waits). Reconnects a second after losing its connection,
+/// and wakes the waiter then (what was notified meanwhile is lost). Ends when `stop`'s sender
+/// is dropped.
+pub(crate) struct Listen {
+    pub(crate) channel: &'static str,
+    pub(crate) notify: Arc<Notify>,
+    pub(crate) stop: oneshot::Receiver<()>,
+}
+
+impl Db {
+    /// Starts `listen` on the connection thread; answers once the first `LISTEN` is in place
+    /// (or failed: then the listener is gone).
+    pub(crate) async fn listen(&self, listen: Listen) -> Result<(), Error> {
+        let (ready_tx, ready_rx) = oneshot::channel::<Result<(), Error>>();
+        let timeout = self.timeout;
+        let task: Task = Box::new(move |pool: Arc<Pool>| {
+            Box::pin(async move {
+                let Listen {
+                    channel,
+                    notify,
+                    mut stop,
+                } = listen;
+                let mut ready = Some(ready_tx);
+                let run = async {
+                    loop {
+                        let connected = tokio::time::timeout(timeout, pool.config.connect(NoTls))
+                            .await
+                            .map_err(|_| {
+                                Error::Connect(format!(
+                                    "no connection within {} s",
+                                    timeout.as_secs_f32()
+                                ))
+                            })
+                            .and_then(|c| c.map_err(Error::connect));
+                        match connected {
+                            Ok((client, mut connection)) => {
+                                // The connection delivers notifications only while polled for
+                                // them; this loop also drives the LISTEN below.
+                                let drive = async {
+                                    loop {
+                                        match std::future::poll_fn(|cx| connection.poll_message(cx))
+                                            .await
+                                        {
+                                            Some(Ok(AsyncMessage::Notification(_))) => {
+                                                notify.notify_one()
+                                            }
+                                            Some(Ok(_)) => {}
+                                            Some(Err(e)) => break Error::db(e),
+                                            None => {
+                                                break Error::Connect(
+                                                    "the listening connection closed".into(),
+                                                )
+                                            }
+                                        }
+                                    }
+                                };
+                                let sql = format!("LISTEN {channel}");
+                                let listened = async {
+                                    client.batch_execute(&sql).await.map_err(Error::db)?;
+                                    if let Some(tx) = ready.take() {
+                                        let _ = tx.send(Ok(()));
+                                    } else {
+                                        // Back after a loss: what changed meanwhile is unknown.
+                                        notify.notify_one();
+                                    }
+                                    std::future::pending::<Result<(), Error>>().await
+                                };
+                                let lost = tokio::select! {
+                                    e = drive => e,
+                                    Err(e) = listened => e,
+                                };
+                                tracing::warn!(error = %lost, "trusthub-postgres lost its LISTEN connection; reconnecting");
+                            }
+                            Err(e) => {
+                                if let Some(tx) = ready.take() {
+                                    let _ = tx.send(Err(e));
+                                    return;
+                                }
+                            }
+                        }
+                        if let Some(tx) = ready.take() {
+                            let _ = tx.send(Err(Error::Connect(
+                                "the listening connection closed".into(),
+                            )));
+                            return;
+                        }
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                };
+                tokio::select! {
+                    () = run => {}
+                    _ = &mut stop => {}
+                }
+            })
+        });
+        match &self.tx {
+            Some(tx) if tx.send(task).is_ok() => {}
+            _ => return Err(gone()),
+        }
+        ready_rx.await.unwrap_or_else(|_| Err(gone()))
     }
 }
 

@@ -58,8 +58,16 @@
 //! between the live workers: each heart-beats (every few seconds) and caps its requests at its
 //! share, so that adding workers does not add 429s; [`PgQueue::leave_budget`] gives the share
 //! back on a clean exit, and a worker that stops heart-beating (crashed) drops out after the
-//! callers' `ttl`. Until the others' next heartbeat, a worker that joins or leaves makes the
-//! shares sum to more (or less) than the limit for a moment.
+//! callers' `ttl`, or at the next heartbeat of a worker on the same machine, which looks its
+//! process up ([`WorkerProcess`]). Until the others' next heartbeat, a worker that joins or
+//! leaves makes the shares sum to more (or less) than the limit for a moment. Shares are soft
+//! (a share too large for a moment costs a 429, which Twilio never processed), so a short `ttl`
+//! is safe; leases are not (a job taken over while its first worker still sends could be created
+//! twice), so a job's lease always runs out before another worker takes it.
+//!
+//! Idle workers wait on [`PgQueue::wakeups`] (`LISTEN`/`NOTIFY`) and
+//! [`PgQueue::next_ready`] instead of polling: they lease the moment a job is enqueued,
+//! released or finished, or a lease or park runs out.
 //!
 //! # What the database holds, and why
 //!
@@ -91,9 +99,14 @@
 //!
 //! `trusthub.store` holds the id of the store key (never the key): a queue connected with
 //! another key is refused. `trusthub.schema_migrations` holds the applied schema versions with
-//! the SHA-256 of each migration's text. `trusthub.workers` (`worker`, `heartbeat`): the
-//! workers sharing the account's request budget ([`PgQueue::budget_share`]), each with its last
-//! heartbeat (the database's clock); a row goes when its worker leaves or stops heart-beating.
+//! the SHA-256 of each migration's text. `trusthub.workers` (`worker`, `heartbeat`, `process`):
+//! the workers sharing the account's request budget ([`PgQueue::budget_share`]), each with its
+//! last heartbeat (the database's clock) and its process ([`WorkerProcess`]: boot id, PID
+//! namespace, process id, start time); a row goes when its worker leaves, stops heart-beating,
+//! or a worker of the same machine finds its process gone.
+//! The triggers of `trusthub.jobs` notify the channel `trusthub_jobs` with a job's new state
+//! when it is enqueued, released, parked, done or failed ([`PgQueue::wakeups`]): the payload is
+//! a state name, nothing else.
 //!
 //! The input of a done job stays (encrypted): a later fix or refresh of its profile needs it.
 //! Deleting a job's row erases it (its owned SIDs and intents go with it).
@@ -131,6 +144,7 @@
 mod conn;
 mod error;
 mod key;
+mod process;
 mod queue;
 mod schema;
 mod store;
@@ -139,9 +153,10 @@ pub mod conformance;
 
 pub use error::{is_lease_lost, Error};
 pub use key::StoreKey;
+pub use process::WorkerProcess;
 pub use queue::{
     Counts, Enqueued, FailedJob, Input, JobId, JobState, JobStatus, Leased, Outcome, PgOptions,
-    PgQueue,
+    PgQueue, Wakeups,
 };
 pub use schema::SCHEMA_VERSION;
 pub use store::PgJournalStore;

@@ -11,9 +11,9 @@ use tokio_postgres::types::Type;
 use tokio_postgres::{Client, Config, Row};
 use trusthub::flow::Journal;
 
-use crate::conn::Db;
+use crate::conn::{Db, Listen};
 use crate::store::{LeaseInner, PgJournalStore};
-use crate::{schema, Error, StoreKey};
+use crate::{schema, Error, StoreKey, WorkerProcess};
 
 /// How a [`PgQueue`] connects.
 ///
@@ -308,6 +308,30 @@ impl fmt::Debug for PgQueue {
         f.debug_struct("PgQueue")
             .field("key", &self.shared.key)
             .finish_non_exhaustive()
+    }
+}
+
+/// The channel of schema version 3's trigger (`trusthub.notify_jobs`).
+const WAKEUP_CHANNEL: &str = "trusthub_jobs";
+
+/// Wake-ups of an idle worker ([`PgQueue::wakeups`]); the listener stops when this is dropped.
+pub struct Wakeups {
+    notify: Arc<tokio::sync::Notify>,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl fmt::Debug for Wakeups {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Wakeups").finish_non_exhaustive()
+    }
+}
+
+impl Wakeups {
+    /// Returns when a job was enqueued, released, parked, finished or failed since the last
+    /// call returned (at once when one was), or when the listener reconnected after losing its
+    /// connection (what changed meanwhile is unknown). Several changes before a call wake it once.
+    pub async fn changed(&self) {
+        self.notify.notified().await;
     }
 }
 
@@ -790,6 +814,26 @@ impl PgQueue {
         account_limit: u32,
         ttl: Duration,
     ) -> Result<u32, Error> {
+        self.budget_share_in(
+            worker,
+            WorkerProcess::current().as_ref(),
+            account_limit,
+            ttl,
+        )
+        .await
+    }
+
+    /// [`budget_share`](Self::budget_share) for a worker running in `process` (`None`: not
+    /// known). Besides the workers whose heartbeat is older than `ttl`, drops those whose process
+    /// ran on this machine (and PID namespace) and is gone: a worker killed outright gives its
+    /// share back at the next call of any worker beside it, not when its heartbeat lapses.
+    pub async fn budget_share_in(
+        &self,
+        worker: &str,
+        process: Option<&WorkerProcess>,
+        account_limit: u32,
+        ttl: Duration,
+    ) -> Result<u32, Error> {
         let worker = check_worker(worker)?;
         if account_limit == 0 {
             return Err(Error::Invalid(
@@ -802,6 +846,7 @@ impl PgQueue {
             Duration::from_secs(1),
             MAX_LEASE,
         )?;
+        let process = process.map(|p| p.as_str().to_owned());
         self.shared
             .db
             .call(move |mut conn| async move {
@@ -811,9 +856,10 @@ impl PgQueue {
                     .await
                     .map_err(Error::db)?;
                 tx.execute_typed(
-                    "INSERT INTO trusthub.workers (worker, heartbeat) VALUES ($1, now())
-                     ON CONFLICT (worker) DO UPDATE SET heartbeat = now()",
-                    &[(&worker, Type::TEXT)],
+                    "INSERT INTO trusthub.workers (worker, heartbeat, process)
+                     VALUES ($1, now(), $2)
+                     ON CONFLICT (worker) DO UPDATE SET heartbeat = now(), process = $2",
+                    &[(&worker, Type::TEXT), (&process, Type::TEXT)],
                 )
                 .await
                 .map_err(Error::db)?;
@@ -824,6 +870,34 @@ impl PgQueue {
                 )
                 .await
                 .map_err(Error::db)?;
+                if let Some(prefix) = WorkerProcess::local_prefix() {
+                    let local = tx
+                        .query_typed(
+                            "SELECT worker, process FROM trusthub.workers
+                             WHERE starts_with(process, $1) AND worker <> $2",
+                            &[(&prefix, Type::TEXT), (&worker, Type::TEXT)],
+                        )
+                        .await
+                        .map_err(Error::db)?;
+                    let gone: Vec<String> = local
+                        .iter()
+                        .filter(|row| WorkerProcess::is_gone(row.get::<_, &str>(1)))
+                        .map(|row| row.get(0))
+                        .collect();
+                    if !gone.is_empty() {
+                        tracing::info!(
+                            workers = gone.len(),
+                            "trusthub-postgres: workers of this machine are gone; their shares \
+                             of the budget go to the others"
+                        );
+                        tx.execute_typed(
+                            "DELETE FROM trusthub.workers WHERE worker = ANY($1)",
+                            &[(&gone, Type::TEXT_ARRAY)],
+                        )
+                        .await
+                        .map_err(Error::db)?;
+                    }
+                }
                 let row = tx
                     .query_typed_one(
                         "SELECT count(*), count(*) FILTER (WHERE worker < $1)
@@ -855,6 +929,69 @@ impl PgQueue {
                 .await
                 .map_err(Error::db)?;
                 Ok(())
+            })
+            .await
+    }
+
+    /// Wake-ups for an idle worker: [`Wakeups::changed`] returns when a job of the store was
+    /// enqueued, released, parked, finished or failed since the last call (PostgreSQL's
+    /// `LISTEN`/`NOTIFY` on a connection of its own, outside the pool), so a worker with nothing
+    /// to do leases the moment there is something instead of at its next poll. Changes only time
+    /// brings (a lease expiring, a parked job's wake-up time) notify nobody: wait for
+    /// [`next_ready`](Self::next_ready) too. The listener stops when the `Wakeups` is dropped.
+    ///
+    /// ```no_run
+    /// # async fn f(queue: trusthub_postgres::PgQueue) -> Result<(), trusthub_postgres::Error> {
+    /// use std::time::Duration;
+    /// let wakeups = queue.wakeups().await?;
+    /// loop {
+    ///     if let Some(lease) = queue.lease("worker-a:1234", Duration::from_secs(300)).await? {
+    ///         // run it, then finish, park or release it
+    ///         # let _ = lease;
+    ///         continue;
+    ///     }
+    ///     let wait = queue.next_ready().await?.unwrap_or(Duration::from_secs(60));
+    ///     tokio::select! {
+    ///         () = wakeups.changed() => {}
+    ///         () = tokio::time::sleep(wait.min(Duration::from_secs(60))) => {}
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub async fn wakeups(&self) -> Result<Wakeups, Error> {
+        let notify = Arc::new(tokio::sync::Notify::new());
+        let (stop_tx, stop) = tokio::sync::oneshot::channel();
+        self.shared
+            .db
+            .listen(Listen {
+                channel: WAKEUP_CHANNEL,
+                notify: notify.clone(),
+                stop,
+            })
+            .await?;
+        Ok(Wakeups {
+            notify,
+            _stop: stop_tx,
+        })
+    }
+
+    /// How long until the next job can be leased: zero when one is ready now, the time to the
+    /// earliest parked job's wake-up or running job's lease expiry otherwise, `None` when no job
+    /// is queued, running or parked.
+    pub async fn next_ready(&self) -> Result<Option<Duration>, Error> {
+        self.shared
+            .db
+            .call(|conn| async move {
+                let row = conn
+                    .query_one(
+                        "SELECT extract(epoch FROM min(ready_at) - now())::float8
+                         FROM trusthub.jobs WHERE state IN ('queued', 'running', 'parked')",
+                        &[],
+                    )
+                    .await
+                    .map_err(Error::db)?;
+                let secs: Option<f64> = row.get(0);
+                Ok(secs.map(|s| Duration::from_secs_f64(s.clamp(0.0, MAX_PARK.as_secs_f64()))))
             })
             .await
     }

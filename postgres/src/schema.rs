@@ -30,10 +30,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "workers",
         sql: include_str!("../migrations/0002_workers.sql"),
     },
+    Migration {
+        version: 3,
+        name: "liveness",
+        sql: include_str!("../migrations/0003_liveness.sql"),
+    },
 ];
 
 /// The schema version this crate writes and reads.
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// The advisory lock the migrations run under ("trusthub" in ASCII, as a number).
 const MIGRATION_LOCK: i64 = 0x7472_7573_7468_7562;

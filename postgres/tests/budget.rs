@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use trusthub_postgres::{Error, PgQueue, StoreKey};
+use trusthub_postgres::{Error, PgQueue, StoreKey, WorkerProcess};
 
 use crate::support::Cluster;
 
@@ -151,4 +151,44 @@ async fn leaving_frees_the_share_at_once() {
     ] {
         assert!(matches!(refused, Error::Invalid(_)), "{refused:?}");
     }
+}
+
+#[tokio::test]
+async fn a_worker_whose_process_is_gone_gives_its_share_back_at_the_next_heartbeat() {
+    let cluster = Cluster::start();
+    let url = cluster.database("budget_gone").await;
+    let queue = PgQueue::connect(&url, StoreKey::generate().unwrap())
+        .await
+        .unwrap();
+    // A worker in another process of this machine (a child), one in this process, and one
+    // whose process is not known (another machine, say).
+    let mut child = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .unwrap();
+    let other = WorkerProcess::of(child.id()).expect("Linux: /proc tells");
+    assert_ne!(Some(&other), WorkerProcess::current().as_ref());
+    queue
+        .budget_share_in("w-child", Some(&other), 6, TTL)
+        .await
+        .unwrap();
+    queue
+        .budget_share_in("w-remote", None, 6, TTL)
+        .await
+        .unwrap();
+    assert_eq!(queue.budget_share("w-here", 6, TTL).await.unwrap(), 2);
+    assert_eq!(
+        live(&cluster, "budget_gone").await,
+        ["w-child", "w-here", "w-remote"],
+        "its process lives: it stays"
+    );
+    // Killed outright: its heartbeat is fresh (TTL is 10 s), its process is gone.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(queue.budget_share("w-here", 6, TTL).await.unwrap(), 3);
+    assert_eq!(
+        live(&cluster, "budget_gone").await,
+        ["w-here", "w-remote"],
+        "the unknown process stays until its heartbeat lapses"
+    );
 }

@@ -295,3 +295,59 @@ async fn a_renewed_lease_outlives_its_first_expiry() {
         Err(Error::Invalid(_))
     ));
 }
+
+#[tokio::test]
+async fn an_idle_worker_is_woken_by_a_change_and_told_when_the_next_job_is_ready() {
+    let cluster = Cluster::start();
+    let queue = queue(&cluster, "wakeups").await;
+    let wakeups = queue.wakeups().await.unwrap();
+    assert_eq!(queue.next_ready().await.unwrap(), None, "no job");
+    // Nothing changed yet: no wake-up.
+    let quiet = tokio::time::timeout(Duration::from_millis(300), wakeups.changed()).await;
+    assert!(quiet.is_err(), "woken with nothing changed");
+
+    // An enqueue (from another connection: another process, say) wakes it.
+    let other = PgQueue::connect(&cluster.url("wakeups"), queue.key().clone())
+        .await
+        .unwrap();
+    let wait = tokio::time::timeout(Duration::from_secs(10), wakeups.changed());
+    let (woken, _) = tokio::join!(wait, other.enqueue("crm-1", b"input"));
+    woken.expect("an enqueue wakes an idle worker");
+    assert_eq!(queue.next_ready().await.unwrap(), Some(Duration::ZERO));
+
+    // A lease wakes nobody; its expiry is when the job is ready next.
+    let lease = queue
+        .lease("w1", Duration::from_secs(30))
+        .await
+        .unwrap()
+        .unwrap();
+    let quiet = tokio::time::timeout(Duration::from_millis(300), wakeups.changed()).await;
+    assert!(quiet.is_err(), "a lease woke an idle worker");
+    let next = queue.next_ready().await.unwrap().expect("running");
+    assert!(
+        next > Duration::from_secs(25) && next <= Duration::from_secs(30),
+        "{next:?}"
+    );
+    // A park tells its wake-up time; a release wakes at once; so does a finish.
+    other.park(&lease, Duration::from_secs(600)).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), wakeups.changed())
+        .await
+        .expect("a park wakes");
+    let next = queue.next_ready().await.unwrap().expect("parked");
+    assert!(next > Duration::from_secs(590), "{next:?}");
+    let lease = queue
+        .lease_customer("w1", "crm-1", LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    other.release(&lease).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), wakeups.changed())
+        .await
+        .expect("a release wakes");
+    let lease = queue.lease("w1", LEASE).await.unwrap().unwrap();
+    queue.finish(&lease, Outcome::Done).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), wakeups.changed())
+        .await
+        .expect("a finish wakes");
+    assert_eq!(queue.next_ready().await.unwrap(), None, "done");
+}

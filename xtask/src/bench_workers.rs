@@ -2,8 +2,9 @@
 //! PostgreSQL cluster, the standalone emulator (`trusthub-emulator`: 50 ms per request, at most
 //! 20 of the account's requests in flight, auto-approval), 500 generated rows enqueued with
 //! `trusthub onboard CSV --store`, then 3 `trusthub worker --account-limit 20 --concurrency 20`
-//! processes, one of them SIGKILLed and restarted twice. Prints the rows done, the duplicates
-//! check, the account-limit 429s and the wall time against the bound
+//! processes, one of them SIGKILLed and restarted twice (`--kills N`: N times, 0 to 3). Prints the
+//! rows done, the duplicates check, the account-limit 429s, the requests served in each second
+//! and the wall time against the bound
 //! `rows × requests per row / 20 in flight × 50 ms`. Fails if a row is not done or a resource was
 //! created twice; the targets (429s < 1% of requests, wall <= 1.2 × bound) are only reported.
 //! Every process it starts is stopped by PID when its guard drops (an error included).
@@ -96,8 +97,14 @@ impl Emulator {
 
     /// `GET /__emulator/counters` (no credentials needed), over a bare HTTP/1.0 request.
     fn counters(&self) -> Result<serde_json::Value> {
-        let authority = self
-            .base_url
+        counters_at(&self.base_url)
+    }
+}
+
+/// The emulator's counters (`GET /__emulator/counters`).
+fn counters_at(base_url: &str) -> Result<serde_json::Value> {
+    {
+        let authority = base_url
             .trim_start_matches("http://")
             .trim_end_matches('/')
             .to_owned();
@@ -154,7 +161,7 @@ fn as_u64(v: &serde_json::Value, key: &str) -> u64 {
     v[key].as_u64().unwrap_or(0)
 }
 
-pub fn bench_workers() -> Result<()> {
+pub fn bench_workers(kill_count: usize) -> Result<()> {
     let (trusthub, dir) = build("bench-workers")?;
     let mut emu_build = cargo();
     emu_build.args(["build", "--quiet", "--release", "-p", "trusthub-emulator"]);
@@ -222,13 +229,35 @@ pub fn bench_workers() -> Result<()> {
     let expected = Duration::from_secs_f64(
         ROWS as f64 * ASSUMED_REQUESTS_PER_ROW / LIMIT as f64 * LATENCY_MS as f64 / 1000.0,
     );
+    // The requests served in each second of the run, sampled from the emulator's counters.
+    let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let (base_url, sampling) = (emulator.base_url.clone(), sampling.clone());
+        let first = as_u64(&before, "requests_served");
+        std::thread::spawn(move || {
+            let mut per_second = Vec::new();
+            let mut last = first;
+            let started = Instant::now();
+            let mut next = started;
+            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                next += Duration::from_secs(1);
+                std::thread::sleep(next.saturating_duration_since(Instant::now()));
+                if let Ok(c) = counters_at(&base_url) {
+                    let served = as_u64(&c, "requests_served");
+                    per_second.push(served.saturating_sub(last));
+                    last = served;
+                }
+            }
+            per_second
+        })
+    };
     let started = Instant::now();
     let mut workers = Workers(Vec::new());
     for _ in 0..WORKERS {
         workers.0.push(spawn()?);
     }
     let mut kills = Vec::new();
-    for fraction in [0.25, 0.5] {
+    for fraction in [0.25, 0.5, 0.75].into_iter().take(kill_count) {
         let at = expected.mul_f64(fraction);
         if let Some(wait) = at.checked_sub(started.elapsed()) {
             std::thread::sleep(wait);
@@ -270,6 +299,8 @@ pub fn bench_workers() -> Result<()> {
         codes.push(status.code());
     }
     let wall = started.elapsed();
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    let per_second = sampler.join().unwrap_or_default();
 
     let after = emulator.counters()?;
     let status = emulator
@@ -342,6 +373,15 @@ pub fn bench_workers() -> Result<()> {
          {refused} refused 429 by the account's limit ({:.3}%); max in flight {}",
         share * 100.0,
         as_u64(&after, "max_in_flight")
+    );
+    println!(
+        "requests served in each second (at most {} with {LIMIT} in flight): {}",
+        LIMIT * 1000 / LATENCY_MS,
+        per_second
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     println!(
         "wall {:.2} s; bound {ROWS} rows × {per_row:.2} requests / {LIMIT} in flight × \

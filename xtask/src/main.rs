@@ -12,7 +12,7 @@
 //! cargo xtask bench-codegen      codegen wall time and the clean build time of the generated crate
 //! cargo xtask bench-emulator     requests/s of the emulator under concurrent keep-alive clients
 //! cargo xtask bench-cli          `trusthub onboard` of 1000 rows against the emulator: wall time, peak RSS
-//! cargo xtask bench-workers      500 rows, 3 `trusthub worker`s (one SIGKILLed twice) on PostgreSQL, account limit 20
+//! cargo xtask bench-workers      500 rows, 3 `trusthub worker`s (one SIGKILLed twice, or --kills N) on PostgreSQL, account limit 20
 //! cargo xtask bench-journal      the batch journal after a large batch: size, resume time and peak RSS
 //! ```
 
@@ -82,8 +82,10 @@ commands:
   bench-emulator [-- --clients N --requests N --seconds S]
                        measure the emulator's requests/s (release build, loopback, keep-alive clients)
   bench-cli            `trusthub onboard` of 1000 rows, emulator latency 50 ms, concurrency 32: wall time, peak RSS
-  bench-workers        500 rows through 3 `trusthub worker`s on a throwaway PostgreSQL, one SIGKILLed
-                       twice; emulator latency 50 ms, account limit 20: duplicates, 429s, wall/bound
+  bench-workers [--kills N]
+                       500 rows through 3 `trusthub worker`s on a throwaway PostgreSQL, one SIGKILLed
+                       N times (default 2, at most 3); emulator latency 50 ms, account limit 20:
+                       duplicates, 429s, wall/bound
   bench-journal [ROWS] the batch journal after ROWS rows (default 15500): size, resume time and peak RSS
                        before and after compaction";
 
@@ -114,7 +116,14 @@ fn main() -> ExitCode {
         Some("bench-codegen") if args.len() == 1 => tasks::bench_codegen(),
         Some("bench-emulator") => tasks::bench_emulator(&args[1..]),
         Some("bench-cli") if args.len() == 1 => bench_cli::bench_cli(),
-        Some("bench-workers") if args.len() == 1 => bench_workers::bench_workers(),
+        Some("bench-workers") => match &args[1..] {
+            [] => bench_workers::bench_workers(2),
+            [flag, n] if flag == "--kills" => match n.parse() {
+                Ok(kills) => bench_workers::bench_workers(kills),
+                Err(_) => Err(fail!("{USAGE}")),
+            },
+            _ => Err(fail!("{USAGE}")),
+        },
         Some("bench-journal") => match &args[1..] {
             [] => bench_cli::bench_journal(15_500),
             [rows] => match rows.parse() {
