@@ -10,6 +10,7 @@
 //! product, the brand, the Messaging Service with a phone number, and the campaign. It prints
 //! each step with its SID and latency, the brand's and the campaign's decisions, and what the
 //! customer was charged (the emulator's fee counter: one brand, one campaign).
+//! `RUST_LOG=trusthub=debug` also traces every request on stderr.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,8 +46,31 @@ fn representative(first: &str, position: JobPosition) -> AuthorizedRepresentativ
     }
 }
 
+/// Traces on stderr as RUST_LOG asks (e.g. `RUST_LOG=trusthub=debug`: every request's operation,
+/// path template, status and latency; never a secret nor the business's data). Without RUST_LOG,
+/// nothing is traced.
+fn init_logging() {
+    let Some(directives) = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|d| !d.trim().is_empty())
+    else {
+        return;
+    };
+    match tracing_subscriber::EnvFilter::builder().parse(&directives) {
+        Ok(filter) => tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_env_filter(filter)
+            .init(),
+        Err(e) => eprintln!(
+            "warning: RUST_LOG: {e}: expected tracing directives such as `debug` or \
+             `trusthub=debug`; nothing is traced"
+        ),
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    init_logging();
     let decide = Duration::from_millis(200);
     let emulator = trusthub_emulator::start(
         EmulatorConfig::default()

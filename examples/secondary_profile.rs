@@ -12,6 +12,8 @@
 //! below: edit it first. It submits for review only with `--submit`.
 //!
 //! It prints each step with its SID and latency, the evaluation, and the final status.
+//! `RUST_LOG=trusthub=debug` also traces every request on stderr (operation, path template,
+//! status, latency; never a secret nor the business's data).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -144,8 +146,31 @@ fn print_step(step: &StepRecord) {
     );
 }
 
+/// Traces on stderr as RUST_LOG asks (e.g. `RUST_LOG=trusthub=debug`: every request's operation,
+/// path template, status and latency; never a secret nor the business's data). Without RUST_LOG,
+/// nothing is traced.
+fn init_logging() {
+    let Some(directives) = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|d| !d.trim().is_empty())
+    else {
+        return;
+    };
+    match tracing_subscriber::EnvFilter::builder().parse(&directives) {
+        Ok(filter) => tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_env_filter(filter)
+            .init(),
+        Err(e) => eprintln!(
+            "warning: RUST_LOG: {e}: expected tracing directives such as `debug` or \
+             `trusthub=debug`; nothing is traced"
+        ),
+    }
+}
+
 #[tokio::main]
 async fn main() {
+    init_logging();
     let args = parse_args();
     let has_credentials = std::env::var_os("TWILIO_ACCOUNT_SID").is_some();
     let mut _emulator = None;

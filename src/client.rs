@@ -19,6 +19,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use secrecy::zeroize::Zeroize as _;
 use trusthub_generated::runtime::{Credentials, RetryPolicy, Secret, Transport};
 
 use crate::sid::{AccountSid, ApiKeySid};
@@ -226,6 +227,9 @@ pub struct ClientBuilder {
     timeout: Option<Duration>,
     retry: Option<RetryPolicy>,
     user_agent_extensions: Vec<String>,
+    env_proxy: bool,
+    /// The whole URL is secret: its user info may hold the proxy's password.
+    proxy: Option<Secret>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -243,12 +247,22 @@ impl fmt::Debug for ClientBuilder {
             .field("edge", &self.edge)
             .field("region", &self.region)
             .field("base_url", &self.base_url)
+            .field("env_proxy", &self.env_proxy)
+            .field("proxy", &self.proxy.as_ref().map(|_| "[redacted]"))
             .finish_non_exhaustive()
     }
 }
 
+/// The value trimmed, `None` when blank. A value that needs trimming is copied and the original
+/// wiped: the lookup's strings may be secrets (`TWILIO_AUTH_TOKEN`, `TWILIO_API_SECRET`).
 fn non_empty(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    let mut value = value?;
+    if value.trim().len() != value.len() {
+        let trimmed = value.trim().to_owned();
+        value.zeroize();
+        value = trimmed;
+    }
+    (!value.is_empty()).then_some(value)
 }
 
 impl ClientBuilder {
@@ -387,6 +401,53 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether to send requests through the proxies the environment names: `HTTPS_PROXY` (for
+    /// Twilio's `https://` hosts), `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (lower-case spellings
+    /// too), read when the client is built. Default `false`: a variable set for other tools does
+    /// not reroute requests that carry credentials.
+    ///
+    /// Precedence: a loopback [`base_url`](Self::base_url) (the emulator) is never proxied; else
+    /// [`proxy`](Self::proxy) when set (the environment is then not read); else the environment's
+    /// proxies when this is `true`; else none.
+    pub fn env_proxy(mut self, enabled: bool) -> Self {
+        self.env_proxy = enabled;
+        self
+    }
+
+    /// Sends every request through this proxy: `http://[user:password@]host[:port]` (or
+    /// `https://` for a proxy spoken to over TLS). Requests to Twilio go through a `CONNECT`
+    /// tunnel: the proxy sees the host and port, never the credentials or the body. The URL's
+    /// user info, percent-decoded, goes to the proxy as Basic auth. The URL is never logged,
+    /// shown by `Debug` or repeated in errors. Wins over [`env_proxy`](Self::env_proxy); see
+    /// there for the precedence.
+    ///
+    /// ```
+    /// use trusthub::Client;
+    ///
+    /// let builder = Client::builder()
+    ///     .account_sid("AC0123456789abcdef0123456789abcdef".parse()?)
+    ///     .auth_token("your auth token")
+    ///     .proxy("http://proxy-user:proxy-password@proxy.example.com:3128");
+    /// assert!(!format!("{builder:?}").contains("proxy-password"));
+    /// let client = builder.build()?;
+    /// assert!(!format!("{client:?}").contains("proxy-password"));
+    ///
+    /// // Not a proxy URL: refused when the client is built, without repeating it.
+    /// let err = Client::builder()
+    ///     .account_sid("AC0123456789abcdef0123456789abcdef".parse()?)
+    ///     .auth_token("your auth token")
+    ///     .proxy("socks5://proxy-user:proxy-password@proxy.example.com:1080")
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(err.to_string().contains("the proxy must be an http:// or https:// URL"));
+    /// assert!(!err.to_string().contains("proxy-password"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Some(Secret::new(url));
+        self
+    }
+
     /// Builds the client; says what is missing or wrong.
     pub fn build(self) -> Result<Client, ConfigError> {
         let account_sid = self.account_sid.ok_or_else(|| {
@@ -425,6 +486,10 @@ impl ClientBuilder {
         }
         for extension in self.user_agent_extensions {
             transport = transport.user_agent_extension(extension);
+        }
+        transport = transport.env_proxy(self.env_proxy);
+        if let Some(proxy) = self.proxy {
+            transport = transport.proxy(proxy.expose());
         }
         let transport = transport.build().map_err(|e| ConfigError(e.to_string()))?;
         Ok(Client {

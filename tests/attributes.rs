@@ -150,7 +150,13 @@ fn seed_representative_attributes_are_reproduced_exactly() {
             "business_title": "cfo",
         })
     );
-    assert!(rep1.validate().is_ok());
+    // The seed's first number is E.164-shaped but not a North American number (its area
+    // code starts with 1): Twilio's evaluation refuses it (22218), local validation too.
+    let errors = rep1.validate().unwrap_err();
+    assert_eq!(
+        errors.fields().collect::<Vec<_>>(),
+        ["representative_1.phone_number"]
+    );
     assert!(rep2.validate().is_ok());
     assert_eq!(
         RepresentativeSlot::First.end_user_type(),
@@ -338,7 +344,7 @@ fn a_whole_profile_reports_every_problem_with_paths() {
         "Ada",
         "",
         "ada@example.com",
-        "+11234567890",
+        "+14155550102",
         "CEO",
         JobPosition::Ceo,
     );
@@ -642,11 +648,13 @@ fn po_box_in_the_secondary_street_is_refused_too() {
 #[test]
 fn e164_table() {
     let ok = [
-        "+11234567890",
+        "+14155550102",
         "+14345678900",
+        "+18005550100", // toll free: an area code with two equal digits
         "+442071838750",
-        "+12345678",        // 8 digits: the shortest accepted
-        "+123456789012345", // 15 digits: the longest
+        "+447700900123",    // other countries keep the E.164 check alone
+        "+49301234",        // 8 digits: the shortest accepted
+        "+491234567890123", // 15 digits: the longest
     ];
     for s in ok {
         assert_eq!(e164_problem(s), None, "{s}");
@@ -692,6 +700,111 @@ fn e164_table() {
 }
 
 #[test]
+fn north_american_numbers_follow_the_numbering_plan() {
+    for ok in [
+        "+14155550102",
+        "+12025550123",
+        "+18885550100",
+        "+15005550006",
+        "+19875550100",
+    ] {
+        assert_eq!(nanp_problem(ok), None, "{ok}");
+        assert_eq!(e164_problem(ok), None, "{ok}");
+    }
+    // Not +1 numbers: not this rule's business.
+    for other in [
+        "+447700900123",
+        "+491234567890123",
+        "+1 415 555 0102",
+        "4155550102",
+    ] {
+        assert_eq!(nanp_problem(other), None, "{other}");
+    }
+    let bad = [
+        (
+            "+11234567890",
+            "12 characters, the area code 123 starts with 1",
+        ),
+        (
+            "+10234567890",
+            "12 characters, the area code 023 starts with 0",
+        ),
+        (
+            "+12115550102",
+            "12 characters, the area code 211 is an N11 service code",
+        ),
+        (
+            "+19115550102",
+            "12 characters, the area code 911 is an N11 service code",
+        ),
+        (
+            "+12955550102",
+            "12 characters, the area code 295 has 9 as its second digit (kept for expanding \
+             the plan)",
+        ),
+        (
+            "+14151234567",
+            "12 characters, the exchange (the 3 digits after the area code) starts with 1",
+        ),
+        (
+            "+14150234567",
+            "12 characters, the exchange (the 3 digits after the area code) starts with 0",
+        ),
+        (
+            "+12345678",
+            "9 characters, 7 digits after '+1', expected 10",
+        ),
+        (
+            "+1415555010",
+            "11 characters, 9 digits after '+1', expected 10",
+        ),
+        (
+            "+141555501020",
+            "13 characters, 11 digits after '+1', expected 10",
+        ),
+    ];
+    for (s, found) in bad {
+        assert_eq!(nanp_problem(s).as_deref(), Some(found), "{s:?}");
+        // e164_problem applies the rule too: the shape is fine, the plan is not.
+        assert_eq!(e164_problem(s).as_deref(), Some(found), "{s:?}");
+    }
+    // Through a representative: the expected form names the plan's rule.
+    let representative = rep(
+        "Ada",
+        "Lovelace",
+        "ada@example.com",
+        "+11234567890",
+        "CEO",
+        JobPosition::Ceo,
+    );
+    let errors = representative.validate().unwrap_err();
+    let error = &errors.errors()[0];
+    assert_eq!(error.kind(), ProblemKind::PhoneNumber);
+    assert!(
+        error
+            .expected()
+            .starts_with("a North American number (+1 then a 10-digit number"),
+        "{error}"
+    );
+    // An E.164 shape problem of a +1 number keeps the E.164 form.
+    let representative = AuthorizedRepresentative {
+        phone_number: "+1-415-555-0102".into(),
+        ..representative
+    };
+    let errors = representative.validate().unwrap_err();
+    assert!(errors.errors()[0]
+        .expected()
+        .starts_with("an E.164 phone number"));
+}
+
+#[test]
+fn the_emulator_accepts_the_same_country_codes() {
+    // The emulator keeps its own copy of the list (it shares no code with the client): the two
+    // must not drift apart.
+    assert_eq!(ISO_3166_1_ALPHA_2, trusthub_emulator::ISO_COUNTRIES);
+}
+
+#[test]
 fn email_table() {
     for ok in ["rep1@acme.com", "a.b+c@sub.example.co.uk", "x@y.z"] {
         assert_eq!(email_problem(ok), None, "{ok}");
@@ -724,6 +837,17 @@ fn url_table() {
         "https://bücher.example/",
         "test.com",
         "www.acme.com/about",
+        // International domain names, with or without a scheme, ports and paths.
+        "https://bücher.example:8443/katalog?q=ä",
+        "https://xn--bcher-kva.example/",
+        "münchen.example",
+        "http://例え.テスト/",
+        // Ports: 1 to 65535; the scheme's default is a port too.
+        "https://acme.com:1/",
+        "http://acme.com:65535",
+        "https://acme.com:443",
+        // IPv4 addresses are dotted hosts (a callback on this machine, in tests).
+        "http://127.0.0.1:8080/callbacks",
     ] {
         assert_eq!(http_url_problem(ok), None, "{ok}");
     }
@@ -756,11 +880,60 @@ fn url_table() {
             "a host label starting or ending with '-'",
         ),
         ("https://acme .com", "contains whitespace"),
-        ("https://[::1]/", "an IP literal host"),
+        ("https://[::1]/", "an IPv6 literal host, not a domain name"),
+        (
+            "http://[::1]:8080/x",
+            "19 characters, an IPv6 literal host, not a domain name",
+        ),
+        (
+            "http://[::1:8080/x",
+            "an IPv6 literal host that does not parse",
+        ),
+        (
+            "https://acme.com:8o8o/",
+            "a port that is not a number from 1 to 65535",
+        ),
+        (
+            "https://acme.com:-1/",
+            "a port that is not a number from 1 to 65535",
+        ),
+        (
+            "https://acme.123/",
+            "a host ending in a number that is not an IPv4 address",
+        ),
+        (
+            "https://xn--a.example/",
+            "a host that is not a valid international domain name",
+        ),
+        (
+            "https://acme<.com/",
+            "a host character that is not a letter, digit, '-' or '.'",
+        ),
+        (
+            "https://@acme.com/",
+            "user information ('@') before the host",
+        ),
+        (
+            "https://jane:pw@acme.com/",
+            "user information ('@') before the host",
+        ),
+        (
+            "mailto://jane@acme.com",
+            "a scheme other than http or https",
+        ),
+        ("ftp://bücher.example/", "a scheme other than http or https"),
+        (
+            "javascript://acme.com/%0a",
+            "a scheme other than http or https",
+        ),
     ];
     for (s, found) in bad {
         let problem = http_url_problem(s).unwrap_or_else(|| panic!("{s:?} accepted"));
         assert!(problem.contains(found), "{s:?}: {problem}");
+        // A description, never the URL or its parts.
+        for part in ["acme", "bücher", "jane", "pw@", "::1"] {
+            assert!(!problem.contains(part), "{s:?} echoed in {problem}");
+        }
     }
 }
 
@@ -972,6 +1145,22 @@ where
 }
 
 proptest! {
+    #[test]
+    fn north_american_problems_never_repeat_the_number(digits in "[0-9]{10}") {
+        let number = format!("+1{digits}");
+        let valid = matches!(digits.as_bytes()[0], b'2'..=b'9')
+            && &digits[1..3] != "11"
+            && digits.as_bytes()[1] != b'9'
+            && matches!(digits.as_bytes()[3], b'2'..=b'9');
+        let problem = nanp_problem(&number);
+        prop_assert_eq!(problem.is_none(), valid, "{:?}", problem);
+        if let Some(found) = problem {
+            // At most the area code, and only when it breaks a rule: never the rest.
+            prop_assert!(!found.contains(&digits[3..]), "{}", found);
+            prop_assert!(!found.contains(&digits[..6]), "{}", found);
+        }
+    }
+
     #[test]
     fn listed_wire_strings_round_trip((type_name, wire) in prop::sample::select(all_listed())) {
         match type_name {

@@ -94,10 +94,75 @@ fn invalid_attribute_value() {
     assert_eq!(
         errors.to_string(),
         "1 problem found by local validation:\n  - representative_1.phone_number: expected an \
-         E.164 phone number: '+' then 8 to 15 digits, the first not 0, such as +11234567890; \
+         E.164 phone number: '+' then 8 to 15 digits, the first not 0, such as +12015550123; \
          found 12 characters, does not start with '+'"
     );
-    assert!(!errors.to_string().contains("555"));
+    // The value is not repeated (the expected form's example is a fictional 555 number).
+    let text = errors.to_string();
+    assert!(
+        !text.contains("415-555") && !text.contains("0101"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn north_american_number_outside_the_numbering_plan() {
+    // E.164-shaped, but the area code starts with 1: Twilio's evaluation refuses it with 22218
+    // ("Phone number is invalid."), so local validation refuses it first, naming the rule.
+    let emulator = start(EmulatorConfig::default()).await.unwrap();
+    let mut rep = representative(1);
+    rep.phone_number = "+11234567890".into();
+    let errors = input(&emulator, "Acme NANP")
+        .representative_1(rep)
+        .build()
+        .unwrap_err();
+    assert_eq!(errors.errors()[0].kind(), ProblemKind::PhoneNumber);
+    assert_eq!(
+        errors.fields().collect::<Vec<_>>(),
+        ["representative_1.phone_number"]
+    );
+    let text = errors.to_string();
+    assert_eq!(
+        text,
+        "1 problem found by local validation:\n  - representative_1.phone_number: expected a \
+         North American number (+1 then a 10-digit number whose area code and exchange start \
+         with 2-9, the area code neither an N11 service code such as 911 nor with 9 as its \
+         second digit), such as +12015550123; found 12 characters, the area code 123 starts \
+         with 1"
+    );
+    assert!(!text.contains("4567890"), "{text}");
+    // The exchange is never repeated either.
+    let mut rep = representative(2);
+    rep.phone_number = "+14151234567".into();
+    let errors = input(&emulator, "Acme NANP")
+        .representative_2(rep)
+        .build()
+        .unwrap_err();
+    let text = errors.to_string();
+    assert!(
+        text.ends_with(
+            "found 12 characters, the exchange (the 3 digits after the area code) starts with 1"
+        ),
+        "{text}"
+    );
+    assert!(
+        !text.contains("4151234567") && !text.contains("1234567"),
+        "{text}"
+    );
+    assert_eq!(emulator.counters().requests_served, 0, "nothing was sent");
+
+    // A valid North American number and a number of another country pass.
+    for phone in ["+14155550102", "+12025550123", "+447700900123"] {
+        let mut rep = representative(1);
+        rep.phone_number = phone.into();
+        let built = input(&emulator, "Acme NANP").representative_1(rep).build();
+        assert!(built.is_ok(), "{phone}: {:?}", built.err());
+    }
+    assert_eq!(
+        emulator.counters().requests_served,
+        0,
+        "building sends nothing"
+    );
 }
 
 #[test]

@@ -16,12 +16,11 @@ use trusthub::flow::{
 };
 use trusthub::sid::{CustomerProfileSid, PolicySid};
 use trusthub::{FlowError, Submission};
-use trusthub_emulator::{Decision, EmulatorConfig, Faults};
 
 use crate::context::{CliError, Context};
 use crate::input::{self, Defaults, Need, Problem, FIELDS, MESSAGE_SEPARATOR, UNLISTED_PREFIX};
+use crate::output::{column, Column, Output};
 use crate::report::{evaluation_failures, Outcome as ReportOutcome, RowReport, Run as ReportRun};
-use crate::table;
 use crate::{EXIT_FAILED, EXIT_OK, EXIT_WAITING};
 
 /// `profile create`.
@@ -54,32 +53,6 @@ pub struct CreateArgs {
     pub poll: Duration,
 }
 
-/// `emulator`.
-#[derive(Debug, clap::Args)]
-pub struct EmulatorArgs {
-    /// Port on 127.0.0.1 (0: a free port).
-    #[arg(long, default_value_t = 0)]
-    pub port: u16,
-    /// Seed of the SIDs it generates.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Latency added to every API request before it is handled, in milliseconds.
-    #[arg(long, default_value_t = 0, value_name = "MS")]
-    pub latency_ms: u64,
-    /// Latency added after every API request was handled (its changes committed), before the
-    /// answer is sent, in milliseconds: the window in which answers get lost.
-    #[arg(long, default_value_t = 0, value_name = "MS")]
-    pub answer_latency_ms: u64,
-    /// Approve every submitted profile this many milliseconds after it enters review.
-    #[arg(long, value_name = "MS")]
-    pub auto_approve_ms: Option<u64>,
-    /// Approve every submitted profile, A2P brand and A2P campaign this many milliseconds after
-    /// it enters review (`--auto-approve-ms`, when given, still sets the profiles' delay).
-    /// Without it, only mock brands and their campaigns are approved (after 50 ms).
-    #[arg(long, value_name = "MS")]
-    pub approve_after: Option<u64>,
-}
-
 fn print_json(value: &Value) {
     println!(
         "{}",
@@ -107,8 +80,29 @@ pub fn evaluation_json(evaluation: &Evaluation) -> Value {
     })
 }
 
-/// The evaluation as a table: one line per requirement, one more per failed field.
-pub fn evaluation_table(evaluation: &Evaluation) -> String {
+/// The evaluation as a table (without its header row with `--no-header`): one line per
+/// requirement, one more per failed field.
+fn evaluation_table_with(evaluation: &Evaluation, output: Output) -> String {
+    let rows = evaluation_rows(evaluation);
+    let passed = evaluation
+        .results()
+        .iter()
+        .filter(|r| r.passed == Some(true))
+        .count();
+    format!(
+        "evaluation {}: {} ({passed} of {} requirements passed)\n{}",
+        evaluation
+            .sid()
+            .map_or_else(|| "(no sid)".to_owned(), |sid| sid.to_string()),
+        evaluation.status().map_or("unknown", |s| s.as_str()),
+        evaluation.results().len(),
+        output.render(&EVALUATE_COLUMNS[3..], &rows)
+    )
+}
+
+/// The evaluation's rows: requirement, result (`ok`/`FAIL`), field, code, reason; one per
+/// requirement, one more per failed field.
+fn evaluation_rows(evaluation: &Evaluation) -> Vec<Vec<String>> {
     let code = |c: Option<i64>| c.map(|c| c.to_string()).unwrap_or_default();
     let mut rows = Vec::new();
     for r in evaluation.results() {
@@ -147,20 +141,7 @@ pub fn evaluation_table(evaluation: &Evaluation) -> String {
             ]);
         }
     }
-    let passed = evaluation
-        .results()
-        .iter()
-        .filter(|r| r.passed == Some(true))
-        .count();
-    format!(
-        "evaluation {}: {} ({passed} of {} requirements passed)\n{}",
-        evaluation
-            .sid()
-            .map_or_else(|| "(no sid)".to_owned(), |sid| sid.to_string()),
-        evaluation.status().map_or("unknown", |s| s.as_str()),
-        evaluation.results().len(),
-        table::render(&["REQUIREMENT", "RESULT", "FIELD", "CODE", "REASON"], &rows)
-    )
+    rows
 }
 
 fn outcome_word(outcome: Outcome) -> &'static str {
@@ -370,11 +351,8 @@ pub async fn profile_create(ctx: &Context, args: &CreateArgs) -> Result<u8, CliE
                 ]
             })
             .collect();
-        print!(
-            "{}",
-            table::render(&["STEP", "SID", "OUTCOME", "MS"], &rows)
-        );
-        print!("{}", evaluation_table(&report.evaluation));
+        print!("{}", ctx.output.render(&STEP_COLUMNS, &rows));
+        print!("{}", evaluation_table_with(&report.evaluation, ctx.output));
         match &submitted {
             Some(status) => println!("submitted for review: {status}"),
             None if args.submit => {
@@ -479,15 +457,16 @@ async fn journey_create(
                 ]
             })
             .collect();
-        print!(
-            "{}",
-            table::render(&["STEP", "SID", "OUTCOME", "MS"], &rows)
-        );
+        print!("{}", ctx.output.render(&STEP_COLUMNS, &rows));
         let cell = |s: Option<String>| s.unwrap_or_else(|| "-".to_owned());
         print!(
             "{}",
-            table::render(
-                &["RESOURCE", "SID", "STATUS"],
+            ctx.output.render(
+                &[
+                    column("RESOURCE", "resource"),
+                    column("SID", "sid"),
+                    column("STATUS", "status"),
+                ],
                 &[
                     vec![
                         "A2P trust product".into(),
@@ -598,23 +577,66 @@ pub async fn profile_status(ctx: &Context, bundles: &[CustomerProfileSid]) -> Re
     if ctx.json {
         print_json(&Value::Array(out));
     } else {
-        print!(
-            "{}",
-            table::render(
-                &[
-                    "BUNDLE",
-                    "STATUS",
-                    "POLICY",
-                    "VALID UNTIL",
-                    "UPDATED",
-                    "ERRORS"
-                ],
-                &rows
-            )
-        );
+        print!("{}", ctx.output.render(&STATUS_COLUMNS, &rows));
     }
     Ok(if failed { EXIT_FAILED } else { EXIT_OK })
 }
+
+/// `profile create`'s steps (a table: `profile create` takes `-o table` or `json`).
+const STEP_COLUMNS: [Column; 4] = [
+    column("STEP", "step"),
+    column("SID", "sid"),
+    column("OUTCOME", "outcome"),
+    column("MS", "elapsed_ms"),
+];
+
+/// `profile status`'s columns: a failed fetch has the status `(error)` and the error in
+/// `errors`; otherwise `errors` holds the rejection codes, comma-separated.
+pub const STATUS_COLUMNS: [Column; 6] = [
+    column("BUNDLE", "bundle_sid"),
+    column("STATUS", "status"),
+    column("POLICY", "policy_sid"),
+    column("VALID UNTIL", "valid_until"),
+    column("UPDATED", "date_updated"),
+    column("ERRORS", "errors"),
+];
+
+/// `profile evaluate`'s columns with `-o csv|tsv`: one row per requirement, one more per failed
+/// field (`requirement` empty); a profile that could not be evaluated has the result `error`
+/// and the error in `reason`.
+pub const EVALUATE_COLUMNS: [Column; 8] = [
+    column("BUNDLE", "bundle_sid"),
+    column("EVALUATION", "evaluation_sid"),
+    column("STATUS", "evaluation_status"),
+    column("REQUIREMENT", "requirement"),
+    column("RESULT", "result"),
+    column("FIELD", "field"),
+    column("CODE", "code"),
+    column("REASON", "reason"),
+];
+
+/// `policies list`'s columns: the end-user types comma-separated; the documents by requirement,
+/// comma-separated, each requirement's alternatives separated by `|`.
+pub const POLICY_COLUMNS: [Column; 4] = [
+    column("POLICY", "policy_sid"),
+    column("NAME", "friendly_name"),
+    column("END USERS", "end_users"),
+    column("DOCUMENTS", "documents"),
+];
+
+/// `schema`'s columns with `-o csv|tsv` (the table shows key, need and a description with the
+/// accepted values): the accepted values separated by ` | `.
+pub const SCHEMA_COLUMNS: [Column; 9] = [
+    column("KEY", "key"),
+    column("REQUIRED", "required"),
+    column("FORM", "form"),
+    column("LIST", "list"),
+    column("SEPARATOR", "separator"),
+    column("A2P", "a2p"),
+    column("VOICE", "voice"),
+    column("ACCEPTED", "accepted"),
+    column("DESCRIPTION", "description"),
+];
 
 /// `trusthub profile evaluate`.
 pub async fn profile_evaluate(
@@ -624,6 +646,8 @@ pub async fn profile_evaluate(
 ) -> Result<u8, CliError> {
     let mut all_compliant = true;
     let mut out = Vec::new();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let delimited = ctx.output.is_delimited();
     for bundle in bundles {
         let result = async {
             let policy = match policy {
@@ -653,15 +677,29 @@ pub async fn profile_evaluate(
                     let mut value = evaluation_json(&evaluation);
                     value["bundle_sid"] = bundle.to_string().into();
                     out.push(value);
+                } else if delimited {
+                    let sid = evaluation.sid().map(|s| s.to_string()).unwrap_or_default();
+                    let status = evaluation.status().map_or("", |s| s.as_str());
+                    for row in evaluation_rows(&evaluation) {
+                        let mut line = vec![bundle.to_string(), sid.clone(), status.to_owned()];
+                        line.extend(row);
+                        rows.push(line);
+                    }
                 } else {
                     println!("{bundle}");
-                    print!("{}", evaluation_table(&evaluation));
+                    print!("{}", evaluation_table_with(&evaluation, ctx.output));
                 }
             }
             Err(e) => {
                 all_compliant = false;
                 if ctx.json {
                     out.push(json!({"bundle_sid": bundle.to_string(), "error": e.to_string()}));
+                } else if delimited {
+                    let mut line = vec![bundle.to_string()];
+                    line.extend([String::new(), String::new(), String::new()]);
+                    line.extend(["error".to_owned(), String::new(), String::new()]);
+                    line.push(e.to_string());
+                    rows.push(line);
                 } else {
                     println!("{bundle}: cannot evaluate: {e}");
                 }
@@ -670,6 +708,8 @@ pub async fn profile_evaluate(
     }
     if ctx.json {
         print_json(&Value::Array(out));
+    } else if delimited {
+        print!("{}", ctx.output.render(&EVALUATE_COLUMNS, &rows));
     }
     Ok(if all_compliant { EXIT_OK } else { EXIT_FAILED })
 }
@@ -719,61 +759,24 @@ pub async fn policies_list(ctx: &Context) -> Result<u8, CliError> {
             ]
         })
         .collect();
-    print!(
-        "{}",
-        table::render(&["POLICY", "NAME", "END USERS", "DOCUMENTS"], &rows)
-    );
+    print!("{}", ctx.output.render(&POLICY_COLUMNS, &rows));
     Ok(EXIT_OK)
 }
 
-/// `trusthub emulator`: runs until Ctrl-C.
-pub async fn emulator(args: &EmulatorArgs, json: bool) -> Result<u8, CliError> {
-    let mut config = EmulatorConfig::default()
-        .with_port(args.port)
-        .with_seed(args.seed)
-        .with_faults(
-            Faults::none()
-                .with_latency(Duration::from_millis(args.latency_ms))
-                .with_answer_latency(Duration::from_millis(args.answer_latency_ms)),
-        );
-    if let Some(ms) = args.approve_after {
-        config = crate::context::approve_after(config, Duration::from_millis(ms));
-    }
-    if let Some(ms) = args.auto_approve_ms {
-        config = config.with_auto_decision(Duration::from_millis(ms), Decision::Approve);
-    }
+/// `trusthub emulator`: the emulator's own front end ([`trusthub_emulator::cli`]), run until
+/// Ctrl-C (or SIGTERM).
+#[cfg(feature = "emulator")]
+pub async fn emulator(
+    args: &trusthub_emulator::cli::EmulatorArgs,
+    json: bool,
+) -> Result<u8, CliError> {
     let mut interrupts = crate::interrupt::watch().await;
-    let emulator = trusthub_emulator::start(config)
+    let stop = async {
+        interrupts.recv().await;
+    };
+    trusthub_emulator::cli::serve(args, json, stop)
         .await
         .map_err(|e| CliError::failed(format!("cannot start the emulator: {e}")))?;
-    if json {
-        println!(
-            "{}",
-            json!({
-                "base_url": emulator.base_url(),
-                "account_sid": emulator.account_sid(),
-                "auth_token": emulator.auth_token(),
-                "primary_profile_sid": emulator.primary_profile_sid(),
-                "phone_number_sids": emulator.phone_number_sids(),
-            })
-        );
-    } else {
-        println!(
-            "Trust Hub emulator listening on {} (test credentials, not Twilio's):",
-            emulator.base_url()
-        );
-        println!("  export TWILIO_ACCOUNT_SID={}", emulator.account_sid());
-        println!("  export TWILIO_AUTH_TOKEN={}", emulator.auth_token());
-        println!("  export TWILIO_BASE_URL={}", emulator.base_url());
-        println!("primary profile SID:  {}", emulator.primary_profile_sid());
-        println!(
-            "phone number SIDs:    {}",
-            emulator.phone_number_sids().join(", ")
-        );
-        println!("Ctrl-C stops it.");
-    }
-    interrupts.recv().await;
-    emulator.shutdown().await;
     if !json {
         eprintln!("emulator stopped");
     }
@@ -781,8 +784,33 @@ pub async fn emulator(args: &EmulatorArgs, json: bool) -> Result<u8, CliError> {
 }
 
 /// `trusthub schema`: every input key, from [`FIELDS`].
-pub fn schema(json: bool) -> u8 {
-    if json {
+pub fn schema(output: Output) -> u8 {
+    let need = |need: Need| match need {
+        Need::Required => "required".to_owned(),
+        Need::Optional => "optional".to_owned(),
+        Need::When(when) => when.to_owned(),
+    };
+    if output.is_delimited() {
+        let rows: Vec<Vec<String>> = FIELDS
+            .iter()
+            .map(|f| {
+                vec![
+                    f.key.to_owned(),
+                    need(f.need),
+                    f.kind.form(),
+                    f.kind.is_list().to_string(),
+                    f.kind.separator().map(String::from).unwrap_or_default(),
+                    input::is_a2p_key(f.key).to_string(),
+                    input::is_voice_key(f.key).to_string(),
+                    f.kind.accepted().join(" | "),
+                    f.doc.to_owned(),
+                ]
+            })
+            .collect();
+        print!("{}", output.render(&SCHEMA_COLUMNS, &rows));
+        return EXIT_OK;
+    }
+    if output.is_json() {
         let fields: Vec<Value> = FIELDS
             .iter()
             .map(|f| {
@@ -821,20 +849,20 @@ pub fn schema(json: bool) -> u8 {
     let rows: Vec<Vec<String>> = FIELDS
         .iter()
         .map(|f| {
-            let need = match f.need {
-                Need::Required => "required".to_owned(),
-                Need::Optional => "optional".to_owned(),
-                Need::When(when) => when.to_owned(),
-            };
             let accepted = f.kind.accepted();
             let what = if accepted.is_empty() {
                 format!("{}: {}", f.kind.form(), f.doc)
             } else {
                 format!("{}: {}", f.doc, accepted.join(" | "))
             };
-            vec![f.key.to_owned(), need, what]
+            vec![f.key.to_owned(), need(f.need), what]
         })
         .collect();
-    print!("{}", table::render(&["KEY", "NEEDED", "VALUE"], &rows));
+    let columns = [
+        column("KEY", "key"),
+        column("NEEDED", "required"),
+        column("VALUE", "description"),
+    ];
+    print!("{}", output.render(&columns, &rows));
     EXIT_OK
 }

@@ -161,7 +161,7 @@ pub const FIELDS: &[Field] = &[
     field("representative_1.first_name", Kind::Text, Need::Required, "first authorized representative: first name"),
     field("representative_1.last_name", Kind::Text, Need::Required, "last name"),
     field("representative_1.email", Kind::Text, Need::Required, "email"),
-    field("representative_1.phone_number", Kind::Text, Need::Required, "phone number, E.164 (+11234567890)"),
+    field("representative_1.phone_number", Kind::Text, Need::Required, "phone number, E.164 (+12015550123); a +1 number follows the North American Numbering Plan"),
     field("representative_1.business_title", Kind::Text, Need::Required, "business title, free text"),
     field("representative_1.job_position", Kind::Enum(JobPosition::LISTED_WIRE), Need::Required, "job position"),
     field("representative_2.first_name", Kind::Text, Need::Required, "second authorized representative: first name"),

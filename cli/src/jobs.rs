@@ -39,6 +39,7 @@ use crate::batch_journal::{awaiting_review, finished, RowStore};
 use crate::context::{CliError, Context};
 use crate::input::{self, CustomerKey, Defaults, Record};
 use crate::onboard::{self, Job, OnboardArgs, Waits, Work};
+use crate::output::{column, Column, Output};
 use crate::report::{Outcome, RowReport, Run};
 use crate::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK};
 
@@ -175,7 +176,7 @@ struct Enqueue {
 }
 
 /// `trusthub onboard CSV --store URL --store-key FILE`: every valid row enqueued once.
-pub async fn enqueue(args: &OnboardArgs, json: bool) -> Result<u8, CliError> {
+pub async fn enqueue(args: &OnboardArgs, output: Output) -> Result<u8, CliError> {
     let (Some(url), Some(key_path)) = (args.store.as_deref(), args.store_key.as_deref()) else {
         return Err(CliError::usage("--store needs --store-key FILE"));
     };
@@ -271,12 +272,26 @@ pub async fn enqueue(args: &OnboardArgs, json: bool) -> Result<u8, CliError> {
     }
     results.sort_by_key(|r| r.row);
     let count = |word: &str| results.iter().filter(|r| r.result == word).count();
-    if json {
+    if output.is_json() {
         println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({ "rows": results }))
                 .expect("serializes")
         );
+    } else if output.is_delimited() {
+        let rows: Vec<Vec<String>> = results
+            .iter()
+            .map(|r| {
+                vec![
+                    r.row.to_string(),
+                    r.result.to_owned(),
+                    r.job.map(|j| j.to_string()).unwrap_or_default(),
+                    r.state.clone().unwrap_or_default(),
+                    r.problems.join(crate::report::FAILURE_SEPARATOR),
+                ]
+            })
+            .collect();
+        print!("{}", output.render(&ENQUEUE_COLUMNS, &rows));
     } else {
         for r in &results {
             let job = r.job.map(|j| format!(" (job {j})")).unwrap_or_default();
@@ -311,6 +326,37 @@ pub async fn enqueue(args: &OnboardArgs, json: bool) -> Result<u8, CliError> {
         EXIT_OK
     })
 }
+
+/// `onboard --store`'s columns with `-o csv|tsv`: `result` is `queued`, `already queued`,
+/// `updated`, `refused`, `invalid` or (`--dry-run`) `valid`; `problems` joined with ` | `.
+pub const ENQUEUE_COLUMNS: [Column; 5] = [
+    column("ROW", "row"),
+    column("RESULT", "result"),
+    column("JOB", "job"),
+    column("STATE", "state"),
+    column("PROBLEMS", "problems"),
+];
+
+/// `worker`'s columns with `-o csv|tsv`, one row per job as it ends (the header first).
+pub const WORKER_COLUMNS: [Column; 7] = [
+    column("JOB", "job"),
+    column("CUSTOMER", "customer"),
+    column("RESULT", "result"),
+    column("OUTCOME", "outcome"),
+    column("BUNDLE", "bundle_sid"),
+    column("REASON", "reason"),
+    column("TAKEN OVER FROM", "took_over_from"),
+];
+
+/// `status --store`'s columns with `-o csv|tsv`: one row per failed job (the counts by state go
+/// to stderr).
+pub const FAILED_COLUMNS: [Column; 5] = [
+    column("JOB", "job"),
+    column("CUSTOMER", "customer"),
+    column("ATTEMPTS", "attempts"),
+    column("FAILED AT", "failed_at"),
+    column("REASON", "reason"),
+];
 
 fn invalid(row: u64, problems: Vec<String>) -> Enqueue {
     Enqueue {
@@ -523,6 +569,14 @@ async fn work(
         "worker {worker}: up to {concurrency} jobs at once, leases of {} s",
         args.lease.as_secs_f64()
     );
+    if ctx.output.is_delimited() && ctx.output.header {
+        // Rows follow as jobs end.
+        let header = Output {
+            header: true,
+            ..ctx.output
+        };
+        print!("{}", header.render(&WORKER_COLUMNS, &[]));
+    }
     let mut interrupts = crate::interrupt::watch().await;
     // Woken when a job is enqueued, released or finished, instead of at the next poll.
     let wakeups = match queue.wakeups().await {
@@ -552,7 +606,8 @@ async fn work(
                     let job = lease.job().0;
                     let span = tracing::debug_span!("job", job);
                     let handle = tasks.spawn(
-                        run_job(shared.clone(), lease, running.clone(), ctx.json).instrument(span),
+                        run_job(shared.clone(), lease, running.clone(), ctx.output)
+                            .instrument(span),
                     );
                     handles.insert(job, handle);
                 }
@@ -677,7 +732,7 @@ async fn run_job(
     shared: Arc<Shared>,
     mut lease: Leased,
     running: Arc<std::sync::Mutex<HashMap<i64, (RowStore, bool)>>>,
-    json: bool,
+    output: Output,
 ) {
     let job = lease.job().0;
     let customer_digest = lease.customer().to_owned();
@@ -732,8 +787,23 @@ async fn run_job(
         });
         line.result = if e.is_lease_lost() { "lost" } else { "unended" };
     }
-    if json {
+    if output.is_json() {
         println!("{}", serde_json::to_string(&line).expect("serializes"));
+    } else if output.is_delimited() {
+        let row = vec![
+            line.job.to_string(),
+            line.customer.clone(),
+            line.result.to_owned(),
+            line.outcome.unwrap_or_default().to_owned(),
+            line.bundle_sid.clone().unwrap_or_default(),
+            line.reason.clone().unwrap_or_default(),
+            line.took_over_from.clone().unwrap_or_default(),
+        ];
+        let body = Output {
+            header: false,
+            ..output
+        };
+        print!("{}", body.render(&WORKER_COLUMNS, &[row]));
     } else {
         println!(
             "job {job} (customer {}{}): {}{}{}{}",
@@ -934,7 +1004,7 @@ fn end_of(report: &RowReport, settings: WorkerSettings) -> End {
 }
 
 /// `trusthub status --store`: the jobs counted by state, and the failed ones with their reasons.
-pub async fn status(args: &StatusArgs, json: bool) -> Result<u8, CliError> {
+pub async fn status(args: &StatusArgs, output: Output) -> Result<u8, CliError> {
     let (key, _) = load_key(&args.store_key, false)?;
     let queue = connect(&args.store, key, 1).await?;
     let counts = queue
@@ -946,7 +1016,28 @@ pub async fn status(args: &StatusArgs, json: bool) -> Result<u8, CliError> {
         .await
         .map_err(|e| CliError::failed(format!("the job store: {e}")))?;
     let total = counts.queued + counts.running + counts.parked + counts.done + counts.failed;
-    if json {
+    let summary = format!(
+        "{total} jobs: {} queued, {} running ({} of them expired), {} parked, {} done, {} failed",
+        counts.queued, counts.running, counts.expired, counts.parked, counts.done, counts.failed
+    );
+    if output.is_delimited() {
+        eprintln!("{summary}");
+        let rows: Vec<Vec<String>> = failed
+            .iter()
+            .map(|f| {
+                vec![
+                    f.job.0.to_string(),
+                    f.customer.clone(),
+                    f.attempts.to_string(),
+                    f.failed_at
+                        .format(&time::format_description::well_known::Rfc3339)
+                        .unwrap_or_default(),
+                    f.reason.clone(),
+                ]
+            })
+            .collect();
+        print!("{}", output.render(&FAILED_COLUMNS, &rows));
+    } else if output.is_json() {
         let failed: Vec<serde_json::Value> = failed
             .iter()
             .map(|f| {
@@ -976,16 +1067,7 @@ pub async fn status(args: &StatusArgs, json: bool) -> Result<u8, CliError> {
             .expect("serializes")
         );
     } else {
-        println!(
-            "{total} jobs: {} queued, {} running ({} of them expired), {} parked, {} done, {} \
-             failed",
-            counts.queued,
-            counts.running,
-            counts.expired,
-            counts.parked,
-            counts.done,
-            counts.failed
-        );
+        println!("{summary}");
         for f in &failed {
             println!(
                 "job {} (customer {}): failed after {} leases: {}",

@@ -14,7 +14,13 @@
 //! trusthub onboard customers.csv --store URL --store-key FILE    enqueue every valid row
 //! trusthub worker --store URL --store-key FILE [--concurrency N] [--lease SECS] [--submit]
 //! trusthub status --store URL --store-key FILE                   jobs by state, failures
+//! trusthub completions bash|zsh|fish   a shell completion script
 //! ```
+//!
+//! Global flags: `-o table|json|csv|tsv` (`--json` is `-o json`) and `--no-header` choose how
+//! rows are printed ([`output`]); `-p NAME` uses a twilio-cli profile's credentials;
+//! `--no-env-proxy` keeps requests off the environment's proxy; `-v` (or `RUST_LOG`) traces on
+//! stderr.
 //!
 //! A customer (a CSV row, a TOML/JSON file) with any `a2p.*`, `brand.*`, `messaging_service.*`
 //! or `campaign.*` key runs the A2P 10DLC journey: its profile (always submitted), the A2P
@@ -34,8 +40,9 @@
 //! rows whose profile Twilio rejected with what changed in the CSV, and submits them again.
 //!
 //! Credentials come from the library's environment variables (`TWILIO_ACCOUNT_SID` with
-//! `TWILIO_AUTH_TOKEN`, or `TWILIO_API_KEY` + `TWILIO_API_SECRET`; `TWILIO_BASE_URL`, ...);
-//! `--emulator` runs any command against an embedded emulator instead
+//! `TWILIO_AUTH_TOKEN`, or `TWILIO_API_KEY` + `TWILIO_API_SECRET`; `TWILIO_BASE_URL`, ...) or
+//! from a twilio-cli profile (`-p NAME`, `TWILIO_PROFILE`, twilio-cli's active profile: see
+//! [`credentials`]); `--emulator` runs any command against an embedded emulator instead
 //! (`--emulator-approve-after MS` has it approve profiles, brands and campaigns). Exit codes:
 //! 0 success (every row compliant, every A2P row registered; with `--refresh`: everything
 //! approved; with `--fix`: every rejected row resubmitted), 1 some row or profile failed, is
@@ -49,20 +56,23 @@
 mod batch_journal;
 mod commands;
 mod context;
+mod credentials;
 mod input;
 mod interrupt;
 mod jobs;
 mod onboard;
+mod output;
 mod report;
 mod table;
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use trusthub::sid::{CustomerProfileSid, PolicySid};
 
-use context::{CliError, Context};
+use context::{CliError, Context, Target};
+use output::{Format, Output};
 
 /// Exit code: everything succeeded (every row or profile compliant).
 pub const EXIT_OK: u8 = 0;
@@ -85,8 +95,17 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 #[command(
     name = "trusthub",
     version,
-    after_help = "Credentials: TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and \
-                  TWILIO_API_SECRET); optional TWILIO_BASE_URL, TWILIO_EDGE, TWILIO_REGION.\n\
+    after_help = "Credentials: -p NAME (a twilio-cli profile, from \
+                  $TWILIO_CONFIG_DIR/config.json, default ~/.twilio-cli/config.json), else \
+                  TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and \
+                  TWILIO_API_SECRET), else TWILIO_PROFILE=NAME, else twilio-cli's active profile; \
+                  optional TWILIO_BASE_URL, TWILIO_EDGE, TWILIO_REGION.\n\
+                  Proxy: HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY apply to requests to \
+                  Twilio (not to an emulator on a loopback address) unless --no-env-proxy or \
+                  TRUSTHUB_NO_ENV_PROXY=1.\n\
+                  Logs: RUST_LOG (tracing directives, e.g. `debug` or `trusthub=debug,warn`) \
+                  chooses what is traced on stderr; -v is `warn,trusthub=debug`; RUST_LOG wins \
+                  when both are given.\n\
                   Exit codes: 0 success (every row compliant, every A2P row registered), 1 some \
                   row/profile failed, is not compliant or was rejected, 2 usage, 3 nothing failed \
                   but some rows wait for a review (run `onboard ... --refresh` later), 130 \
@@ -104,19 +123,65 @@ struct Cli {
 #[derive(Debug, Args)]
 struct Global {
     /// Run against an embedded emulator (in this process) instead of Twilio.
+    #[cfg(feature = "emulator")]
     #[arg(long, global = true)]
     emulator: bool,
     /// With --emulator: approve every submitted profile, A2P brand and A2P campaign this many
     /// milliseconds after it enters review (otherwise only mock brands and their campaigns are
     /// approved, after 50 ms).
+    #[cfg(feature = "emulator")]
     #[arg(long, global = true, value_name = "MS", requires = "emulator")]
     emulator_approve_after: Option<u64>,
-    /// Debug tracing on stderr (never secrets nor personal data).
+    /// Debug tracing on stderr (never secrets nor personal data): the filter
+    /// `warn,trusthub=debug`. RUST_LOG, when set, chooses the filter instead (e.g.
+    /// RUST_LOG=debug), with or without -v.
     #[arg(long, short, global = true)]
     verbose: bool,
-    /// Machine-readable JSON on stdout.
-    #[arg(long, global = true)]
+    /// The same as `-o json`: machine-readable JSON on stdout.
+    #[arg(long, global = true, conflicts_with = "output")]
     json: bool,
+    /// How rows are printed on stdout: `table` (default, for people), `json` (each command's
+    /// JSON document), `csv` (RFC 4180 quoting; header of machine names) or `tsv` (tab-separated;
+    /// a backslash, tab, line feed or carriage return in a value is written \\, \t, \n, \r).
+    /// Commands that print no rows (`profile create`, `emulator`, `completions`) take table or
+    /// json only.
+    #[arg(long, short = 'o', global = true, value_name = "FORMAT", value_enum)]
+    output: Option<Format>,
+    /// Print rows without the header row (table, csv and tsv).
+    #[arg(long, global = true)]
+    no_header: bool,
+    /// Use the credentials of this twilio-cli profile (`twilio profiles:list`), read from
+    /// $TWILIO_CONFIG_DIR/config.json (default ~/.twilio-cli/config.json); they win over
+    /// TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_API_KEY and TWILIO_API_SECRET. Without -p:
+    /// those variables, else the profile named by TWILIO_PROFILE, else twilio-cli's active
+    /// profile.
+    #[arg(
+        long,
+        short = 'p',
+        global = true,
+        value_name = "NAME",
+        conflicts_with = "emulator"
+    )]
+    profile: Option<String>,
+    /// Do not send requests to Twilio through the proxy of HTTPS_PROXY / HTTP_PROXY / ALL_PROXY
+    /// (used by default, except for NO_PROXY's hosts and for an emulator on a loopback
+    /// address). TRUSTHUB_NO_ENV_PROXY=1 (or true, yes, on) does the same.
+    #[arg(long, global = true)]
+    no_env_proxy: bool,
+}
+
+impl Global {
+    /// `-o`, `--json` and `--no-header`.
+    fn output(&self) -> Output {
+        Output {
+            format: if self.json {
+                Format::Json
+            } else {
+                self.output.unwrap_or(Format::Table)
+            },
+            header: !self.no_header,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -158,10 +223,20 @@ enum Command {
         #[command(subcommand)]
         command: PoliciesCommand,
     },
-    /// Start the Trust Hub emulator and print its credentials; runs until Ctrl-C.
-    Emulator(commands::EmulatorArgs),
+    /// Start the Trust Hub emulator and print its credentials; runs until Ctrl-C. The same
+    /// flags and output as the `trusthub-emulator` program.
+    #[cfg(feature = "emulator")]
+    Emulator(trusthub_emulator::cli::EmulatorArgs),
     /// The input keys (TOML/JSON) and CSV columns, with their accepted values.
     Schema,
+    /// Print a shell completion script on stdout, e.g. `trusthub completions bash >
+    /// ~/.local/share/bash-completion/completions/trusthub`, `trusthub completions zsh >
+    /// ~/.zfunc/_trusthub`, `trusthub completions fish > ~/.config/fish/completions/trusthub.fish`.
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -192,36 +267,86 @@ enum PoliciesCommand {
     List,
 }
 
-fn init_tracing(verbose: bool) {
-    if !verbose {
-        return;
-    }
-    use tracing_subscriber::layer::SubscriberExt;
-    use tracing_subscriber::util::SubscriberInitExt;
+/// The tracing filter of `-v`: the library's debug events, other crates' warnings.
+const VERBOSE_FILTER: &str = "warn,trusthub=debug";
+
+/// Installs the tracing subscriber on stderr: RUST_LOG's filter when it is set, else `-v`'s,
+/// else none. Returns whether one was installed; a RUST_LOG that does not parse is refused.
+fn init_tracing(verbose: bool) -> Result<bool, CliError> {
+    use tracing_subscriber::EnvFilter;
     // The library's events carry operation names, path templates, statuses, SIDs and timings;
-    // never a secret, never personal data. Other crates (connection pools...) only warn.
-    let filter = tracing_subscriber::filter::Targets::new()
-        .with_target("trusthub", tracing::Level::DEBUG)
-        .with_default(tracing::Level::WARN);
+    // never a secret, never personal data.
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(directives) if !directives.trim().is_empty() => {
+            EnvFilter::builder().parse(&directives).map_err(|e| {
+                CliError::usage(format!(
+                    "RUST_LOG: {e}: expected tracing directives such as `debug`, \
+                     `trusthub=debug,warn` or `info,trusthub_runtime=trace`; found {:?}",
+                    trusthub::api::runtime::text::printable(&directives)
+                ))
+            })?
+        }
+        _ if verbose => EnvFilter::new(VERBOSE_FILTER),
+        _ => return Ok(false),
+    };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_max_level(tracing::Level::DEBUG)
-        .finish()
-        .with(filter)
+        .with_env_filter(filter)
         .init();
+    Ok(true)
 }
 
-async fn run(cli: Cli) -> Result<u8, CliError> {
+/// A usage error for commands that print no rows when `-o csv` or `-o tsv` asks for them.
+fn no_rows(command: &str, output: Output) -> Result<(), CliError> {
+    if output.is_delimited() {
+        return Err(CliError::usage(format!(
+            "-o {}: `trusthub {command}` prints no rows; use -o table or -o json",
+            output.format.name()
+        )));
+    }
+    Ok(())
+}
+
+/// `trusthub completions SHELL`.
+fn completions(shell: clap_complete::Shell) -> u8 {
+    let mut command = Cli::command();
+    clap_complete::generate(shell, &mut command, "trusthub", &mut std::io::stdout());
+    EXIT_OK
+}
+
+async fn run(cli: Cli, verbose: bool) -> Result<u8, CliError> {
     let g = &cli.global;
+    let output = g.output();
     match &cli.command {
-        Command::Schema => Ok(commands::schema(g.json)),
-        Command::Emulator(args) => commands::emulator(args, g.json).await,
+        Command::Schema => Ok(commands::schema(output)),
+        Command::Completions { shell } => {
+            no_rows("completions", output)?;
+            Ok(completions(*shell))
+        }
+        #[cfg(feature = "emulator")]
+        Command::Emulator(args) => {
+            no_rows("emulator", output)?;
+            commands::emulator(args, output.is_json()).await
+        }
         // Enqueueing and counting jobs need no Twilio credentials.
-        Command::Onboard(args) if args.store.is_some() => jobs::enqueue(args, g.json).await,
-        Command::Status(args) => jobs::status(args, g.json).await,
+        Command::Onboard(args) if args.store.is_some() => jobs::enqueue(args, output).await,
+        Command::Status(args) => jobs::status(args, output).await,
         command => {
-            let approve = g.emulator_approve_after.map(Duration::from_millis);
-            let ctx = Context::connect(g.emulator, approve, g.json, g.verbose).await?;
+            if let Command::Profile {
+                command: ProfileCommand::Create(_),
+            } = command
+            {
+                no_rows("profile create", output)?;
+            }
+            let target = Target {
+                #[cfg(feature = "emulator")]
+                emulator: g.emulator,
+                #[cfg(feature = "emulator")]
+                approve: g.emulator_approve_after.map(Duration::from_millis),
+                profile: g.profile.as_deref(),
+                no_env_proxy: g.no_env_proxy,
+            };
+            let ctx = Context::connect(target, output, verbose).await?;
             match command {
                 Command::Profile {
                     command: ProfileCommand::Create(args),
@@ -237,7 +362,9 @@ async fn run(cli: Cli) -> Result<u8, CliError> {
                 } => commands::policies_list(&ctx).await,
                 Command::Onboard(args) => onboard::onboard(&ctx, args).await,
                 Command::Worker(args) => jobs::worker(&ctx, args).await,
-                Command::Schema | Command::Emulator(_) | Command::Status(_) => {
+                #[cfg(feature = "emulator")]
+                Command::Emulator(_) => unreachable!("handled above"),
+                Command::Schema | Command::Status(_) | Command::Completions { .. } => {
                     unreachable!("handled above")
                 }
             }
@@ -248,7 +375,13 @@ async fn run(cli: Cli) -> Result<u8, CliError> {
 fn main() -> ExitCode {
     // Usage errors exit with clap's code 2.
     let cli = Cli::parse();
-    init_tracing(cli.global.verbose);
+    let verbose = match init_tracing(cli.global.verbose) {
+        Ok(installed) => installed,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            return ExitCode::from(e.code);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -259,7 +392,7 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILED);
         }
     };
-    let result = runtime.block_on(run(cli));
+    let result = runtime.block_on(run(cli, verbose));
     // Rows aborted by a second signal may hold a worker in a journal sync: do not wait long.
     runtime.shutdown_timeout(Duration::from_secs(2));
     match result {

@@ -76,11 +76,11 @@ use trusthub::{Client, FlowError};
 use crate::batch_journal::{awaiting_review, finished, is_stopping, BatchJournal, Goal, RowStore};
 use crate::context::{CliError, Context};
 use crate::input::{self, Customer, CustomerKey, Defaults, Record};
+use crate::output::{column, Column, Output};
 use crate::report::{
     self, evaluation_failures, trust_product_name, Change, Outcome, Report, RowReport, Run,
     Summary, TWILIO_APPROVED, TWILIO_REJECTED, UPDATED_SEPARATOR,
 };
-use crate::table;
 use crate::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_WAITING};
 
 /// `trusthub onboard`.
@@ -115,8 +115,9 @@ pub struct OnboardArgs {
     /// brand needs it.
     #[arg(long)]
     pub submit: bool,
-    /// Check every row, the policies and the primary profiles, the journal and the report's
-    /// destination; create nothing.
+    /// Check every row (its input, the policy and the primary profile, as a run does before it
+    /// creates anything) and the journal, report every row valid or invalid in the chosen
+    /// output format (-o), and create nothing. Exit 0 when every row is valid, 1 otherwise.
     #[arg(long, conflicts_with = "submit")]
     pub dry_run: bool,
     /// Refresh the statuses: fetch what every row submitted and Twilio has not decided yet (the
@@ -1437,7 +1438,7 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
     }
 
     if args.dry_run {
-        return Ok(print_dry_run(ctx, &reports, jobs.len(), earlier.len()));
+        return Ok(print_dry_run(ctx, &reports, &jobs, &earlier));
     }
     let journal_file = journal_file.expect("opened unless --dry-run");
 
@@ -1605,8 +1606,12 @@ pub async fn onboard(ctx: &Context, args: &OnboardArgs) -> Result<u8, CliError> 
             "{}",
             serde_json::to_string_pretty(&report).expect("reports serialize")
         );
+    } else if ctx.output.is_delimited() {
+        let rows: Vec<Vec<String>> = report.rows.iter().map(report::cells).collect();
+        print!("{}", ctx.output.render(&report::columns(), &rows));
+        eprintln!("report: {} and {}", csv_path.display(), json_path.display());
     } else {
-        print_summary(&report, &csv_path, &json_path, args.refresh);
+        print_summary(&report, &csv_path, &json_path, args.refresh, ctx.output);
     }
     written.map_err(|e| {
         CliError::failed(format!(
@@ -1705,34 +1710,100 @@ struct Running {
     handle: tokio::task::AbortHandle,
 }
 
-/// `--dry-run`: what a run would do, and every problem found; exit 0 when every row is ready.
+/// `--dry-run`'s columns with `-o csv|tsv`: `result` is `valid` or `invalid`; `journal` says
+/// what a run would do with a valid row: `new` (start it), `resume` (go on from the journal),
+/// `finished` (report what an earlier run finished); `failures` joins the problems with ` | `.
+pub const DRY_RUN_COLUMNS: [Column; 4] = [
+    column("ROW", "row"),
+    column("RESULT", "result"),
+    column("JOURNAL", "journal"),
+    column("FAILURES", "failures"),
+];
+
+/// `--dry-run`: every row, valid (what a run would do with it) or invalid (every problem found,
+/// the policy's and the primary profile's included); exit 0 when every row is valid.
 fn print_dry_run(
     ctx: &Context,
     reports: &BTreeMap<u64, RowReport>,
-    start: usize,
-    earlier: usize,
+    jobs: &[Job],
+    earlier: &[(u64, Journal, Parts)],
 ) -> u8 {
+    // Row number -> what a run would do with a valid row (`new`, `resume`, `finished`), or its
+    // report when it is refused.
+    let mut rows: BTreeMap<u64, Result<&'static str, &RowReport>> = BTreeMap::new();
+    for job in jobs {
+        let journal = if job.journal.is_some() {
+            "resume"
+        } else {
+            "new"
+        };
+        rows.insert(job.row, Ok(journal));
+    }
+    for (row, _, _) in earlier {
+        rows.insert(*row, Ok("finished"));
+    }
+    for r in reports.values() {
+        rows.insert(r.row, Err(r));
+    }
     let refused: Vec<&RowReport> = reports.values().collect();
     if ctx.json {
+        let all: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(row, state)| match state {
+                Ok(journal) => serde_json::json!({
+                    "row": row, "result": "valid", "journal": journal, "failures": [],
+                }),
+                Err(r) => serde_json::json!({
+                    "row": row, "result": "invalid", "journal": null, "failures": r.failures,
+                }),
+            })
+            .collect();
         println!(
             "{}",
             serde_json::json!({
                 "dry_run": true,
-                "rows_to_run": start,
-                "rows_finished_earlier": earlier,
+                "rows_to_run": jobs.len(),
+                "rows_finished_earlier": earlier.len(),
                 "rows_refused": refused,
+                "rows": all,
             })
         );
+    } else if ctx.output.is_delimited() {
+        let lines: Vec<Vec<String>> = rows
+            .iter()
+            .map(|(row, state)| match state {
+                Ok(journal) => vec![
+                    row.to_string(),
+                    "valid".into(),
+                    (*journal).into(),
+                    String::new(),
+                ],
+                Err(r) => vec![
+                    row.to_string(),
+                    "invalid".into(),
+                    String::new(),
+                    r.failures.join(report::FAILURE_SEPARATOR),
+                ],
+            })
+            .collect();
+        print!("{}", ctx.output.render(&DRY_RUN_COLUMNS, &lines));
     } else {
         println!(
-            "dry run: {start} rows to run, {earlier} finished by an earlier run, {} refused; \
-             nothing was created",
+            "dry run: {} rows to run, {} finished by an earlier run, {} refused; nothing was \
+             created",
+            jobs.len(),
+            earlier.len(),
             refused.len()
         );
-        for r in &refused {
-            println!("row {}: {}", r.row, r.result.as_str());
-            for f in &r.failures {
-                println!("    {f}");
+        for (row, state) in &rows {
+            match state {
+                Ok(journal) => println!("row {row}: valid ({journal})"),
+                Err(r) => {
+                    println!("row {row}: invalid");
+                    for f in &r.failures {
+                        println!("    {f}");
+                    }
+                }
             }
         }
     }
@@ -1743,7 +1814,13 @@ fn print_dry_run(
     }
 }
 
-fn print_summary(report: &Report, csv_path: &Path, json_path: &Path, refresh: bool) {
+fn print_summary(
+    report: &Report,
+    csv_path: &Path,
+    json_path: &Path,
+    refresh: bool,
+    output: Output,
+) {
     let s = &report.summary;
     let a2p_rows: Vec<&RowReport> = report.rows.iter().filter(|r| r.a2p).collect();
     let voice_rows: Vec<&RowReport> = report.rows.iter().filter(|r| r.voice).collect();
@@ -1830,17 +1907,17 @@ fn print_summary(report: &Report, csv_path: &Path, json_path: &Path, refresh: bo
         }
     }
     if !a2p_rows.is_empty() {
-        print!("{}", a2p_table(&a2p_rows));
+        print!("{}", a2p_table(&a2p_rows, output));
     }
     if !voice_rows.is_empty() {
-        print!("{}", voice_table(&voice_rows));
+        print!("{}", voice_table(&voice_rows, output));
     }
     println!("report: {} and {}", csv_path.display(), json_path.display());
 }
 
 /// The voice rows as a table: the SHAKEN/STIR and CNAM trust products, with their statuses
 /// (the first [`A2P_TABLE_ROWS`], then only those not done).
-fn voice_table(rows: &[&RowReport]) -> String {
+fn voice_table(rows: &[&RowReport], output: Output) -> String {
     let all = rows.len() <= A2P_TABLE_ROWS;
     let cell = |s: Option<String>| s.unwrap_or_else(|| "-".to_owned());
     let lines: Vec<Vec<String>> = rows
@@ -1868,14 +1945,14 @@ fn voice_table(rows: &[&RowReport]) -> String {
     };
     format!(
         "{title}{}",
-        table::render(
+        output.render(
             &[
-                "ROW",
-                "RESULT",
-                "SHAKEN/STIR",
-                "STATUS",
-                "CNAM",
-                "CNAM STATUS"
+                column("ROW", "row"),
+                column("RESULT", "result"),
+                column("SHAKEN/STIR", "shaken_stir_sid"),
+                column("STATUS", "shaken_stir_status"),
+                column("CNAM", "cnam_sid"),
+                column("CNAM STATUS", "cnam_status"),
             ],
             &lines
         )
@@ -1886,7 +1963,7 @@ fn voice_table(rows: &[&RowReport]) -> String {
 const A2P_TABLE_ROWS: usize = 100;
 
 /// The A2P rows as a table: brand and campaign, with their statuses.
-fn a2p_table(rows: &[&RowReport]) -> String {
+fn a2p_table(rows: &[&RowReport], output: Output) -> String {
     let all = rows.len() <= A2P_TABLE_ROWS;
     let cell = |s: Option<String>| s.unwrap_or_else(|| "-".to_owned());
     let lines: Vec<Vec<String>> = rows
@@ -1914,14 +1991,14 @@ fn a2p_table(rows: &[&RowReport]) -> String {
     };
     format!(
         "{title}{}",
-        table::render(
+        output.render(
             &[
-                "ROW",
-                "RESULT",
-                "BRAND",
-                "BRAND STATUS",
-                "CAMPAIGN",
-                "CAMPAIGN STATUS"
+                column("ROW", "row"),
+                column("RESULT", "result"),
+                column("BRAND", "brand_sid"),
+                column("BRAND STATUS", "brand_status"),
+                column("CAMPAIGN", "campaign_sid"),
+                column("CAMPAIGN STATUS", "campaign_status"),
             ],
             &lines
         )

@@ -654,32 +654,46 @@ pub const UPDATED_SEPARATOR: &str = ", ";
 /// Separator of the failures in one CSV cell.
 pub const FAILURE_SEPARATOR: &str = " | ";
 
+/// [`CSV_COLUMNS`] as output columns (`-o csv|tsv` of `onboard` prints the report's rows).
+pub fn columns() -> Vec<crate::output::Column> {
+    CSV_COLUMNS
+        .iter()
+        .map(|name| crate::output::column(name, name))
+        .collect()
+}
+
+/// One report row's cells, in the order of [`CSV_COLUMNS`].
+pub fn cells(r: &RowReport) -> Vec<String> {
+    let text = |s: Option<&str>| s.unwrap_or_default().to_owned();
+    vec![
+        r.row.to_string(),
+        r.result.as_str().to_owned(),
+        text(r.bundle_sid.as_ref().map(|s| s.as_str())),
+        text(r.evaluation_status.as_ref().map(|s| s.as_str())),
+        text(r.submitted_status.as_ref().map(|s| s.as_str())),
+        r.run.as_str().to_owned(),
+        r.failures.join(FAILURE_SEPARATOR),
+        text(r.trust_product_sid.as_ref().map(|s| s.as_str())),
+        text(r.messaging_service_sid.as_ref().map(|s| s.as_str())),
+        text(r.brand_sid.as_ref().map(|s| s.as_str())),
+        text(r.brand_status.as_deref()),
+        text(r.campaign_sid.as_ref().map(|s| s.as_str())),
+        text(r.campaign_status.as_deref()),
+        text(r.trust_product_status.as_deref()),
+        text(r.shaken_stir_sid.as_ref().map(|s| s.as_str())),
+        text(r.shaken_stir_status.as_deref()),
+        text(r.cnam_sid.as_ref().map(|s| s.as_str())),
+        text(r.cnam_status.as_deref()),
+        r.updated.join(UPDATED_SEPARATOR),
+    ]
+}
+
 /// The report as CSV text.
 pub fn to_csv(report: &Report) -> io::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(CSV_COLUMNS)?;
     for r in &report.rows {
-        w.write_record([
-            r.row.to_string().as_str(),
-            r.result.as_str(),
-            r.bundle_sid.as_ref().map_or("", |s| s.as_str()),
-            r.evaluation_status.as_ref().map_or("", |s| s.as_str()),
-            r.submitted_status.as_ref().map_or("", |s| s.as_str()),
-            r.run.as_str(),
-            r.failures.join(FAILURE_SEPARATOR).as_str(),
-            r.trust_product_sid.as_ref().map_or("", |s| s.as_str()),
-            r.messaging_service_sid.as_ref().map_or("", |s| s.as_str()),
-            r.brand_sid.as_ref().map_or("", |s| s.as_str()),
-            r.brand_status.as_deref().unwrap_or_default(),
-            r.campaign_sid.as_ref().map_or("", |s| s.as_str()),
-            r.campaign_status.as_deref().unwrap_or_default(),
-            r.trust_product_status.as_deref().unwrap_or_default(),
-            r.shaken_stir_sid.as_ref().map_or("", |s| s.as_str()),
-            r.shaken_stir_status.as_deref().unwrap_or_default(),
-            r.cnam_sid.as_ref().map_or("", |s| s.as_str()),
-            r.cnam_status.as_deref().unwrap_or_default(),
-            r.updated.join(UPDATED_SEPARATOR).as_str(),
-        ])?;
+        w.write_record(cells(r))?;
     }
     w.into_inner().map_err(|e| e.into_error())
 }

@@ -8,8 +8,10 @@ mod support;
 
 mod a2p;
 mod crash;
+mod credentials;
 mod fix;
 mod onboard;
+mod output;
 mod profile;
 mod voice;
 mod workers;

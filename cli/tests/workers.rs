@@ -225,6 +225,34 @@ fn three_workers_killed_at_random_onboard_every_row_exactly_once() {
     let (_, report) = status(&emulator, &url, &key);
     assert_eq!(report["jobs"], ROWS);
 
+    // The same as CSV and TSV rows: one per CSV row, and the failed jobs (none).
+    let mut cmd = enqueue(&emulator, &csv, &url, &key);
+    cmd.args(["-o", "csv"]);
+    let (code, stdout, stderr) = output(cmd);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let mut reader = csv::Reader::from_reader(stdout.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap(),
+        vec!["row", "result", "job", "state", "problems"]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), ROWS as usize, "{stdout}");
+    assert!(
+        rows.iter()
+            .all(|r| &r[1] == "already queued" && &r[3] == "done"),
+        "{stdout}"
+    );
+    let mut cmd = emulator.command();
+    cmd.args(["status", "-o", "tsv", "--store", &url, "--store-key"])
+        .arg(&key);
+    let (code, stdout, stderr) = output(cmd);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert_eq!(stdout, "job\tcustomer\tattempts\tfailed_at\treason\n");
+    assert!(
+        stderr.contains(&format!("{ROWS} jobs: 0 queued")),
+        "{stderr}"
+    );
+
     // No personal data in anything the workers printed.
     let printed = std::fs::read_to_string(&log).unwrap();
     assert!(printed.contains(": done"), "{printed}");

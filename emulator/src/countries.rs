@@ -1,7 +1,9 @@
 //! ISO 3166-1 alpha-2 country codes, for the 2010 API's `format: iso-country-code` parameters.
 
-/// The 249 officially assigned ISO 3166-1 alpha-2 codes, sorted.
-pub(crate) const ISO_COUNTRIES: [&str; 249] = [
+/// The 249 officially assigned ISO 3166-1 alpha-2 codes, sorted: the `IsoCountry` values the emulator
+/// accepts. The emulator keeps its own copy (it shares no code with the client); the workspace's tests
+/// check that it agrees with the client's list.
+pub const ISO_COUNTRIES: [&str; 249] = [
     "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX",
     "AZ", //
     "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS",

@@ -11,6 +11,7 @@
 //! | 22215 | required attribute field missing (one `invalid` entry per missing field) |
 //! | 22216 | required supporting document missing |
 //! | 22217 | attribute value invalid (not a listed value, not a URL, not E.164, a PO box address...) |
+//! | 22218 | `phone_number` is a `+1` number outside the North American Numbering Plan; the field's `failure_reason` is Twilio's own "Phone number is invalid." |
 //! | 22219 | address missing, or `address_sids` names an address that does not exist in the account |
 //! | 22220 | emulator's choice: required supporting customer profile (primary; secondary for A2P) not assigned |
 //! | 22221 | emulator's choice: the assigned profile's status is not accepted (twilio-approved for the secondary profile's primary; for A2P, any but draft; for SHAKEN/STIR and CNAM, pending-review, in-review or twilio-approved), it is not an ISV/partner profile (the primary), or, for CNAM, its business registration is neither an EIN nor a DUNS number |
@@ -22,7 +23,10 @@
 //! (spaces around commas ignored) whose every item is a listed region. `website_url` is an http(s) URL or a
 //! bare host with a dot (the seed's own example sends `test.com`); `social_media_profile_urls` is optional,
 //! empty or a comma-separated list of such URLs. `email` has one `@`, a non-empty local part and a dotted
-//! domain. `phone_number` is E.164: `+`, then 7 to 15 digits, the first not 0. `address_sids` is one
+//! domain. `phone_number` is E.164: `+`, then 7 to 15 digits, the first not 0 (else 22217); a number of
+//! country code 1 must also be a North American number (else 22218): exactly 10 digits after `+1`
+//! (area code, exchange, line), an area code and an exchange that start with 2 to 9, an area code that is
+//! not an N11 service code (211 ... 911) and has no 9 as its second digit. `address_sids` is one
 //! `AD` SID, several separated by commas, or a JSON array of them; each must exist in the account and
 //! neither its street nor street_secondary may be a PO box ("PO Box", "P.O. Box", "P O Box", "POBox",
 //! "Post Office Box", any case, spacing and dots).
@@ -59,6 +63,10 @@ pub(crate) const CODE_FIELD_MISSING: u32 = 22215;
 pub(crate) const CODE_DOCUMENT_MISSING: u32 = 22216;
 /// Field value invalid or mismatched.
 pub(crate) const CODE_FIELD_INVALID: u32 = 22217;
+/// Phone number invalid: a `+1` number outside the North American Numbering Plan.
+pub(crate) const CODE_PHONE_INVALID: u32 = 22218;
+/// Twilio's `failure_reason` of a 22218 field, word for word (as its evaluations answer it).
+pub(crate) const PHONE_INVALID_REASON: &str = "Phone number is invalid.";
 /// Address missing or unknown.
 pub(crate) const CODE_ADDRESS: u32 = 22219;
 /// Emulator's choice: supporting (primary) customer profile not assigned.
@@ -364,7 +372,15 @@ fn article(name: &str) -> &'static str {
 enum Check {
     Valid,
     Missing,
-    Invalid { code: u32, detail: String },
+    Invalid {
+        code: u32,
+        detail: String,
+    },
+    /// Refused with Twilio's own words as the field's whole `failure_reason`.
+    Refused {
+        code: u32,
+        reason: &'static str,
+    },
 }
 
 fn invalid(detail: impl Into<String>) -> Check {
@@ -478,9 +494,13 @@ fn check_field(state: &State, attributes: &Map<String, Value>, field: &str) -> C
             )),
         },
         Rule::E164 => match e164_problem(value) {
+            None if outside_north_american_plan(value) => Check::Refused {
+                code: CODE_PHONE_INVALID,
+                reason: PHONE_INVALID_REASON,
+            },
             None => Check::Valid,
             Some(problem) => invalid(format!(
-                "expected an E.164 number like +11234567890, received a value that {problem}"
+                "expected an E.164 number like +14155550102, received a value that {problem}"
             )),
         },
         Rule::CnamDisplayName => match cnam_problem(value) {
@@ -669,6 +689,22 @@ pub(crate) fn e164_problem(value: &str) -> Option<String> {
     None
 }
 
+/// Whether an E.164 number of country code 1 breaks the North American Numbering Plan (NPA-NXX-XXXX):
+/// not 10 digits after `+1`, an area code (NPA) or exchange (NXX) starting with 0 or 1, an N11 area code
+/// (a service code such as 911) or one with 9 as its middle digit (kept for expanding the plan). Numbers of
+/// other country codes are not concerned.
+pub(crate) fn outside_north_american_plan(value: &str) -> bool {
+    let Some(national) = value.strip_prefix("+1") else {
+        return false;
+    };
+    let digits: Vec<u8> = national.bytes().map(|b| b.wrapping_sub(b'0')).collect();
+    if digits.len() != 10 || digits.iter().any(|d| *d > 9) {
+        return true;
+    }
+    let (npa, nxx) = (&digits[0..3], &digits[3..6]);
+    npa[0] < 2 || npa[1..] == [1, 1] || npa[1] == 9 || nxx[0] < 2
+}
+
 /// Whether a street line is a PO box: the word sequences PO BOX, P O BOX, POBOX or POST OFFICE BOX, in any
 /// case, with any spacing, dots, dashes or commas between the parts. "Polo Box Ave" and "Boxwood Rd" pass.
 pub(crate) fn is_po_box(line: &str) -> bool {
@@ -775,6 +811,7 @@ fn field_result(
             ),
             *code,
         ),
+        Check::Refused { code, reason } => ((*reason).to_owned(), *code),
     };
     (
         false,
@@ -1141,6 +1178,8 @@ mod tests {
 
     #[test]
     fn e164_and_email_problems_are_described() {
+        assert!(e164_problem("+14155550102").is_none());
+        // E.164-shaped: the North American rule (22218) is checked apart.
         assert!(e164_problem("+11234567890").is_none());
         assert_eq!(
             e164_problem("11234567890").unwrap(),
@@ -1157,6 +1196,33 @@ mod tests {
         assert_eq!(email_problem("rep1acme.com"), Some("no '@'"));
         assert_eq!(email_problem("a@b@c.com"), Some("more than one '@'"));
         assert!(email_problem("rep@acme").is_some());
+    }
+
+    #[test]
+    fn north_american_numbers_follow_the_plan() {
+        for ok in [
+            "+14155550102",
+            "+12025550123",
+            "+18005550100",
+            "+15555550001",
+            "+447700900123",
+            "+33612345678",
+        ] {
+            assert!(!outside_north_american_plan(ok), "{ok}");
+        }
+        for bad in [
+            "+11234567890",  // area code starting with 1
+            "+10234567890",  // area code starting with 0
+            "+14151234567",  // exchange starting with 1
+            "+14150234567",  // exchange starting with 0
+            "+14115550102",  // N11 area code
+            "+19115550102",  // N11 area code
+            "+12955550102",  // 9 as the area code's middle digit
+            "+1415555010",   // 9 digits
+            "+141555501023", // 11 digits
+        ] {
+            assert!(outside_north_american_plan(bad), "{bad}");
+        }
     }
 
     #[test]

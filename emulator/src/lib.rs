@@ -48,7 +48,8 @@
 //!
 //! `POST .../Evaluations` evaluates the assigned objects against a policy; one result per requirement,
 //! shaped like the seed's example; `compliant` iff all pass. Codes 22214 (end user missing), 22215
-//! (field missing, one entry per field), 22216 (document missing), 22217 (value invalid, PO box), 22219
+//! (field missing, one entry per field), 22216 (document missing), 22217 (value invalid, PO box), 22218
+//! (a `+1` phone number outside the North American Numbering Plan: "Phone number is invalid."), 22219
 //! (address missing or unknown), and the emulator's own 22220 (supporting customer profile not assigned)
 //! and 22221 (supporting profile in a status the policy does not accept, or not an ISV/partner
 //! profile). The Secondary Customer Profile policy models the seed's prerequisite as a
@@ -270,6 +271,8 @@ use tokio::task::{JoinHandle, JoinSet};
 mod auth;
 mod callbacks;
 mod catalog;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod config;
 mod countries;
 mod evaluation;
@@ -286,6 +289,7 @@ pub use config::{
     ApiKey, Decision, EmulatorConfig, RequirementRejection, DEFAULT_ACCOUNT_SID,
     DEFAULT_AUTH_TOKEN, DEFAULT_MAX_BRAND_RESUBMISSIONS, DEFAULT_PHONE_NUMBERS,
 };
+pub use countries::ISO_COUNTRIES;
 pub use faults::{FaultKind, FaultRule, Faults, MAX_CALLBACK_RETRIES, MAX_LATENCY_MS};
 pub use lifecycle::{
     DecideError, BRAND_REJECTION_CODE, CAMPAIGN_REJECTION_CODE, MANUAL_REJECTION_CODE,

@@ -318,6 +318,87 @@ async fn invalid_values_are_reported_without_echoing_pii() {
     emulator.shutdown().await;
 }
 
+/// Updates the first representative's attributes with `phone` as its phone number.
+async fn set_phone(api: &Api, end_user: &str, phone: &str) {
+    let mut rep = common::representative(1);
+    rep["phone_number"] = json!(phone);
+    let attributes = rep.to_string();
+    let reply = api
+        .post(
+            &format!("/v1/EndUsers/{end_user}"),
+            &[("Attributes", &attributes)],
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.json);
+}
+
+#[tokio::test]
+async fn a_number_outside_the_north_american_plan_is_22218() {
+    let emulator = start(EmulatorConfig::default()).await.unwrap();
+    let api = Api::new(&emulator);
+    let flow = create_parts(&api, "555 AnyStreet", None).await;
+    assign_all(&api, &flow, emulator.primary_profile_sid()).await;
+    let rep_1 = flow.representative_1.as_str();
+
+    // E.164-shaped, but the area code starts with 1: Twilio's 22218, with its own words.
+    set_phone(&api, rep_1, "+11234567890").await;
+    let evaluation = evaluate(&api, &flow.profile).await;
+    assert_eq!(evaluation["status"], "noncompliant");
+    let rep = requirement(&evaluation, "authorized_representative_1");
+    assert_eq!(rep["passed"], false);
+    assert_eq!(rep["error_code"], 22218);
+    assert_eq!(fields_of(&rep["invalid"]), ["phone_number"]);
+    let phone = invalid_field(rep, "phone_number");
+    assert_eq!(phone["error_code"], 22218);
+    assert_eq!(phone["friendly_name"], "Phone Number");
+    assert_eq!(phone["failure_reason"], "Phone number is invalid.");
+    assert!(!evaluation.to_string().contains("1234567890"));
+    // Every other requirement passes: only the number is wrong.
+    for result in evaluation["results"].as_array().unwrap() {
+        if result["requirement_name"] != "authorized_representative_1" {
+            assert_eq!(result["passed"], true, "{result}");
+        }
+    }
+    // A submission is rejected with the code and the field.
+    let path = format!("/v1/CustomerProfiles/{}", flow.profile);
+    api.post(&path, &[("Status", "pending-review")]).await;
+    let rejected = api.get(&path).await;
+    assert_eq!(rejected.json["status"], "twilio-rejected");
+    let errors = rejected.json["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["code"], 22218);
+    assert_eq!(errors[0]["requirement_name"], "authorized_representative_1");
+    assert_eq!(errors[0]["fields"], json!(["phone_number"]));
+
+    // The other rules of the plan: an N11 area code, an exchange starting with 0, 9 digits.
+    for bad in ["+19115550102", "+14150555010", "+1415555010"] {
+        set_phone(&api, rep_1, bad).await;
+        let evaluation = evaluate(&api, &flow.profile).await;
+        let rep = requirement(&evaluation, "authorized_representative_1");
+        assert_eq!(
+            invalid_field(rep, "phone_number")["error_code"],
+            22218,
+            "{bad}"
+        );
+    }
+    // A number that is not E.164 at all stays 22217.
+    set_phone(&api, rep_1, "+1 415 555 0102").await;
+    let evaluation = evaluate(&api, &flow.profile).await;
+    let rep = requirement(&evaluation, "authorized_representative_1");
+    assert_eq!(invalid_field(rep, "phone_number")["error_code"], 22217);
+
+    // A valid North American number, and a number of another country, pass.
+    for good in ["+14155550102", "+447700900123"] {
+        set_phone(&api, rep_1, good).await;
+        let evaluation = evaluate(&api, &flow.profile).await;
+        assert_eq!(evaluation["status"], "compliant", "{good}: {evaluation}");
+        let rep = requirement(&evaluation, "authorized_representative_1");
+        assert_eq!(rep["error_code"], Value::Null);
+        assert!(fields_of(&rep["valid"]).contains(&"phone_number"));
+    }
+    emulator.shutdown().await;
+}
+
 /// What the test's callback server received: the signature header and the decoded form.
 type Received = (String, Vec<(String, String)>);
 

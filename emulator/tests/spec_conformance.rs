@@ -865,7 +865,7 @@ fn representative(n: u8) -> String {
     json!({
         "job_position": "CEO",
         "last_name": "acme",
-        "phone_number": "+11234567890",
+        "phone_number": "+14155550102",
         "first_name": format!("rep{n}"),
         "email": format!("rep{n}@acme.example.com"),
         "business_title": "ceo",

@@ -4,6 +4,7 @@ use std::fmt;
 
 use base64::Engine as _;
 use reqwest::header::HeaderValue;
+use secrecy::zeroize::Zeroizing;
 
 use crate::error::Error;
 use crate::secret::Secret;
@@ -20,7 +21,8 @@ enum Kind {
 /// - [`Credentials::api_key`]: username = the API key SID (`SK...`), password = its secret; the
 ///   account SID still says which account the requests act on (`{AccountSid}` of 2010 paths).
 ///
-/// `Debug` shows the account SID and the key SID only.
+/// `Debug` shows the account SID and the key SID only. The token or secret is held as a
+/// [`Secret`]: each copy wiped from memory when it is dropped, never compared.
 ///
 /// ```
 /// use trusthub_runtime::Credentials;
@@ -109,10 +111,14 @@ impl Credentials {
     }
 
     /// `Basic base64(username:password)`, marked sensitive so that HTTP libraries do not print it.
+    /// The intermediate strings are wiped; the header value itself is held by the HTTP library's
+    /// types, which do not wipe their memory (the transport builds it once).
     pub(crate) fn authorization(&self) -> Result<HeaderValue, Error> {
-        let raw = format!("{}:{}", self.username(), self.password().expose());
-        let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
-        let mut value = HeaderValue::from_str(&format!("Basic {encoded}"))
+        let raw = Zeroizing::new(format!("{}:{}", self.username(), self.password().expose()));
+        let mut header = Zeroizing::new(String::with_capacity(6 + raw.len().div_ceil(3) * 4));
+        header.push_str("Basic ");
+        base64::engine::general_purpose::STANDARD.encode_string(raw.as_bytes(), &mut header);
+        let mut value = HeaderValue::from_str(&header)
             .map_err(|_| Error::config("credentials cannot form a header".to_owned()))?;
         value.set_sensitive(true);
         Ok(value)

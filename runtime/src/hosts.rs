@@ -6,7 +6,7 @@
 //! one. Unlike twilio-python, the runtime does not read `TWILIO_EDGE` / `TWILIO_REGION` from the
 //! environment itself: the caller (the facade's `from_env`) passes them in.
 
-use std::net::IpAddr;
+use url::{Host, Url};
 
 use crate::error::Error;
 
@@ -66,6 +66,15 @@ impl Hosts {
         self.override_base.is_some()
     }
 
+    /// `true` when a base URL override is set and names this machine (`127.0.0.0/8`, `::1`,
+    /// `localhost`): the transport sends its requests there directly, never through a proxy.
+    pub(crate) fn override_is_loopback(&self) -> bool {
+        self.override_base
+            .as_ref()
+            .and_then(|base| Url::parse(&base.origin).ok())
+            .is_some_and(|url| is_loopback(&url))
+    }
+
     /// The base (`scheme://host[:port][/prefix]`, no trailing slash) to which an operation whose
     /// spec server is `base_url` is sent; the operation path is appended to it.
     pub fn resolve(&self, base_url: &str) -> String {
@@ -77,25 +86,29 @@ impl Hosts {
         if let Some(base) = &self.override_base {
             return base.clone();
         }
-        let (scheme, rest) = base_url.split_once("://").unwrap_or(("https", base_url));
-        let (authority, path) = match rest.find('/') {
-            Some(i) => rest.split_at(i),
-            None => (rest, ""),
+        // The spec's servers are absolute URLs; one that is not is kept as it is, and the URL it
+        // forms with a path is refused as invalid when the request is sent.
+        let Ok(url) = Url::parse(base_url) else {
+            return Base {
+                origin: base_url.trim_end_matches('/').to_owned(),
+                prefix: String::new(),
+            };
         };
-        let (host, port) = split_port(authority);
-        let host = self.rewrite_host(host);
+        let host = match url.host() {
+            Some(Host::Domain(domain)) => self.rewrite_host(domain),
+            // IP literals (IPv6 in brackets) are not Twilio host names: never rewritten.
+            Some(host) => host.to_string(),
+            None => String::new(),
+        };
         Base {
-            origin: format!("{scheme}://{host}{port}"),
-            prefix: path.trim_end_matches('/').to_owned(),
+            origin: origin(url.scheme(), &host, url.port()),
+            prefix: url.path().trim_end_matches('/').to_owned(),
         }
     }
 
-    /// twilio-python's `get_hostname`, on the host only.
+    /// twilio-python's `get_hostname`, on a domain name.
     fn rewrite_host(&self, host: &str) -> String {
         if self.edge.is_none() && self.region.is_none() {
-            return host.to_owned();
-        }
-        if host.starts_with('[') || host.parse::<IpAddr>().is_ok() {
             return host.to_owned();
         }
         let pieces: Vec<&str> = host.split('.').collect();
@@ -125,17 +138,12 @@ impl Hosts {
     }
 }
 
-/// `host:port` -> (`host`, `:port`); IPv6 literals keep their brackets.
-fn split_port(authority: &str) -> (&str, &str) {
-    if authority.starts_with('[') {
-        return match authority.find(']') {
-            Some(end) => authority.split_at(end + 1),
-            None => (authority, ""),
-        };
-    }
-    match authority.rfind(':') {
-        Some(i) => authority.split_at(i),
-        None => (authority, ""),
+/// `scheme://host[:port]`; `host` as the URL parser serialises it (IPv6 in brackets, an
+/// international domain name in its ASCII form); `port` is `None` for the scheme's default.
+fn origin(scheme: &str, host: &str, port: Option<u16>) -> String {
+    match port {
+        Some(port) => format!("{scheme}://{host}:{port}"),
+        None => format!("{scheme}://{host}"),
     }
 }
 
@@ -157,7 +165,7 @@ fn check_label(what: &str, value: &str) -> Result<String, Error> {
 }
 
 fn parse_override(value: &str) -> Result<Base, Error> {
-    let url = reqwest::Url::parse(value).map_err(|e| {
+    let url = Url::parse(value).map_err(|e| {
         Error::config(format!(
             "base_url_override is not an absolute URL ({e}); give one like http://127.0.0.1:4010"
         ))
@@ -181,9 +189,8 @@ fn parse_override(value: &str) -> Result<Base, Error> {
                 .to_owned(),
         ));
     }
-    let host = url.host_str().ok_or_else(|| {
-        Error::config("base_url_override has no host; give scheme://host[:port]".to_owned())
-    })?;
+    // An http(s) URL always has a host: the parser refuses an empty one.
+    let host = url.host().map(|h| h.to_string()).unwrap_or_default();
     if scheme == "http" && !is_loopback(&url) {
         return Err(Error::config(format!(
             "base_url_override http://{host} refused: plain http:// is only allowed to a loopback \
@@ -191,21 +198,21 @@ fn parse_override(value: &str) -> Result<Base, Error> {
              clear text; use https://"
         )));
     }
-    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
     Ok(Base {
-        origin: format!("{scheme}://{host}{port}"),
+        origin: origin(scheme, &host, url.port()),
         prefix: url.path().trim_end_matches('/').to_owned(),
     })
 }
 
-fn is_loopback(url: &reqwest::Url) -> bool {
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    match bare.parse::<IpAddr>() {
-        Ok(ip) => ip.is_loopback(),
-        Err(_) => host.eq_ignore_ascii_case("localhost"),
+/// `127.0.0.0/8`, `::1` (also as an IPv4-mapped `::ffff:127.x.y.z`) or `localhost`.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|ip| ip.is_loopback())
+        }
+        Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        None => false,
     }
 }
 
@@ -300,6 +307,58 @@ mod tests {
     }
 
     #[test]
+    fn overrides_with_ipv6_literals_ports_and_international_names() {
+        let base = |url: &str| {
+            Hosts::new(Some(url), None, None)
+                .unwrap()
+                .base("https://api.twilio.com")
+        };
+        let ipv6 = base("http://[::1]:8080/x");
+        assert_eq!(ipv6.origin, "http://[::1]:8080");
+        assert_eq!(ipv6.prefix, "/x");
+        // IPv4-mapped loopback is loopback too; the parser writes it in its canonical form.
+        assert_eq!(
+            base("http://[::ffff:127.0.0.1]:4010").origin,
+            "http://[::ffff:7f00:1]:4010"
+        );
+        // An international domain name goes out in its ASCII (punycode) form.
+        let idn = base("https://bücher.example:8443/v/");
+        assert_eq!(idn.origin, "https://xn--bcher-kva.example:8443");
+        assert_eq!(idn.prefix, "/v");
+        // The scheme's default port is dropped; any other is kept.
+        assert_eq!(
+            base("https://mock.example.com:443").origin,
+            "https://mock.example.com"
+        );
+        assert_eq!(base("http://localhost:80/").origin, "http://localhost");
+        assert_eq!(
+            base("https://mock.example.com:4443").origin,
+            "https://mock.example.com:4443"
+        );
+        assert!(Hosts::new(Some("http://[::1]:8080/x"), None, None)
+            .unwrap()
+            .override_is_loopback());
+        assert!(!Hosts::new(Some("https://[2001:db8::1]:8443"), None, None)
+            .unwrap()
+            .override_is_loopback());
+        assert!(!Hosts::new(None, None, None).unwrap().override_is_loopback());
+    }
+
+    #[test]
+    fn spec_hosts_that_are_ip_literals_or_carry_ports_are_not_rewritten() {
+        let hosts = Hosts::new(None, Some("sydney"), None).unwrap();
+        assert_eq!(
+            hosts.resolve("https://[::1]:8443/p"),
+            "https://[::1]:8443/p"
+        );
+        assert_eq!(hosts.resolve("https://10.1.2.3"), "https://10.1.2.3");
+        assert_eq!(
+            hosts.resolve("https://trusthub.twilio.com:8443"),
+            "https://trusthub.sydney.us1.twilio.com:8443"
+        );
+    }
+
+    #[test]
     fn bad_overrides_are_config_errors() {
         for url in [
             "http://10.0.0.5:4010",
@@ -309,6 +368,12 @@ mod tests {
             "not a url",
             "https://user:pw@example.com",
             "https://example.com/?q=1",
+            "http://[::2]:8080/x",
+            "http://[::1:8080/x",
+            "http://127.0.0.1:65536",
+            "https://bad_host name.example",
+            "ws://127.0.0.1:4010",
+            "file:///tmp/socket",
         ] {
             match Hosts::new(Some(url), None, None) {
                 Err(error) if error.kind() == ErrorKind::Config => {

@@ -113,9 +113,15 @@ pub fn retry_reason(method: HttpMethod, error: &Error) -> Option<&'static str> {
     }
 }
 
-/// Parses a `Retry-After` value: delay seconds (`"120"`) or an HTTP-date
-/// (`"Sun, 06 Nov 1994 08:49:37 GMT"`, relative to `now`; a date in the past is zero).
-/// `None` when the value is neither.
+/// Parses a `Retry-After` value (RFC 9110, section 10.2.3): delay seconds (`"120"`) or an
+/// HTTP-date in any of its three forms, relative to `now`: the preferred IMF-fixdate
+/// (`"Sun, 06 Nov 1994 08:49:37 GMT"`) and the obsolete RFC 850 (`"Sunday, 06-Nov-94 08:49:37
+/// GMT"`) and asctime (`"Sun Nov  6 08:49:37 1994"`) forms that recipients must still accept.
+/// A date in the past is zero. `None` when the value is none of these (a date whose weekday does
+/// not match the day, a negative or fractional number, a date before 1970).
+///
+/// Seconds too many for a `u64` saturate; whatever the delay, the transport starts no retry that
+/// would end after [`RetryPolicy::max_elapsed`].
 ///
 /// ```
 /// use std::time::Duration;
@@ -125,6 +131,7 @@ pub fn retry_reason(method: HttpMethod, error: &Error) -> Option<&'static str> {
 /// let now = datetime!(2024-01-01 00:00:00 UTC);
 /// assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
 /// assert_eq!(parse_retry_after("Mon, 01 Jan 2024 00:00:05 GMT", now), Some(Duration::from_secs(5)));
+/// assert_eq!(parse_retry_after("Mon Jan  1 00:00:07 2024", now), Some(Duration::from_secs(7)));
 /// assert_eq!(parse_retry_after("soon", now), None);
 /// ```
 pub fn parse_retry_after(value: &str, now: time::OffsetDateTime) -> Option<Duration> {
@@ -132,12 +139,8 @@ pub fn parse_retry_after(value: &str, now: time::OffsetDateTime) -> Option<Durat
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         return Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)));
     }
-    let format = time::macros::format_description!(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-    );
-    let at = time::PrimitiveDateTime::parse(value, format)
-        .ok()?
-        .assume_utc();
+    // httpdate accepts the years 1970 to 9999, all within `OffsetDateTime`'s range.
+    let at = time::OffsetDateTime::from(httpdate::parse_http_date(value).ok()?);
     let delta = at - now;
     Some(if delta.is_negative() {
         Duration::ZERO
@@ -278,6 +281,10 @@ mod tests {
             Some(Duration::from_secs(120))
         );
         assert_eq!(
+            parse_retry_after("99999999999999999999999", now),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(
             parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
             Some(Duration::from_secs(30))
         );
@@ -289,5 +296,66 @@ mod tests {
         assert_eq!(parse_retry_after("1.5", now), None);
         assert_eq!(parse_retry_after("", now), None);
         assert_eq!(parse_retry_after("tomorrow", now), None);
+    }
+
+    /// RFC 9110's example instant in its three forms, from a minute before it.
+    #[test]
+    fn retry_after_takes_every_http_date_form() {
+        let now = datetime!(1994-11-06 08:48:37 UTC);
+        for form in [
+            "Sun, 06 Nov 1994 08:49:37 GMT",  // IMF-fixdate
+            "Sunday, 06-Nov-94 08:49:37 GMT", // obsolete RFC 850
+            "Sun Nov  6 08:49:37 1994",       // obsolete asctime
+        ] {
+            assert_eq!(
+                parse_retry_after(form, now),
+                Some(Duration::from_secs(60)),
+                "{form}"
+            );
+            assert_eq!(
+                parse_retry_after(&format!("  {form} "), now),
+                Some(Duration::from_secs(60)),
+                "{form} with spaces around"
+            );
+        }
+    }
+
+    #[test]
+    fn a_retry_after_date_in_the_past_is_zero_in_every_form() {
+        let now = datetime!(2024-05-01 12:00:00 UTC);
+        for form in [
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+            "Wed, 01 May 2024 11:59:59 GMT",
+        ] {
+            assert_eq!(parse_retry_after(form, now), Some(Duration::ZERO), "{form}");
+        }
+        // The very instant: no wait either.
+        assert_eq!(
+            parse_retry_after("Wed, 01 May 2024 12:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+    }
+
+    #[test]
+    fn garbage_retry_after_values_are_refused() {
+        let now = datetime!(2024-05-01 12:00:00 UTC);
+        for garbage in [
+            "soon",
+            "12 seconds",
+            "+5",
+            "0x10",
+            "Wed, 01 May 2024 12:00:60 GMT",  // no 60th second
+            "Thu, 01 May 2024 12:00:00 GMT",  // the weekday does not match
+            "Wed, 01 May 2024 12:00:00 UTC",  // only GMT is an HTTP-date
+            "Wed, 1 May 2024 12:00:00 GMT",   // two-digit day
+            "2024-05-01T12:00:05Z",           // ISO 8601 is not an HTTP-date
+            "Thu, 01 Jan 1970 00:00:00 GMTx", // trailing text
+            "Wed, 31 Dec 1969 23:59:59 GMT",  // before 1970
+            "\u{1b}[2J",
+        ] {
+            assert_eq!(parse_retry_after(garbage, now), None, "{garbage:?}");
+        }
     }
 }

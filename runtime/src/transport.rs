@@ -6,7 +6,14 @@
 //! - **Environment proxies are ignored by default** (`HTTP_PROXY`, `HTTPS_PROXY`, which reqwest
 //!   would otherwise read): a variable set for other tools must not silently reroute requests
 //!   carrying credentials, nor capture the loopback traffic of a local emulator. Opt in with
-//!   [`TransportBuilder::env_proxy`].
+//!   [`TransportBuilder::env_proxy`], or name the proxy with [`TransportBuilder::proxy`].
+//!   Precedence: a loopback base URL override is never proxied; else an explicit proxy; else,
+//!   with `env_proxy(true)`, the environment's; else none. The proxy's URL (its user info may
+//!   hold a password) is never shown.
+//! - **TLS**: rustls with Mozilla's roots by default; the crate's features choose rustls with
+//!   the platform's roots (`native-roots`) or the platform's TLS library (`native-tls`). When
+//!   several are on, native-tls wins; with rustls, every enabled root set is trusted. Plain
+//!   `http://` goes to loopback hosts only.
 //! - **Next-page links are re-based**: only their path and query are used, sent to the host
 //!   configured for the operation; a host named in a response never receives credentials.
 //! - **Timeouts are per attempt** and cover connecting, sending and reading the whole body.
@@ -25,6 +32,7 @@ use bytes::{Bytes, BytesMut};
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use tracing::field::Empty;
 use tracing::{debug, Instrument};
+use url::Url;
 
 use crate::credentials::Credentials;
 use crate::error::{ApiError, Error, ErrorKind};
@@ -32,6 +40,7 @@ use crate::hosts::Hosts;
 use crate::operation::{HttpMethod, Operation, Request};
 use crate::response::Response;
 use crate::retry::{retry_reason, RetryPolicy};
+use crate::secret::Secret;
 use crate::user_agent::{user_agent, DEFAULT_PRODUCT, DEFAULT_VERSION};
 
 /// Default connect timeout.
@@ -75,6 +84,8 @@ struct Inner {
     connect_timeout: Duration,
     user_agent: String,
     max_response_bytes: usize,
+    /// How requests reach their host, for `Debug`.
+    proxy: &'static str,
 }
 
 impl fmt::Debug for Transport {
@@ -88,6 +99,8 @@ impl fmt::Debug for Transport {
             .field("connect_timeout", &inner.connect_timeout)
             .field("user_agent", &inner.user_agent)
             .field("max_response_bytes", &inner.max_response_bytes)
+            .field("proxy", &inner.proxy)
+            .field("tls", &tls::BACKEND)
             .finish()
     }
 }
@@ -187,12 +200,14 @@ impl Transport {
         url: &str,
         body: Option<Bytes>,
     ) -> Result<Response, Error> {
-        let url = reqwest::Url::parse(url).map_err(|_| {
+        let url = Url::parse(url).map_err(|_| {
             Error::config(format!(
                 "{}: the base URL and the path do not form a valid URL",
                 operation.id
             ))
         })?;
+        tls::check_scheme(&url)
+            .map_err(|problem| Error::config(format!("{}: {problem}", operation.id)))?;
         let span = tracing::info_span!(
             "trusthub.request",
             operation = operation.id,
@@ -216,7 +231,7 @@ impl Transport {
         &self,
         operation: &'static Operation,
         method: HttpMethod,
-        url: &reqwest::Url,
+        url: &Url,
         body: Option<&Bytes>,
         span: &tracing::Span,
     ) -> Result<Response, Error> {
@@ -297,7 +312,7 @@ impl Transport {
         &self,
         operation: &'static Operation,
         method: HttpMethod,
-        url: &reqwest::Url,
+        url: &Url,
         body: Option<&Bytes>,
     ) -> Result<Response, Error> {
         let inner = &self.0;
@@ -414,37 +429,37 @@ fn outcome(error: &Error) -> String {
 }
 
 /// The path and query of a next-page link (absolute `http(s)://host/path?query`, scheme-relative
-/// `//host/path`, or `/path?query`), without its fragment. The error says what is wrong without
-/// echoing the link.
+/// `//host/path`, or `/path?query`), without its fragment, as the URL parser normalises them
+/// (dot segments resolved, characters outside the URL's set percent-encoded). The error says
+/// what is wrong without echoing the link.
 fn next_page_path(next: &str) -> Result<String, &'static str> {
     let next = next.trim();
+    // The parser would drop tabs and newlines and encode spaces: a link carrying them is broken
+    // (or hostile), not something to repair.
     if next.bytes().any(|b| b.is_ascii_control() || b == b' ') {
         return Err("the link contains spaces or control characters");
     }
-    let after_authority = |rest: &str| -> String {
-        match rest.find(['/', '?', '#']) {
-            Some(i) => rest[i..].to_owned(),
-            None => String::new(),
-        }
-    };
-    let path = if let Some(i) = next.find("://") {
-        let scheme = &next[..i];
-        if !scheme.eq_ignore_ascii_case("https") && !scheme.eq_ignore_ascii_case("http") {
-            return Err("the link is neither an http(s) URL nor a path");
-        }
-        after_authority(&next[i + 3..])
-    } else if let Some(rest) = next.strip_prefix("//") {
-        after_authority(rest)
-    } else if next.starts_with('/') {
-        next.to_owned()
-    } else {
+    // Only the scheme and authority of this base can be taken by a link; both are discarded.
+    static BASE: std::sync::OnceLock<Url> = std::sync::OnceLock::new();
+    let base = BASE.get_or_init(|| Url::parse("https://next-page.invalid/").expect("a valid URL"));
+    let has_scheme = next.split_once(':').is_some_and(|(scheme, _)| {
+        scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    });
+    if !has_scheme && !next.starts_with('/') {
         return Err("the link is neither an http(s) URL nor a path starting with '/'");
-    };
-    let path = path.split('#').next().unwrap_or("").to_owned();
-    Ok(if path.is_empty() || path.starts_with('?') {
-        format!("/{path}")
-    } else {
-        path
+    }
+    let url = base
+        .join(next)
+        .map_err(|_| "the link does not parse as a URL")?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("the link is neither an http(s) URL nor a path");
+    }
+    Ok(match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
     })
 }
 
@@ -463,6 +478,8 @@ pub struct TransportBuilder {
     extensions: Vec<String>,
     max_response_bytes: usize,
     env_proxy: bool,
+    /// The whole URL is secret: its user info may hold a password.
+    proxy: Option<Secret>,
 }
 
 impl Default for TransportBuilder {
@@ -480,6 +497,7 @@ impl Default for TransportBuilder {
             extensions: Vec::new(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             env_proxy: false,
+            proxy: None,
         }
     }
 }
@@ -550,16 +568,32 @@ impl TransportBuilder {
     }
 
     /// Whether to use the proxies named by `HTTP_PROXY` / `HTTPS_PROXY` / `ALL_PROXY` (and
-    /// `NO_PROXY`). Default `false`: environment proxies are ignored (see the module docs).
+    /// `NO_PROXY`, lower-case spellings too), read when the transport is built. Default `false`:
+    /// environment proxies are ignored (see the module docs). Has no effect with
+    /// [`TransportBuilder::proxy`] or a loopback base URL override.
     pub fn env_proxy(mut self, enabled: bool) -> Self {
         self.env_proxy = enabled;
+        self
+    }
+
+    /// Sends every request through this proxy, `http://` or `https://`
+    /// (`http://[user:password@]host[:port]`): an `https://` request goes through a `CONNECT`
+    /// tunnel, so the proxy sees its host and port but neither its headers nor its body. User
+    /// info, percent-decoded, is sent to the proxy as Basic auth (`Proxy-Authorization`). The URL
+    /// is kept as a [`Secret`](crate::Secret): never in `Debug` output, errors or traces.
+    ///
+    /// Wins over [`TransportBuilder::env_proxy`] (the environment is then not read). A loopback
+    /// base URL override is never proxied: a proxy's loopback is not this machine's.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Some(Secret::new(url));
         self
     }
 
     /// Checks the settings and builds the client. An [`ErrorKind::Config`] error for: no credentials,
     /// malformed credentials, a base URL override that is not `http(s)`, plain `http://` to a
     /// host that is not loopback, a bad edge/region, zero `max_attempts`, zero timeouts or
-    /// body limit, a User-Agent part that is not visible ASCII.
+    /// body limit, a User-Agent part that is not visible ASCII, a proxy URL that is not an
+    /// `http(s)://host[:port]` URL.
     pub fn build(self) -> Result<Transport, Error> {
         let credentials = self.credentials.ok_or_else(|| {
             Error::config(
@@ -595,16 +629,32 @@ impl TransportBuilder {
             .map_err(|_| Error::config("the User-Agent is not a valid header value".to_owned()))?;
         let mut default_headers = HeaderMap::new();
         default_headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        let mut client = reqwest::Client::builder()
-            .use_rustls_tls()
+        let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .referer(false)
             .connect_timeout(self.connect_timeout)
             .user_agent(user_agent_value)
             .default_headers(default_headers);
-        if !self.env_proxy {
-            client = client.no_proxy();
-        }
+        let client = tls::select(client);
+        // Checked even when unused (a loopback base URL): a bad setting is reported, not kept.
+        let explicit = self.proxy.as_ref().map(proxy_from_url).transpose()?;
+        let proxy = if hosts.override_is_loopback() {
+            ProxyMode::Direct
+        } else if let Some(proxy) = explicit {
+            ProxyMode::Explicit(Box::new(proxy))
+        } else if self.env_proxy {
+            ProxyMode::Environment
+        } else {
+            ProxyMode::Direct
+        };
+        let proxy_label = proxy.label();
+        let client = match proxy {
+            // Without a proxy of its own, reqwest reads the environment when it builds.
+            ProxyMode::Environment => client,
+            ProxyMode::Direct => client.no_proxy(),
+            ProxyMode::Explicit(proxy) => client.no_proxy().proxy(*proxy),
+        };
+        // reqwest's messages here name a TLS or resolver failure, never a setting's value.
         let client = client
             .build()
             .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
@@ -618,7 +668,112 @@ impl TransportBuilder {
             connect_timeout: self.connect_timeout,
             user_agent,
             max_response_bytes: self.max_response_bytes,
+            proxy: proxy_label,
         })))
+    }
+}
+
+/// How requests reach their host.
+enum ProxyMode {
+    Direct,
+    Environment,
+    Explicit(Box<reqwest::Proxy>),
+}
+
+impl ProxyMode {
+    /// For `Debug`: which mode, never the proxy's URL.
+    fn label(&self) -> &'static str {
+        match self {
+            ProxyMode::Direct => "none",
+            ProxyMode::Environment => "from the environment",
+            ProxyMode::Explicit(_) => "explicit [redacted]",
+        }
+    }
+}
+
+/// A proxy for every request, its user info as Basic auth. Errors describe the URL's problem
+/// without repeating the URL (its user info may hold a password).
+fn proxy_from_url(url: &Secret) -> Result<reqwest::Proxy, Error> {
+    let parsed = Url::parse(url.expose()).map_err(|e| {
+        Error::config(format!(
+            "the proxy is not an absolute URL ({e}); give one like http://proxy.example.com:3128"
+        ))
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(Error::config(
+            "the proxy must be an http:// or https:// URL, such as http://proxy.example.com:3128"
+                .to_owned(),
+        ));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() || parsed.path() != "/" {
+        return Err(Error::config(
+            "the proxy URL must be scheme://[user:password@]host[:port], without a path, query \
+             or fragment"
+                .to_owned(),
+        ));
+    }
+    // reqwest (hyper-util) turns the URL's user info into `Proxy-Authorization: Basic`,
+    // percent-decoded and marked sensitive.
+    reqwest::Proxy::all(parsed).map_err(|_| {
+        Error::config(
+            "the proxy URL is not usable as a proxy; give scheme://host[:port]".to_owned(),
+        )
+    })
+}
+
+/// The TLS backend the crate's features select (see the crate's `Cargo.toml`): native-tls when
+/// its feature is on, else rustls when a rustls root feature (`webpki-roots`, `native-roots`)
+/// is; with none, `https://` requests are refused ([`tls::check_scheme`]).
+mod tls {
+    /// The backend, for `Debug`.
+    #[cfg(feature = "native-tls")]
+    pub(super) const BACKEND: &str = "native-tls";
+    #[cfg(all(
+        not(feature = "native-tls"),
+        any(feature = "webpki-roots", feature = "native-roots")
+    ))]
+    pub(super) const BACKEND: &str = match (
+        cfg!(feature = "webpki-roots"),
+        cfg!(feature = "native-roots"),
+    ) {
+        (true, true) => "rustls (webpki and platform roots)",
+        (false, true) => "rustls (platform roots)",
+        _ => "rustls (webpki roots)",
+    };
+    #[cfg(not(any(
+        feature = "native-tls",
+        feature = "webpki-roots",
+        feature = "native-roots"
+    )))]
+    pub(super) const BACKEND: &str = "none (http:// to loopback only)";
+
+    /// Sets the backend on `builder`.
+    pub(super) fn select(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+        #[cfg(feature = "native-tls")]
+        let builder = builder.use_native_tls();
+        #[cfg(all(
+            not(feature = "native-tls"),
+            any(feature = "webpki-roots", feature = "native-roots")
+        ))]
+        let builder = builder.use_rustls_tls();
+        builder
+    }
+
+    /// `Err` with what to do for an `https://` URL when the build has no TLS backend.
+    pub(super) fn check_scheme(url: &url::Url) -> Result<(), &'static str> {
+        let tls = cfg!(any(
+            feature = "native-tls",
+            feature = "webpki-roots",
+            feature = "native-roots"
+        ));
+        if tls || url.scheme() != "https" {
+            Ok(())
+        } else {
+            Err(
+                "this build has no TLS backend, so https:// cannot be used; enable one of \
+                 trusthub's features webpki-roots (the default), native-roots or native-tls",
+            )
+        }
     }
 }
 
@@ -651,6 +806,159 @@ mod tests {
         assert!(next_page_path("ftp://host/x").is_err());
         assert!(next_page_path("v1/Policies").is_err());
         assert!(next_page_path("/v1/Policies?a=b c").is_err());
+        assert!(next_page_path("/v1/Policies\t?a=b").is_err());
+    }
+
+    #[test]
+    fn next_page_links_with_ipv6_hosts_ports_and_international_names() {
+        // Whatever the host, only the path and query are kept.
+        assert_eq!(next_page_path("http://[::1]:8080/x").unwrap(), "/x");
+        assert_eq!(
+            next_page_path("https://[2001:db8::7]/v1/Policies?Page=2").unwrap(),
+            "/v1/Policies?Page=2"
+        );
+        assert_eq!(
+            next_page_path("https://trusthub.twilio.com:8443/v1/X?PageToken=PT2").unwrap(),
+            "/v1/X?PageToken=PT2"
+        );
+        assert_eq!(
+            next_page_path("https://bücher.example/v1/X?Page=1").unwrap(),
+            "/v1/X?Page=1"
+        );
+        // A path and query with characters outside the URL's set are sent percent-encoded;
+        // dot segments are resolved; a colon in the query is not a scheme.
+        assert_eq!(next_page_path("/v1/Ä?q=ü").unwrap(), "/v1/%C3%84?q=%C3%BC");
+        assert_eq!(next_page_path("/v1/a/../Policies").unwrap(), "/v1/Policies");
+        assert_eq!(next_page_path("/v1/X?t=a:b").unwrap(), "/v1/X?t=a:b");
+        // Broken authorities and other schemes are refused, and the error never repeats them.
+        for bad in [
+            "http://[::1/x",
+            "https://host:99999/x",
+            "mailto:someone@example.com",
+            "data:text/plain,x",
+        ] {
+            let error = next_page_path(bad).unwrap_err();
+            assert!(!error.contains(bad), "{error}");
+        }
+    }
+
+    #[test]
+    fn an_explicit_proxy_is_checked_and_never_shown() {
+        let creds = || Credentials::auth_token(AC, "token");
+        let transport = Transport::builder()
+            .credentials(creds())
+            .proxy("http://proxy-user:proxy-pa%40ss@proxy.example.com:3128")
+            .build()
+            .unwrap();
+        let debug = format!("{transport:?}");
+        assert!(debug.contains("proxy: \"explicit [redacted]\""), "{debug}");
+        assert!(
+            !debug.contains("proxy-pa") && !debug.contains("proxy.example"),
+            "{debug}"
+        );
+        let builder = Transport::builder()
+            .credentials(creds())
+            .proxy("http://u:proxy-secret@proxy.example.com:3128");
+        assert!(!format!("{builder:?}").contains("proxy-secret"));
+        for bad in [
+            "socks5://u:proxy-secret@corp-proxy.internal:1080",
+            "u:proxy-secret@corp-proxy.internal:3128",
+            "http://u:proxy-secret@corp-proxy.internal:3128/path",
+            "http://u:proxy-secret@corp-proxy.internal:3128/?x=1",
+            "http://u:proxy-secret@[::1:3128",
+            "http://u:proxy-secret@corp-proxy.internal:99999",
+        ] {
+            let error = Transport::builder()
+                .credentials(creds())
+                .proxy(bad)
+                .build()
+                .unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::Config, "{bad}");
+            let shown = format!("{error} {error:?}");
+            assert!(!shown.contains("proxy-secret"), "{bad}: {shown}");
+            assert!(!shown.contains("corp-proxy"), "{bad}: {shown}");
+        }
+    }
+
+    #[test]
+    fn proxies_apply_to_remote_hosts_only() {
+        let creds = || Credentials::auth_token(AC, "token");
+        let mode = |builder: TransportBuilder| builder.build().unwrap().0.proxy;
+        assert_eq!(mode(Transport::builder().credentials(creds())), "none");
+        assert_eq!(
+            mode(Transport::builder().credentials(creds()).env_proxy(true)),
+            "from the environment"
+        );
+        // The explicit proxy wins over the environment.
+        assert_eq!(
+            mode(
+                Transport::builder()
+                    .credentials(creds())
+                    .env_proxy(true)
+                    .proxy("http://127.0.0.1:3128")
+            ),
+            "explicit [redacted]"
+        );
+        // A loopback base URL is this machine: never through a proxy.
+        for base in [
+            "http://127.0.0.1:4010",
+            "http://[::1]:4010",
+            "http://localhost:4010",
+        ] {
+            assert_eq!(
+                mode(
+                    Transport::builder()
+                        .credentials(creds())
+                        .base_url_override(base)
+                        .env_proxy(true)
+                        .proxy("http://127.0.0.1:3128")
+                ),
+                "none",
+                "{base}"
+            );
+        }
+        // Unused there, a bad proxy is still refused.
+        let error = Transport::builder()
+            .credentials(creds())
+            .base_url_override("http://127.0.0.1:4010")
+            .proxy("ftp://127.0.0.1:21")
+            .build()
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Config);
+        assert_eq!(
+            mode(
+                Transport::builder()
+                    .credentials(creds())
+                    .base_url_override("https://mock.example.com")
+                    .proxy("http://127.0.0.1:3128")
+            ),
+            "explicit [redacted]"
+        );
+    }
+
+    #[test]
+    fn the_tls_backend_is_the_one_the_features_select() {
+        let transport = Transport::builder()
+            .credentials(Credentials::auth_token(AC, "token"))
+            .build()
+            .unwrap();
+        let debug = format!("{transport:?}");
+        let expected = if cfg!(feature = "native-tls") {
+            "tls: \"native-tls\""
+        } else if cfg!(feature = "webpki-roots") || cfg!(feature = "native-roots") {
+            "tls: \"rustls ("
+        } else {
+            "tls: \"none"
+        };
+        assert!(debug.contains(expected), "{debug}");
+        let https = Url::parse("https://trusthub.twilio.com/v1").unwrap();
+        let tls = cfg!(any(
+            feature = "native-tls",
+            feature = "webpki-roots",
+            feature = "native-roots"
+        ));
+        assert_eq!(tls::check_scheme(&https).is_ok(), tls);
+        assert!(tls::check_scheme(&Url::parse("http://127.0.0.1:1/").unwrap()).is_ok());
     }
 
     #[test]

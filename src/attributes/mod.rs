@@ -46,7 +46,7 @@ pub use messaging::{
 pub use representative::{AuthorizedRepresentative, JobPosition, RepresentativeSlot};
 pub(crate) use validation::join;
 pub use validation::{
-    e164_problem, email_problem, http_url_problem, is_po_box, ProblemKind, Validate,
+    e164_problem, email_problem, http_url_problem, is_po_box, nanp_problem, ProblemKind, Validate,
     ValidationError, ValidationErrors, ValidationReport, Warning, WarningKind, MAX_EMAIL_CHARS,
     MAX_TEXT_CHARS, MAX_URL_CHARS,
 };

@@ -103,7 +103,7 @@ impl RepresentativeSlot {
 ///     first_name: "rep1".into(),
 ///     last_name: "acme".into(),
 ///     email: "rep1@acme.com".into(),
-///     phone_number: "+11234567890".into(),
+///     phone_number: "+14155550102".into(),
 ///     business_title: "ceo".into(),
 ///     job_position: JobPosition::Ceo,
 /// };
@@ -120,7 +120,8 @@ pub struct AuthorizedRepresentative {
     pub last_name: String,
     /// Email address. PII.
     pub email: String,
-    /// Phone number in E.164 form, e.g. `+11234567890` (country code included). PII.
+    /// Phone number in E.164 form, e.g. `+14155550102` (country code included); a `+1` number
+    /// follows the North American Numbering Plan ([`nanp_problem`](super::nanp_problem)). PII.
     pub phone_number: String,
     /// Business title, free text (e.g. `"Head of Product Management"`).
     pub business_title: String,

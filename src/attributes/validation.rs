@@ -8,7 +8,8 @@
 //! [`Warning`].
 //!
 //! The individual checks are public so that forms can reuse them:
-//! [`http_url_problem`], [`email_problem`], [`e164_problem`], [`is_po_box`].
+//! [`http_url_problem`], [`email_problem`], [`e164_problem`] (with [`nanp_problem`], its rule
+//! for `+1` numbers), [`is_po_box`].
 
 use std::borrow::Cow;
 use std::fmt;
@@ -44,7 +45,8 @@ pub enum ProblemKind {
     Url,
     /// Not shaped like an email address.
     Email,
-    /// Not an E.164 phone number (`+` then 8 to 15 digits, the first not 0).
+    /// Not an E.164 phone number (`+` then 8 to 15 digits, the first not 0), or a `+1` number
+    /// outside the North American Numbering Plan ([`nanp_problem`]).
     PhoneNumber,
     /// A PO box where a physical street address is required.
     PoBox,
@@ -149,7 +151,7 @@ impl ValidationError {
         self.kind
     }
 
-    /// The expected form, e.g. `"an E.164 phone number such as +11234567890"`.
+    /// The expected form, e.g. `"an E.164 phone number such as +12015550123"`.
     pub fn expected(&self) -> &str {
         &self.expected
     }
@@ -396,7 +398,7 @@ impl std::error::Error for ValidationErrors {}
 ///     first_name: "Ada".into(),
 ///     last_name: "Lovelace".into(),
 ///     email: "ada.example.com".into(),
-///     phone_number: "+11234567890".into(),
+///     phone_number: "+14155550102".into(),
 ///     business_title: "CEO".into(),
 ///     job_position: JobPosition::Ceo,
 /// };
@@ -527,16 +529,17 @@ impl ValidationReport {
         }
     }
 
-    /// A required E.164 phone number.
+    /// A required E.164 phone number; a `+1` number must also follow the North American
+    /// Numbering Plan (see [`nanp_problem`]), and the expected form then says so.
     pub(crate) fn e164(&mut self, path: &str, field: &str, value: &str) {
-        if let Some(found) = e164_problem(value) {
-            self.error(
-                join(path, field),
-                ProblemKind::PhoneNumber,
-                EXPECTED_E164,
-                found,
-            );
-        }
+        let (expected, found) = match e164_shape_problem(value) {
+            Some(found) => (EXPECTED_E164, found),
+            None => match nanp_problem(value) {
+                Some(found) => (EXPECTED_NANP, found),
+                None => return,
+            },
+        };
+        self.error(join(path, field), ProblemKind::PhoneNumber, expected, found);
     }
 
     /// A street line that must not be a PO box.
@@ -696,7 +699,10 @@ pub(crate) fn join(path: &str, field: &str) -> String {
 pub(crate) const EXPECTED_URL: &str =
     "an http:// or https:// URL whose host contains a dot, such as https://www.example.com";
 pub(crate) const EXPECTED_E164: &str =
-    "an E.164 phone number: '+' then 8 to 15 digits, the first not 0, such as +11234567890";
+    "an E.164 phone number: '+' then 8 to 15 digits, the first not 0, such as +12015550123";
+pub(crate) const EXPECTED_NANP: &str = "a North American number (+1 then a 10-digit number \
+     whose area code and exchange start with 2-9, the area code neither an N11 service code \
+     such as 911 nor with 9 as its second digit), such as +12015550123";
 
 /// `"N characters"` (singular aware).
 fn char_count(value: &str) -> String {
@@ -719,13 +725,17 @@ fn blank_description(value: &str) -> String {
 
 /// Why `value` is not a website URL, described without repeating the value; `None` if it is
 /// one. A website is `http://` or `https://` followed by a host with a dot, or such a host with
-/// no scheme at all (the seed document's own example sends `test.com`).
+/// no scheme at all (the seed document's own example sends `test.com`). The URL is read as a
+/// browser reads it (the WHATWG URL standard): an international domain name is a domain name
+/// (`https://bücher.example`), an IPv4 address has its dots, a port is a number from 1 to
+/// 65535. An IPv6 literal (`http://[::1]:8080/`) is refused: it is not a domain name.
 ///
 /// ```
 /// use trusthub::attributes::http_url_problem;
 ///
 /// assert_eq!(http_url_problem("https://www.example.com/about"), None);
 /// assert_eq!(http_url_problem("test.com"), None);
+/// assert_eq!(http_url_problem("https://bücher.example:8443/"), None);
 /// assert_eq!(
 ///     http_url_problem("localhost").as_deref(),
 ///     Some("9 characters, a host without a '.'")
@@ -736,6 +746,7 @@ pub fn http_url_problem(value: &str) -> Option<String> {
     if value.trim().is_empty() {
         return Some(blank_description(value));
     }
+    // The URL parser drops tabs and newlines and trims spaces: refuse them before it does.
     if value.chars().any(char::is_whitespace) {
         return what("contains whitespace");
     }
@@ -744,39 +755,61 @@ pub fn http_url_problem(value: &str) -> Option<String> {
         .take(8)
         .collect::<String>()
         .to_ascii_lowercase();
-    let rest = if lower_head.starts_with("https://") {
-        &value[8..]
+    let (url, after_scheme) = if lower_head.starts_with("https://") {
+        (Cow::Borrowed(value), &value[8..])
     } else if lower_head.starts_with("http://") {
-        &value[7..]
+        (Cow::Borrowed(value), &value[7..])
     } else if value.contains("://") {
         return what("a scheme other than http or https");
     } else {
         // The seed document's own example sends "test.com": a bare domain is a website too.
-        value
+        (Cow::Owned(format!("http://{value}")), value)
     };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    if authority.is_empty() {
-        return what("no host after the scheme");
-    }
+    // The parser reads `https://@host` as `https://host`; an '@' in the authority is refused
+    // whether or not a user name precedes it.
+    let authority = after_scheme
+        .split(['/', '\\', '?', '#'])
+        .next()
+        .unwrap_or_default();
     if authority.contains('@') {
         return what("user information ('@') before the host");
     }
-    if authority.starts_with('[') {
-        return what("an IP literal host, not a domain name");
-    }
-    let host = match authority.rsplit_once(':') {
-        Some((host, port)) => {
-            let port_ok = !port.is_empty()
-                && port.len() <= 5
-                && port.bytes().all(|b| b.is_ascii_digit())
-                && matches!(port.parse::<u32>(), Ok(1..=65535));
-            if !port_ok {
-                return what("a port that is not a number from 1 to 65535");
-            }
-            host
+    let url = match url::Url::parse(&url) {
+        Ok(url) => url,
+        Err(error) => {
+            return what(match error {
+                url::ParseError::EmptyHost => "no host after the scheme",
+                url::ParseError::InvalidPort => "a port that is not a number from 1 to 65535",
+                url::ParseError::InvalidIpv4Address => {
+                    "a host ending in a number that is not an IPv4 address"
+                }
+                url::ParseError::InvalidIpv6Address => "an IPv6 literal host that does not parse",
+                // The parser reports a forbidden character and a broken international name
+                // alike (both fail its IDNA step): told apart by the host's characters.
+                url::ParseError::InvalidDomainCharacter | url::ParseError::IdnaError
+                    if authority
+                        .chars()
+                        .any(|c| !c.is_alphanumeric() && !matches!(c, '-' | '.' | ':')) =>
+                {
+                    "a host character that is not a letter, digit, '-' or '.'"
+                }
+                url::ParseError::InvalidDomainCharacter | url::ParseError::IdnaError => {
+                    "a host that is not a valid international domain name"
+                }
+                _ => "not a URL a browser could open",
+            });
         }
-        None => authority,
+    };
+    if url.port() == Some(0) {
+        return what("a port that is not a number from 1 to 65535");
+    }
+    let host = match url.host() {
+        // The parser gives a domain in its ASCII form (an international name in punycode).
+        Some(url::Host::Domain(host)) => host,
+        // Dotted like a domain; `http://127.0.0.1:8080/callbacks` is a reachable callback.
+        Some(url::Host::Ipv4(_)) => return None,
+        Some(url::Host::Ipv6(_)) => return what("an IPv6 literal host, not a domain name"),
+        None => return what("no host after the scheme"),
     };
     if !host.contains('.') {
         return what("a host without a '.'");
@@ -785,7 +818,10 @@ pub fn http_url_problem(value: &str) -> Option<String> {
         if label.is_empty() {
             return what("an empty label in the host (leading, trailing or doubled '.')");
         }
-        if !label.chars().all(|c| c.is_alphanumeric() || c == '-') {
+        if !label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
             return what("a host character that is not a letter, digit, '-' or '.'");
         }
         if label.starts_with('-') || label.ends_with('-') {
@@ -841,19 +877,34 @@ pub fn email_problem(value: &str) -> Option<String> {
     None
 }
 
-/// Why `value` is not an E.164 phone number (`+`, then 8 to 15 digits, the first not 0),
-/// described without repeating it; `None` if it is one.
+/// Why `value` is not an E.164 phone number (`+`, then 8 to 15 digits, the first not 0), or,
+/// for a number of country code 1, why it is not a North American number (see
+/// [`nanp_problem`]), described without repeating it; `None` if it is one.
+///
+/// Twilio's evaluation refuses a `+1` number outside the North American Numbering Plan
+/// (error 22218, "Phone number is invalid.") even though it is E.164-shaped, so this check
+/// refuses it before anything is sent.
 ///
 /// ```
 /// use trusthub::attributes::e164_problem;
 ///
-/// assert_eq!(e164_problem("+11234567890"), None);
+/// assert_eq!(e164_problem("+14155550102"), None);
+/// assert_eq!(e164_problem("+447700900123"), None); // other countries: E.164 only
 /// assert_eq!(
 ///     e164_problem("123-456-7890").as_deref(),
 ///     Some("12 characters, does not start with '+'")
 /// );
+/// assert_eq!(
+///     e164_problem("+11234567890").as_deref(),
+///     Some("12 characters, the area code 123 starts with 1")
+/// );
 /// ```
 pub fn e164_problem(value: &str) -> Option<String> {
+    e164_shape_problem(value).or_else(|| nanp_problem(value))
+}
+
+/// The E.164 shape alone: `+`, then 8 to 15 digits, the first not 0.
+fn e164_shape_problem(value: &str) -> Option<String> {
     let what = |p: &str| Some(format!("{}, {p}", char_count(value)));
     if value.trim().is_empty() {
         return Some(blank_description(value));
@@ -882,6 +933,81 @@ pub fn e164_problem(value: &str) -> Option<String> {
     }
     if digits.starts_with('0') {
         return what("the country code starts with 0");
+    }
+    None
+}
+
+/// Why a number of country code 1 (`+1...`) is not a North American number, described
+/// without repeating it; `None` if it is one, and for anything else (another country code,
+/// or a value that is not `'+'` then digits: [`e164_problem`] describes those).
+///
+/// The rules are the North American Numbering Plan's: after `+1` come exactly 10 digits,
+/// `NPA-NXX-XXXX`: a 3-digit area code (NPA), a 3-digit exchange (NXX) and 4 digits; the
+/// area code and the exchange start with 2 to 9 (never 0 or 1); the area code is not an N11
+/// service code (211, 311, ... 911) and has no 9 as its second digit (those codes are kept
+/// for expanding the plan). Only rules of the plan's format are checked: whether an area
+/// code is in service is not.
+///
+/// The description names the area code only when it breaks a rule (such a code identifies
+/// no one); the exchange and the line number are never repeated.
+///
+/// ```
+/// use trusthub::attributes::nanp_problem;
+///
+/// assert_eq!(nanp_problem("+14155550102"), None);
+/// assert_eq!(nanp_problem("+447700900123"), None); // not a +1 number
+/// assert_eq!(
+///     nanp_problem("+11234567890").as_deref(),
+///     Some("12 characters, the area code 123 starts with 1")
+/// );
+/// assert_eq!(
+///     nanp_problem("+19115550102").as_deref(),
+///     Some("12 characters, the area code 911 is an N11 service code")
+/// );
+/// assert_eq!(
+///     nanp_problem("+14151234567").as_deref(),
+///     Some("12 characters, the exchange (the 3 digits after the area code) starts with 1")
+/// );
+/// assert_eq!(
+///     nanp_problem("+1415555010").as_deref(),
+///     Some("11 characters, 9 digits after '+1', expected 10")
+/// );
+/// ```
+pub fn nanp_problem(value: &str) -> Option<String> {
+    let what = |p: &str| Some(format!("{}, {p}", char_count(value)));
+    let digits = value.strip_prefix("+1")?;
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if digits.len() != 10 {
+        return what(&format!(
+            "{} digit{} after '+1', expected 10",
+            digits.len(),
+            if digits.len() == 1 { "" } else { "s" }
+        ));
+    }
+    let (area, exchange) = (&digits[..3], &digits[3..6]);
+    let area_digits = area.as_bytes();
+    if matches!(area_digits[0], b'0' | b'1') {
+        return what(&format!(
+            "the area code {area} starts with {}",
+            char::from(area_digits[0])
+        ));
+    }
+    if &area[1..] == "11" {
+        return what(&format!("the area code {area} is an N11 service code"));
+    }
+    if area_digits[1] == b'9' {
+        return what(&format!(
+            "the area code {area} has 9 as its second digit (kept for expanding the plan)"
+        ));
+    }
+    let first = exchange.as_bytes()[0];
+    if matches!(first, b'0' | b'1') {
+        return what(&format!(
+            "the exchange (the 3 digits after the area code) starts with {}",
+            char::from(first)
+        ));
     }
     None
 }

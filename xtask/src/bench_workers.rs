@@ -41,7 +41,7 @@ impl Emulator {
         let mut child = Command::new(binary)
             .args(["--port", "0", "--latency-ms", &LATENCY_MS.to_string()])
             .args(["--account-concurrency-limit", &LIMIT.to_string()])
-            .args(["--auto-approve-ms", &AUTO_APPROVE_MS.to_string()])
+            .args(["--approve-after", &AUTO_APPROVE_MS.to_string()])
             .stdout(Stdio::piped())
             .spawn()
             .map_err(|e| fail!("cannot start {}: {e}", binary.display()))?;
@@ -64,9 +64,9 @@ impl Emulator {
                 .unwrap_or_default()
         };
         let emulator = Emulator {
-            base_url: field("Trust Hub emulator listening on"),
-            account_sid: field("account SID:"),
-            auth_token: field("auth token (test):"),
+            base_url: field("export TWILIO_BASE_URL="),
+            account_sid: field("export TWILIO_ACCOUNT_SID="),
+            auth_token: field("export TWILIO_AUTH_TOKEN="),
             primary: field("primary profile SID:"),
             phone: field("phone number SIDs:")
                 .split(',')
@@ -173,7 +173,7 @@ pub fn bench_workers(kill_count: usize) -> Result<()> {
     let emulator = Emulator::start(&emulator_bin)?;
     println!(
         "PostgreSQL (pid {}) on 127.0.0.1:{}; emulator (pid {}) at {}: latency {LATENCY_MS} ms, \
-         account concurrency limit {LIMIT}, auto-approve {AUTO_APPROVE_MS} ms",
+         account concurrency limit {LIMIT}, approve after {AUTO_APPROVE_MS} ms",
         cluster.pid(),
         cluster.port(),
         emulator.child.id(),

@@ -14,9 +14,11 @@
 //! cargo xtask bench-cli          `trusthub onboard` of 1000 rows against the emulator: wall time, peak RSS
 //! cargo xtask bench-workers      500 rows, 3 `trusthub worker`s (one SIGKILLed twice, or --kills N) on PostgreSQL, account limit 20
 //! cargo xtask bench-journal      the batch journal after a large batch: size, resume time and peak RSS
+//! cargo xtask bench-size         the `trusthub` binary's size and crate count with and without the emulator
 //! ```
 
 mod bench_cli;
+mod bench_size;
 mod bench_workers;
 mod contract;
 mod emit;
@@ -87,7 +89,9 @@ commands:
                        N times (default 2, at most 3); emulator latency 50 ms, account limit 20:
                        duplicates, 429s, wall/bound
   bench-journal [ROWS] the batch journal after ROWS rows (default 15500): size, resume time and peak RSS
-                       before and after compaction";
+                       before and after compaction
+  bench-size           the `trusthub` release binary's size and crate count with and without the
+                       embedded emulator (the CLI's `emulator` feature)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -116,6 +120,7 @@ fn main() -> ExitCode {
         Some("bench-codegen") if args.len() == 1 => tasks::bench_codegen(),
         Some("bench-emulator") => tasks::bench_emulator(&args[1..]),
         Some("bench-cli") if args.len() == 1 => bench_cli::bench_cli(),
+        Some("bench-size") if args.len() == 1 => bench_size::bench_size(),
         Some("bench-workers") => match &args[1..] {
             [] => bench_workers::bench_workers(2),
             [flag, n] if flag == "--kills" => match n.parse() {

@@ -194,6 +194,7 @@ pub fn test_all() -> Result<()> {
     let mut doc = cargo();
     doc.args(["test", "--workspace", "--doc"]);
     let (doc_passed, doc_failed) = run_counting(doc, "cargo test --workspace --doc")?;
+    feature_builds()?;
     let named = crate::testing_md::check(&workspace_root())?;
     println!("testing.md, security.md: {named} tests named, all found");
     crate::contract::contract()?;
@@ -207,6 +208,43 @@ pub fn test_all() -> Result<()> {
         unit_passed + doc_passed,
         unit_failed + doc_failed
     );
+    Ok(())
+}
+
+/// The TLS backends other than the default (see the root `Cargo.toml`): each must build on its
+/// own. `cargo check` only, no test run: the tests above ran on the default backend.
+const TLS_FEATURES: &[&str] = &["native-roots", "native-tls"];
+
+/// `cargo check -p trusthub --no-default-features --features <f>` for each of [`TLS_FEATURES`],
+/// and the `trusthub` command without its `emulator` feature, a line each.
+fn feature_builds() -> Result<()> {
+    for feature in TLS_FEATURES {
+        let what = format!("cargo check -p trusthub --no-default-features --features {feature}");
+        let mut check = cargo();
+        check.args([
+            "check",
+            "--quiet",
+            "-p",
+            "trusthub",
+            "--no-default-features",
+            "--features",
+            feature,
+        ]);
+        run(check, &what)?;
+        println!("TLS feature {feature}: trusthub builds with it alone");
+    }
+    // The lean command: no embedded emulator (no HTTP server linked).
+    let what = "cargo check -p trusthub-cli --no-default-features";
+    let mut check = cargo();
+    check.args([
+        "check",
+        "--quiet",
+        "-p",
+        "trusthub-cli",
+        "--no-default-features",
+    ]);
+    run(check, what)?;
+    println!("trusthub-cli without the emulator feature: builds");
     Ok(())
 }
 

@@ -213,7 +213,8 @@ impl TestEmulator {
     }
 
     /// Points `cmd` at the emulator through the library's environment variables (and removes
-    /// any other Twilio setting of the outer environment).
+    /// any other Twilio setting of the outer environment: its twilio-cli profiles, its
+    /// RUST_LOG and its proxies too).
     pub fn environment(&self, cmd: &mut Command) {
         let e = self.emulator();
         for name in [
@@ -221,12 +222,38 @@ impl TestEmulator {
             "TWILIO_API_SECRET",
             "TWILIO_EDGE",
             "TWILIO_REGION",
+            "TWILIO_PROFILE",
+            "RUST_LOG",
+            "TRUSTHUB_NO_ENV_PROXY",
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+            "NO_PROXY",
+            "no_proxy",
         ] {
             cmd.env_remove(name);
         }
         cmd.env("TWILIO_ACCOUNT_SID", e.account_sid())
             .env("TWILIO_AUTH_TOKEN", e.auth_token())
-            .env("TWILIO_BASE_URL", e.base_url());
+            .env("TWILIO_BASE_URL", e.base_url())
+            // No twilio-cli config of the machine's user: a directory that does not exist.
+            .env(
+                "TWILIO_CONFIG_DIR",
+                std::env::temp_dir().join("trusthub-cli-tests-no-twilio-cli-config"),
+            );
+    }
+
+    /// The emulator's account SID.
+    pub fn account_sid(&self) -> String {
+        self.emulator().account_sid().to_owned()
+    }
+
+    /// The emulator's base URL.
+    pub fn base_url(&self) -> String {
+        self.emulator().base_url()
     }
 }
 

@@ -173,7 +173,7 @@ pub fn representative(n: u8) -> Value {
     json!({
         "job_position": "CEO",
         "last_name": "acme",
-        "phone_number": "+11234567890",
+        "phone_number": "+14155550102",
         "first_name": format!("rep{n}"),
         "email": format!("rep{n}@acme.com"),
         "business_title": "ceo",
