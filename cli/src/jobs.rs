@@ -1,6 +1,6 @@
 //! The PostgreSQL job store from the command line (`trusthub_postgres`): `onboard CSV --store`
 //! enqueues every valid row as a job, `trusthub worker` runs the jobs (many workers, one account),
-//! `trusthub status --store` counts them.
+//! `trusthub status --store` counts and lists them, `trusthub requeue` queues failed ones again.
 //!
 //! A worker runs each leased job as the batch runs a row ([`onboard::run_row`]: the profile flow,
 //! submitted with `--submit`, the A2P journey, the voice products), with the lease's journal
@@ -12,7 +12,9 @@
 //! - invalid, noncompliant, rejected, or failed for good: `finish(Failed(reason))`, the reason
 //!   naming fields and SIDs, never values;
 //! - failed with what may pass next time (Twilio's 429, a gateway's 5xx, the network, a
-//!   preflight that could not be checked): `park(--retry-after)`, tried again later;
+//!   preflight that could not be checked): `retry(--retry-after)`, tried again later, its reason
+//!   kept; after `--max-retries` of them in a row, `finish(Failed(reason))` (`trusthub requeue`
+//!   queues failed jobs again);
 //! - stopped by a signal at its next saved step: `release` (queued again at once);
 //! - a save refused because the lease is over (it expired, another worker took it over): nothing:
 //!   the job is the new holder's, and nothing more was sent (a create's intent is saved first).
@@ -46,12 +48,26 @@ use crate::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK};
 /// `trusthub worker`.
 #[derive(Debug, clap::Args)]
 pub struct WorkerArgs {
-    /// The PostgreSQL job store (`postgresql://user@host/db` or `host=... dbname=...`).
-    #[arg(long, value_name = "URL")]
+    /// The PostgreSQL job store (`postgresql://user@host/db` or `host=... dbname=...`); or
+    /// TRUSTHUB_STORE, which keeps a password out of the process list.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "TRUSTHUB_STORE",
+        hide_env_values = true
+    )]
     pub store: String,
     /// The job store's key file (the one `onboard --store` created).
     #[arg(long, value_name = "FILE")]
     pub store_key: std::path::PathBuf,
+    /// A PEM file of the CA certificate(s) that signed the job store's TLS certificate (a
+    /// private or self-signed cluster CA, a managed service's CA bundle), trusted instead of
+    /// Mozilla's roots. TLS is then required and verified (chain and host name), whatever the
+    /// URL's sslmode; without it, sslmode decides (prefer, the default: TLS when the server
+    /// offers it, verified against Mozilla's roots, else plain; require: verified TLS or no
+    /// connection).
+    #[arg(long, value_name = "FILE")]
+    pub store_ca: Option<std::path::PathBuf>,
     /// Jobs in flight at once, and requests in flight across all of them.
     #[arg(long, default_value_t = 8, value_name = "N",
           value_parser = clap::value_parser!(u16).range(1..=512))]
@@ -80,6 +96,12 @@ pub struct WorkerArgs {
     /// error, the network) waits before it is tried again, in seconds.
     #[arg(long, value_name = "SECS", default_value = "60", value_parser = onboard::seconds)]
     pub retry_after: Duration,
+    /// Give up on a job after N such failures in a row (each followed by --retry-after): it is
+    /// failed with its last reason, and `trusthub requeue` queues the failed jobs again once
+    /// what failed them is fixed. Progress (a park for a review) starts the count again.
+    #[arg(long, value_name = "N", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_retries: u32,
     /// Submit each compliant profile for review (step 10). A2P and voice rows always do.
     #[arg(long)]
     pub submit: bool,
@@ -98,12 +120,69 @@ pub struct WorkerArgs {
 /// `trusthub status --store`.
 #[derive(Debug, clap::Args)]
 pub struct StatusArgs {
-    /// The PostgreSQL job store.
-    #[arg(long, value_name = "URL")]
+    /// The PostgreSQL job store; or TRUSTHUB_STORE, which keeps a password out of the process
+    /// list.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "TRUSTHUB_STORE",
+        hide_env_values = true
+    )]
     pub store: String,
     /// The job store's key file.
     #[arg(long, value_name = "FILE")]
     pub store_key: std::path::PathBuf,
+    /// A PEM file of the CA certificate(s) that signed the job store's TLS certificate,
+    /// trusted instead of Mozilla's roots (see `worker --help`).
+    #[arg(long, value_name = "FILE")]
+    pub store_ca: Option<std::path::PathBuf>,
+    /// List the jobs in this state (repeat it for several; `all` for every job) instead of the
+    /// failed ones: job, customer digest, state, leases, retries, lease holder and expiry,
+    /// wake-up time, last error.
+    #[arg(long, value_name = "STATE", value_enum)]
+    pub state: Vec<StateArg>,
+    /// With --state: list at most N jobs, oldest first.
+    #[arg(long, value_name = "N", default_value_t = 1000, requires = "state",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: u32,
+}
+
+/// `trusthub requeue`.
+#[derive(Debug, clap::Args)]
+pub struct RequeueArgs {
+    /// The PostgreSQL job store; or TRUSTHUB_STORE, which keeps a password out of the process
+    /// list.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "TRUSTHUB_STORE",
+        hide_env_values = true
+    )]
+    pub store: String,
+    /// The job store's key file.
+    #[arg(long, value_name = "FILE")]
+    pub store_key: std::path::PathBuf,
+    /// A PEM file of the CA certificate(s) that signed the job store's TLS certificate,
+    /// trusted instead of Mozilla's roots (see `worker --help`).
+    #[arg(long, value_name = "FILE")]
+    pub store_ca: Option<std::path::PathBuf>,
+}
+
+/// A job state on the command line (`status --state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StateArg {
+    /// Waiting for a worker.
+    Queued,
+    /// Leased to a worker.
+    Running,
+    /// Waiting for a review or a retry, until its wake-up time.
+    Parked,
+    /// Finished.
+    Done,
+    /// Failed, with its reason.
+    Failed,
+    /// Every job.
+    All,
 }
 
 fn lease_seconds(text: &str) -> Result<Duration, String> {
@@ -145,9 +224,15 @@ fn load_key(path: &Path, create: bool) -> Result<(StoreKey, bool), CliError> {
 }
 
 /// Connects to the job store (migrating it when new); errors never show the URL.
-async fn connect(url: &str, key: StoreKey, connections: usize) -> Result<PgQueue, CliError> {
+async fn connect(
+    url: &str,
+    ca: Option<&Path>,
+    key: StoreKey,
+    connections: usize,
+) -> Result<PgQueue, CliError> {
     let mut options = PgOptions::default();
     options.connections = connections.max(1);
+    options.ca_file = ca.map(Path::to_path_buf);
     PgQueue::connect_with(url, key, options)
         .await
         .map_err(|e| match e {
@@ -219,7 +304,7 @@ pub async fn enqueue(args: &OnboardArgs, output: Output) -> Result<u8, CliError>
     }
     if !args.dry_run && !ready.is_empty() {
         let (key, created) = load_key(key_path, true)?;
-        let queue = match connect(url, key, 2).await {
+        let queue = match connect(url, args.store_ca.as_deref(), key, 2).await {
             Ok(queue) => queue,
             Err(e) => {
                 if created {
@@ -348,6 +433,19 @@ pub const WORKER_COLUMNS: [Column; 7] = [
     column("TAKEN OVER FROM", "took_over_from"),
 ];
 
+/// `status --state`'s columns with `-o csv|tsv`.
+pub const JOB_COLUMNS: [Column; 9] = [
+    column("JOB", "job"),
+    column("CUSTOMER", "customer"),
+    column("STATE", "state"),
+    column("LEASES", "attempts"),
+    column("RETRIES", "retries"),
+    column("HELD BY", "lease_owner"),
+    column("LEASE EXPIRES", "lease_expires"),
+    column("WAKES AT", "wake_at"),
+    column("LAST ERROR", "last_error"),
+];
+
 /// `status --store`'s columns with `-o csv|tsv`: one row per failed job (the counts by state go
 /// to stderr).
 pub const FAILED_COLUMNS: [Column; 5] = [
@@ -436,6 +534,7 @@ struct WorkerSettings {
     lease: Duration,
     park: Duration,
     retry_after: Duration,
+    max_retries: u32,
     submit: bool,
     waits: Waits,
 }
@@ -456,7 +555,13 @@ pub async fn worker(ctx: &Context, args: &WorkerArgs) -> Result<u8, CliError> {
     let (key, _) = load_key(&args.store_key, false)?;
     let concurrency = usize::from(args.concurrency);
     // Saves of the flows in flight and the worker's own calls side by side.
-    let queue = connect(&args.store, key, concurrency.min(16) + 2).await?;
+    let queue = connect(
+        &args.store,
+        args.store_ca.as_deref(),
+        key,
+        concurrency.min(16) + 2,
+    )
+    .await?;
     let worker = worker_id();
     let limiter = match args.account_limit {
         None => Limiter::new(concurrency),
@@ -557,6 +662,7 @@ async fn work(
             lease: args.lease,
             park: args.park,
             retry_after: args.retry_after,
+            max_retries: args.max_retries,
             submit: args.submit,
             waits: Waits {
                 brand: args.brand_wait,
@@ -757,10 +863,24 @@ async fn run_job(
             line.result = "parked";
             queue.park(&lease, wake_in).await
         }
+        End::Retry(_, reason) if lease.retries() + 1 >= shared.args.max_retries => {
+            let tries = lease.retries() + 1;
+            let reason = format!(
+                "gave up after {tries} tries in a row (--max-retries {}): {reason}",
+                shared.args.max_retries
+            );
+            line.result = "failed";
+            let ended = queue
+                .finish(&lease, trusthub_postgres::Outcome::Failed(reason.clone()))
+                .await;
+            line.reason = Some(reason);
+            ended
+        }
         End::Retry(wake_in, reason) => {
             line.result = "retry";
+            let parked = queue.retry(&lease, wake_in, &reason).await;
             line.reason = Some(reason);
-            queue.park(&lease, wake_in).await
+            parked
         }
         End::Failed(reason) => {
             line.result = "failed";
@@ -1003,10 +1123,95 @@ fn end_of(report: &RowReport, settings: WorkerSettings) -> End {
     }
 }
 
+/// `trusthub requeue`: every failed job queued again (journal kept, counters cleared).
+pub async fn requeue(args: &RequeueArgs) -> Result<u8, CliError> {
+    let (key, _) = load_key(&args.store_key, false)?;
+    let queue = connect(&args.store, args.store_ca.as_deref(), key, 1).await?;
+    let n = queue
+        .requeue_failed()
+        .await
+        .map_err(|e| CliError::failed(format!("the job store: {e}")))?;
+    println!(
+        "{n} failed jobs queued again (their journals kept: a worker resumes each, creating \
+         nothing twice)"
+    );
+    Ok(EXIT_OK)
+}
+
+/// `status --state`: the jobs of those states, in the output format.
+async fn list_jobs(queue: &PgQueue, args: &StatusArgs, output: Output) -> Result<u8, CliError> {
+    use trusthub_postgres::JobState;
+    let states: Vec<JobState> = if args.state.contains(&StateArg::All) {
+        Vec::new()
+    } else {
+        args.state
+            .iter()
+            .map(|s| match s {
+                StateArg::Queued => JobState::Queued,
+                StateArg::Running => JobState::Running,
+                StateArg::Parked => JobState::Parked,
+                StateArg::Done => JobState::Done,
+                StateArg::Failed | StateArg::All => JobState::Failed,
+            })
+            .collect()
+    };
+    let jobs = queue
+        .jobs(&states, args.limit)
+        .await
+        .map_err(|e| CliError::failed(format!("the job store: {e}")))?;
+    let time = |t: Option<time::OffsetDateTime>| {
+        t.and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+    };
+    if output.is_json() {
+        let jobs: Vec<serde_json::Value> = jobs
+            .iter()
+            .map(|j| {
+                serde_json::json!({
+                    "job": j.job.0,
+                    "customer": j.customer,
+                    "state": j.state.as_str(),
+                    "attempts": j.attempts,
+                    "retries": j.retries,
+                    "lease_owner": j.lease_owner,
+                    "lease_expires": time(j.lease_expires),
+                    "wake_at": time(j.wake_at),
+                    "last_error": j.last_error,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&jobs).expect("serializes")
+        );
+    } else {
+        let rows: Vec<Vec<String>> = jobs
+            .iter()
+            .map(|j| {
+                vec![
+                    j.job.0.to_string(),
+                    j.customer.clone(),
+                    j.state.as_str().to_owned(),
+                    j.attempts.to_string(),
+                    j.retries.to_string(),
+                    j.lease_owner.clone().unwrap_or_default(),
+                    time(j.lease_expires).unwrap_or_default(),
+                    time(j.wake_at).unwrap_or_default(),
+                    j.last_error.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        print!("{}", output.render(&JOB_COLUMNS, &rows));
+    }
+    Ok(EXIT_OK)
+}
+
 /// `trusthub status --store`: the jobs counted by state, and the failed ones with their reasons.
 pub async fn status(args: &StatusArgs, output: Output) -> Result<u8, CliError> {
     let (key, _) = load_key(&args.store_key, false)?;
-    let queue = connect(&args.store, key, 1).await?;
+    let queue = connect(&args.store, args.store_ca.as_deref(), key, 1).await?;
     let counts = queue
         .counts()
         .await
@@ -1016,6 +1221,19 @@ pub async fn status(args: &StatusArgs, output: Output) -> Result<u8, CliError> {
         .await
         .map_err(|e| CliError::failed(format!("the job store: {e}")))?;
     let total = counts.queued + counts.running + counts.parked + counts.done + counts.failed;
+    if !args.state.is_empty() {
+        eprintln!(
+            "{total} jobs: {} queued, {} running ({} of them expired), {} parked, {} done, {} \
+             failed",
+            counts.queued,
+            counts.running,
+            counts.expired,
+            counts.parked,
+            counts.done,
+            counts.failed
+        );
+        return list_jobs(&queue, args, output).await;
+    }
     let summary = format!(
         "{total} jobs: {} queued, {} running ({} of them expired), {} parked, {} done, {} failed",
         counts.queued, counts.running, counts.expired, counts.parked, counts.done, counts.failed

@@ -13,7 +13,8 @@
 //! trusthub schema                      the input keys and their accepted values
 //! trusthub onboard customers.csv --store URL --store-key FILE    enqueue every valid row
 //! trusthub worker --store URL --store-key FILE [--concurrency N] [--lease SECS] [--submit]
-//! trusthub status --store URL --store-key FILE                   jobs by state, failures
+//! trusthub status --store URL --store-key FILE [--state S]       jobs by state, failures
+//! trusthub requeue --store URL --store-key FILE                  failed jobs queued again
 //! trusthub completions bash|zsh|fish   a shell completion script
 //! ```
 //!
@@ -103,6 +104,8 @@ pub const EXIT_INTERRUPTED: u8 = 130;
                   Proxy: HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY apply to requests to \
                   Twilio (not to an emulator on a loopback address) unless --no-env-proxy or \
                   TRUSTHUB_NO_ENV_PROXY=1.\n\
+                  Job store: TRUSTHUB_STORE is the --store URL of worker, status and requeue \
+                  (never of onboard, where --store switches to enqueueing).\n\
                   Logs: RUST_LOG (tracing directives, e.g. `debug` or `trusthub=debug,warn`) \
                   chooses what is traced on stderr; -v is `warn,trusthub=debug`; RUST_LOG wins \
                   when both are given.\n\
@@ -143,7 +146,7 @@ struct Global {
     /// How rows are printed on stdout: `table` (default, for people), `json` (each command's
     /// JSON document), `csv` (RFC 4180 quoting; header of machine names) or `tsv` (tab-separated;
     /// a backslash, tab, line feed or carriage return in a value is written \\, \t, \n, \r).
-    /// Commands that print no rows (`profile create`, `emulator`, `completions`) take table or
+    /// Commands that print no rows (`profile create`, `emulator`, `completions`, `requeue`) take table or
     /// json only.
     #[arg(long, short = 'o', global = true, value_name = "FORMAT", value_enum)]
     output: Option<Format>,
@@ -218,6 +221,10 @@ enum Command {
     /// The jobs of a PostgreSQL job store by state, and the failed ones with their reasons
     /// (customers by digest). Exit 0 when no job failed, 1 when some did.
     Status(jobs::StatusArgs),
+    /// Queue the failed jobs of a PostgreSQL job store again (after what failed them is fixed:
+    /// an outage over, a limit raised, the data corrected): their journals are kept, so workers
+    /// resume them creating nothing twice.
+    Requeue(jobs::RequeueArgs),
     /// Trust Hub policies.
     Policies {
         #[command(subcommand)]
@@ -331,6 +338,10 @@ async fn run(cli: Cli, verbose: bool) -> Result<u8, CliError> {
         // Enqueueing and counting jobs need no Twilio credentials.
         Command::Onboard(args) if args.store.is_some() => jobs::enqueue(args, output).await,
         Command::Status(args) => jobs::status(args, output).await,
+        Command::Requeue(args) => {
+            no_rows("requeue", output)?;
+            jobs::requeue(args).await
+        }
         command => {
             if let Command::Profile {
                 command: ProfileCommand::Create(_),
@@ -364,7 +375,10 @@ async fn run(cli: Cli, verbose: bool) -> Result<u8, CliError> {
                 Command::Worker(args) => jobs::worker(&ctx, args).await,
                 #[cfg(feature = "emulator")]
                 Command::Emulator(_) => unreachable!("handled above"),
-                Command::Schema | Command::Status(_) | Command::Completions { .. } => {
+                Command::Schema
+                | Command::Status(_)
+                | Command::Requeue(_)
+                | Command::Completions { .. } => {
                     unreachable!("handled above")
                 }
             }

@@ -107,6 +107,10 @@ pub struct OnboardArgs {
     /// same file. Keep it out of the database and its backups.
     #[arg(long, value_name = "FILE", requires = "store")]
     pub store_key: Option<PathBuf>,
+    /// A PEM file of the CA certificate(s) that signed the job store's TLS certificate,
+    /// trusted instead of Mozilla's roots (see `worker --help`).
+    #[arg(long, value_name = "FILE", requires = "store")]
+    pub store_ca: Option<PathBuf>,
     /// Rows in flight at once, and requests in flight across all of them.
     #[arg(long, default_value_t = 8, value_name = "N",
           value_parser = clap::value_parser!(u16).range(1..=512))]

@@ -77,30 +77,7 @@ fn a_batch_with_bad_rows_reports_them_and_onboards_the_others() {
 
     // The report, beside the journal.
     let (header, report) = read_report(&dir.join("onboard.report.csv"));
-    assert_eq!(
-        header,
-        [
-            "row",
-            "result",
-            "bundle_sid",
-            "evaluation_status",
-            "submitted_status",
-            "run",
-            "failures",
-            "trust_product_sid",
-            "messaging_service_sid",
-            "brand_sid",
-            "brand_status",
-            "campaign_sid",
-            "campaign_status",
-            "trust_product_status",
-            "shaken_stir_sid",
-            "shaken_stir_status",
-            "cnam_sid",
-            "cnam_status",
-            "updated"
-        ]
-    );
+    assert_eq!(header, support::REPORT_COLUMNS);
     assert_eq!(report.len(), 50);
     let mut bundles = BTreeSet::new();
     for (i, r) in report.iter().enumerate() {

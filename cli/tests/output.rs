@@ -8,30 +8,9 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use assert_cmd::cargo::CommandCargoExt;
-use support::{created, customer, per_row, pii, set, temp_dir, write_csv, TestEmulator};
-
-/// The batch report's columns, in their documented order.
-const REPORT_COLUMNS: [&str; 19] = [
-    "row",
-    "result",
-    "bundle_sid",
-    "evaluation_status",
-    "submitted_status",
-    "run",
-    "failures",
-    "trust_product_sid",
-    "messaging_service_sid",
-    "brand_sid",
-    "brand_status",
-    "campaign_sid",
-    "campaign_status",
-    "trust_product_status",
-    "shaken_stir_sid",
-    "shaken_stir_status",
-    "cnam_sid",
-    "cnam_status",
-    "updated",
-];
+use support::{
+    created, customer, per_row, pii, set, temp_dir, write_csv, TestEmulator, REPORT_COLUMNS,
+};
 
 fn run(cmd: &mut Command) -> (Option<i32>, String, String) {
     let output: Output = cmd.output().unwrap();
@@ -462,11 +441,12 @@ fn the_readme_lists_every_flag_and_environment_variable() {
         .expect("the tables end before the credentials rule");
     let tables = &readme[start..end];
     let mut missing = Vec::new();
-    let commands: [&[&str]; 11] = [
+    let commands: [&[&str]; 12] = [
         &[],
         &["onboard"],
         &["worker"],
         &["status"],
+        &["requeue"],
         &["emulator"],
         &["schema"],
         &["completions"],

@@ -418,3 +418,105 @@ fn workers_sharing_the_account_limit_through_the_store_stay_under_it() {
     emulator.set_faults(trusthub_emulator::Faults::none());
     emulator.inventory().assert_exactly_one_each(&names, &owned);
 }
+
+#[test]
+fn a_job_that_keeps_failing_for_now_is_given_up_after_max_retries_and_can_be_queued_again() {
+    let cluster = Cluster::start();
+    let rt = runtime();
+    let url = rt.block_on(cluster.database("retries"));
+    let emulator = TestEmulator::start(Duration::ZERO);
+    let dir = temp_dir("workers-retries");
+    let key = dir.join("store.key");
+    let (csv, _) = customers(&dir, &emulator, 2);
+    let (code, stdout, stderr) = output(enqueue(&emulator, &csv, &url, &key));
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    // The commands of a Twilio that cannot be reached: the emulator is gone, its port closed.
+    let command = |args: &[&str]| {
+        let mut cmd = emulator.command();
+        cmd.args(args)
+            .args(["--store", &url, "--store-key"])
+            .arg(&key);
+        cmd
+    };
+    let mut work = command(&["worker"]);
+    work.args([
+        "--retry-after",
+        "0",
+        "--max-retries",
+        "3",
+        "--exit-when-empty",
+    ])
+    .args(["--poll", "0.2", "-o", "csv", "--no-header"]);
+    let listing = command(&["-o", "csv", "status", "--state", "all"]);
+    let requeue = command(&["requeue"]);
+    let queued = command(&["-o", "tsv", "--no-header", "status", "--state", "queued"]);
+    let failed = command(&["status", "--json"]);
+    drop(emulator);
+
+    let (code, stdout, stderr) = output(work);
+    assert_eq!(code, Some(0), "exit-when-empty: {stdout}{stderr}");
+    // Each job: tried, retried twice (its reason kept), then failed naming the cap.
+    let lines: Vec<&str> = stdout.lines().collect();
+    let results: Vec<&str> = lines
+        .iter()
+        .map(|l| l.split(',').nth(2).unwrap_or_default())
+        .collect();
+    assert_eq!(
+        results.iter().filter(|r| **r == "retry").count(),
+        4,
+        "{stdout}"
+    );
+    assert_eq!(
+        results.iter().filter(|r| **r == "failed").count(),
+        2,
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("gave up after 3 tries in a row (--max-retries 3)"),
+        "{stdout}"
+    );
+
+    let (code, stdout, stderr) = output(listing);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let mut reader = csv::Reader::from_reader(stdout.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header,
+        [
+            "job",
+            "customer",
+            "state",
+            "attempts",
+            "retries",
+            "lease_owner",
+            "lease_expires",
+            "wake_at",
+            "last_error"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2, "{stdout}");
+    for row in &rows {
+        assert_eq!(&row[2], "failed", "{row:?}");
+        assert_eq!(&row[3], "3", "three leases: {row:?}");
+        assert_eq!(&row[4], "2", "two retries before giving up: {row:?}");
+        assert!(row[8].starts_with("gave up after 3 tries"), "{row:?}");
+    }
+    assert!(stderr.contains("2 jobs: 0 queued"), "{stderr}");
+
+    let (code, stdout, stderr) = output(failed);
+    assert_eq!(code, Some(1), "failed jobs: {stdout}{stderr}");
+    let (code, stdout, stderr) = output(requeue);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("2 failed jobs queued again"), "{stdout}");
+    let (code, stdout, stderr) = output(queued);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let lines: Vec<Vec<&str>> = stdout.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l[2] == "queued" && l[3] == "0" && l[4] == "0" && l[8].is_empty()),
+        "{stdout}"
+    );
+}

@@ -172,9 +172,10 @@ async fn the_digest_key_is_stable<F: Fixture>(fixture: &mut F) {
         digest,
         "digests are deterministic"
     );
+    // (Not "555": a hex digest holds those digits by chance in about one run in seventy.)
     assert!(
-        !digest.contains("555") && !digest.contains("Main"),
-        "a digest reveals nothing of its input"
+        !digest.contains("Main") && !digest.contains("Street") && digest.len() >= 32,
+        "a digest reveals nothing of its input: {digest}"
     );
     assert_ne!(
         store.digest_key().digest("address", b"555 Main Street"),

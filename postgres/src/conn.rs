@@ -17,8 +17,9 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
-use tokio_postgres::{AsyncMessage, Client, Config, NoTls};
+use tokio_postgres::{AsyncMessage, Client, Config};
 
+use crate::tls::Tls;
 use crate::Error;
 
 type Task = Box<dyn FnOnce(Arc<Pool>) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
@@ -33,6 +34,7 @@ pub(crate) struct Db {
 /// The connections, opened on demand, at most `permits` at once.
 pub(crate) struct Pool {
     config: Config,
+    tls: Tls,
     idle: Mutex<Vec<Client>>,
     permits: Arc<Semaphore>,
     timeout: Duration,
@@ -98,15 +100,15 @@ impl Pool {
                 None => break,
             }
         }
-        let (client, connection) = tokio::time::timeout(self.timeout, self.config.connect(NoTls))
-            .await
-            .map_err(|_| {
-                Error::Connect(format!(
-                    "no connection within {} s",
-                    self.timeout.as_secs_f32()
-                ))
-            })?
-            .map_err(Error::connect)?;
+        let (client, connection) =
+            tokio::time::timeout(self.timeout, self.tls.connect(&self.config))
+                .await
+                .map_err(|_| {
+                    Error::Connect(format!(
+                        "no connection within {} s",
+                        self.timeout.as_secs_f32()
+                    ))
+                })??;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::warn!(error = %e, "trusthub-postgres connection closed");
@@ -121,9 +123,11 @@ impl Pool {
 }
 
 impl Db {
-    /// Starts the connection thread (no connection is opened yet).
+    /// Starts the connection thread (no connection is opened yet); its connections speak TLS as
+    /// `tls` says.
     pub(crate) fn start(
         config: Config,
+        tls: Tls,
         connections: usize,
         timeout: Duration,
     ) -> Result<Db, Error> {
@@ -133,6 +137,7 @@ impl Db {
             .map_err(|e| Error::Connect(format!("cannot start the connection thread: {e}")))?;
         let pool = Arc::new(Pool {
             config,
+            tls,
             idle: Mutex::new(Vec::new()),
             permits: Arc::new(Semaphore::new(connections.max(1))),
             timeout,
@@ -242,15 +247,16 @@ impl Db {
                 let mut ready = Some(ready_tx);
                 let run = async {
                     loop {
-                        let connected = tokio::time::timeout(timeout, pool.config.connect(NoTls))
-                            .await
-                            .map_err(|_| {
-                                Error::Connect(format!(
-                                    "no connection within {} s",
-                                    timeout.as_secs_f32()
-                                ))
-                            })
-                            .and_then(|c| c.map_err(Error::connect));
+                        let connected =
+                            tokio::time::timeout(timeout, pool.tls.connect(&pool.config))
+                                .await
+                                .map_err(|_| {
+                                    Error::Connect(format!(
+                                        "no connection within {} s",
+                                        timeout.as_secs_f32()
+                                    ))
+                                })
+                                .and_then(|c| c);
                         match connected {
                             Ok((client, mut connection)) => {
                                 // The connection delivers notifications only while polled for

@@ -49,7 +49,10 @@
 //!
 //! A job waiting for Twilio (a review, a vetting) is [parked](PgQueue::park) with a wake-up
 //! time instead of holding a worker; a stopping worker [releases](PgQueue::release) its jobs
-//! (queued again at once) or, after its flows stopped, [`PgQueue::release_all`].
+//! (queued again at once) or, after its flows stopped, [`PgQueue::release_all`]. A job that
+//! failed with what may pass next time is parked by [`PgQueue::retry`], its reason kept and its
+//! retries counted, so that a worker can give up after some; [`PgQueue::requeue_failed`]
+//! queues the failed jobs again, and [`PgQueue::jobs`] lists the jobs of some states.
 //!
 //! # The account's request budget
 //!
@@ -88,7 +91,8 @@
 //! | `lease_expires` | timestamptz | when the job can be taken over |
 //! | `wake_at` | timestamptz | when a parked job wakes up |
 //! | `attempts` | how many times the job was leased (reset when its input is updated) | a job that keeps crashing workers shows it |
-//! | `last_error` | the reason a job failed, as the worker gave it (the flow's errors name fields, never values) | [`PgQueue::failed`] |
+//! | `last_error` | the reason a job failed, or why it waits to be tried again, as the worker gave it (the flow's errors name fields, never values) | [`PgQueue::failed`], [`PgQueue::jobs`] |
+//! | `retries` | failures in a row that may pass next time ([`PgQueue::retry`]; reset by progress, an input update, a requeue) | a worker gives up after some |
 //! | `created_at`, `updated_at`, `finished_at` | timestamptz | operations |
 //!
 //! `trusthub.owned_sids` (`sid`, `job`, `claimed_at`): every SID a job's journal holds or its
@@ -125,9 +129,50 @@
 //! tasks. So the queue talks to PostgreSQL from a thread of its own (a current-thread Tokio
 //! runtime with a small pool of `tokio-postgres` connections, [`PgOptions`]); async methods
 //! await its answers, journal saves wait for them. A save is one statement (one round trip,
-//! one transaction). No TLS yet: reach the database over a unix socket or loopback (a TLS
-//! tunnel beside the worker); `sslmode=require` is refused rather than ignored. Errors never
-//! show the database URL.
+//! one transaction). Errors never show the database URL.
+//!
+//! ## TLS
+//!
+//! Connections speak TLS through rustls (its ring provider, as the `trusthub` crate's HTTP
+//! client), as the URL's `sslmode` says:
+//!
+//! | `sslmode` | TLS | the server's certificate |
+//! | --- | --- | --- |
+//! | `disable` | never | not looked at |
+//! | `prefer` (the default, as libpq's) | when the server offers it; a handshake that fails (a certificate that does not verify) is tried again without TLS, with a warning, as libpq does | verified when TLS is used |
+//! | `require` | always: a server without TLS is refused | verified: its chain and its names (libpq's `verify-full`) |
+//!
+//! The chain is verified against the webpki roots (Mozilla's CA list, compiled in) or, when
+//! [`PgOptions::ca_file`] names a PEM file, against that file's certificates only: a private or
+//! self-signed cluster CA, or a managed service's CA bundle (RDS, Cloud SQL and Azure sign their
+//! servers' certificates with CAs of their own). The certificate's subject alternative names
+//! are checked against the URL's `host` (a DNS name or an IP address; with `hostaddr`, `host`
+//! is still the name checked). A CA file asks for verified TLS: `prefer` then acts as
+//! `require`, and `disable` with a CA file is refused. No connection is ever TLS without being
+//! verified: libpq's `require` without a root certificate (encrypted, not verified) has no
+//! equivalent here.
+//!
+//! `prefer` protects against nothing an attacker on the network could not undo: answering the
+//! client's TLS request with "no", or presenting a certificate that does not verify, makes the
+//! connection plain (the password then goes as the server's authentication method sends it).
+//! It stays the default for the unix sockets and loopback addresses that worked without TLS
+//! before; on any network you do not trust, use `sslmode=require` or a CA file.
+//!
+//! The URL is parsed by tokio-postgres, which knows `sslmode=disable|prefer|require` only:
+//! libpq's `verify-full` is `require` here, and `verify-ca` (the chain, any name) has no
+//! equivalent (`require` checks the name too); both are refused with what to write instead.
+//! libpq's `sslrootcert=` in the URL is refused too, naming [`PgOptions::ca_file`]; client
+//! certificates (`sslcert`, `sslkey`) and revocation lists are not supported.
+//! `channel_binding=require` works (SCRAM-SHA-256-PLUS, bound to the server's certificate when
+//! its signature names one hash: RSA PKCS#1 v1.5 or ECDSA); the handshake offers the ALPN
+//! protocol `postgresql`, which PostgreSQL 17 needs for `sslnegotiation=direct` (with
+//! `require`). Unix-socket hosts never use TLS, whatever `sslmode` says
+//! (PostgreSQL does not speak it there; libpq ignores `sslmode` for them too).
+//!
+//! A failed connection says what failed and what to do, without the URL: a server that does
+//! not offer TLS when it is required, a certificate that does not verify (signed by an unknown
+//! CA, issued for another name, expired) are [`Error::Connect`]; an unreadable CA file, or one
+//! without a certificate, is [`Error::Config`].
 //!
 //! # Schema versions
 //!
@@ -148,6 +193,7 @@ mod process;
 mod queue;
 mod schema;
 mod store;
+mod tls;
 
 pub mod conformance;
 

@@ -2,13 +2,14 @@
 //! leases, and count what the queue holds.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use time::OffsetDateTime;
 use tokio_postgres::types::Type;
-use tokio_postgres::{Client, Config, Row};
+use tokio_postgres::{Client, Row};
 use trusthub::flow::Journal;
 
 use crate::conn::{Db, Listen};
@@ -17,9 +18,14 @@ use crate::{schema, Error, StoreKey, WorkerProcess};
 
 /// How a [`PgQueue`] connects.
 ///
+/// Whether a connection speaks TLS is the URL's `sslmode` (see the crate's [TLS](crate#tls));
+/// the server's certificate is checked against the webpki roots (Mozilla's), or against
+/// [`ca_file`](PgOptions::ca_file) when given.
+///
 /// ```
 /// let mut options = trusthub_postgres::PgOptions::default();
 /// options.connections = 8; // flows saving at once, per worker process
+/// options.ca_file = Some("/etc/trusthub/db-ca.pem".into()); // the cluster's own CA
 /// assert_eq!(options.timeout, std::time::Duration::from_secs(30));
 /// ```
 #[derive(Debug, Clone)]
@@ -30,6 +36,13 @@ pub struct PgOptions {
     pub connections: usize,
     /// How long a request (connecting included) may take before it fails. Default 30 s.
     pub timeout: Duration,
+    /// A PEM file of the CA certificate(s) that signed the database server's certificate (a
+    /// private or self-signed cluster CA, a managed service's CA bundle: libpq's
+    /// `sslrootcert`): these become the only CAs trusted, instead of the webpki roots. It asks
+    /// for verified TLS: `sslmode=prefer` (the default) then acts as `require`, and
+    /// `sslmode=disable` is refused as contradictory. Read when connecting; an unreadable file,
+    /// or one without a certificate, is [`Error::Config`]. Default none.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for PgOptions {
@@ -37,6 +50,7 @@ impl Default for PgOptions {
         PgOptions {
             connections: 4,
             timeout: Duration::from_secs(30),
+            ca_file: None,
         }
     }
 }
@@ -189,8 +203,11 @@ pub struct JobStatus {
     pub lease_expires: Option<OffsetDateTime>,
     /// When a parked job wakes up.
     pub wake_at: Option<OffsetDateTime>,
-    /// Why it failed (failed jobs).
+    /// Why it failed (failed jobs), or why it waits to be tried again (parked by
+    /// [`PgQueue::retry`]).
     pub last_error: Option<String>,
+    /// Failures in a row that may pass next time ([`PgQueue::retry`]).
+    pub retries: u32,
 }
 
 /// The input of a leased job: the bytes given to [`PgQueue::enqueue`], decrypted. `Debug` shows
@@ -230,6 +247,7 @@ pub struct Leased {
     input: Input,
     journal: Option<Journal>,
     attempts: u32,
+    retries: u32,
     took_over_from: Option<String>,
     expires_at: OffsetDateTime,
     store: PgJournalStore,
@@ -264,6 +282,12 @@ impl Leased {
     /// Leases the job had, this one included.
     pub fn attempts(&self) -> u32 {
         self.attempts
+    }
+
+    /// The failures in a row that may pass next time before this lease ([`PgQueue::retry`]);
+    /// 0 after progress (a park for a review), an input update or a requeue.
+    pub fn retries(&self) -> u32 {
+        self.retries
     }
 
     /// The worker whose expired lease this one took over, if any (it crashed or stalled).
@@ -342,7 +366,8 @@ const MAX_REASON: usize = 2000;
 
 impl PgQueue {
     /// Connects to the database at `url` (a `postgresql://` URL or `key=value` settings; a
-    /// `host` may be a unix socket directory) with the default [`PgOptions`].
+    /// `host` may be a unix socket directory) with the default [`PgOptions`]; over TLS as the
+    /// URL's `sslmode` says (see [TLS](crate#tls)).
     pub async fn connect(url: &str, key: StoreKey) -> Result<PgQueue, Error> {
         Self::connect_with(url, key, PgOptions::default()).await
     }
@@ -354,22 +379,9 @@ impl PgQueue {
         key: StoreKey,
         options: PgOptions,
     ) -> Result<PgQueue, Error> {
-        let config = Config::from_str(url).map_err(|_| {
-            Error::Config(
-                "the database URL does not parse as a PostgreSQL URL or key=value settings (it \
-                 is not shown: it may hold a password)"
-                    .into(),
-            )
-        })?;
-        if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
-            return Err(Error::Config(
-                "the database URL asks for TLS (sslmode=require), which this version does not \
-                 speak: connect over a unix socket or a loopback address (a TLS tunnel or \
-                 sidecar beside the worker), or drop sslmode=require"
-                    .into(),
-            ));
-        }
-        let db = Db::start(config, options.connections, options.timeout)?;
+        let config = crate::tls::parse(url)?;
+        let (config, tls) = crate::tls::prepare(config, options.ca_file.as_deref())?;
+        let db = Db::start(config, tls, options.connections, options.timeout)?;
         let key_id = key.id();
         db.call(move |mut conn| async move {
             schema::migrate(&mut conn).await?;
@@ -477,8 +489,8 @@ impl PgQueue {
                         tx.execute_typed(
                             "UPDATE trusthub.jobs
                              SET input = $2, state = 'queued', ready_at = now(), wake_at = NULL,
-                                 attempts = 0, last_error = NULL, finished_at = NULL,
-                                 updated_at = now()
+                                 attempts = 0, retries = 0, last_error = NULL,
+                                 finished_at = NULL, updated_at = now()
                              WHERE id = $1",
                             &[(&job.0, Type::INT8), (&sealed, Type::BYTEA)],
                         )
@@ -562,7 +574,7 @@ impl PgQueue {
                          wake_at = NULL, attempts = j.attempts + 1, updated_at = now()
                      FROM next WHERE j.id = next.id
                      RETURNING j.id, j.customer, j.input, j.journal, j.lease, j.attempts,
-                         j.lease_expires, next.was, next.previous"
+                         j.lease_expires, next.was, next.previous, j.retries"
                 );
                 let row = match &customer {
                     None => {
@@ -615,6 +627,7 @@ impl PgQueue {
                 input: Input(row.input),
                 journal: row.journal,
                 attempts: row.attempts,
+                retries: row.retries,
                 took_over_from: row.took_over_from,
                 expires_at: row.expires_at,
                 store: PgJournalStore {
@@ -677,11 +690,81 @@ impl PgQueue {
             "parking the job",
             "state = 'parked', wake_at = now() + make_interval(secs => $3),
              ready_at = now() + make_interval(secs => $3),
-             lease_owner = NULL, lease_expires = NULL",
+             lease_owner = NULL, lease_expires = NULL, retries = 0, last_error = NULL",
             vec![Arg::Float(secs)],
         )
         .await
         .map(drop)
+    }
+
+    /// Ends `lease` with the job parked for `wake_in` after a failure that may pass next time
+    /// (Twilio's 429, a gateway's error, the network): like [`park`](Self::park), but `reason`
+    /// is kept as the job's last error (no personal data, as for
+    /// [`Outcome::Failed`]) and its [retries](Leased::retries) counted, so that a worker can give
+    /// up after some (finish it [`Outcome::Failed`]) instead of retrying for ever.
+    pub async fn retry(
+        &self,
+        lease: &Leased,
+        wake_in: Duration,
+        reason: &str,
+    ) -> Result<(), Error> {
+        let secs = check_duration("a retry", wake_in, Duration::ZERO, MAX_PARK)?;
+        self.end_or_extend(
+            lease,
+            "parking the job for a retry",
+            "state = 'parked', wake_at = now() + make_interval(secs => $3),
+             ready_at = now() + make_interval(secs => $3),
+             lease_owner = NULL, lease_expires = NULL, retries = retries + 1,
+             last_error = $4",
+            vec![Arg::Float(secs), Arg::Text(Some(clean_reason(reason)))],
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Queues every failed job again (its journal kept, its attempts, retries and last error
+    /// cleared), after what failed them was fixed (an outage over, a limit raised); returns how
+    /// many. Their flows resume from their journals: nothing is created twice.
+    pub async fn requeue_failed(&self) -> Result<u64, Error> {
+        self.shared
+            .db
+            .call(|conn| async move {
+                conn.execute(
+                    "UPDATE trusthub.jobs
+                     SET state = 'queued', ready_at = now(), attempts = 0, retries = 0,
+                         last_error = NULL, finished_at = NULL, updated_at = now()
+                     WHERE state = 'failed'",
+                    &[],
+                )
+                .await
+                .map_err(Error::db)
+            })
+            .await
+    }
+
+    /// The jobs in `states` (every job when empty), oldest first, at most `limit`, without
+    /// their inputs: the operations view of a store (which jobs run where, which wait for a
+    /// review and until when, which wait to be tried again and why).
+    pub async fn jobs(&self, states: &[JobState], limit: u32) -> Result<Vec<JobStatus>, Error> {
+        let states: Vec<String> = states.iter().map(|s| s.as_str().to_owned()).collect();
+        let limit = i64::from(limit);
+        self.shared
+            .db
+            .call(move |conn| async move {
+                let rows = conn
+                    .query_typed(
+                        "SELECT id, customer, state, journal, attempts, lease_owner,
+                                lease_expires, wake_at, last_error, retries
+                         FROM trusthub.jobs
+                         WHERE cardinality($1::text[]) = 0 OR state = ANY($1)
+                         ORDER BY id LIMIT $2",
+                        &[(&states, Type::TEXT_ARRAY), (&limit, Type::INT8)],
+                    )
+                    .await
+                    .map_err(Error::db)?;
+                rows.iter().map(job_status).collect()
+            })
+            .await
     }
 
     /// Ends `lease` with the job queued again at once (a worker stopping: SIGTERM); the next
@@ -1032,30 +1115,33 @@ impl PgQueue {
                 let row = conn
                     .query_typed_opt(
                         "SELECT id, customer, state, journal, attempts, lease_owner,
-                                lease_expires, wake_at, last_error
+                                lease_expires, wake_at, last_error, retries
                          FROM trusthub.jobs WHERE customer = $1",
                         &[(&customer, Type::TEXT)],
                     )
                     .await
                     .map_err(Error::db)?;
-                let Some(row) = row else {
-                    return Ok(None);
-                };
-                let journal = decode_journal(row.get(3)).map_err(Error::Damaged)?;
-                Ok(Some(JobStatus {
-                    job: JobId(row.get(0)),
-                    customer: row.get(1),
-                    state: row.get::<_, &str>(2).parse()?,
-                    journal,
-                    attempts: row.get::<_, i32>(4).max(0) as u32,
-                    lease_owner: row.get(5),
-                    lease_expires: row.get(6),
-                    wake_at: row.get(7),
-                    last_error: row.get(8),
-                }))
+                row.as_ref().map(job_status).transpose()
             })
             .await
     }
+}
+
+/// A [`JobStatus`] from `id, customer, state, journal, attempts, lease_owner, lease_expires,
+/// wake_at, last_error, retries`.
+fn job_status(row: &Row) -> Result<JobStatus, Error> {
+    Ok(JobStatus {
+        job: JobId(row.get(0)),
+        customer: row.get(1),
+        state: row.get::<_, &str>(2).parse()?,
+        journal: decode_journal(row.get(3)).map_err(Error::Damaged)?,
+        attempts: row.get::<_, i32>(4).max(0) as u32,
+        lease_owner: row.get(5),
+        lease_expires: row.get(6),
+        wake_at: row.get(7),
+        last_error: row.get(8),
+        retries: row.get::<_, i32>(9).max(0) as u32,
+    })
 }
 
 /// An argument of [`PgQueue::end_or_extend`].
@@ -1074,6 +1160,7 @@ struct LeasedRow {
     attempts: u32,
     expires_at: OffsetDateTime,
     took_over_from: Option<String>,
+    retries: u32,
 }
 
 fn decode_lease(key: &StoreKey, row: &Row) -> Result<LeasedRow, String> {
@@ -1094,6 +1181,7 @@ fn decode_lease(key: &StoreKey, row: &Row) -> Result<LeasedRow, String> {
         attempts: row.get::<_, i32>(5).max(0) as u32,
         expires_at: row.get(6),
         took_over_from: if was == "running" { row.get(8) } else { None },
+        retries: row.get::<_, i32>(9).max(0) as u32,
     })
 }
 

@@ -35,10 +35,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "liveness",
         sql: include_str!("../migrations/0003_liveness.sql"),
     },
+    Migration {
+        version: 4,
+        name: "retries",
+        sql: include_str!("../migrations/0004_retries.sql"),
+    },
 ];
 
 /// The schema version this crate writes and reads.
-pub const SCHEMA_VERSION: i32 = 3;
+pub const SCHEMA_VERSION: i32 = 4;
 
 /// The advisory lock the migrations run under ("trusthub" in ASCII, as a number).
 const MIGRATION_LOCK: i64 = 0x7472_7573_7468_7562;

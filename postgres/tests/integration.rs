@@ -11,3 +11,4 @@ mod leases;
 mod migrations;
 mod privacy;
 mod queue;
+mod tls;

@@ -35,7 +35,8 @@ async fn migrating_twice_is_a_no_op_and_a_newer_schema_is_refused() {
         vec![
             (1, "jobs".to_owned()),
             (2, "workers".to_owned()),
-            (3, "liveness".to_owned())
+            (3, "liveness".to_owned()),
+            (4, "retries".to_owned())
         ]
     );
     assert_eq!(
@@ -114,7 +115,8 @@ async fn workers_starting_at_once_migrate_once() {
         vec![
             (1, "jobs".to_owned()),
             (2, "workers".to_owned()),
-            (3, "liveness".to_owned())
+            (3, "liveness".to_owned()),
+            (4, "retries".to_owned())
         ]
     );
 }

@@ -351,3 +351,82 @@ async fn an_idle_worker_is_woken_by_a_change_and_told_when_the_next_job_is_ready
         .expect("a finish wakes");
     assert_eq!(queue.next_ready().await.unwrap(), None, "done");
 }
+
+#[tokio::test]
+async fn retries_are_counted_until_progress_and_failed_jobs_can_be_queued_again() {
+    let cluster = Cluster::start();
+    let queue = queue(&cluster, "retries").await;
+    let job = queue.enqueue("crm-1", b"input").await.unwrap().job();
+    queue.enqueue("crm-2", b"input").await.unwrap();
+    // Three failures that may pass next time: counted, the reason kept, the job parked.
+    for n in 0..3u32 {
+        let lease = queue.lease_customer("w1", "crm-1", LEASE).await.unwrap();
+        let lease = lease.expect("woken at once (a retry of 0 s)");
+        assert_eq!(lease.retries(), n);
+        queue
+            .retry(&lease, Duration::ZERO, "HTTP 503 from a gateway")
+            .await
+            .unwrap();
+        let status = queue.status("crm-1").await.unwrap().unwrap();
+        assert_eq!(status.state, JobState::Parked);
+        assert_eq!(status.retries, n + 1);
+        assert_eq!(
+            status.last_error.as_deref(),
+            Some("HTTP 503 from a gateway")
+        );
+    }
+    // Progress (a park for a review) clears them.
+    let lease = queue
+        .lease_customer("w1", "crm-1", LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(lease.retries(), 3);
+    queue.park(&lease, Duration::ZERO).await.unwrap();
+    let status = queue.status("crm-1").await.unwrap().unwrap();
+    assert_eq!((status.retries, status.last_error), (0, None));
+    // A worker that gives up fails it; failed jobs are queued again, counters cleared.
+    let lease = queue
+        .lease_customer("w1", "crm-1", LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    queue
+        .retry(&lease, Duration::ZERO, "timeout")
+        .await
+        .unwrap();
+    let lease = queue
+        .lease_customer("w1", "crm-1", LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    queue
+        .finish(
+            &lease,
+            Outcome::Failed("gave up after 2 tries: timeout".into()),
+        )
+        .await
+        .unwrap();
+    // The listing: every job, or those of some states.
+    let all = queue.jobs(&[], 100).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].job, job);
+    let failed = queue.jobs(&[JobState::Failed], 100).await.unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].attempts, 6);
+    assert_eq!(
+        queue
+            .jobs(&[JobState::Queued, JobState::Running], 100)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(queue.jobs(&[], 1).await.unwrap().len(), 1, "the limit");
+    assert_eq!(queue.requeue_failed().await.unwrap(), 1);
+    assert_eq!(queue.requeue_failed().await.unwrap(), 0);
+    let status = queue.status("crm-1").await.unwrap().unwrap();
+    assert_eq!(status.state, JobState::Queued);
+    assert_eq!((status.attempts, status.retries), (0, 0));
+    assert_eq!(status.last_error, None);
+}

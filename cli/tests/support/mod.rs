@@ -641,3 +641,26 @@ pub fn read_report(path: &Path) -> (Vec<String>, Vec<std::collections::HashMap<S
 fn text<S: ToString>(sid: Option<S>) -> String {
     sid.map(|s| s.to_string()).unwrap_or_default()
 }
+
+/// The batch report's columns, in their documented order (README.md: the report's columns).
+pub const REPORT_COLUMNS: [&str; 19] = [
+    "row",
+    "result",
+    "bundle_sid",
+    "evaluation_status",
+    "submitted_status",
+    "run",
+    "failures",
+    "trust_product_sid",
+    "messaging_service_sid",
+    "brand_sid",
+    "brand_status",
+    "campaign_sid",
+    "campaign_status",
+    "trust_product_status",
+    "shaken_stir_sid",
+    "shaken_stir_status",
+    "cnam_sid",
+    "cnam_status",
+    "updated",
+];

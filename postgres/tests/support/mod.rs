@@ -8,6 +8,10 @@
 //! when they are missing the test FAILS, naming the package to install: no test is skipped
 //! because PostgreSQL is absent.
 //!
+//! [`Cluster::start_tls`] starts one with `ssl=on` and the test's certificate and key (written
+//! beside the data directory, the key owner-only and owned by the server's user, as PostgreSQL
+//! requires).
+//!
 //! Stopping: SIGQUIT to the postmaster's PID (what `pg_ctl stop -m immediate` sends), then
 //! SIGKILL if it has not exited within 10 s. The postmaster is this process's own child, and is
 //! also killed by the kernel should the test process die without dropping the guard
@@ -33,6 +37,14 @@ pub struct Cluster {
     port: u16,
     password: String,
     child: Option<Child>,
+}
+
+/// A server certificate (its chain, PEM) and its private key (PEM), for a cluster with `ssl=on`.
+pub struct ServerTls {
+    /// The certificate, then any intermediate CA certificates.
+    pub cert_pem: String,
+    /// The certificate's private key.
+    pub key_pem: String,
 }
 
 /// Who the server runs as: `None` for this process's own user.
@@ -207,6 +219,16 @@ fn tail(path: &Path) -> String {
 impl Cluster {
     /// Creates and starts a cluster; panics (the test fails) saying what is missing or broke.
     pub fn start() -> Cluster {
+        Self::start_with(None)
+    }
+
+    /// Creates and starts a cluster with `ssl=on`, serving `tls`'s certificate (its TCP clients
+    /// may still connect without TLS: `host` lines of pg_hba.conf).
+    pub fn start_tls(tls: &ServerTls) -> Cluster {
+        Self::start_with(Some(tls))
+    }
+
+    fn start_with(tls: Option<&ServerTls>) -> Cluster {
         static SEQ: AtomicU32 = AtomicU32::new(0);
         let bin = bin_dir();
         let user = run_as();
@@ -246,6 +268,29 @@ impl Cluster {
             ));
         }
         let _ = fs::remove_file(&pwfile);
+        let mut ssl = vec!["ssl=off".to_owned()];
+        if let Some(tls) = tls {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            let cert = root.join("server.crt");
+            let key = root.join("server.key");
+            for (path, pem) in [(&cert, &tls.cert_pem), (&key, &tls.key_pem)] {
+                // Owner-only from the start (PostgreSQL refuses a key others may read).
+                fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(path)
+                    .and_then(|mut f| f.write_all(pem.as_bytes()))
+                    .unwrap_or_else(|e| fail(format!("{}: {e}", path.display())));
+                chown(path, user);
+            }
+            ssl = vec![
+                "ssl=on".to_owned(),
+                format!("ssl_cert_file={}", cert.display()),
+                format!("ssl_key_file={}", key.display()),
+            ];
+        }
         for attempt in 1..=3 {
             let port = free_port();
             let log = root.join("server.log");
@@ -270,6 +315,7 @@ impl Cluster {
                     "-c",
                     "logging_collector=off",
                 ])
+                .args(ssl.iter().flat_map(|setting| ["-c", setting.as_str()]))
                 .stdin(Stdio::null())
                 .stdout(File::create(&log).expect("a log file"))
                 .stderr(
