@@ -68,7 +68,9 @@ pub struct WorkerArgs {
     /// connection).
     #[arg(long, value_name = "FILE")]
     pub store_ca: Option<std::path::PathBuf>,
-    /// Jobs in flight at once, and requests in flight across all of them.
+    /// Jobs in flight at once, and requests in flight across all of them. With
+    /// --account-limit, also at most half as many again as the requests the worker's share
+    /// allows in flight (more jobs would only make each one slower and hold more leases).
     #[arg(long, default_value_t = 8, value_name = "N",
           value_parser = clap::value_parser!(u16).range(1..=512))]
     pub concurrency: u16,
@@ -638,6 +640,18 @@ async fn changed(wakeups: Option<&trusthub_postgres::Wakeups>) {
     }
 }
 
+/// How many jobs a worker holds at once: `--concurrency`, and with a share of the account's
+/// budget at most half as many again as the share. A job waits now and then on a save or a poll,
+/// so a few more jobs than requests keep the share busy; many more only queue for the same
+/// requests, making every job slower (the last ones of a batch end later) and holding leases a
+/// crash would strand.
+fn job_room(concurrency: usize, share: Option<usize>) -> usize {
+    match share {
+        Some(share) => concurrency.min((share * 3).div_ceil(2)).max(1),
+        None => concurrency,
+    }
+}
+
 /// The worker's loop: leases and runs jobs until a signal or, with `--exit-when-empty`, none is
 /// left.
 async fn work(
@@ -706,7 +720,11 @@ async fn work(
     let mut code = EXIT_OK;
     loop {
         // Lease while there is room and something is ready.
-        while !stopping && tasks.len() < concurrency && idle_until.is_none() {
+        let room = job_room(
+            concurrency,
+            args.account_limit.map(|_| shared.limiter.current().max),
+        );
+        while !stopping && tasks.len() < room && idle_until.is_none() {
             match queue.lease(&worker, args.lease).await {
                 Ok(Some(lease)) => {
                     let job = lease.job().0;
@@ -1298,4 +1316,22 @@ pub async fn status(args: &StatusArgs, output: Output) -> Result<u8, CliError> {
     } else {
         EXIT_OK
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::job_room;
+
+    #[test]
+    fn a_worker_holds_half_as_many_jobs_again_as_its_share() {
+        // Without a budget: --concurrency.
+        assert_eq!(job_room(20, None), 20);
+        // A share of 7: 11 jobs (10.5 rounded up), below --concurrency 20.
+        assert_eq!(job_room(20, Some(7)), 11);
+        assert_eq!(job_room(20, Some(6)), 9);
+        // --concurrency stays the ceiling; a share of 1 still holds 2, never 0.
+        assert_eq!(job_room(8, Some(20)), 8);
+        assert_eq!(job_room(20, Some(1)), 2);
+        assert_eq!(job_room(20, Some(0)), 1);
+    }
 }
