@@ -168,8 +168,8 @@ pub fn bench_workers(kill_count: usize) -> Result<()> {
     run(emu_build, "cargo build --release -p trusthub-emulator")?;
     let emulator_bin = trusthub.with_file_name("trusthub-emulator");
 
-    let cluster = cluster::Cluster::start()?;
-    let url = cluster.database("bench")?;
+    let cluster = cluster::Cluster::start();
+    let url = create_database(&cluster, "bench")?;
     let emulator = Emulator::start(&emulator_bin)?;
     println!(
         "PostgreSQL (pid {}) on 127.0.0.1:{}; emulator (pid {}) at {}: latency {LATENCY_MS} ms, \
@@ -410,312 +410,29 @@ pub fn bench_workers(kill_count: usize) -> Result<()> {
     Ok(())
 }
 
-/// A throwaway PostgreSQL cluster: a focused copy of `cli/tests/support/pg.rs` (itself a copy of
-/// `postgres/tests/support/mod.rs`), returning errors instead of panicking and creating the
-/// database with `createdb` (xtask has no PostgreSQL client). `initdb` into a temporary
-/// directory, `postgres` on a free port of 127.0.0.1 (and a unix socket in that directory), run
-/// as the `postgres` user (else `nobody`) when this process is root, stopped by PID (SIGQUIT,
-/// then SIGKILL after 10 s) when the guard drops, and killed by the kernel should xtask die
-/// (`PR_SET_PDEATHSIG`).
-mod cluster {
-    use std::fs::{self, File};
-    use std::net::TcpListener;
-    use std::os::unix::process::CommandExt;
-    use std::path::{Path, PathBuf};
-    use std::process::{Child, Command, Stdio};
-    use std::time::{Duration, Instant};
+/// The throwaway PostgreSQL cluster of the store's and the command's tests (the same file:
+/// `initdb` into a temporary directory, `postgres` on a free port of 127.0.0.1 as an
+/// unprivileged user when this process is root, stopped by PID when dropped, killed by the
+/// kernel should xtask die). It ends the command with a panic naming what is missing or broke.
+#[path = "../../postgres/tests/support/cluster.rs"]
+mod cluster;
 
-    use crate::{fail, Result};
-
-    const USER: &str = "trusthub_bench";
-
-    pub struct Cluster {
-        root: PathBuf,
-        bin: PathBuf,
-        user: Option<RunAs>,
-        port: u16,
-        password: String,
-        child: Option<Child>,
+/// Creates database `name` in `cluster` (`createdb` over TCP: xtask has no PostgreSQL client);
+/// returns its URL.
+fn create_database(cluster: &cluster::Cluster, name: &str) -> Result<String> {
+    let createdb = cluster::bin_dir().join("createdb");
+    let out = Command::new(&createdb)
+        .args(["-h", "127.0.0.1", "-p", &cluster.port().to_string()])
+        .args(["-U", cluster::USER, name])
+        .env("PGPASSWORD", cluster.password())
+        .output()
+        .map_err(|e| fail!("cannot run {}: {e}", createdb.display()))?;
+    if !out.status.success() {
+        return Err(fail!(
+            "createdb {name} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
-
-    #[derive(Clone, Copy)]
-    struct RunAs {
-        uid: libc::uid_t,
-        gid: libc::gid_t,
-    }
-
-    fn bin_dir() -> Result<PathBuf> {
-        let has_both = |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file();
-        if let Some(path) = std::env::var_os("PATH") {
-            for dir in std::env::split_paths(&path) {
-                if has_both(&dir) {
-                    return Ok(fs::canonicalize(dir.join("initdb"))
-                        .ok()
-                        .and_then(|p| p.parent().map(Path::to_path_buf))
-                        .unwrap_or(dir));
-                }
-            }
-        }
-        let mut versions: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|e| {
-                let version = e.file_name().to_str()?.parse::<u32>().ok()?;
-                let bin = e.path().join("bin");
-                has_both(&bin).then_some((version, bin))
-            })
-            .collect();
-        versions.sort();
-        versions.pop().map(|(_, bin)| bin).ok_or_else(|| {
-            fail!(
-                "PostgreSQL's server programs (initdb, postgres) are neither on PATH nor in \
-                 /usr/lib/postgresql/*/bin: install the Debian package `postgresql`"
-            )
-        })
-    }
-
-    fn run_as() -> Result<Option<RunAs>> {
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0 {
-            return Ok(None);
-        }
-        for name in [c"postgres", c"nobody"] {
-            // SAFETY: a valid C string; the fields are copied at once (single-threaded here).
-            let entry = unsafe { libc::getpwnam(name.as_ptr()) };
-            if !entry.is_null() {
-                // SAFETY: non-null, points to a passwd record.
-                let (uid, gid) = unsafe { ((*entry).pw_uid, (*entry).pw_gid) };
-                if uid != 0 {
-                    return Ok(Some(RunAs { uid, gid }));
-                }
-            }
-        }
-        Err(fail!(
-            "running as root, and PostgreSQL refuses to: no `postgres` or `nobody` user to run \
-             it as (install the Debian package `postgresql`)"
-        ))
-    }
-
-    fn command(
-        bin: &Path,
-        program: &str,
-        user: Option<RunAs>,
-        cwd: &Path,
-        die_with_us: bool,
-    ) -> Command {
-        let mut cmd = Command::new(bin.join(program));
-        cmd.current_dir(cwd).env_remove("PGDATA").env("LC_ALL", "C");
-        // SAFETY: only async-signal-safe calls between fork and exec.
-        unsafe {
-            cmd.pre_exec(move || {
-                if let Some(user) = user
-                    && (libc::setgroups(0, std::ptr::null()) != 0
-                        || libc::setgid(user.gid) != 0
-                        || libc::setuid(user.uid) != 0)
-                {
-                    return Err(std::io::Error::last_os_error());
-                }
-                if die_with_us {
-                    if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                    if libc::getppid() == 1 {
-                        return Err(std::io::Error::other("xtask is gone"));
-                    }
-                }
-                Ok(())
-            });
-        }
-        cmd
-    }
-
-    fn chown(path: &Path, user: Option<RunAs>) -> Result<()> {
-        if let Some(user) = user {
-            std::os::unix::fs::chown(path, Some(user.uid), Some(user.gid))
-                .map_err(|e| fail!("cannot hand {} to the server's user: {e}", path.display()))?;
-        }
-        Ok(())
-    }
-
-    fn base_dir(user: Option<RunAs>) -> PathBuf {
-        use std::os::unix::fs::PermissionsExt;
-        let temp = std::env::temp_dir();
-        if user.is_none() {
-            return temp;
-        }
-        let reachable = temp
-            .ancestors()
-            .all(|dir| fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o001 != 0));
-        if reachable {
-            temp
-        } else {
-            PathBuf::from("/tmp")
-        }
-    }
-
-    fn free_port() -> Result<u16> {
-        Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-    }
-
-    fn random_hex(bytes: usize) -> Result<String> {
-        let mut buf = vec![0u8; bytes];
-        File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut buf))?;
-        Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
-    }
-
-    fn tail(path: &Path) -> String {
-        let text = fs::read_to_string(path).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
-    }
-
-    impl Cluster {
-        pub fn start() -> Result<Cluster> {
-            let bin = bin_dir()?;
-            let user = run_as()?;
-            let root = base_dir(user).join(format!("trusthub-bench-pg-{}", std::process::id()));
-            let _ = fs::remove_dir_all(&root);
-            fs::create_dir_all(&root)?;
-            chown(&root, user)?;
-            let mut cluster = Cluster {
-                root: root.clone(),
-                bin: bin.clone(),
-                user,
-                port: 0,
-                password: random_hex(16)?,
-                child: None,
-            };
-            let pwfile = root.join("pw");
-            fs::write(&pwfile, &cluster.password)?;
-            chown(&pwfile, user)?;
-            let data = root.join("data");
-            let status = command(&bin, "initdb", user, &root, false)
-                .arg("-D")
-                .arg(&data)
-                .args(["-U", USER, "-E", "UTF8", "--locale=C", "-N"])
-                .args(["--auth-local=trust", "--auth-host=scram-sha-256"])
-                .arg(format!("--pwfile={}", pwfile.display()))
-                .stdout(File::create(root.join("initdb.log"))?)
-                .stderr(File::create(root.join("initdb.err"))?)
-                .status()
-                .map_err(|e| fail!("cannot run {}/initdb: {e}", bin.display()))?;
-            if !status.success() {
-                return Err(fail!(
-                    "initdb failed ({status}):\n{}",
-                    tail(&root.join("initdb.err"))
-                ));
-            }
-            let _ = fs::remove_file(&pwfile);
-            for attempt in 1..=3 {
-                let port = free_port()?;
-                let log = root.join("server.log");
-                let child = command(&bin, "postgres", user, &root, true)
-                    .arg("-D")
-                    .arg(&data)
-                    .args(["-p", &port.to_string(), "-k"])
-                    .arg(&root)
-                    .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
-                    .args(["-c", "synchronous_commit=off", "-c", "full_page_writes=off"])
-                    .args(["-c", "shared_buffers=16MB", "-c", "max_connections=100"])
-                    .args(["-c", "logging_collector=off"])
-                    .stdin(Stdio::null())
-                    .stdout(File::create(&log)?)
-                    .stderr(fs::OpenOptions::new().append(true).open(&log)?)
-                    .spawn()
-                    .map_err(|e| fail!("cannot start {}/postgres: {e}", bin.display()))?;
-                cluster.port = port;
-                cluster.child = Some(child);
-                match cluster.wait_ready(&data) {
-                    Ok(()) => return Ok(cluster),
-                    Err(why) if attempt < 3 && why.contains("already in use") => cluster.stop(),
-                    Err(why) => return Err(fail!("PostgreSQL did not start: {why}")),
-                }
-            }
-            unreachable!()
-        }
-
-        fn wait_ready(&mut self, data: &Path) -> Result<(), String> {
-            let deadline = Instant::now() + Duration::from_secs(60);
-            loop {
-                let child = self.child.as_mut().expect("started");
-                if let Ok(Some(status)) = child.try_wait() {
-                    self.child = None;
-                    return Err(format!(
-                        "it exited ({status}):\n{}",
-                        tail(&self.root.join("server.log"))
-                    ));
-                }
-                let ready = fs::read_to_string(data.join("postmaster.pid"))
-                    .ok()
-                    .and_then(|text| text.lines().nth(7).map(|l| l.trim() == "ready"))
-                    .unwrap_or(false);
-                if ready {
-                    return Ok(());
-                }
-                if Instant::now() > deadline {
-                    return Err(format!(
-                        "not ready within 60 s:\n{}",
-                        tail(&self.root.join("server.log"))
-                    ));
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-
-        pub fn pid(&self) -> u32 {
-            self.child.as_ref().map(Child::id).unwrap_or(0)
-        }
-
-        pub fn port(&self) -> u16 {
-            self.port
-        }
-
-        /// Creates database `name` (`createdb` over the unix socket); returns its TCP URL.
-        pub fn database(&self, name: &str) -> Result<String> {
-            let out = command(&self.bin, "createdb", self.user, &self.root, false)
-                .arg("-h")
-                .arg(&self.root)
-                .args(["-p", &self.port.to_string(), "-U", USER, name])
-                .output()
-                .map_err(|e| fail!("cannot run {}/createdb: {e}", self.bin.display()))?;
-            if !out.status.success() {
-                return Err(fail!(
-                    "createdb {name} failed ({}): {}",
-                    out.status,
-                    String::from_utf8_lossy(&out.stderr)
-                ));
-            }
-            Ok(format!(
-                "postgresql://{USER}:{}@127.0.0.1:{}/{name}",
-                self.password, self.port
-            ))
-        }
-
-        fn stop(&mut self) {
-            let Some(mut child) = self.child.take() else {
-                return;
-            };
-            // SAFETY: our own unreaped child.
-            unsafe {
-                libc::kill(child.id() as libc::pid_t, libc::SIGQUIT);
-            }
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    impl Drop for Cluster {
-        fn drop(&mut self) {
-            self.stop();
-            let _ = fs::remove_dir_all(&self.root);
-        }
-    }
+    Ok(cluster.url(name))
 }
