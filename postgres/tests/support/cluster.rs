@@ -8,7 +8,7 @@
 //! when they are missing the test FAILS, naming the package to install: no test is skipped
 //! because PostgreSQL is absent.
 //!
-//! [`Cluster::start_tls`] starts one with `ssl=on` and the test's certificate and key (written
+//! `Cluster::start_tls` starts one with `ssl=on` and the test's certificate and key (written
 //! beside the data directory, the key owner-only and owned by the server's user, as PostgreSQL
 //! requires).
 //!
